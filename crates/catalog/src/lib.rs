@@ -1,1 +1,36 @@
-//! placeholder
+//! Portico's catalog model: Backstage-compatible entities, entity refs,
+//! validation, relations and catalog-file parsing. Pure: no I/O, so the
+//! server and the wasm UI run the same rules.
+//!
+//! The pipeline for a catalog file is [`parse_documents`] (YAML → validated
+//! [`Entity`] values with positions and errors) → [`relations`] (spec refs →
+//! relation pairs) → the store. Rules follow `@backstage/catalog-model`:
+//! the kind JSON schemas, `FieldFormatEntityPolicy`,
+//! `NoForeignRootFieldsEntityPolicy`, `DefaultNamespaceEntityPolicy`,
+//! `parseEntityRef` and `BuiltinKindsEntityProcessor`.
+//!
+//! YAML: `saphyr-parser`, a maintained pure-Rust YAML 1.2 event parser with
+//! positions, so limits (depth, alias expansion) are enforced as events
+//! arrive and it builds for wasm32.
+
+mod emit;
+mod entity;
+mod entity_ref;
+mod kind;
+mod parse;
+pub mod relation;
+mod validate;
+mod yaml;
+
+pub use emit::{SearchDocument, etag, search_document, to_yaml};
+pub use entity::{Entity, EntityLink, EntityMeta, EntityRelation};
+pub use entity_ref::{DEFAULT_NAMESPACE, EntityRef, RefError};
+pub use kind::Kind;
+pub use parse::{CatalogError, ErrorKind, Parsed, ParsedEntity, parse_bytes, parse_documents};
+pub use relation::{Relation, relations};
+pub use validate::{
+    FieldError, is_valid_api_version, is_valid_dns_label, is_valid_dns_subdomain, is_valid_kind,
+    is_valid_label_key, is_valid_label_value, is_valid_object_name, is_valid_tag, is_valid_url,
+    validate, validate_value,
+};
+pub use yaml::Limits;

@@ -1,0 +1,251 @@
+//! What pages ask the server for: data shapes shared by server and browser, and the
+//! server functions that produce them from the store.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// One entity as lists show it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EntityRow {
+    pub entity_ref: String,
+    pub kind: String,
+    pub namespace: String,
+    pub name: String,
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub spec_type: Option<String>,
+    pub lifecycle: Option<String>,
+    pub owner_ref: Option<String>,
+    /// RFC 3339.
+    pub updated_at: String,
+}
+
+/// What the home page shows.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HomeSummary {
+    pub total: i64,
+    pub kinds: Vec<(String, i64)>,
+    pub recent: Vec<EntityRow>,
+}
+
+/// One relation of an entity.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RelationRow {
+    pub relation_type: String,
+    pub target_ref: String,
+}
+
+/// Everything the entity page shows.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EntityDetail {
+    pub row: EntityRow,
+    pub tags: Vec<String>,
+    pub links: Vec<(String, String)>,
+    pub relations: Vec<RelationRow>,
+    pub yaml: String,
+}
+
+/// How a lowercased kind is written in Backstage's documentation.
+pub fn display_kind(kind: &str) -> String {
+    match kind {
+        "api" => "API".to_string(),
+        other => {
+            let mut chars = other.chars();
+            match chars.next() {
+                Some(first) => first.to_uppercase().chain(chars).collect(),
+                None => String::new(),
+            }
+        }
+    }
+}
+
+/// The page of an entity, in Backstage's URL shape.
+pub fn entity_href(namespace: &str, kind: &str, name: &str) -> String {
+    format!(
+        "/catalog/{}/{}/{}",
+        encode_segment(namespace),
+        encode_segment(&kind.to_lowercase()),
+        encode_segment(name)
+    )
+}
+
+/// Splits `kind:namespace/name` into its parts.
+pub fn split_ref(entity_ref: &str) -> Option<(&str, &str, &str)> {
+    let (kind, rest) = entity_ref.split_once(':')?;
+    let (namespace, name) = rest.split_once('/')?;
+    Some((kind, namespace, name))
+}
+
+/// Percent-encodes what is not safe in a path segment. Entity names are restricted to
+/// `[a-zA-Z0-9-_.]`, but stored data is never trusted to be valid.
+fn encode_segment(segment: &str) -> String {
+    let mut out = String::with_capacity(segment.len());
+    for byte in segment.bytes() {
+        match byte {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(byte as char)
+            }
+            _ => out.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    out
+}
+
+#[server(prefix = "/_server")]
+pub async fn fetch_home_summary() -> Result<HomeSummary, ServerFnError> {
+    let store = ssr::store()?;
+    let kinds = store.kind_counts().await.map_err(ssr::internal)?;
+    let recent = store.recent_entities(12).await.map_err(ssr::internal)?;
+    Ok(HomeSummary {
+        total: kinds.iter().map(|k| k.count).sum(),
+        kinds: kinds.into_iter().map(|k| (k.kind, k.count)).collect(),
+        recent: recent.into_iter().map(ssr::row).collect(),
+    })
+}
+
+#[server(prefix = "/_server")]
+pub async fn fetch_entities(
+    kind: Option<String>,
+    text: Option<String>,
+) -> Result<Vec<EntityRow>, ServerFnError> {
+    let store = ssr::store()?;
+    let kind = kind.filter(|k| !k.trim().is_empty());
+    let text = text.filter(|t| !t.trim().is_empty());
+    let rows = store
+        .list_entities(kind.as_deref(), text.as_deref().map(str::trim), 500)
+        .await
+        .map_err(ssr::internal)?;
+    Ok(rows.into_iter().map(ssr::row).collect())
+}
+
+#[server(prefix = "/_server")]
+pub async fn fetch_kind_counts() -> Result<Vec<(String, i64)>, ServerFnError> {
+    let store = ssr::store()?;
+    let kinds = store.kind_counts().await.map_err(ssr::internal)?;
+    Ok(kinds.into_iter().map(|k| (k.kind, k.count)).collect())
+}
+
+#[server(prefix = "/_server")]
+pub async fn fetch_entity_detail(
+    namespace: String,
+    kind: String,
+    name: String,
+) -> Result<Option<EntityDetail>, ServerFnError> {
+    let store = ssr::store()?;
+    let entity_ref = format!("{}:{}/{}", kind.to_lowercase(), namespace.to_lowercase(), name)
+        .to_lowercase();
+    let Some(body) = store.entity_body(&entity_ref).await.map_err(ssr::internal)? else {
+        return Ok(None);
+    };
+    let relations = store.relations_from(&entity_ref).await.map_err(ssr::internal)?;
+    Ok(Some(ssr::detail(entity_ref, body, relations)))
+}
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    use super::*;
+
+    /// The store the server put in context.
+    pub fn store() -> Result<store::Store, ServerFnError> {
+        use_context::<store::Store>()
+            .ok_or_else(|| ServerFnError::new("the portal is not connected to its database"))
+    }
+
+    /// Logs an internal error once and returns a message that is safe to show.
+    pub fn internal(error: store::StoreError) -> ServerFnError {
+        tracing::error!(%error, "store error while rendering a page");
+        ServerFnError::new(
+            "The catalog database did not answer. Try again in a moment; if it persists, \
+             the portal's logs name the cause.",
+        )
+    }
+
+    pub fn row(summary: store::EntitySummary) -> EntityRow {
+        EntityRow {
+            entity_ref: summary.entity_ref,
+            kind: summary.kind,
+            namespace: summary.namespace,
+            name: summary.name,
+            title: summary.title,
+            description: summary.description,
+            spec_type: summary.spec_type,
+            lifecycle: summary.lifecycle,
+            owner_ref: summary.owner_ref,
+            updated_at: summary.updated_at.to_rfc3339(),
+        }
+    }
+
+    pub fn detail(
+        entity_ref: String,
+        body: serde_json::Value,
+        relations: Vec<store::RelationRecord>,
+    ) -> EntityDetail {
+        let text = |pointer: &str| body.pointer(pointer).and_then(|v| v.as_str()).map(str::to_string);
+        let tags = body
+            .pointer("/metadata/tags")
+            .and_then(|v| v.as_array())
+            .map(|tags| tags.iter().filter_map(|t| t.as_str().map(str::to_string)).collect())
+            .unwrap_or_default();
+        let links = body
+            .pointer("/metadata/links")
+            .and_then(|v| v.as_array())
+            .map(|links| {
+                links
+                    .iter()
+                    .filter_map(|link| {
+                        let url = link.get("url")?.as_str()?.to_string();
+                        let title = link.get("title").and_then(|t| t.as_str()).unwrap_or(&url).to_string();
+                        Some((title, url))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let (kind, namespace, name) = split_ref(&entity_ref).unwrap_or(("", "", ""));
+        let row = EntityRow {
+            entity_ref: entity_ref.clone(),
+            kind: kind.to_string(),
+            namespace: namespace.to_string(),
+            name: text("/metadata/name").unwrap_or_else(|| name.to_string()),
+            title: text("/metadata/title"),
+            description: text("/metadata/description"),
+            spec_type: text("/spec/type"),
+            lifecycle: text("/spec/lifecycle"),
+            owner_ref: text("/spec/owner"),
+            updated_at: String::new(),
+        };
+        EntityDetail {
+            row,
+            tags,
+            links,
+            relations: relations
+                .into_iter()
+                .map(|r| RelationRow { relation_type: r.relation_type, target_ref: r.target_ref })
+                .collect(),
+            yaml: serde_yaml_ng::to_string(&body).unwrap_or_else(|_| body.to_string()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_are_displayed_as_backstage_writes_them() {
+        assert_eq!(display_kind("api"), "API");
+        assert_eq!(display_kind("component"), "Component");
+        assert_eq!(display_kind(""), "");
+    }
+
+    #[test]
+    fn entity_links_escape_unsafe_characters() {
+        assert_eq!(entity_href("default", "Component", "web"), "/catalog/default/component/web");
+        assert_eq!(entity_href("default", "component", "a b/c"), "/catalog/default/component/a%20b%2Fc");
+    }
+
+    #[test]
+    fn refs_split_into_kind_namespace_and_name() {
+        assert_eq!(split_ref("group:default/team-a"), Some(("group", "default", "team-a")));
+        assert_eq!(split_ref("team-a"), None);
+    }
+}

@@ -1,0 +1,82 @@
+//! The Portico web app: routes, pages and the server functions that feed them.
+//!
+//! Every page renders on the server with its data (no client-side fetching before first
+//! paint) and hydrates in the browser for instant interactions.
+
+pub mod api;
+mod components;
+mod pages;
+
+use components::{ErrorPage, Nav};
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::{
+    SsrMode,
+    components::{Route, Router, Routes},
+    path,
+};
+
+/// The HTML document around the app. Only rendered on the server.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    set_page_security_policy();
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="color-scheme" content="light dark"/>
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/portico.css"/>
+        <Title formatter=|page: String| if page.is_empty() { "Portico".to_string() } else { format!("{page} · Portico") }/>
+        <Router>
+            <a class="skip-link" href="#main">"Skip to content"</a>
+            <Nav/>
+            <main id="main" tabindex="-1">
+                <Routes fallback=|| view! { <ErrorPage status=404 message="There is no page at this address.".to_string()/> }>
+                    <Route path=path!("/") view=pages::home::HomePage ssr=SsrMode::Async/>
+                    <Route path=path!("/catalog") view=pages::catalog::CatalogPage ssr=SsrMode::Async/>
+                    <Route path=path!("/catalog/:namespace/:kind/:name") view=pages::entity::EntityPage ssr=SsrMode::Async/>
+                    <Route path=path!("/create") view=pages::create::CreatePage ssr=SsrMode::Async/>
+                    <Route path=path!("/teams") view=pages::teams::TeamsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/insights") view=pages::insights::InsightsPage ssr=SsrMode::Async/>
+                </Routes>
+            </main>
+        </Router>
+    }
+}
+
+/// Pages get a Content-Security-Policy that allows only this origin's files and the inline
+/// hydration script carrying this response's nonce (provided per request by the server).
+#[cfg(feature = "ssr")]
+fn set_page_security_policy() {
+    use http::{HeaderValue, header::CONTENT_SECURITY_POLICY};
+    let (Some(nonce), Some(response)) =
+        (leptos::nonce::use_nonce(), use_context::<leptos_axum::ResponseOptions>())
+    else {
+        return;
+    };
+    let policy = format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
+         style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; \
+         object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+    );
+    if let Ok(value) = HeaderValue::from_str(&policy) {
+        response.insert_header(CONTENT_SECURITY_POLICY, value);
+    }
+}

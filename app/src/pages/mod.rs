@@ -1,0 +1,6 @@
+pub mod catalog;
+pub mod create;
+pub mod entity;
+pub mod home;
+pub mod insights;
+pub mod teams;

@@ -1,0 +1,545 @@
+//! YAML text to JSON values, one per document, with positions and limits.
+//!
+//! Built on saphyr-parser's event stream rather than a serde deserializer so
+//! that we control what untrusted input can cost: nesting depth and the
+//! number of nodes (including those produced by aliases, which defeats
+//! "billion laughs") are counted as events arrive, before anything is
+//! copied. The parser itself keeps an explicit stack, so deep input cannot
+//! overflow ours.
+
+use std::collections::HashMap;
+
+use saphyr_parser::{Event, Marker, Parser, ScalarStyle, ScanError, Span, Tag};
+use serde_json::{Map, Number, Value};
+
+/// Bounds on what one text may cost to parse. All are configurable; the
+/// defaults suit hand-written catalog files with room to spare.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest accepted text, in bytes.
+    pub max_bytes: usize,
+    /// Most documents (entities) in one text.
+    pub max_documents: usize,
+    /// Deepest nesting of lists and mappings in one document.
+    pub max_depth: usize,
+    /// Most nodes in one document, counting every node an alias copies.
+    pub max_nodes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_bytes: 5 * 1024 * 1024,
+            max_documents: 10_000,
+            max_depth: 64,
+            max_nodes: 100_000,
+        }
+    }
+}
+
+/// A document's root value and where its content starts (1-based).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Document {
+    pub value: Value,
+    pub line: usize,
+    pub column: usize,
+}
+
+/// What went wrong while reading YAML.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum YamlErrorKind {
+    /// Not well-formed YAML, or not representable as JSON.
+    Syntax,
+    /// A limit was exceeded.
+    Limit,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct YamlError {
+    pub kind: YamlErrorKind,
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+/// Reads every document of `text`. A syntax error loses the document it is
+/// in; reading resumes at the next `---` line, so later documents are still
+/// returned. Documents with no content (`---` alone) are skipped.
+pub(crate) fn load_documents(text: &str, limits: &Limits) -> (Vec<Document>, Vec<YamlError>) {
+    let mut docs = Vec::new();
+    let mut errors = Vec::new();
+    let mut offset = 0;
+    let mut line_offset = 0;
+    loop {
+        let mut loader = Loader::new(limits, line_offset, docs.len());
+        let outcome = loader.run(&text[offset..]);
+        docs.append(&mut loader.docs);
+        errors.append(&mut loader.errors);
+        let Outcome::Broken { line } = outcome else {
+            break;
+        };
+        match next_document_marker(text, offset, line) {
+            Some((next_offset, next_line)) => {
+                offset = next_offset;
+                line_offset = next_line - 1;
+            }
+            None => break,
+        }
+    }
+    (docs, errors)
+}
+
+/// The byte offset and line number of the first `---` line at or after
+/// absolute line `after_line` and after byte `offset`.
+fn next_document_marker(text: &str, offset: usize, after_line: usize) -> Option<(usize, usize)> {
+    let mut line_start = 0;
+    for (index, line) in text.split_inclusive('\n').enumerate() {
+        let number = index + 1;
+        let starts_document = line.strip_prefix("---").is_some_and(|rest| {
+            rest.is_empty() || rest.starts_with([' ', '\t', '\r', '\n'])
+        });
+        // At or after the error line (an unclosed flow collection fails on
+        // the next `---`), but past the segment start so each retry moves on.
+        if line_start > offset && number >= after_line && starts_document {
+            return Some((line_start, number));
+        }
+        line_start += line.len();
+    }
+    None
+}
+
+enum Outcome {
+    /// The whole text was read.
+    Finished,
+    /// Reading must stop for good (document limit).
+    Stopped,
+    /// A syntax error at this absolute line stopped the parser.
+    Broken { line: usize },
+}
+
+struct Anchored {
+    value: Value,
+    nodes: usize,
+    depth: usize,
+}
+
+enum Frame {
+    List {
+        items: Vec<Value>,
+        anchor: usize,
+        nodes_before: usize,
+        depth: usize,
+    },
+    Mapping {
+        map: Map<String, Value>,
+        key: Option<String>,
+        anchor: usize,
+        nodes_before: usize,
+        depth: usize,
+    },
+}
+
+struct Loader<'l> {
+    limits: &'l Limits,
+    line_offset: usize,
+    documents_before: usize,
+    docs: Vec<Document>,
+    errors: Vec<YamlError>,
+    stack: Vec<Frame>,
+    anchors: HashMap<usize, Anchored>,
+    nodes: usize,
+    root: Option<(Value, Marker)>,
+    root_start: Option<Marker>,
+    /// The current document already has an error: ignore it to its end.
+    failed: bool,
+}
+
+impl<'l> Loader<'l> {
+    fn new(limits: &'l Limits, line_offset: usize, documents_before: usize) -> Self {
+        Loader {
+            limits,
+            line_offset,
+            documents_before,
+            docs: Vec::new(),
+            errors: Vec::new(),
+            stack: Vec::new(),
+            anchors: HashMap::new(),
+            nodes: 0,
+            root: None,
+            root_start: None,
+            failed: false,
+        }
+    }
+
+    fn run(&mut self, text: &str) -> Outcome {
+        for event in Parser::new_from_str(text) {
+            match event {
+                Ok((event, span)) => {
+                    if let Some(outcome) = self.on_event(event, span) {
+                        return outcome;
+                    }
+                }
+                Err(e) => return self.on_scan_error(&e),
+            }
+        }
+        Outcome::Finished
+    }
+
+    fn on_scan_error(&mut self, error: &ScanError) -> Outcome {
+        let line = self.line_offset + error.marker().line();
+        self.errors.push(YamlError {
+            kind: YamlErrorKind::Syntax,
+            line,
+            column: error.marker().col() + 1,
+            message: format!("invalid YAML: {}", error.info()),
+        });
+        Outcome::Broken { line }
+    }
+
+    fn on_event(&mut self, event: Event<'_>, span: Span) -> Option<Outcome> {
+        match event {
+            Event::DocumentStart(_) => self.reset_document(),
+            Event::DocumentEnd => return self.finish_document(),
+            _ if self.failed => {}
+            Event::Scalar(text, style, anchor, tag) => {
+                self.on_scalar(&text, style, anchor, tag.as_deref(), span)
+            }
+            Event::SequenceStart(anchor, _) => self.open(span, |nodes_before, depth| Frame::List {
+                items: Vec::new(),
+                anchor,
+                nodes_before,
+                depth,
+            }),
+            Event::MappingStart(anchor, _) => {
+                self.open(span, |nodes_before, depth| Frame::Mapping {
+                    map: Map::new(),
+                    key: None,
+                    anchor,
+                    nodes_before,
+                    depth,
+                })
+            }
+            Event::SequenceEnd | Event::MappingEnd => self.close(span),
+            Event::Alias(id) => self.on_alias(id, span),
+            Event::StreamStart | Event::StreamEnd | Event::Nothing => {}
+        }
+        None
+    }
+
+    fn reset_document(&mut self) {
+        self.stack.clear();
+        self.anchors.clear();
+        self.nodes = 0;
+        self.root = None;
+        self.root_start = None;
+        self.failed = false;
+    }
+
+    fn finish_document(&mut self) -> Option<Outcome> {
+        let root = self.root.take();
+        let had_content = root.as_ref().is_some_and(|(v, _)| !v.is_null()) || self.failed;
+        if !had_content {
+            return None;
+        }
+        let count = self.documents_before + self.docs.len() + 1;
+        if count > self.limits.max_documents {
+            let (line, column) = self.position(self.root_start.unwrap_or_default());
+            self.errors.push(YamlError {
+                kind: YamlErrorKind::Limit,
+                line,
+                column,
+                message: format!(
+                    "more than {} documents in one file; split it into several files",
+                    self.limits.max_documents
+                ),
+            });
+            return Some(Outcome::Stopped);
+        }
+        if let (false, Some((value, start))) = (self.failed, root) {
+            let (line, column) = self.position(start);
+            self.docs.push(Document {
+                value,
+                line,
+                column,
+            });
+        } else {
+            // Failed documents count towards the limit but are not returned.
+            self.documents_before += 1;
+        }
+        None
+    }
+
+    fn on_scalar(&mut self, text: &str, style: ScalarStyle, anchor: usize, tag: Option<&Tag>, span: Span) {
+        if !self.count_nodes(1, span) {
+            return;
+        }
+        match resolve_scalar(text, style, tag) {
+            Ok(value) => {
+                if anchor > 0 {
+                    let anchored = Anchored {
+                        value: value.clone(),
+                        nodes: 1,
+                        depth: 0,
+                    };
+                    self.anchors.insert(anchor, anchored);
+                }
+                self.complete(value, 0, span);
+            }
+            Err(message) => self.fail(YamlErrorKind::Syntax, span, message),
+        }
+    }
+
+    fn open(&mut self, span: Span, frame: impl FnOnce(usize, usize) -> Frame) {
+        if !self.count_nodes(1, span) {
+            return;
+        }
+        if self.stack.len() + 1 > self.limits.max_depth {
+            let message = self.depth_message();
+            self.fail(YamlErrorKind::Limit, span, message);
+            return;
+        }
+        if self.stack.is_empty() {
+            self.root_start = Some(span.start);
+        }
+        self.stack.push(frame(self.nodes - 1, 0));
+    }
+
+    fn close(&mut self, span: Span) {
+        let Some(frame) = self.stack.pop() else {
+            return;
+        };
+        let (value, anchor, nodes_before, inner_depth) = match frame {
+            Frame::List {
+                items,
+                anchor,
+                nodes_before,
+                depth,
+            } => (Value::Array(items), anchor, nodes_before, depth),
+            Frame::Mapping {
+                map,
+                anchor,
+                nodes_before,
+                depth,
+                ..
+            } => (Value::Object(map), anchor, nodes_before, depth),
+        };
+        let depth = inner_depth + 1;
+        if anchor > 0 {
+            let anchored = Anchored {
+                value: value.clone(),
+                nodes: self.nodes - nodes_before,
+                depth,
+            };
+            self.anchors.insert(anchor, anchored);
+        }
+        self.complete(value, depth, span);
+    }
+
+    fn on_alias(&mut self, id: usize, span: Span) {
+        let Some(anchored) = self.anchors.get(&id) else {
+            let message = "alias refers to an anchor that is not defined earlier in this document".to_string();
+            self.fail(YamlErrorKind::Syntax, span, message);
+            return;
+        };
+        let (nodes, depth) = (anchored.nodes, anchored.depth);
+        if !self.count_nodes(nodes, span) {
+            return;
+        }
+        if self.stack.len() + depth > self.limits.max_depth {
+            let message = self.depth_message();
+            self.fail(YamlErrorKind::Limit, span, message);
+            return;
+        }
+        let value = self.anchors[&id].value.clone();
+        self.complete(value, depth, span);
+    }
+
+    /// Adds a finished node to its parent (or makes it the root).
+    fn complete(&mut self, value: Value, depth: usize, span: Span) {
+        let Some(frame) = self.stack.last_mut() else {
+            if self.root_start.is_none() {
+                self.root_start = Some(span.start);
+            }
+            let start = self.root_start.unwrap_or(span.start);
+            self.root = Some((value, start));
+            return;
+        };
+        match frame {
+            Frame::List {
+                items, depth: d, ..
+            } => {
+                *d = (*d).max(depth);
+                items.push(value);
+            }
+            Frame::Mapping {
+                map,
+                key,
+                depth: d,
+                ..
+            } => {
+                *d = (*d).max(depth);
+                match key.take() {
+                    None => match key_text(&value) {
+                        Some(text) if map.contains_key(&text) => {
+                            let message = format!("duplicate key {text:?} in a mapping; each key may appear only once");
+                            self.fail(YamlErrorKind::Syntax, span, message);
+                        }
+                        Some(text) => *key = Some(text),
+                        None => {
+                            let message = "a mapping key must be a string, not a list or mapping".to_string();
+                            self.fail(YamlErrorKind::Syntax, span, message);
+                        }
+                    },
+                    Some(k) => {
+                        map.insert(k, value);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Counts `n` more nodes; fails the document when over the limit.
+    fn count_nodes(&mut self, n: usize, span: Span) -> bool {
+        self.nodes = self.nodes.saturating_add(n);
+        if self.nodes <= self.limits.max_nodes {
+            return true;
+        }
+        let message = format!(
+            "document has more than {} nodes (counting the copies aliases make); simplify it or remove nested aliases",
+            self.limits.max_nodes
+        );
+        self.fail(YamlErrorKind::Limit, span, message);
+        false
+    }
+
+    fn depth_message(&self) -> String {
+        format!(
+            "document nests lists and mappings more than {} levels deep",
+            self.limits.max_depth
+        )
+    }
+
+    fn fail(&mut self, kind: YamlErrorKind, span: Span, message: String) {
+        let (line, column) = self.position(span.start);
+        self.errors.push(YamlError {
+            kind,
+            line,
+            column,
+            message,
+        });
+        self.failed = true;
+        self.stack.clear();
+        self.anchors.clear();
+    }
+
+    fn position(&self, marker: Marker) -> (usize, usize) {
+        (self.line_offset + marker.line(), marker.col() + 1)
+    }
+}
+
+/// Mapping keys become strings, as in JSON; collections cannot be keys.
+fn key_text(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.clone()),
+        Value::Null => Some(String::new()),
+        Value::Bool(b) => Some(b.to_string()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Array(_) | Value::Object(_) => None,
+    }
+}
+
+/// Resolves a scalar with the YAML 1.2 core schema (what Backstage's `yaml`
+/// package uses): only plain scalars can be null, booleans or numbers.
+pub(crate) fn resolve_scalar(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> Result<Value, String> {
+    let core_tag = tag.filter(|t| t.is_yaml_core_schema()).map(|t| t.suffix.as_str());
+    let value = match core_tag {
+        Some("str") => return Ok(Value::String(text.to_string())),
+        _ if style != ScalarStyle::Plain && core_tag.is_none() => {
+            return Ok(Value::String(text.to_string()));
+        }
+        _ => resolve_plain(text),
+    };
+    let fits = match core_tag {
+        None => true,
+        Some("null") => value.is_null(),
+        Some("bool") => value.is_boolean(),
+        Some("int") => value.is_i64() || value.is_u64(),
+        Some("float") => value.is_number(),
+        // Other core tags (!!binary, !!timestamp, …) keep the text.
+        Some(_) => return Ok(Value::String(text.to_string())),
+    };
+    if fits {
+        Ok(value)
+    } else {
+        Err(format!(
+            "{text:?} is not a valid !!{}",
+            core_tag.unwrap_or_default()
+        ))
+    }
+}
+
+/// YAML 1.2 core schema resolution of a plain scalar. Infinity and NaN have
+/// no JSON form, so they stay strings.
+pub(crate) fn resolve_plain(text: &str) -> Value {
+    match text {
+        "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
+        "true" | "True" | "TRUE" => return Value::Bool(true),
+        "false" | "False" | "FALSE" => return Value::Bool(false),
+        _ => {}
+    }
+    if let Some(n) = parse_int(text) {
+        return Value::Number(n);
+    }
+    if is_float(text) {
+        if let Some(n) = text.parse::<f64>().ok().and_then(Number::from_f64) {
+            return Value::Number(n);
+        }
+    }
+    Value::String(text.to_string())
+}
+
+fn parse_int(text: &str) -> Option<Number> {
+    if let Some(octal) = text.strip_prefix("0o") {
+        return u64::from_str_radix(octal, 8).ok().map(Number::from);
+    }
+    if let Some(hex) = text.strip_prefix("0x") {
+        return u64::from_str_radix(hex, 16).ok().map(Number::from);
+    }
+    let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let unsigned = text.strip_prefix('+').unwrap_or(text);
+    if let Ok(n) = unsigned.parse::<i64>() {
+        return Some(Number::from(n));
+    }
+    if let Ok(n) = unsigned.parse::<u64>() {
+        return Some(Number::from(n));
+    }
+    // Too large for 64 bits: YAML still calls it an int; JSON keeps a float.
+    unsigned.parse::<f64>().ok().and_then(Number::from_f64)
+}
+
+/// `[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?`
+fn is_float(text: &str) -> bool {
+    let body = text.strip_prefix(['-', '+']).unwrap_or(text);
+    let (mantissa, exponent) = match body.find(['e', 'E']) {
+        Some(i) => (&body[..i], Some(&body[i + 1..])),
+        None => (body, None),
+    };
+    let all_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    let mantissa_ok = match mantissa.split_once('.') {
+        Some((int, frac)) => {
+            all_digits(int) && all_digits(frac) && !(int.is_empty() && frac.is_empty())
+        }
+        None => !mantissa.is_empty() && all_digits(mantissa),
+    };
+    let exponent_ok = exponent.is_none_or(|e| {
+        let digits = e.strip_prefix(['-', '+']).unwrap_or(e);
+        !digits.is_empty() && all_digits(digits)
+    });
+    mantissa_ok && exponent_ok
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,152 @@
+//! Spec + options → the sorted list of generated files, policy-checked.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::context::Context;
+use crate::options::RenderOptions;
+use crate::policy::{self, Violation};
+use crate::spec::Spec;
+use crate::{SpecError, artifacts, parse_spec};
+
+/// One generated file, with a path relative to the repository root.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct File {
+    pub path: String,
+    pub contents: String,
+}
+
+/// The rendered artifact set, sorted by path.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Rendered {
+    pub files: Vec<File>,
+}
+
+impl Rendered {
+    pub fn get(&self, path: &str) -> Option<&File> {
+        self.files.iter().find(|f| f.path == path)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum RenderError {
+    #[error("environment \"{0}\" is not in the spec (known: {1})")]
+    UnknownEnvironment(String, String),
+    #[error("invalid render options: {0}")]
+    InvalidOptions(String),
+    #[error("{} policy violation(s):\n{}", .0.len(), list(.0))]
+    PolicyViolations(Vec<Violation>),
+    /// A bug in Portico (a template or policy that does not work), never
+    /// the user's input.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+fn list(violations: &[Violation]) -> String {
+    violations.iter().map(|v| format!("  {v}")).collect::<Vec<_>>().join("\n")
+}
+
+/// Render every artifact for `spec`, then evaluate the policies on the
+/// Kubernetes manifests; any violation refuses the whole render.
+pub fn render(spec: &Spec, opts: &RenderOptions) -> Result<Rendered, RenderError> {
+    let rendered = render_unchecked(spec, opts)?;
+    let violations = policy::evaluate(&rendered)?;
+    if violations.is_empty() {
+        Ok(rendered)
+    } else {
+        Err(RenderError::PolicyViolations(violations))
+    }
+}
+
+/// Render without evaluating policies (used by [`check`] to report them).
+fn render_unchecked(spec: &Spec, opts: &RenderOptions) -> Result<Rendered, RenderError> {
+    validate_options(spec, opts)?;
+    let context = Context::new(spec, opts);
+    let mut files: BTreeMap<String, String> = BTreeMap::new();
+    for (path, contents) in artifacts::render_all(&context)? {
+        files.insert(path, contents);
+    }
+    Ok(Rendered {
+        files: files
+            .into_iter()
+            .map(|(path, contents)| File { path, contents })
+            .collect(),
+    })
+}
+
+fn validate_options(spec: &Spec, opts: &RenderOptions) -> Result<(), RenderError> {
+    if let Some(env) = &opts.environment
+        && spec.environment(env).is_none()
+    {
+        let known: Vec<&str> = spec.spec.environments.iter().map(|e| e.name.as_str()).collect();
+        return Err(RenderError::UnknownEnvironment(env.clone(), known.join(", ")));
+    }
+    let safe = |s: &str| {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.:/".contains(&b))
+    };
+    for (what, value) in [
+        ("image_registry", &opts.image_registry),
+        ("github_org", &opts.github_org),
+        ("image_tag", &opts.image_tag),
+        ("prometheus_url", &opts.prometheus_url),
+        ("grafana_url", &opts.grafana_url),
+    ] {
+        if !safe(value) {
+            return Err(RenderError::InvalidOptions(format!("{what} \"{value}\" has unsafe characters")));
+        }
+    }
+    Ok(())
+}
+
+/// The result of a dry run: spec errors, or the policy verdict on what
+/// would be rendered.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CheckReport {
+    pub spec_errors: Vec<SpecError>,
+    pub violations: Vec<Violation>,
+    /// Render failures that are not policy violations (unknown environment…).
+    pub render_error: Option<String>,
+    /// How many files would be written.
+    pub files: usize,
+    /// How many Kubernetes manifests the policies evaluated.
+    pub manifests_checked: usize,
+}
+
+impl CheckReport {
+    pub fn passed(&self) -> bool {
+        self.spec_errors.is_empty() && self.violations.is_empty() && self.render_error.is_none()
+    }
+}
+
+/// Validate a spec and evaluate the policies without producing files.
+pub fn check(yaml: &str, opts: &RenderOptions) -> CheckReport {
+    let mut report = CheckReport {
+        spec_errors: vec![],
+        violations: vec![],
+        render_error: None,
+        files: 0,
+        manifests_checked: 0,
+    };
+    let spec = match parse_spec(yaml) {
+        Ok(spec) => spec,
+        Err(errors) => {
+            report.spec_errors = errors;
+            return report;
+        }
+    };
+    match render_unchecked(&spec, opts) {
+        Ok(rendered) => {
+            report.files = rendered.files.len();
+            report.manifests_checked = policy::manifests(&rendered).map(|m| m.len()).unwrap_or(0);
+            match policy::evaluate(&rendered) {
+                Ok(violations) => report.violations = violations,
+                Err(error) => report.render_error = Some(error.to_string()),
+            }
+        }
+        Err(error) => report.render_error = Some(error.to_string()),
+    }
+    report
+}

@@ -1,0 +1,267 @@
+//! Entities, their relations and the locations they come from.
+
+use crate::{Store, StoreError, on_pool};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Where a batch of entities was read from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LocationRecord {
+    pub location_type: String,
+    pub target: String,
+}
+
+/// An entity ready to be stored: the indexed columns are computed by the caller from the
+/// validated entity, so the store never interprets entity bodies.
+#[derive(Clone, Debug)]
+pub struct EntityRecord {
+    pub entity_ref: String,
+    pub kind: String,
+    pub namespace: String,
+    pub name: String,
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub spec_type: Option<String>,
+    pub lifecycle: Option<String>,
+    pub owner_ref: Option<String>,
+    pub system_ref: Option<String>,
+    pub body: serde_json::Value,
+    pub etag: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RelationRecord {
+    pub source_ref: String,
+    pub relation_type: String,
+    pub target_ref: String,
+}
+
+/// What lists and cards show of an entity.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct EntitySummary {
+    pub entity_ref: String,
+    pub kind: String,
+    pub namespace: String,
+    pub name: String,
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub spec_type: Option<String>,
+    pub lifecycle: Option<String>,
+    pub owner_ref: Option<String>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct KindCount {
+    pub kind: String,
+    pub count: i64,
+}
+
+/// The outcome of applying one location's batch.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BatchOutcome {
+    pub written: usize,
+    pub removed: usize,
+    /// Entities already claimed by another location; they were left untouched.
+    pub conflicts: Vec<String>,
+}
+
+const SUMMARY_COLUMNS: &str = "entity_ref, kind, namespace, name, title, description, \
+     spec_type, lifecycle, owner_ref, updated_at";
+
+impl Store {
+    /// Replaces everything `location` provided with `entities` and `relations`, in one
+    /// transaction: a batch is applied whole or not at all. Entities the location no
+    /// longer provides are removed; entities owned by another location are reported as
+    /// conflicts and left as they are.
+    pub async fn apply_location_batch(
+        &self,
+        location: &LocationRecord,
+        entities: &[EntityRecord],
+        relations: &[RelationRecord],
+    ) -> Result<BatchOutcome, StoreError> {
+        let now = Utc::now();
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let location_id: String = sqlx::query_scalar(
+                "INSERT INTO locations (id, type, target, created_at) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (type, target) DO UPDATE SET type = excluded.type RETURNING id",
+            )
+            .bind(uuid::Uuid::new_v4().to_string())
+            .bind(&location.location_type)
+            .bind(&location.target)
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await?;
+
+            let mut outcome = BatchOutcome::default();
+            let mut kept = std::collections::HashSet::new();
+            for entity in entities {
+                let body = entity.body.to_string();
+                let written = sqlx::query(
+                    "INSERT INTO entities (uid, entity_ref, kind, namespace, name, title, description, \
+                       spec_type, lifecycle, owner_ref, system_ref, body, etag, location_id, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15) \
+                     ON CONFLICT (entity_ref) DO UPDATE SET \
+                       kind = excluded.kind, namespace = excluded.namespace, name = excluded.name, \
+                       title = excluded.title, description = excluded.description, \
+                       spec_type = excluded.spec_type, lifecycle = excluded.lifecycle, \
+                       owner_ref = excluded.owner_ref, system_ref = excluded.system_ref, \
+                       body = excluded.body, location_id = excluded.location_id, \
+                       updated_at = CASE WHEN entities.etag = excluded.etag \
+                                         THEN entities.updated_at ELSE excluded.updated_at END, \
+                       etag = excluded.etag \
+                     WHERE entities.location_id IS NULL OR entities.location_id = excluded.location_id",
+                )
+                .bind(uuid::Uuid::new_v4().to_string())
+                .bind(&entity.entity_ref)
+                .bind(&entity.kind)
+                .bind(&entity.namespace)
+                .bind(&entity.name)
+                .bind(&entity.title)
+                .bind(&entity.description)
+                .bind(&entity.spec_type)
+                .bind(&entity.lifecycle)
+                .bind(&entity.owner_ref)
+                .bind(&entity.system_ref)
+                .bind(body)
+                .bind(&entity.etag)
+                .bind(&location_id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if written == 0 {
+                    outcome.conflicts.push(entity.entity_ref.clone());
+                } else {
+                    outcome.written += 1;
+                    kept.insert(entity.entity_ref.as_str());
+                }
+            }
+
+            let previous: Vec<String> =
+                sqlx::query_scalar("SELECT entity_ref FROM entities WHERE location_id = $1")
+                    .bind(&location_id)
+                    .fetch_all(&mut *tx)
+                    .await?;
+            for stale in previous.iter().filter(|r| !kept.contains(r.as_str())) {
+                sqlx::query("DELETE FROM entities WHERE entity_ref = $1").bind(stale).execute(&mut *tx).await?;
+                sqlx::query("DELETE FROM relations WHERE source_ref = $1").bind(stale).execute(&mut *tx).await?;
+                outcome.removed += 1;
+            }
+
+            for entity_ref in &kept {
+                sqlx::query("DELETE FROM relations WHERE source_ref = $1")
+                    .bind(entity_ref)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            for relation in relations.iter().filter(|r| kept.contains(r.source_ref.as_str())) {
+                sqlx::query(
+                    "INSERT INTO relations (source_ref, type, target_ref) VALUES ($1, $2, $3) \
+                     ON CONFLICT DO NOTHING",
+                )
+                .bind(&relation.source_ref)
+                .bind(&relation.relation_type)
+                .bind(&relation.target_ref)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+            Ok(outcome)
+        })
+    }
+
+    /// How many entities of each kind the catalog holds, most common first.
+    pub async fn kind_counts(&self) -> Result<Vec<KindCount>, StoreError> {
+        let sql = "SELECT kind, COUNT(*) AS count FROM entities GROUP BY kind ORDER BY count DESC, kind";
+        Ok(on_pool!(self, pool => sqlx::query_as(sql).fetch_all(pool).await?))
+    }
+
+    /// The entities changed most recently.
+    pub async fn recent_entities(&self, limit: i64) -> Result<Vec<EntitySummary>, StoreError> {
+        let sql = format!(
+            "SELECT {SUMMARY_COLUMNS} FROM entities ORDER BY updated_at DESC, entity_ref LIMIT $1"
+        );
+        Ok(on_pool!(self, pool => sqlx::query_as(&sql).bind(limit).fetch_all(pool).await?))
+    }
+
+    /// Entities of one kind (or all), optionally matching `text` in name, title or
+    /// description, ordered by name.
+    pub async fn list_entities(
+        &self,
+        kind: Option<&str>,
+        text: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<EntitySummary>, StoreError> {
+        let sql = format!(
+            "SELECT {SUMMARY_COLUMNS} FROM entities \
+             WHERE ($1 IS NULL OR kind = $1) \
+               AND ($2 IS NULL OR LOWER(name) LIKE $2 ESCAPE '\\' OR LOWER(COALESCE(title, '')) LIKE $2 ESCAPE '\\' \
+                    OR LOWER(COALESCE(description, '')) LIKE $2 ESCAPE '\\') \
+             ORDER BY name, entity_ref LIMIT $3"
+        );
+        let kind = kind.map(str::to_lowercase);
+        let pattern = text.map(|t| format!("%{}%", escape_like(&t.to_lowercase())));
+        Ok(on_pool!(self, pool => {
+            sqlx::query_as(&sql).bind(kind).bind(pattern).bind(limit).fetch_all(pool).await?
+        }))
+    }
+
+    /// The stored body of one entity, by its lowercased reference.
+    pub async fn entity_body(&self, entity_ref: &str) -> Result<Option<serde_json::Value>, StoreError> {
+        let body: Option<String> = on_pool!(self, pool => {
+            sqlx::query_scalar("SELECT body FROM entities WHERE entity_ref = $1")
+                .bind(entity_ref)
+                .fetch_optional(pool)
+                .await?
+        });
+        body.map(|text| {
+            serde_json::from_str(&text).map_err(|source| StoreError::CorruptBody {
+                entity_ref: entity_ref.to_string(),
+                source,
+            })
+        })
+        .transpose()
+    }
+
+    /// Every relation that starts at `entity_ref`.
+    pub async fn relations_from(&self, entity_ref: &str) -> Result<Vec<RelationRecord>, StoreError> {
+        let rows: Vec<(String, String, String)> = on_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT source_ref, type, target_ref FROM relations WHERE source_ref = $1 \
+                 ORDER BY type, target_ref",
+            )
+            .bind(entity_ref)
+            .fetch_all(pool)
+            .await?
+        });
+        Ok(rows
+            .into_iter()
+            .map(|(source_ref, relation_type, target_ref)| RelationRecord {
+                source_ref,
+                relation_type,
+                target_ref,
+            })
+            .collect())
+    }
+
+    /// How many entities the catalog holds.
+    pub async fn entity_count(&self) -> Result<i64, StoreError> {
+        Ok(on_pool!(self, pool => {
+            sqlx::query_scalar("SELECT COUNT(*) FROM entities").fetch_one(pool).await?
+        }))
+    }
+}
+
+/// Escapes `%`, `_` and `\` so user text matches literally in a LIKE pattern.
+fn escape_like(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}

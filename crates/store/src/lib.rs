@@ -1,0 +1,135 @@
+//! All SQL of Portico, for both engines: embedded SQLite (the default) and PostgreSQL.
+//!
+//! Queries are written once with `$n` placeholders, which sqlx accepts on both engines;
+//! the [`on_pool!`] macro runs the same code against whichever pool is configured.
+//! Engine-specific SQL sits side by side in the same function where it pays.
+
+mod entities;
+mod error;
+
+pub use entities::{BatchOutcome, EntityRecord, EntitySummary, KindCount, LocationRecord, RelationRecord};
+pub use error::StoreError;
+
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+use std::str::FromStr;
+use std::time::Duration;
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/postgres");
+
+/// The database behind the portal.
+#[derive(Clone, Debug)]
+pub enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Runs `$body` with `$pool` bound to the concrete pool of either engine.
+macro_rules! on_pool {
+    ($store:expr, $pool:ident => $body:expr) => {
+        match &$store.pool {
+            $crate::Pool::Sqlite($pool) => $body,
+            $crate::Pool::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use on_pool;
+
+/// Which engine a store runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: Pool,
+}
+
+impl Store {
+    /// Connects to `url`: `sqlite://path` (the file and its folder are created) or
+    /// `postgres://…`. Does not migrate; call [`Store::migrate`].
+    pub async fn connect(url: &str) -> Result<Store, StoreError> {
+        let pool = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(5))
+                .connect(url)
+                .await
+                .map_err(StoreError::connect)?;
+            Pool::Postgres(pool)
+        } else if url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(url)
+                .map_err(StoreError::connect)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(5));
+            create_parent_dir(options.get_filename())?;
+            let pool = SqlitePoolOptions::new()
+                .max_connections(8)
+                .connect_with(options)
+                .await
+                .map_err(StoreError::connect)?;
+            Pool::Sqlite(pool)
+        } else {
+            return Err(StoreError::UnsupportedUrl);
+        };
+        Ok(Store { pool })
+    }
+
+    pub fn engine(&self) -> Engine {
+        match self.pool {
+            Pool::Sqlite(_) => Engine::Sqlite,
+            Pool::Postgres(_) => Engine::Postgres,
+        }
+    }
+
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    /// Applies every migration that has not run yet.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        match &self.pool {
+            Pool::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await?,
+            Pool::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
+        }
+        Ok(())
+    }
+
+    /// Ok when the database answers and every migration this binary knows has been applied.
+    pub async fn check_ready(&self) -> Result<(), StoreError> {
+        let expected = match &self.pool {
+            Pool::Sqlite(_) => SQLITE_MIGRATIONS.iter().count(),
+            Pool::Postgres(_) => POSTGRES_MIGRATIONS.iter().count(),
+        } as i64;
+        let applied: i64 = on_pool!(self, pool => {
+            sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success")
+                .fetch_one(pool)
+                .await?
+        });
+        if applied < expected {
+            return Err(StoreError::NotMigrated { applied, expected });
+        }
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        on_pool!(self, pool => pool.close().await)
+    }
+}
+
+fn create_parent_dir(file: &std::path::Path) -> Result<(), StoreError> {
+    match file.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => {
+            std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
+                dir: dir.display().to_string(),
+                source,
+            })
+        }
+        _ => Ok(()),
+    }
+}

@@ -1,0 +1,384 @@
+//! Configuration: defaults, then an optional `portico.yaml`, then environment variables.
+//!
+//! Every key is parsed once, here; a bad value stops the start with one line that names
+//! the key, the value and the fix (exit code 2, see `main`).
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub database_url: String,
+    pub log_format: LogFormat,
+    pub log_level: String,
+    pub demo: bool,
+    pub public_url: String,
+    pub site_root: PathBuf,
+    pub request_timeout: Duration,
+    pub max_body_bytes: usize,
+    pub shutdown_grace: Duration,
+}
+
+/// One configuration key: its name in `portico.yaml`, its environment variables (the
+/// first is the documented one) and its default.
+struct Key {
+    file: &'static str,
+    env: &'static [&'static str],
+    default: &'static str,
+}
+
+const LISTEN: Key = Key { file: "listen", env: &["PORTICO_LISTEN"], default: "127.0.0.1:3000" };
+const DATABASE_URL: Key = Key {
+    file: "database_url",
+    env: &["DATABASE_URL", "PORTICO_DATABASE_URL"],
+    default: "sqlite://data/portico.db",
+};
+const LOG_FORMAT: Key = Key { file: "log_format", env: &["PORTICO_LOG_FORMAT"], default: "pretty" };
+const LOG_LEVEL: Key = Key { file: "log_level", env: &["PORTICO_LOG", "RUST_LOG"], default: "info" };
+const DEMO: Key = Key { file: "demo", env: &["PORTICO_DEMO"], default: "false" };
+const PUBLIC_URL: Key = Key { file: "public_url", env: &["PORTICO_PUBLIC_URL"], default: "" };
+const SITE_ROOT: Key = Key {
+    file: "site_root",
+    env: &["PORTICO_SITE_ROOT", "LEPTOS_SITE_ROOT"],
+    default: "target/site",
+};
+const REQUEST_TIMEOUT: Key = Key {
+    file: "request_timeout_secs",
+    env: &["PORTICO_REQUEST_TIMEOUT_SECS"],
+    default: "30",
+};
+const MAX_BODY_BYTES: Key = Key {
+    file: "max_body_bytes",
+    env: &["PORTICO_MAX_BODY_BYTES"],
+    default: "10485760",
+};
+const SHUTDOWN_GRACE: Key = Key {
+    file: "shutdown_grace_secs",
+    env: &["PORTICO_SHUTDOWN_GRACE_SECS"],
+    default: "25",
+};
+
+const KEYS: &[&Key] = &[
+    &LISTEN,
+    &DATABASE_URL,
+    &LOG_FORMAT,
+    &LOG_LEVEL,
+    &DEMO,
+    &PUBLIC_URL,
+    &SITE_ROOT,
+    &REQUEST_TIMEOUT,
+    &MAX_BODY_BYTES,
+    &SHUTDOWN_GRACE,
+];
+
+/// A configuration value that cannot be used, and how to fix it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    /// Where the value came from: an environment variable or `file: key`.
+    pub source: String,
+    pub value: String,
+    pub problem: String,
+    pub fix: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "configuration error: {} = {:?} {}; {}",
+            self.source, self.value, self.problem, self.fix
+        )
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// A raw value with where it came from.
+struct Raw {
+    source: String,
+    value: String,
+}
+
+impl Config {
+    /// Loads the configuration from the process environment and the config file it names
+    /// (`PORTICO_CONFIG`, else `./portico.yaml` when present).
+    pub fn from_env() -> Result<Config, ConfigError> {
+        let env: BTreeMap<String, String> = std::env::vars().collect();
+        Config::load(&env)
+    }
+
+    /// Loads the configuration from `env` (a snapshot of environment variables).
+    pub fn load(env: &BTreeMap<String, String>) -> Result<Config, ConfigError> {
+        let file = match env.get("PORTICO_CONFIG") {
+            Some(path) => read_file(Path::new(path), true)?,
+            None => read_file(Path::new("portico.yaml"), false)?,
+        };
+        let file = file.unwrap_or_default();
+        let raw = |key: &Key| -> Raw {
+            for name in key.env {
+                if let Some(value) = env.get(*name) {
+                    return Raw { source: (*name).to_string(), value: value.clone() };
+                }
+            }
+            if let Some(raw) = file.get(key.file) {
+                return Raw { source: raw.source.clone(), value: raw.value.clone() };
+            }
+            Raw { source: key.env[0].to_string(), value: key.default.to_string() }
+        };
+
+        let listen = parse_listen(raw(&LISTEN))?;
+        let public_url = parse_public_url(raw(&PUBLIC_URL), listen)?;
+        Ok(Config {
+            listen,
+            database_url: parse_database_url(raw(&DATABASE_URL))?,
+            log_format: parse_log_format(raw(&LOG_FORMAT))?,
+            log_level: parse_log_level(raw(&LOG_LEVEL))?,
+            demo: parse_bool(raw(&DEMO))?,
+            public_url,
+            site_root: PathBuf::from(raw(&SITE_ROOT).value),
+            request_timeout: Duration::from_secs(parse_number(raw(&REQUEST_TIMEOUT), 1, 3600)?),
+            max_body_bytes: parse_number(raw(&MAX_BODY_BYTES), 1024, 1 << 30)? as usize,
+            shutdown_grace: Duration::from_secs(parse_number(raw(&SHUTDOWN_GRACE), 0, 600)?),
+        })
+    }
+}
+
+/// Reads a `portico.yaml`: a flat map of the documented keys to scalars.
+fn read_file(path: &Path, required: bool) -> Result<Option<BTreeMap<String, Raw>>, ConfigError> {
+    let shown = path.display().to_string();
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => return Ok(None),
+        Err(e) => {
+            return Err(ConfigError {
+                source: "PORTICO_CONFIG".into(),
+                value: shown,
+                problem: format!("cannot be read ({e})"),
+                fix: "point PORTICO_CONFIG at a readable YAML file, or unset it".into(),
+            });
+        }
+    };
+    let file_error = |problem: String, fix: &str| ConfigError {
+        source: "config file".into(),
+        value: shown.clone(),
+        problem,
+        fix: fix.into(),
+    };
+    let map: BTreeMap<String, serde_yaml_ng::Value> = match serde_yaml_ng::from_str(&text) {
+        Ok(Some(map)) => map,
+        Ok(None) => BTreeMap::new(),
+        Err(e) => return Err(file_error(format!("is not a YAML map of keys to values ({e})"), "fix the YAML syntax")),
+    };
+    let mut values = BTreeMap::new();
+    for (key, value) in map {
+        if !KEYS.iter().any(|k| k.file == key) {
+            let known: Vec<&str> = KEYS.iter().map(|k| k.file).collect();
+            return Err(file_error(
+                format!("has an unknown key {key:?}"),
+                &format!("use one of: {}", known.join(", ")),
+            ));
+        }
+        let value = match value {
+            serde_yaml_ng::Value::String(s) => s,
+            serde_yaml_ng::Value::Number(n) => n.to_string(),
+            serde_yaml_ng::Value::Bool(b) => b.to_string(),
+            _ => {
+                return Err(file_error(
+                    format!("gives key {key:?} a value that is not a string, number or boolean"),
+                    "write the value as a plain scalar",
+                ));
+            }
+        };
+        values.insert(key.clone(), Raw { source: format!("{shown}: {key}"), value });
+    }
+    Ok(Some(values))
+}
+
+fn invalid(raw: Raw, problem: &str, fix: &str) -> ConfigError {
+    ConfigError { source: raw.source, value: raw.value, problem: problem.into(), fix: fix.into() }
+}
+
+fn parse_listen(raw: Raw) -> Result<SocketAddr, ConfigError> {
+    raw.value.parse().map_err(|_| {
+        invalid(raw, "is not a socket address", "use host:port, e.g. 127.0.0.1:3000 or 0.0.0.0:8080")
+    })
+}
+
+fn parse_database_url(raw: Raw) -> Result<String, ConfigError> {
+    let ok = ["sqlite:", "postgres://", "postgresql://"].iter().any(|p| raw.value.starts_with(p));
+    if ok && raw.value.len() > "sqlite:".len() {
+        Ok(raw.value)
+    } else {
+        Err(invalid(
+            raw,
+            "is not a supported database URL",
+            "use sqlite://path/to/portico.db (embedded) or postgres://user@host:5432/db",
+        ))
+    }
+}
+
+fn parse_log_format(raw: Raw) -> Result<LogFormat, ConfigError> {
+    match raw.value.to_ascii_lowercase().as_str() {
+        "pretty" | "text" => Ok(LogFormat::Pretty),
+        "json" => Ok(LogFormat::Json),
+        _ => Err(invalid(raw, "is not a log format", "use pretty or json")),
+    }
+}
+
+fn parse_log_level(raw: Raw) -> Result<String, ConfigError> {
+    match tracing_subscriber::EnvFilter::try_new(&raw.value) {
+        Ok(_) => Ok(raw.value),
+        Err(_) => Err(invalid(
+            raw,
+            "is not a log filter",
+            "use a level (error, warn, info, debug, trace) or directives like info,server=debug",
+        )),
+    }
+}
+
+fn parse_bool(raw: Raw) -> Result<bool, ConfigError> {
+    match raw.value.to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Ok(true),
+        "false" | "0" | "no" | "off" | "" => Ok(false),
+        _ => Err(invalid(raw, "is not a boolean", "use true or false")),
+    }
+}
+
+fn parse_number(raw: Raw, min: u64, max: u64) -> Result<u64, ConfigError> {
+    match raw.value.trim().parse::<u64>() {
+        Ok(n) if (min..=max).contains(&n) => Ok(n),
+        _ => {
+            let fix = format!("use a whole number from {min} to {max}");
+            Err(invalid(raw, "is out of range or not a whole number", &fix))
+        }
+    }
+}
+
+fn parse_public_url(raw: Raw, listen: SocketAddr) -> Result<String, ConfigError> {
+    if raw.value.is_empty() {
+        return Ok(format!("http://{listen}"));
+    }
+    let value = raw.value.trim_end_matches('/').to_string();
+    let rest = value.strip_prefix("https://").or_else(|| value.strip_prefix("http://"));
+    match rest {
+        Some(host) if !host.is_empty() && !host.contains(char::is_whitespace) => Ok(value),
+        _ => Err(invalid(
+            raw,
+            "is not an http(s) URL",
+            "use the address users reach the portal at, e.g. https://portal.example.com",
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let mut env: BTreeMap<String, String> =
+            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        // Never read a portico.yaml lying around the test's working directory.
+        env.entry("PORTICO_CONFIG".into()).or_insert_with(|| "/dev/null".into());
+        Config::load(&env)
+    }
+
+    #[test]
+    fn defaults_give_a_local_sqlite_portal() {
+        let config = load(&[]).unwrap();
+        assert_eq!(config.listen.to_string(), "127.0.0.1:3000");
+        assert_eq!(config.database_url, "sqlite://data/portico.db");
+        assert_eq!(config.log_format, LogFormat::Pretty);
+        assert!(!config.demo);
+        assert_eq!(config.public_url, "http://127.0.0.1:3000");
+        assert_eq!(config.request_timeout, Duration::from_secs(30));
+    }
+
+    #[test]
+    fn environment_overrides_defaults() {
+        let config = load(&[
+            ("PORTICO_LISTEN", "0.0.0.0:8080"),
+            ("DATABASE_URL", "postgres://postgres@127.0.0.1/portico"),
+            ("PORTICO_LOG_FORMAT", "json"),
+            ("PORTICO_DEMO", "true"),
+            ("PORTICO_PUBLIC_URL", "https://portal.example.com/"),
+        ])
+        .unwrap();
+        assert_eq!(config.listen.port(), 8080);
+        assert!(config.database_url.starts_with("postgres://"));
+        assert_eq!(config.log_format, LogFormat::Json);
+        assert!(config.demo);
+        assert_eq!(config.public_url, "https://portal.example.com");
+    }
+
+    #[test]
+    fn bad_values_name_the_key_the_value_and_the_fix() {
+        let error = load(&[("PORTICO_LISTEN", "localhost")]).unwrap_err();
+        assert_eq!(error.source, "PORTICO_LISTEN");
+        assert_eq!(error.value, "localhost");
+        let line = error.to_string();
+        assert!(line.contains("PORTICO_LISTEN = \"localhost\""), "{line}");
+        assert!(line.contains("host:port"), "{line}");
+        assert!(!line.contains('\n'));
+
+        for (key, value) in [
+            ("DATABASE_URL", "mysql://x"),
+            ("PORTICO_LOG_FORMAT", "xml"),
+            ("PORTICO_DEMO", "maybe"),
+            ("PORTICO_PUBLIC_URL", "ftp://x"),
+            ("PORTICO_REQUEST_TIMEOUT_SECS", "0"),
+            ("PORTICO_MAX_BODY_BYTES", "lots"),
+            ("PORTICO_LOG", "info,[bad"),
+        ] {
+            let error = load(&[(key, value)]).unwrap_err();
+            assert_eq!(error.source, key, "{error}");
+            assert_eq!(error.value, value);
+        }
+    }
+
+    #[test]
+    fn config_file_is_read_and_environment_wins() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("portico.yaml");
+        std::fs::write(&path, "listen: 0.0.0.0:4000\ndemo: true\nrequest_timeout_secs: 5\n").unwrap();
+        let path = path.to_str().unwrap();
+        let config = load(&[("PORTICO_CONFIG", path)]).unwrap();
+        assert_eq!(config.listen.port(), 4000);
+        assert!(config.demo);
+        assert_eq!(config.request_timeout, Duration::from_secs(5));
+
+        let config = load(&[("PORTICO_CONFIG", path), ("PORTICO_LISTEN", "127.0.0.1:5000")]).unwrap();
+        assert_eq!(config.listen.port(), 5000);
+    }
+
+    #[test]
+    fn config_file_errors_name_the_file_and_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("portico.yaml");
+        let path_str = path.to_str().unwrap();
+
+        std::fs::write(&path, "listen: nowhere\n").unwrap();
+        let error = load(&[("PORTICO_CONFIG", path_str)]).unwrap_err();
+        assert_eq!(error.source, format!("{path_str}: listen"));
+
+        std::fs::write(&path, "lisen: 0.0.0.0:1\n").unwrap();
+        let error = load(&[("PORTICO_CONFIG", path_str)]).unwrap_err();
+        assert!(error.problem.contains("unknown key \"lisen\""), "{error}");
+
+        std::fs::write(&path, "listen: [1, 2\n").unwrap();
+        assert!(load(&[("PORTICO_CONFIG", path_str)]).is_err());
+
+        let error = load(&[("PORTICO_CONFIG", "/nonexistent/portico.yaml")]).unwrap_err();
+        assert_eq!(error.source, "PORTICO_CONFIG");
+    }
+}

@@ -1,0 +1,85 @@
+//! Starting and stopping the portal.
+
+use crate::config::Config;
+use crate::http;
+use crate::state::AppState;
+use std::future::Future;
+use store::Store;
+use tokio::net::TcpListener;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+    #[error("cannot listen on {addr}: {source} (set PORTICO_LISTEN to a free address)")]
+    Listen {
+        addr: std::net::SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("server error: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Connects to the database and applies pending migrations.
+pub async fn open_store(config: &Config) -> Result<Store, ServeError> {
+    let store = Store::connect(&config.database_url).await?;
+    store.migrate().await?;
+    Ok(store)
+}
+
+pub async fn migrate_only(config: Config) -> Result<(), ServeError> {
+    let store = open_store(&config).await?;
+    store.close().await;
+    tracing::info!("migrations applied");
+    Ok(())
+}
+
+/// Runs the portal until SIGTERM or Ctrl-C, then finishes in-flight requests.
+pub async fn run(config: Config) -> Result<(), ServeError> {
+    let store = open_store(&config).await?;
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| ServeError::Listen { addr: config.listen, source })?;
+    tracing::info!(address = %config.public_url, engine = ?store.engine(), "portal ready");
+    let state = AppState::new(config, store.clone());
+    serve(listener, http::router(state), shutdown_signal()).await?;
+    store.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Serves `router` on `listener` until `shutdown` completes; requests already in flight
+/// are finished before this returns.
+pub async fn serve(
+    listener: TcpListener,
+    router: axum::Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router).with_graceful_shutdown(shutdown).await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}

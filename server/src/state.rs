@@ -1,0 +1,46 @@
+//! The one state every handler and page shares.
+
+use crate::config::Config;
+use crate::metrics::HttpMetrics;
+use axum::extract::FromRef;
+use leptos::config::LeptosOptions;
+use std::sync::Arc;
+use store::Store;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub store: Store,
+    pub leptos: LeptosOptions,
+    pub metrics: Arc<HttpMetrics>,
+}
+
+impl AppState {
+    pub fn new(config: Config, store: Store) -> AppState {
+        let leptos = LeptosOptions::builder()
+            .output_name("portico")
+            .site_root(config.site_root.display().to_string())
+            .site_pkg_dir("pkg")
+            .site_addr(config.listen)
+            .build();
+        AppState { config: Arc::new(config), store, leptos, metrics: HttpMetrics::new() }
+    }
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> LeptosOptions {
+        state.leptos.clone()
+    }
+}
+
+impl FromRef<AppState> for Store {
+    fn from_ref(state: &AppState) -> Store {
+        state.store.clone()
+    }
+}
+
+impl FromRef<AppState> for Arc<HttpMetrics> {
+    fn from_ref(state: &AppState) -> Arc<HttpMetrics> {
+        state.metrics.clone()
+    }
+}
