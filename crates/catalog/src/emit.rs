@@ -61,7 +61,9 @@ fn entry_lines(lines: &mut Vec<String>, key: &str, value: &Value) {
 fn item_lines(lines: &mut Vec<String>, value: &Value) {
     let block = literal_block(value);
     let child = block.unwrap_or_else(|| block_lines(value));
-    let (first, rest) = child.split_first().map_or(("", &[][..]), |(f, r)| (f.as_str(), r));
+    let (first, rest) = child
+        .split_first()
+        .map_or(("", &[][..]), |(f, r)| (f.as_str(), r));
     lines.push(format!("- {first}"));
     lines.extend(rest.iter().map(|l| indent(l, "  ")));
 }
@@ -110,7 +112,10 @@ fn literal_block(value: &Value) -> Option<Vec<String>> {
     let mut lines = vec![header.to_string()];
     lines.extend(body.split('\n').map(str::to_string));
     // Keep: extra trailing newlines become empty lines.
-    lines.extend(std::iter::repeat_n(String::new(), trailing.saturating_sub(1)));
+    lines.extend(std::iter::repeat_n(
+        String::new(),
+        trailing.saturating_sub(1),
+    ));
     Some(lines)
 }
 
@@ -166,7 +171,9 @@ pub fn etag(entity: &Entity) -> String {
     }
     let mut canonical = String::new();
     write_canonical(&value, &mut canonical);
-    sha1_smol::Sha1::from(canonical.as_bytes()).digest().to_string()
+    sha1_smol::Sha1::from(canonical.as_bytes())
+        .digest()
+        .to_string()
 }
 
 /// JSON with object keys sorted, whatever map order serde_json was built

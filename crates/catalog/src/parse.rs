@@ -134,9 +134,13 @@ pub fn parse_documents(source: &str, text: &str, limits: &Limits) -> Parsed {
             message,
         };
         match Entity::from_value(doc.value.clone()) {
-            Err(errors) => parsed.errors.extend(errors.into_iter().map(|FieldError { path, message }| {
-                at(ErrorKind::Invalid, Some(path), message)
-            })),
+            Err(errors) => {
+                parsed
+                    .errors
+                    .extend(errors.into_iter().map(|FieldError { path, message }| {
+                        at(ErrorKind::Invalid, Some(path), message)
+                    }))
+            }
             Ok(entity) => {
                 let key = entity.entity_ref().key();
                 if let Some((line, column)) = seen.get(&key) {

@@ -46,7 +46,14 @@ pub fn validate(entity: &Entity) -> Vec<FieldError> {
     validate_value(&entity.to_value())
 }
 
-const ROOT_FIELDS: [&str; 6] = ["apiVersion", "kind", "metadata", "spec", "relations", "status"];
+const ROOT_FIELDS: [&str; 6] = [
+    "apiVersion",
+    "kind",
+    "metadata",
+    "spec",
+    "relations",
+    "status",
+];
 
 const OBJECT_NAME_RULE: &str = "must be 1-63 characters of [a-zA-Z0-9] separated by [-_.]";
 const DNS_LABEL_RULE: &str = "must be 1-63 characters of [a-z0-9] separated by [-]";
@@ -72,10 +79,10 @@ pub fn validate_value(value: &Value) -> Vec<FieldError> {
     let namespace = check_metadata(root, &mut errors);
     check_spec(root, kind, &namespace, &mut errors);
     check_relations(root, &mut errors);
-    if let Some(status) = root.get("status") {
-        if !status.is_object() {
-            errors.push(must_be("status", "a mapping", status));
-        }
+    if let Some(status) = root.get("status")
+        && !status.is_object()
+    {
+        errors.push(must_be("status", "a mapping", status));
     }
     errors
 }
@@ -152,22 +159,22 @@ fn check_metadata(root: &Map<String, Value>, errors: &mut Vec<FieldError>) -> St
         errors.push(must_be("metadata", "a mapping with at least a name", meta));
         return DEFAULT_NAMESPACE.to_string();
     };
-    if let Some(name) = required_str(meta, "name", "metadata.name", errors) {
-        if !is_valid_object_name(name) {
-            errors.push(FieldError::new(
-                "metadata.name",
-                format!("{name:?} {OBJECT_NAME_RULE}"),
-            ));
-        }
+    if let Some(name) = required_str(meta, "name", "metadata.name", errors)
+        && !is_valid_object_name(name)
+    {
+        errors.push(FieldError::new(
+            "metadata.name",
+            format!("{name:?} {OBJECT_NAME_RULE}"),
+        ));
     }
     let namespace = check_namespace(meta, errors);
     for field in ["title", "uid", "etag"] {
         optional_text(meta, field, &format!("metadata.{field}"), errors);
     }
-    if let Some(description) = meta.get("description") {
-        if !description.is_string() {
-            errors.push(must_be("metadata.description", "a string", description));
-        }
+    if let Some(description) = meta.get("description")
+        && !description.is_string()
+    {
+        errors.push(must_be("metadata.description", "a string", description));
     }
     check_labels(meta, errors);
     check_annotations(meta, errors);
@@ -259,13 +266,13 @@ fn check_links(meta: &Map<String, Value>, errors: &mut Vec<FieldError>) {
             errors.push(must_be(&path, "a mapping with a url", link));
             continue;
         };
-        if let Some(url) = required_str(link, "url", &format!("{path}.url"), errors) {
-            if !is_valid_url(url) {
-                errors.push(FieldError::new(
-                    format!("{path}.url"),
-                    format!("{url:?} must be an absolute URL, e.g. \"https://example.com/dashboard\""),
-                ));
-            }
+        if let Some(url) = required_str(link, "url", &format!("{path}.url"), errors)
+            && !is_valid_url(url)
+        {
+            errors.push(FieldError::new(
+                format!("{path}.url"),
+                format!("{url:?} must be an absolute URL, e.g. \"https://example.com/dashboard\""),
+            ));
         }
         for field in ["title", "icon", "type"] {
             optional_text(link, field, &format!("{path}.{field}"), errors);
@@ -290,7 +297,10 @@ fn check_spec(
     let Some(spec) = spec else {
         errors.push(FieldError::new(
             "spec",
-            format!("is required for kind {kind}; add a spec with {}", required_names(fields)),
+            format!(
+                "is required for kind {kind}; add a spec with {}",
+                required_names(fields)
+            ),
         ));
         return;
     };
@@ -305,7 +315,11 @@ fn check_spec(
 }
 
 fn required_names(fields: &[SpecField]) -> String {
-    let names: Vec<&str> = fields.iter().filter(|f| f.required).map(|f| f.name).collect();
+    let names: Vec<&str> = fields
+        .iter()
+        .filter(|f| f.required)
+        .map(|f| f.name)
+        .collect();
     if names.is_empty() {
         "the fields of the kind".to_string()
     } else {
@@ -324,7 +338,10 @@ fn check_spec_field(
         if field.required {
             errors.push(FieldError::new(
                 path,
-                format!("is required for kind {kind}; add it as {}", shape_name(field.shape)),
+                format!(
+                    "is required for kind {kind}; add it as {}",
+                    shape_name(field.shape)
+                ),
             ));
         }
         return;
@@ -383,7 +400,8 @@ fn check_steps(path: &str, value: &Value, errors: &mut Vec<FieldError>) {
         let step_path = format!("{path}[{i}]");
         match step.as_object() {
             Some(step) => {
-                if let Some(action) = required(step, "action", &format!("{step_path}.action"), errors)
+                if let Some(action) =
+                    required(step, "action", &format!("{step_path}.action"), errors)
                 {
                     check_text(&format!("{step_path}.action"), action, errors);
                 }
@@ -395,7 +413,12 @@ fn check_steps(path: &str, value: &Value, errors: &mut Vec<FieldError>) {
 
 /// Every entity ref in the spec must parse; `dependsOn` refs must carry a
 /// kind, as Backstage's processor requires.
-fn check_refs(spec: &Map<String, Value>, kind: Kind, namespace: &str, errors: &mut Vec<FieldError>) {
+fn check_refs(
+    spec: &Map<String, Value>,
+    kind: Kind,
+    namespace: &str,
+    errors: &mut Vec<FieldError>,
+) {
     for field in kind.ref_fields() {
         let texts: Vec<(String, &str)> = match spec.get(field.name) {
             Some(Value::String(text)) => vec![(format!("spec.{}", field.name), text.as_str())],
@@ -421,7 +444,11 @@ fn check_relations(root: &Map<String, Value>, errors: &mut Vec<FieldError>) {
     for (i, relation) in relations.iter().enumerate() {
         let path = format!("relations[{i}]");
         let Some(relation) = relation.as_object() else {
-            errors.push(must_be(&path, "a mapping with type and targetRef", relation));
+            errors.push(must_be(
+                &path,
+                "a mapping with type and targetRef",
+                relation,
+            ));
             continue;
         };
         for field in ["type", "targetRef"] {
@@ -478,7 +505,11 @@ fn optional_map<'a>(
     let value = map.get(field)?;
     let inner = value.as_object();
     if inner.is_none() {
-        errors.push(must_be(path, "a mapping of string keys to string values", value));
+        errors.push(must_be(
+            path,
+            "a mapping of string keys to string values",
+            value,
+        ));
     }
     inner
 }
@@ -498,7 +529,10 @@ fn optional_list<'a>(
 }
 
 fn must_be(path: &str, expected: &str, found: &Value) -> FieldError {
-    FieldError::new(path, format!("must be {expected}, found {}", describe(found)))
+    FieldError::new(
+        path,
+        format!("must be {expected}, found {}", describe(found)),
+    )
 }
 
 /// A short description of a JSON value for error messages.
@@ -548,9 +582,12 @@ pub fn is_valid_object_name(text: &str) -> bool {
 /// DNS label (RFC 1123): `^[a-z0-9]+(-[a-z0-9]+)*$`, 1-63 characters.
 pub fn is_valid_dns_label(text: &str) -> bool {
     (1..=63).contains(&text.len())
-        && text
-            .split('-')
-            .all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()))
+        && text.split('-').all(|part| {
+            !part.is_empty()
+                && part
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        })
 }
 
 /// DNS subdomain: dot-separated DNS labels, 1-253 characters.

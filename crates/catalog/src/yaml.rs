@@ -95,9 +95,9 @@ fn next_document_marker(text: &str, offset: usize, after_line: usize) -> Option<
     let mut line_start = 0;
     for (index, line) in text.split_inclusive('\n').enumerate() {
         let number = index + 1;
-        let starts_document = line.strip_prefix("---").is_some_and(|rest| {
-            rest.is_empty() || rest.starts_with([' ', '\t', '\r', '\n'])
-        });
+        let starts_document = line
+            .strip_prefix("---")
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t', '\r', '\n']));
         // At or after the error line (an unclosed flow collection fails on
         // the next `---`), but past the segment start so each retry moves on.
         if line_start > offset && number >= after_line && starts_document {
@@ -269,7 +269,14 @@ impl<'l> Loader<'l> {
         None
     }
 
-    fn on_scalar(&mut self, text: &str, style: ScalarStyle, anchor: usize, tag: Option<&Tag>, span: Span) {
+    fn on_scalar(
+        &mut self,
+        text: &str,
+        style: ScalarStyle,
+        anchor: usize,
+        tag: Option<&Tag>,
+        span: Span,
+    ) {
         if !self.count_nodes(1, span) {
             return;
         }
@@ -337,7 +344,8 @@ impl<'l> Loader<'l> {
 
     fn on_alias(&mut self, id: usize, span: Span) {
         let Some(anchored) = self.anchors.get(&id) else {
-            let message = "alias refers to an anchor that is not defined earlier in this document".to_string();
+            let message = "alias refers to an anchor that is not defined earlier in this document"
+                .to_string();
             self.fail(YamlErrorKind::Syntax, span, message);
             return;
         };
@@ -372,21 +380,21 @@ impl<'l> Loader<'l> {
                 items.push(value);
             }
             Frame::Mapping {
-                map,
-                key,
-                depth: d,
-                ..
+                map, key, depth: d, ..
             } => {
                 *d = (*d).max(depth);
                 match key.take() {
                     None => match key_text(&value) {
                         Some(text) if map.contains_key(&text) => {
-                            let message = format!("duplicate key {text:?} in a mapping; each key may appear only once");
+                            let message = format!(
+                                "duplicate key {text:?} in a mapping; each key may appear only once"
+                            );
                             self.fail(YamlErrorKind::Syntax, span, message);
                         }
                         Some(text) => *key = Some(text),
                         None => {
-                            let message = "a mapping key must be a string, not a list or mapping".to_string();
+                            let message =
+                                "a mapping key must be a string, not a list or mapping".to_string();
                             self.fail(YamlErrorKind::Syntax, span, message);
                         }
                     },
@@ -450,8 +458,14 @@ fn key_text(value: &Value) -> Option<String> {
 
 /// Resolves a scalar with the YAML 1.2 core schema (what Backstage's `yaml`
 /// package uses): only plain scalars can be null, booleans or numbers.
-pub(crate) fn resolve_scalar(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> Result<Value, String> {
-    let core_tag = tag.filter(|t| t.is_yaml_core_schema()).map(|t| t.suffix.as_str());
+pub(crate) fn resolve_scalar(
+    text: &str,
+    style: ScalarStyle,
+    tag: Option<&Tag>,
+) -> Result<Value, String> {
+    let core_tag = tag
+        .filter(|t| t.is_yaml_core_schema())
+        .map(|t| t.suffix.as_str());
     let value = match core_tag {
         Some("str") => return Ok(Value::String(text.to_string())),
         _ if style != ScalarStyle::Plain && core_tag.is_none() => {
@@ -490,10 +504,10 @@ pub(crate) fn resolve_plain(text: &str) -> Value {
     if let Some(n) = parse_int(text) {
         return Value::Number(n);
     }
-    if is_float(text) {
-        if let Some(n) = text.parse::<f64>().ok().and_then(Number::from_f64) {
-            return Value::Number(n);
-        }
+    if is_float(text)
+        && let Some(n) = text.parse::<f64>().ok().and_then(Number::from_f64)
+    {
+        return Value::Number(n);
     }
     Value::String(text.to_string())
 }

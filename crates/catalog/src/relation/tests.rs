@@ -63,7 +63,12 @@ fn component_emits_every_pair_both_ways() {
 
 #[test]
 fn api_resource_system_domain() {
-    let api = entity(V1, "API", "default", json!({"type": "openapi", "lifecycle": "x", "owner": "user:jdoe", "definition": "d", "system": "pets"}));
+    let api = entity(
+        V1,
+        "API",
+        "default",
+        json!({"type": "openapi", "lifecycle": "x", "owner": "user:jdoe", "definition": "d", "system": "pets"}),
+    );
     assert_eq!(
         lines(&api),
         [
@@ -73,19 +78,46 @@ fn api_resource_system_domain() {
             "user:default/jdoe ownerOf api:default/me",
         ]
     );
-    let resource = entity(V1, "Resource", "default", json!({"type": "db", "owner": "a", "dependsOn": ["resource:disk"], "system": "pets"}));
+    let resource = entity(
+        V1,
+        "Resource",
+        "default",
+        json!({"type": "db", "owner": "a", "dependsOn": ["resource:disk"], "system": "pets"}),
+    );
     assert_eq!(relations(&resource).len(), 6);
-    assert!(lines(&resource).contains(&"resource:default/disk dependencyOf resource:default/me".to_string()));
-    let system = entity(V1, "System", "default", json!({"owner": "a", "domain": "commerce"}));
-    assert!(lines(&system).contains(&"domain:default/commerce hasPart system:default/me".to_string()));
-    let domain = entity(V1, "Domain", "default", json!({"owner": "a", "subdomainOf": "business"}));
-    assert!(lines(&domain).contains(&"domain:default/me partOf domain:default/business".to_string()));
+    assert!(
+        lines(&resource)
+            .contains(&"resource:default/disk dependencyOf resource:default/me".to_string())
+    );
+    let system = entity(
+        V1,
+        "System",
+        "default",
+        json!({"owner": "a", "domain": "commerce"}),
+    );
+    assert!(
+        lines(&system).contains(&"domain:default/commerce hasPart system:default/me".to_string())
+    );
+    let domain = entity(
+        V1,
+        "Domain",
+        "default",
+        json!({"owner": "a", "subdomainOf": "business"}),
+    );
+    assert!(
+        lines(&domain).contains(&"domain:default/me partOf domain:default/business".to_string())
+    );
     assert_eq!(relations(&domain).len(), 4);
 }
 
 #[test]
 fn users_and_groups() {
-    let user = entity(V1, "User", "org", json!({"memberOf": ["team-a", "group:other/guild"]}));
+    let user = entity(
+        V1,
+        "User",
+        "org",
+        json!({"memberOf": ["team-a", "group:other/guild"]}),
+    );
     assert_eq!(
         lines(&user),
         [
@@ -95,7 +127,12 @@ fn users_and_groups() {
             "user:org/me memberOf group:other/guild",
         ]
     );
-    let group = entity(V1, "Group", "org", json!({"type": "team", "parent": "eng", "children": ["team-b"], "members": ["jdoe"]}));
+    let group = entity(
+        V1,
+        "Group",
+        "org",
+        json!({"type": "team", "parent": "eng", "children": ["team-b"], "members": ["jdoe"]}),
+    );
     assert_eq!(
         lines(&group),
         [
@@ -111,7 +148,12 @@ fn users_and_groups() {
 
 #[test]
 fn template_owner_and_location_nothing() {
-    let template = entity("scaffolder.backstage.io/v1beta3", "Template", "default", json!({"type": "service", "steps": [], "owner": "team-a"}));
+    let template = entity(
+        "scaffolder.backstage.io/v1beta3",
+        "Template",
+        "default",
+        json!({"type": "service", "steps": [], "owner": "team-a"}),
+    );
     assert_eq!(
         lines(&template),
         [
@@ -125,7 +167,12 @@ fn template_owner_and_location_nothing() {
 
 #[test]
 fn application_generates_its_component() {
-    let app = entity("platform.company.com/v1", "Application", "shop", json!({"language": "rust", "owner": "team-a", "system": "pets"}));
+    let app = entity(
+        "platform.company.com/v1",
+        "Application",
+        "shop",
+        json!({"language": "rust", "owner": "team-a", "system": "pets"}),
+    );
     assert_eq!(
         lines(&app),
         [
@@ -141,23 +188,42 @@ fn application_generates_its_component() {
 
 #[test]
 fn targets_keep_their_written_kind_and_compare_case_insensitively() {
-    let e = entity(V1, "Component", "default", json!({"type": "s", "lifecycle": "l", "owner": "Group:Default/Team-A"}));
+    let e = entity(
+        V1,
+        "Component",
+        "default",
+        json!({"type": "s", "lifecycle": "l", "owner": "Group:Default/Team-A"}),
+    );
     let owned_by = &relations(&e)[0];
     assert_eq!(owned_by.type_, OWNED_BY);
     assert_eq!(owned_by.target.kind, "Group");
-    assert_eq!(owned_by.target, EntityRef::new("group", "default", "team-a"));
-    assert_eq!(owned_by.to_entity_relation().target_ref, "group:default/Team-A");
+    assert_eq!(
+        owned_by.target,
+        EntityRef::new("group", "default", "team-a")
+    );
+    assert_eq!(
+        owned_by.to_entity_relation().target_ref,
+        "group:default/Team-A"
+    );
 }
 
 #[test]
 fn unparsable_refs_are_skipped_not_fatal() {
     // Built by hand, so not validated: relations() must still not panic.
-    let mut e = entity(V1, "Component", "default", json!({"type": "s", "lifecycle": "l", "owner": "a"}));
+    let mut e = entity(
+        V1,
+        "Component",
+        "default",
+        json!({"type": "s", "lifecycle": "l", "owner": "a"}),
+    );
     e.spec["dependsOn"] = json!(["no-kind", "resource:db"]);
     e.spec["owner"] = json!("group:");
     assert_eq!(
         lines(&e),
-        ["component:default/me dependsOn resource:default/db", "resource:default/db dependencyOf component:default/me"]
+        [
+            "component:default/me dependsOn resource:default/db",
+            "resource:default/db dependencyOf component:default/me"
+        ]
     );
 }
 

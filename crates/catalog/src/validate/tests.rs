@@ -45,7 +45,17 @@ fn object_names() {
     for good in ["a", "A9", "foo-bar", "foo_bar.baz", "a--b", &"x".repeat(63)] {
         assert!(is_valid_object_name(good), "{good:?}");
     }
-    for bad in ["", "foo bar", "-foo", "foo-", "foo.", "_a", "é", "a/b", &"x".repeat(64)] {
+    for bad in [
+        "",
+        "foo bar",
+        "-foo",
+        "foo-",
+        "foo.",
+        "_a",
+        "é",
+        "a/b",
+        &"x".repeat(64),
+    ] {
         assert!(!is_valid_object_name(bad), "{bad:?}");
     }
 }
@@ -55,7 +65,16 @@ fn dns_labels_and_subdomains() {
     for good in ["default", "a", "team-1", &"a".repeat(63)] {
         assert!(is_valid_dns_label(good), "{good:?}");
     }
-    for bad in ["", "Default", "a_b", "-a", "a-", "a--b", "a.b", &"a".repeat(64)] {
+    for bad in [
+        "",
+        "Default",
+        "a_b",
+        "-a",
+        "a-",
+        "a--b",
+        "a.b",
+        &"a".repeat(64),
+    ] {
         assert!(!is_valid_dns_label(bad), "{bad:?}");
     }
     assert!(is_valid_dns_subdomain("backstage.io"));
@@ -70,10 +89,23 @@ fn dns_labels_and_subdomains() {
 
 #[test]
 fn label_and_annotation_keys() {
-    for good in ["app", "backstage.io/techdocs-ref", "github.com/project-slug", "a.b/C_d"] {
+    for good in [
+        "app",
+        "backstage.io/techdocs-ref",
+        "github.com/project-slug",
+        "a.b/C_d",
+    ] {
         assert!(is_valid_label_key(good), "{good:?}");
     }
-    for bad in ["", "/x", "a/", "a/b/c", "Backstage.io/x", "bad key", "io/-x"] {
+    for bad in [
+        "",
+        "/x",
+        "a/",
+        "a/b/c",
+        "Backstage.io/x",
+        "bad key",
+        "io/-x",
+    ] {
         assert!(!is_valid_label_key(bad), "{bad:?}");
     }
     assert!(is_valid_label_value(""));
@@ -86,7 +118,13 @@ fn api_versions_and_kinds() {
     for good in ["v1", "backstage.io/v1alpha1", "platform.company.com/v1"] {
         assert!(is_valid_api_version(good), "{good:?}");
     }
-    for bad in ["", "backstage.io/", "backstage.io/v1-alpha", "a/b/c", "Backstage.io/v1"] {
+    for bad in [
+        "",
+        "backstage.io/",
+        "backstage.io/v1-alpha",
+        "a/b/c",
+        "Backstage.io/v1",
+    ] {
         assert!(!is_valid_api_version(bad), "{bad:?}");
     }
     assert!(is_valid_kind("Component"));
@@ -101,17 +139,39 @@ fn tags() {
     for good in ["java", "c++", "c#", "a:b", "data-pipeline", &"a".repeat(63)] {
         assert!(is_valid_tag(good), "{good:?}");
     }
-    for bad in ["", "Java", "two words", "-a", "a-", "a--b", "a_b", &"a".repeat(64)] {
+    for bad in [
+        "",
+        "Java",
+        "two words",
+        "-a",
+        "a-",
+        "a--b",
+        "a_b",
+        &"a".repeat(64),
+    ] {
         assert!(!is_valid_tag(bad), "{bad:?}");
     }
 }
 
 #[test]
 fn urls() {
-    for good in ["https://example.com", "http://localhost:3000/x", "mailto:a@b.c", "file:///tmp/x"] {
+    for good in [
+        "https://example.com",
+        "http://localhost:3000/x",
+        "mailto:a@b.c",
+        "file:///tmp/x",
+    ] {
         assert!(is_valid_url(good), "{good:?}");
     }
-    for bad in ["", "example.com", "https://", "https:// x", "://x", "1http://x", "https:///x"] {
+    for bad in [
+        "",
+        "example.com",
+        "https://",
+        "https:// x",
+        "://x",
+        "1http://x",
+        "https:///x",
+    ] {
         assert!(!is_valid_url(bad), "{bad:?}");
     }
 }
@@ -154,22 +214,35 @@ fn required_envelope_fields() {
 fn wrong_types_say_what_was_found() {
     let value = with(component(), "/kind", json!(5));
     let error = single_error(&value);
-    assert_eq!(error.to_string(), "kind must be a string, found a number (5)");
+    assert_eq!(
+        error.to_string(),
+        "kind must be a string, found a number (5)"
+    );
     let value = with(component(), "/metadata", json!("petstore"));
-    assert!(single_error(&value).message.contains("found a string (\"petstore\")"));
+    assert!(
+        single_error(&value)
+            .message
+            .contains("found a string (\"petstore\")")
+    );
 }
 
 #[test]
 fn unknown_kind_lists_the_supported_ones() {
     let error = single_error(&with(component(), "/kind", json!("Widget")));
     assert_eq!(error.path, "kind");
-    assert!(error.message.contains("Component, API, Resource"), "{error}");
+    assert!(
+        error.message.contains("Component, API, Resource"),
+        "{error}"
+    );
 }
 
 #[test]
 fn kind_is_case_sensitive_with_a_hint() {
     let error = single_error(&with(component(), "/kind", json!("component")));
-    assert!(error.message.contains("write it as \"Component\""), "{error}");
+    assert!(
+        error.message.contains("write it as \"Component\""),
+        "{error}"
+    );
 }
 
 #[test]
@@ -205,14 +278,25 @@ fn bad_name_message_says_how_to_fix() {
 #[test]
 fn name_is_required() {
     let value = without(component(), "/metadata", "name");
-    assert_eq!(single_error(&value).to_string(), "metadata.name is required");
+    assert_eq!(
+        single_error(&value).to_string(),
+        "metadata.name is required"
+    );
 }
 
 #[test]
 fn namespace_must_be_a_dns_label() {
-    let ok = with(component(), "/metadata", json!({"name": "a", "namespace": "team-1"}));
+    let ok = with(
+        component(),
+        "/metadata",
+        json!({"name": "a", "namespace": "team-1"}),
+    );
     assert_eq!(validate_value(&ok), vec![]);
-    let bad = with(component(), "/metadata", json!({"name": "a", "namespace": "Team_1"}));
+    let bad = with(
+        component(),
+        "/metadata",
+        json!({"name": "a", "namespace": "Team_1"}),
+    );
     let error = single_error(&bad);
     assert_eq!(error.path, "metadata.namespace");
     assert!(error.message.contains("[a-z0-9] separated by [-]"));
@@ -223,11 +307,22 @@ fn labels() {
     let meta = json!({"name": "a", "labels": {"app": "web", "example.com/tier": "", "bad key": "x", "ok": "two words", "n": 5}});
     let errors = validate_value(&with(component(), "/metadata", meta));
     let got: Vec<_> = errors.iter().map(|e| e.path.as_str()).collect();
-    assert_eq!(got, ["metadata.labels.bad key", "metadata.labels.n", "metadata.labels.ok"]);
+    assert_eq!(
+        got,
+        [
+            "metadata.labels.bad key",
+            "metadata.labels.n",
+            "metadata.labels.ok"
+        ]
+    );
     assert!(errors[0].message.starts_with("key \"bad key\" must be"));
     assert!(errors[1].message.contains("quote it"));
     assert!(errors[2].message.contains("annotation instead"));
-    let not_a_map = with(component(), "/metadata", json!({"name": "a", "labels": ["x"]}));
+    let not_a_map = with(
+        component(),
+        "/metadata",
+        json!({"name": "a", "labels": ["x"]}),
+    );
     assert_eq!(paths(&not_a_map), ["metadata.labels"]);
 }
 
@@ -241,7 +336,13 @@ fn annotations() {
     }});
     let errors = validate_value(&with(component(), "/metadata", meta));
     let got: Vec<_> = errors.iter().map(|e| e.path.as_str()).collect();
-    assert_eq!(got, ["metadata.annotations.count", "metadata.annotations.free text is fine"]);
+    assert_eq!(
+        got,
+        [
+            "metadata.annotations.count",
+            "metadata.annotations.free text is fine"
+        ]
+    );
 }
 
 #[test]
@@ -269,7 +370,12 @@ fn links() {
     let got: Vec<_> = errors.iter().map(|e| e.path.as_str()).collect();
     assert_eq!(
         got,
-        ["metadata.links[1].url", "metadata.links[2].url", "metadata.links[3].title", "metadata.links[4]"]
+        [
+            "metadata.links[1].url",
+            "metadata.links[2].url",
+            "metadata.links[3].title",
+            "metadata.links[4]"
+        ]
     );
     assert!(errors[0].message.contains("absolute URL"));
 }
@@ -278,7 +384,10 @@ fn links() {
 fn other_metadata_types() {
     let meta = json!({"name": "a", "title": "", "description": 5, "uid": 1, "etag": "e", "custom": {"x": 1}});
     let got = paths(&with(component(), "/metadata", meta));
-    assert_eq!(got, ["metadata.title", "metadata.uid", "metadata.description"]);
+    assert_eq!(
+        got,
+        ["metadata.title", "metadata.uid", "metadata.description"]
+    );
 }
 
 // --- spec per kind -----------------------------------------------------------
@@ -294,16 +403,32 @@ const V1: &str = "backstage.io/v1alpha1";
 #[test]
 fn every_kind_requires_its_fields() {
     let cases: Vec<(&str, &str, Value)> = vec![
-        (V1, "Component", json!({"type": "service", "lifecycle": "production", "owner": "a"})),
-        (V1, "API", json!({"type": "openapi", "lifecycle": "production", "owner": "a", "definition": "openapi: 3.0.0"})),
+        (
+            V1,
+            "Component",
+            json!({"type": "service", "lifecycle": "production", "owner": "a"}),
+        ),
+        (
+            V1,
+            "API",
+            json!({"type": "openapi", "lifecycle": "production", "owner": "a", "definition": "openapi: 3.0.0"}),
+        ),
         (V1, "Resource", json!({"type": "database", "owner": "a"})),
         (V1, "System", json!({"owner": "a"})),
         (V1, "Domain", json!({"owner": "a"})),
         (V1, "Group", json!({"type": "team", "children": []})),
         (V1, "User", json!({"memberOf": []})),
         (V1, "Location", json!({})),
-        ("scaffolder.backstage.io/v1beta3", "Template", json!({"type": "service", "steps": []})),
-        ("platform.company.com/v1", "Application", json!({"language": "rust"})),
+        (
+            "scaffolder.backstage.io/v1beta3",
+            "Template",
+            json!({"type": "service", "steps": []}),
+        ),
+        (
+            "platform.company.com/v1",
+            "Application",
+            json!({"language": "rust"}),
+        ),
     ];
     for (api_version, kind, spec) in cases {
         let value = entity(api_version, kind, spec.clone());
@@ -312,7 +437,12 @@ fn every_kind_requires_its_fields() {
             let missing = without(value.clone(), "/spec", field);
             let error = single_error(&missing);
             assert_eq!(error.path, format!("spec.{field}"), "{kind}");
-            assert!(error.message.starts_with(&format!("is required for kind {kind}")), "{error}");
+            assert!(
+                error
+                    .message
+                    .starts_with(&format!("is required for kind {kind}")),
+                "{error}"
+            );
         }
         let no_spec = without(value.clone(), "", "spec");
         assert_eq!(single_error(&no_spec).path, "spec", "{kind}");
@@ -359,7 +489,11 @@ fn spec_must_be_a_mapping_even_for_unknown_kinds() {
 
 #[test]
 fn group_shapes() {
-    let value = entity(V1, "Group", json!({"type": "team", "children": "b", "profile": "x", "members": ["u"]}));
+    let value = entity(
+        V1,
+        "Group",
+        json!({"type": "team", "children": "b", "profile": "x", "members": ["u"]}),
+    );
     assert_eq!(paths(&value), ["spec.children", "spec.profile"]);
 }
 
@@ -367,7 +501,10 @@ fn group_shapes() {
 fn template_steps_need_an_action() {
     let spec = json!({"type": "service", "steps": [{"id": "a", "action": "fetch:plain"}, {"id": "b"}, "c"], "parameters": "x"});
     let value = entity("scaffolder.backstage.io/v1beta3", "Template", spec);
-    assert_eq!(paths(&value), ["spec.steps[1].action", "spec.steps[2]", "spec.parameters"]);
+    assert_eq!(
+        paths(&value),
+        ["spec.steps[1].action", "spec.steps[2]", "spec.parameters"]
+    );
     let list_params = json!({"type": "service", "steps": [], "parameters": [{"title": "x"}]});
     let value = entity("scaffolder.backstage.io/v1beta3", "Template", list_params);
     assert_eq!(validate_value(&value), vec![]);
@@ -377,19 +514,31 @@ fn template_steps_need_an_action() {
 fn template_needs_its_own_api_version() {
     let value = entity(V1, "Template", json!({"type": "service", "steps": []}));
     let error = single_error(&value);
-    assert!(error.message.contains("use scaffolder.backstage.io/v1beta3"), "{error}");
+    assert!(
+        error
+            .message
+            .contains("use scaffolder.backstage.io/v1beta3"),
+        "{error}"
+    );
 }
 
 #[test]
 fn application_needs_its_own_api_version() {
     let value = entity(V1, "Application", json!({"language": "rust"}));
     let error = single_error(&value);
-    assert!(error.message.contains("use platform.company.com/v1"), "{error}");
+    assert!(
+        error.message.contains("use platform.company.com/v1"),
+        "{error}"
+    );
 }
 
 #[test]
 fn location_target_types() {
-    let value = entity(V1, "Location", json!({"type": "url", "target": "./a.yaml", "targets": ["./b.yaml"]}));
+    let value = entity(
+        V1,
+        "Location",
+        json!({"type": "url", "target": "./a.yaml", "targets": ["./b.yaml"]}),
+    );
     assert_eq!(validate_value(&value), vec![]);
     let value = entity(V1, "Location", json!({"targets": "./b.yaml"}));
     assert_eq!(paths(&value), ["spec.targets"]);
@@ -403,7 +552,10 @@ fn spec_refs_must_parse() {
     });
     let errors = validate_value(&with(component(), "/spec", spec));
     let got: Vec<_> = errors.iter().map(|e| e.path.as_str()).collect();
-    assert_eq!(got, ["spec.owner", "spec.dependsOn[1]", "spec.dependsOn[2]"]);
+    assert_eq!(
+        got,
+        ["spec.owner", "spec.dependsOn[1]", "spec.dependsOn[2]"]
+    );
     assert!(errors[0].message.contains("is not an entity reference"));
     assert!(errors[1].message.contains("has no kind"), "{}", errors[1]);
 }
@@ -420,7 +572,14 @@ fn all_errors_are_returned_at_once() {
     let got = paths(&value);
     assert_eq!(
         got,
-        ["extra", "metadata.name", "metadata.namespace", "metadata.tags[0]", "spec.lifecycle", "spec.owner"]
+        [
+            "extra",
+            "metadata.name",
+            "metadata.namespace",
+            "metadata.tags[0]",
+            "spec.lifecycle",
+            "spec.owner"
+        ]
     );
 }
 

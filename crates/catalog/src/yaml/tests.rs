@@ -46,16 +46,24 @@ fn float_syntax() {
 #[test]
 fn core_tags() {
     let v = one("a: !!str 42\nb: !!int \"7\"\nc: !!float 1\nd: !custom hello\ne: !!binary aGk=\n");
-    assert_eq!(v, json!({"a": "42", "b": 7, "c": 1, "d": "hello", "e": "aGk="}));
+    assert_eq!(
+        v,
+        json!({"a": "42", "b": 7, "c": 1, "d": "hello", "e": "aGk="})
+    );
     let (docs, errors) = load("a: !!int nope\n");
     assert!(docs.is_empty());
     assert_eq!(errors.len(), 1);
-    assert!(errors[0].message.contains("\"nope\" is not a valid !!int"), "{errors:?}");
+    assert!(
+        errors[0].message.contains("\"nope\" is not a valid !!int"),
+        "{errors:?}"
+    );
 }
 
 #[test]
 fn block_scalars_and_nesting() {
-    let v = one("spec:\n  definition: |\n    openapi: 3.0.0\n    info: {}\n  list:\n    - a\n    - {b: [1, 2]}\n");
+    let v = one(
+        "spec:\n  definition: |\n    openapi: 3.0.0\n    info: {}\n  list:\n    - a\n    - {b: [1, 2]}\n",
+    );
     assert_eq!(
         v,
         json!({"spec": {"definition": "openapi: 3.0.0\ninfo: {}\n", "list": ["a", {"b": [1, 2]}]}})
@@ -65,7 +73,10 @@ fn block_scalars_and_nesting() {
 #[test]
 fn json_is_yaml() {
     let v = one(r#"{"apiVersion": "v1", "n": [1, 2.5, null, true], "s": "a\"b"}"#);
-    assert_eq!(v, json!({"apiVersion": "v1", "n": [1, 2.5, null, true], "s": "a\"b"}));
+    assert_eq!(
+        v,
+        json!({"apiVersion": "v1", "n": [1, 2.5, null, true], "s": "a\"b"})
+    );
 }
 
 #[test]
@@ -81,13 +92,19 @@ fn positions_are_where_content_starts() {
 fn empty_documents_are_skipped() {
     assert_eq!(values(""), Vec::<Value>::new());
     assert_eq!(values("# only a comment\n"), Vec::<Value>::new());
-    assert_eq!(values("---\n---\na: 1\n---\n...\n---\n"), vec![json!({"a": 1})]);
+    assert_eq!(
+        values("---\n---\na: 1\n---\n...\n---\n"),
+        vec![json!({"a": 1})]
+    );
 }
 
 #[test]
 fn anchors_and_aliases_copy_values() {
     let v = one("base: &b {x: 1}\ncopy: *b\nname: &n hi\nagain: *n\n");
-    assert_eq!(v, json!({"base": {"x": 1}, "copy": {"x": 1}, "name": "hi", "again": "hi"}));
+    assert_eq!(
+        v,
+        json!({"base": {"x": 1}, "copy": {"x": 1}, "name": "hi", "again": "hi"})
+    );
 }
 
 #[test]
@@ -114,7 +131,10 @@ fn collection_keys_are_errors() {
 
 #[test]
 fn scalar_keys_become_strings() {
-    assert_eq!(one("1: a\ntrue: b\n~: c\n"), json!({"1": "a", "true": "b", "": "c"}));
+    assert_eq!(
+        one("1: a\ntrue: b\n~: c\n"),
+        json!({"1": "a", "true": "b", "": "c"})
+    );
 }
 
 #[test]
@@ -140,10 +160,22 @@ fn error_positions_are_absolute_after_recovery() {
 
 #[test]
 fn tabs_and_bad_indentation_do_not_panic() {
-    for text in ["a:\n\t- b\n", "a: b: c\n", "- a\nb: c\n", "\"unterminated\n", "a: *missing\n", "[", "}", "key: @bad"] {
+    for text in [
+        "a:\n\t- b\n",
+        "a: b: c\n",
+        "- a\nb: c\n",
+        "\"unterminated\n",
+        "a: *missing\n",
+        "[",
+        "}",
+        "key: @bad",
+    ] {
         let (_docs, errors) = load(text);
         assert!(!errors.is_empty(), "{text:?} should fail");
-        assert!(errors.iter().all(|e| e.line >= 1 && e.column >= 1), "{errors:?}");
+        assert!(
+            errors.iter().all(|e| e.line >= 1 && e.column >= 1),
+            "{errors:?}"
+        );
     }
 }
 
@@ -207,7 +239,10 @@ fn billion_laughs_is_refused() {
     assert!(docs.is_empty());
     assert_eq!(errors.len(), 1, "{errors:?}");
     assert_eq!(errors[0].kind, YamlErrorKind::Limit);
-    assert!(errors[0].message.contains("more than 100000 nodes"), "{errors:?}");
+    assert!(
+        errors[0].message.contains("more than 100000 nodes"),
+        "{errors:?}"
+    );
     // It stops at the level where the expansion crosses the limit (f: 9^5 lol).
     assert_eq!(errors[0].line, 6);
 }
