@@ -12,28 +12,74 @@ use crate::yaml::resolve_plain;
 /// same entity.
 pub fn to_yaml(entity: &Entity) -> String {
     let mut out = String::new();
-    for line in block_lines(&entity.to_value()) {
+    for line in block_lines(&entity.to_value(), ROOT_ORDER) {
         out.push_str(&line);
         out.push('\n');
     }
     out
 }
 
+// Keys written first, in this order, at each level; other keys follow
+// alphabetically. Matches how Backstage's docs lay entities out.
+const ROOT_ORDER: &[&str] = &[
+    "apiVersion",
+    "kind",
+    "metadata",
+    "spec",
+    "relations",
+    "status",
+];
+const META_ORDER: &[&str] = &[
+    "name",
+    "namespace",
+    "title",
+    "description",
+    "labels",
+    "annotations",
+    "tags",
+    "links",
+    "uid",
+    "etag",
+];
+const SPEC_ORDER: &[&str] = &["type", "lifecycle", "owner", "system", "domain"];
+const LINK_ORDER: &[&str] = &["url", "title", "icon", "type"];
+
+/// The key order for the value under `key`.
+fn order_for(key: &str) -> &'static [&'static str] {
+    match key {
+        "metadata" => META_ORDER,
+        "spec" => SPEC_ORDER,
+        "links" => LINK_ORDER,
+        _ => &[],
+    }
+}
+
+fn ordered<'a>(
+    map: &'a serde_json::Map<String, Value>,
+    order: &[&str],
+) -> Vec<(&'a String, &'a Value)> {
+    let rank = |key: &str| order.iter().position(|k| *k == key).unwrap_or(order.len());
+    let mut entries: Vec<_> = map.iter().collect();
+    entries.sort_by(|a, b| (rank(a.0), a.0).cmp(&(rank(b.0), b.0)));
+    entries
+}
+
 /// Lines of a value written in block style at indent 0. Scalars and empty
-/// collections come back as a single line.
-fn block_lines(value: &Value) -> Vec<String> {
+/// collections come back as a single line. `order` ranks mapping keys; a
+/// list passes it on to its items.
+fn block_lines(value: &Value, order: &[&str]) -> Vec<String> {
     match value {
         Value::Object(map) if !map.is_empty() => {
             let mut lines = Vec::new();
-            for (key, child) in map {
-                entry_lines(&mut lines, &format!("{}:", scalar_text(key)), child);
+            for (key, child) in ordered(map, order) {
+                entry_lines(&mut lines, key, child);
             }
             lines
         }
         Value::Array(items) if !items.is_empty() => {
             let mut lines = Vec::new();
             for item in items {
-                item_lines(&mut lines, item);
+                item_lines(&mut lines, item, order);
             }
             lines
         }
@@ -43,24 +89,24 @@ fn block_lines(value: &Value) -> Vec<String> {
 
 /// `key: value`, with nested collections and blocks indented below it.
 fn entry_lines(lines: &mut Vec<String>, key: &str, value: &Value) {
+    let label = format!("{}:", scalar_text(key));
     if let Some(block) = literal_block(value) {
-        lines.push(format!("{key} {}", block[0]));
+        lines.push(format!("{label} {}", block[0]));
         lines.extend(block[1..].iter().map(|l| indent(l, "  ")));
         return;
     }
-    let child = block_lines(value);
+    let child = block_lines(value, order_for(key));
     if is_nested(value) {
-        lines.push(key.to_string());
+        lines.push(label);
         lines.extend(child.iter().map(|l| indent(l, "  ")));
     } else {
-        lines.push(format!("{key} {}", child[0]));
+        lines.push(format!("{label} {}", child[0]));
     }
 }
 
 /// `- item`, with the item's later lines aligned under its first.
-fn item_lines(lines: &mut Vec<String>, value: &Value) {
-    let block = literal_block(value);
-    let child = block.unwrap_or_else(|| block_lines(value));
+fn item_lines(lines: &mut Vec<String>, value: &Value, order: &[&str]) {
+    let child = literal_block(value).unwrap_or_else(|| block_lines(value, order));
     let (first, rest) = child
         .split_first()
         .map_or(("", &[][..]), |(f, r)| (f.as_str(), r));
