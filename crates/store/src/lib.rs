@@ -133,3 +133,9 @@ fn create_parent_dir(file: &std::path::Path) -> Result<(), StoreError> {
         _ => Ok(()),
     }
 }
+
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
+
+#[cfg(test)]
+mod tests;
