@@ -147,7 +147,10 @@ struct Loader<'l> {
     errors: Vec<YamlError>,
     stack: Vec<Frame>,
     anchors: HashMap<usize, Anchored>,
+    /// Nodes in the document, including those aliases copied in.
     nodes: usize,
+    /// Nodes held in copies of anchored values.
+    kept: usize,
     root: Option<(Value, Marker)>,
     root_start: Option<Marker>,
     /// The current document already has an error: ignore it to its end.
@@ -165,6 +168,7 @@ impl<'l> Loader<'l> {
             stack: Vec::new(),
             anchors: HashMap::new(),
             nodes: 0,
+            kept: 0,
             root: None,
             root_start: None,
             failed: false,
@@ -230,6 +234,7 @@ impl<'l> Loader<'l> {
         self.stack.clear();
         self.anchors.clear();
         self.nodes = 0;
+        self.kept = 0;
         self.root = None;
         self.root_start = None;
         self.failed = false;
@@ -282,15 +287,9 @@ impl<'l> Loader<'l> {
         }
         match resolve_scalar(text, style, tag) {
             Ok(value) => {
-                if anchor > 0 {
-                    let anchored = Anchored {
-                        value: value.clone(),
-                        nodes: 1,
-                        depth: 0,
-                    };
-                    self.anchors.insert(anchor, anchored);
+                if anchor == 0 || self.keep_anchor(anchor, &value, 1, 0, span) {
+                    self.complete(value, 0, span);
                 }
-                self.complete(value, 0, span);
             }
             Err(message) => self.fail(YamlErrorKind::Syntax, span, message),
         }
@@ -331,15 +330,34 @@ impl<'l> Loader<'l> {
             } => (Value::Object(map), anchor, nodes_before, depth),
         };
         let depth = inner_depth + 1;
-        if anchor > 0 {
-            let anchored = Anchored {
-                value: value.clone(),
-                nodes: self.nodes - nodes_before,
-                depth,
-            };
-            self.anchors.insert(anchor, anchored);
+        let nodes = self.nodes - nodes_before;
+        if anchor == 0 || self.keep_anchor(anchor, &value, nodes, depth, span) {
+            self.complete(value, depth, span);
         }
-        self.complete(value, depth, span);
+    }
+
+    /// Keeps a copy of an anchored node for later aliases. The copy counts
+    /// against the node limit too: nested anchors would otherwise each keep
+    /// a copy of nearly the whole document.
+    fn keep_anchor(
+        &mut self,
+        anchor: usize,
+        value: &Value,
+        nodes: usize,
+        depth: usize,
+        span: Span,
+    ) -> bool {
+        self.kept = self.kept.saturating_add(nodes);
+        if !self.within_node_limit(span) {
+            return false;
+        }
+        let anchored = Anchored {
+            value: value.clone(),
+            nodes,
+            depth,
+        };
+        self.anchors.insert(anchor, anchored);
+        true
     }
 
     fn on_alias(&mut self, id: usize, span: Span) {
@@ -409,11 +427,15 @@ impl<'l> Loader<'l> {
     /// Counts `n` more nodes; fails the document when over the limit.
     fn count_nodes(&mut self, n: usize, span: Span) -> bool {
         self.nodes = self.nodes.saturating_add(n);
-        if self.nodes <= self.limits.max_nodes {
+        self.within_node_limit(span)
+    }
+
+    fn within_node_limit(&mut self, span: Span) -> bool {
+        if self.nodes.saturating_add(self.kept) <= self.limits.max_nodes {
             return true;
         }
         let message = format!(
-            "document has more than {} nodes (counting the copies aliases make); simplify it or remove nested aliases",
+            "document has more than {} nodes (counting the copies anchors and aliases make); simplify it or remove nested aliases",
             self.limits.max_nodes
         );
         self.fail(YamlErrorKind::Limit, span, message);

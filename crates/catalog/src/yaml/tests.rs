@@ -234,6 +234,18 @@ i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]
 ";
 
 #[test]
+fn nested_anchors_count_their_copies() {
+    // Every level is anchored, so each keeps a copy of everything below it:
+    // 62 levels around a 2,000-item list would keep ~124,000 nodes.
+    let items = vec!["x"; 2_000].join(", ");
+    let open: String = (0..62).map(|i| format!("&a{i} [")).collect();
+    let text = format!("k: {open}{items}{}\n", "]".repeat(62));
+    let (_docs, errors) = load(&text);
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0].kind, YamlErrorKind::Limit);
+}
+
+#[test]
 fn billion_laughs_is_refused() {
     let (docs, errors) = load(BILLION_LAUGHS);
     assert!(docs.is_empty());
@@ -243,13 +255,14 @@ fn billion_laughs_is_refused() {
         errors[0].message.contains("more than 100000 nodes"),
         "{errors:?}"
     );
-    // It stops at the level where the expansion crosses the limit (f: 9^5 lol).
-    assert_eq!(errors[0].line, 6);
+    // It stops at e (9^4 lol copied in, plus the copies kept for anchors a-e).
+    assert_eq!(errors[0].line, 5);
 }
 
 #[test]
 fn node_limit_is_exact() {
-    // 1 mapping + 2 keys + 1 list + 3 items = 7 nodes; the alias copies 4.
+    // 1 mapping + 2 keys + 1 list + 3 items = 7 nodes; the anchor keeps a
+    // copy of 4 and the alias copies 4 more: 15.
     let text = "k: &l [1, 2, 3]\nm: *l\n";
     let at = |max_nodes| {
         let limits = Limits {
@@ -258,8 +271,8 @@ fn node_limit_is_exact() {
         };
         load_documents(text, &limits).1.len()
     };
-    assert_eq!(at(11), 0);
-    assert_eq!(at(10), 1);
+    assert_eq!(at(15), 0);
+    assert_eq!(at(14), 1);
 }
 
 #[test]
