@@ -9,6 +9,20 @@
 //! `NoForeignRootFieldsEntityPolicy`, `DefaultNamespaceEntityPolicy`,
 //! `parseEntityRef` and `BuiltinKindsEntityProcessor`.
 //!
+//! Where Portico differs from, or pins down, Backstage:
+//! - `metadata.name` uses catalog-model's actual rule
+//!   (`^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$`, ≤ 63), which accepts
+//!   repeated separators such as `a--b`, so every Backstage-valid file loads.
+//! - `EntityRef`'s `Display` keeps the name's case; `key()` is the fully
+//!   lowercased form that current Backstage's `stringifyEntityRef` prints,
+//!   and equality/hashing follow `key()`.
+//! - Refs in spec fields must parse (Backstage fails processing instead);
+//!   `dependsOn`/`dependencyOf` refs must name their kind.
+//! - `Application` (`platform.company.com/v1`) requires `spec.language`
+//!   and relates to the Component of the same name by
+//!   `generates`/`generatedFrom`, a Portico-only pair.
+//! - The same entity twice in one file is an error.
+//!
 //! YAML: `saphyr-parser`, a maintained pure-Rust YAML 1.2 event parser with
 //! positions, so limits (depth, alias expansion) are enforced as events
 //! arrive and it builds for wasm32.
