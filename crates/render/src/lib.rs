@@ -1,6 +1,23 @@
-//! Application spec → a complete, policy-checked delivery setup.
+//! Application spec → a complete, policy-checked delivery setup: CI
+//! workflows, Dockerfile, kustomize base and overlays, Argo Rollouts and
+//! Argo CD, Istio, SLO rules, Terraform, Rego policies and catalog-info.
+//!
+//! ```
+//! let spec = render::parse_spec(include_str!("../tests/specs/nextjs.yaml")).unwrap();
+//! let rendered = render::render(&spec, &render::RenderOptions::default()).unwrap();
+//! assert!(rendered.get("Dockerfile").is_some());
+//! ```
 
+mod artifacts;
+mod context;
+pub mod options;
+pub mod policy;
+mod render;
+pub mod sizing;
 pub mod spec;
 pub mod stack;
 
+pub use options::{RenderOptions, SecurityContext};
+pub use policy::Violation;
+pub use render::{CheckReport, File, RenderError, Rendered, check, render};
 pub use spec::{Spec, SpecError, parse_spec};

@@ -44,7 +44,11 @@ pub enum RenderError {
 }
 
 fn list(violations: &[Violation]) -> String {
-    violations.iter().map(|v| format!("  {v}")).collect::<Vec<_>>().join("\n")
+    violations
+        .iter()
+        .map(|v| format!("  {v}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Render every artifact for `spec`, then evaluate the policies on the
@@ -79,8 +83,16 @@ fn validate_options(spec: &Spec, opts: &RenderOptions) -> Result<(), RenderError
     if let Some(env) = &opts.environment
         && spec.environment(env).is_none()
     {
-        let known: Vec<&str> = spec.spec.environments.iter().map(|e| e.name.as_str()).collect();
-        return Err(RenderError::UnknownEnvironment(env.clone(), known.join(", ")));
+        let known: Vec<&str> = spec
+            .spec
+            .environments
+            .iter()
+            .map(|e| e.name.as_str())
+            .collect();
+        return Err(RenderError::UnknownEnvironment(
+            env.clone(),
+            known.join(", "),
+        ));
     }
     let safe = |s: &str| {
         !s.is_empty()
@@ -95,7 +107,9 @@ fn validate_options(spec: &Spec, opts: &RenderOptions) -> Result<(), RenderError
         ("grafana_url", &opts.grafana_url),
     ] {
         if !safe(value) {
-            return Err(RenderError::InvalidOptions(format!("{what} \"{value}\" has unsafe characters")));
+            return Err(RenderError::InvalidOptions(format!(
+                "{what} \"{value}\" has unsafe characters"
+            )));
         }
     }
     Ok(())

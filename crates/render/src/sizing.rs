@@ -43,13 +43,25 @@ mod tests {
 
     #[test]
     fn scales_requests_and_derives_limits() {
-        let base = BaseResources { cpu_millis: 250, memory_mib: 512 };
+        let base = BaseResources {
+            cpu_millis: 250,
+            memory_mib: 512,
+        };
         let half = size(base, 0.5);
         assert_eq!(half.requests_cpu, "130m");
         assert_eq!(half.requests_memory, "256Mi");
         assert_eq!(half.limits_cpu, "260m");
         assert_eq!(half.limits_memory, "256Mi");
-        let tiny = size(BaseResources { cpu_millis: 100, memory_mib: 128 }, 0.1);
-        assert_eq!((tiny.requests_cpu.as_str(), tiny.requests_memory.as_str()), ("50m", "64Mi"));
+        let tiny = size(
+            BaseResources {
+                cpu_millis: 100,
+                memory_mib: 128,
+            },
+            0.1,
+        );
+        assert_eq!(
+            (tiny.requests_cpu.as_str(), tiny.requests_memory.as_str()),
+            ("50m", "64Mi")
+        );
     }
 }

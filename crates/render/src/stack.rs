@@ -50,14 +50,86 @@ pub fn framework(framework: Framework) -> FrameworkDefaults {
     // Base sizes reflect each runtime's idle footprint plus headroom:
     // JVM and Next.js SSR are heavier, Go/Rust binaries are lean.
     let (port, build, test, live, ready, kind, cpu, mem) = match framework {
-        Framework::Nextjs => ("3000", "npm run build", "npm test -- --coverage", "/api/health", "/api/ready", "website", 250, 512),
-        Framework::Express => ("3000", "npm run build --if-present", "npm test -- --coverage", "/healthz", "/readyz", "service", 200, 256),
-        Framework::Fastapi => ("8000", "pip install --no-cache-dir -r requirements.txt", "pytest --cov --cov-fail-under=80", "/healthz", "/readyz", "service", 200, 256),
-        Framework::Django => ("8000", "pip install --no-cache-dir -r requirements.txt", "pytest --cov --cov-fail-under=80", "/healthz/", "/readyz/", "service", 250, 384),
-        Framework::Flask => ("8000", "pip install --no-cache-dir -r requirements.txt", "pytest --cov --cov-fail-under=80", "/healthz", "/readyz", "service", 150, 256),
-        Framework::Gin | Framework::Echo => ("8080", "go build -trimpath -ldflags=-s -o /out/app .", "go test -race -coverprofile=coverage.out ./...", "/healthz", "/readyz", "service", 100, 128),
-        Framework::Axum | Framework::Actix => ("8080", "cargo build --release --locked", "cargo test --locked", "/healthz", "/readyz", "service", 100, 128),
-        Framework::Spring => ("8080", "./mvnw -B package -DskipTests", "./mvnw -B verify", "/actuator/health/liveness", "/actuator/health/readiness", "service", 500, 768),
+        Framework::Nextjs => (
+            "3000",
+            "npm run build",
+            "npm test -- --coverage",
+            "/api/health",
+            "/api/ready",
+            "website",
+            250,
+            512,
+        ),
+        Framework::Express => (
+            "3000",
+            "npm run build --if-present",
+            "npm test -- --coverage",
+            "/healthz",
+            "/readyz",
+            "service",
+            200,
+            256,
+        ),
+        Framework::Fastapi => (
+            "8000",
+            "pip install --no-cache-dir -r requirements.txt",
+            "pytest --cov --cov-fail-under=80",
+            "/healthz",
+            "/readyz",
+            "service",
+            200,
+            256,
+        ),
+        Framework::Django => (
+            "8000",
+            "pip install --no-cache-dir -r requirements.txt",
+            "pytest --cov --cov-fail-under=80",
+            "/healthz/",
+            "/readyz/",
+            "service",
+            250,
+            384,
+        ),
+        Framework::Flask => (
+            "8000",
+            "pip install --no-cache-dir -r requirements.txt",
+            "pytest --cov --cov-fail-under=80",
+            "/healthz",
+            "/readyz",
+            "service",
+            150,
+            256,
+        ),
+        Framework::Gin | Framework::Echo => (
+            "8080",
+            "go build -trimpath -ldflags=-s -o /out/app .",
+            "go test -race -coverprofile=coverage.out ./...",
+            "/healthz",
+            "/readyz",
+            "service",
+            100,
+            128,
+        ),
+        Framework::Axum | Framework::Actix => (
+            "8080",
+            "cargo build --release --locked",
+            "cargo test --locked",
+            "/healthz",
+            "/readyz",
+            "service",
+            100,
+            128,
+        ),
+        Framework::Spring => (
+            "8080",
+            "./mvnw -B package -DskipTests",
+            "./mvnw -B verify",
+            "/actuator/health/liveness",
+            "/actuator/health/readiness",
+            "service",
+            500,
+            768,
+        ),
     };
     FrameworkDefaults {
         port: port.parse().expect("static port"),
@@ -66,7 +138,10 @@ pub fn framework(framework: Framework) -> FrameworkDefaults {
         liveness_path: live,
         readiness_path: ready,
         component_type: kind,
-        base: BaseResources { cpu_millis: cpu, memory_mib: mem },
+        base: BaseResources {
+            cpu_millis: cpu,
+            memory_mib: mem,
+        },
     }
 }
 
@@ -92,7 +167,13 @@ pub fn language(language: Language) -> LanguageDefaults {
             setup_action: "actions/setup-python@0b93645e9fea7318ecaed2b359559ac225c90a2b # v5.3.0",
             setup_key: "python-version",
             setup_version: "3.12",
-            dockerignore: &["__pycache__", "*.pyc", ".venv", ".pytest_cache", ".coverage"],
+            dockerignore: &[
+                "__pycache__",
+                "*.pyc",
+                ".venv",
+                ".pytest_cache",
+                ".coverage",
+            ],
         },
         Language::Go => LanguageDefaults {
             builder_image: "golang:1.23.4-alpine3.21",
@@ -136,11 +217,33 @@ pub fn start_command(framework: Framework, name: &str) -> String {
     let parts: Vec<String> = match framework {
         Framework::Nextjs => vec!["node_modules/.bin/next".into(), "start".into()],
         Framework::Express => vec!["node".into(), "index.js".into()],
-        Framework::Fastapi => ["uvicorn", "app.main:app", "--host", "0.0.0.0", "--port", "8000"].map(String::from).to_vec(),
-        Framework::Django => ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000"].map(String::from).to_vec(),
-        Framework::Flask => ["gunicorn", "app:app", "--bind", "0.0.0.0:8000"].map(String::from).to_vec(),
-        Framework::Gin | Framework::Echo | Framework::Axum | Framework::Actix => vec![format!("/usr/local/bin/{name}")],
-        Framework::Spring => ["java", "-XX:MaxRAMPercentage=75", "-jar", "/app/app.jar"].map(String::from).to_vec(),
+        Framework::Fastapi => [
+            "uvicorn",
+            "app.main:app",
+            "--host",
+            "0.0.0.0",
+            "--port",
+            "8000",
+        ]
+        .map(String::from)
+        .to_vec(),
+        Framework::Django => [
+            "gunicorn",
+            "config.wsgi:application",
+            "--bind",
+            "0.0.0.0:8000",
+        ]
+        .map(String::from)
+        .to_vec(),
+        Framework::Flask => ["gunicorn", "app:app", "--bind", "0.0.0.0:8000"]
+            .map(String::from)
+            .to_vec(),
+        Framework::Gin | Framework::Echo | Framework::Axum | Framework::Actix => {
+            vec![format!("/usr/local/bin/{name}")]
+        }
+        Framework::Spring => ["java", "-XX:MaxRAMPercentage=75", "-jar", "/app/app.jar"]
+            .map(String::from)
+            .to_vec(),
     };
     let quoted: Vec<String> = parts.iter().map(|p| format!("\"{p}\"")).collect();
     format!("[{}]", quoted.join(", "))

@@ -24,6 +24,10 @@ pub fn parse_spec(yaml: &str) -> Result<Spec, Vec<SpecError>> {
     let spec = read_document(&mut errors, &document);
     match (spec, errors.0.is_empty()) {
         (Some(spec), true) => Ok(spec),
+        (None, true) => Err(vec![SpecError {
+            path: "<document>".into(),
+            message: "could not be read (internal error: no specific problem was recorded)".into(),
+        }]),
         _ => Err(errors.0),
     }
 }
@@ -73,10 +77,16 @@ impl<'a> Fields<'a> {
                     &join(path, name),
                     format!("unknown field; expected one of: {}", allowed.join(", ")),
                 ),
-                None => errors.push(path, format!("field names must be strings, found {}", kind(key))),
+                None => errors.push(
+                    path,
+                    format!("field names must be strings, found {}", kind(key)),
+                ),
             }
         }
-        Fields { map, path: path.to_string() }
+        Fields {
+            map,
+            path: path.to_string(),
+        }
     }
 
     fn get(&self, key: &str) -> Option<&'a Value> {
@@ -92,7 +102,10 @@ impl<'a> Fields<'a> {
         match value.as_str() {
             Some(text) => Some(text.to_string()),
             None => {
-                errors.push(&self.path(key), format!("expected a string, found {}", kind(value)));
+                errors.push(
+                    &self.path(key),
+                    format!("expected a string, found {}", kind(value)),
+                );
                 None
             }
         }
@@ -103,7 +116,10 @@ impl<'a> Fields<'a> {
         match value.as_bool() {
             Some(flag) => Some(flag),
             None => {
-                errors.push(&self.path(key), format!("expected true or false, found {}", kind(value)));
+                errors.push(
+                    &self.path(key),
+                    format!("expected true or false, found {}", kind(value)),
+                );
                 None
             }
         }
@@ -130,7 +146,10 @@ impl<'a> Fields<'a> {
         match value.as_sequence() {
             Some(items) => Some(items),
             None => {
-                errors.push(&self.path(key), format!("expected a list, found {}", kind(value)));
+                errors.push(
+                    &self.path(key),
+                    format!("expected a list, found {}", kind(value)),
+                );
                 None
             }
         }
@@ -170,7 +189,11 @@ fn named<T: Named>(errors: &mut Errors, value: &Value, path: &str) -> Option<T> 
     if parsed.is_none() {
         errors.push(
             path,
-            format!("unknown {} \"{text}\"; expected one of: {}", T::WHAT, T::expected_names()),
+            format!(
+                "unknown {} \"{text}\"; expected one of: {}",
+                T::WHAT,
+                T::expected_names()
+            ),
         );
     }
     parsed
@@ -220,7 +243,9 @@ fn kind(value: &Value) -> &'static str {
 fn check_dns_label(errors: &mut Errors, path: &str, text: &str, max: usize) -> bool {
     let valid = !text.is_empty()
         && text.len() <= max
-        && text.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !text.starts_with('-')
         && !text.ends_with('-')
         && text.as_bytes()[0].is_ascii_lowercase();
@@ -236,10 +261,18 @@ fn check_dns_label(errors: &mut Errors, path: &str, text: &str, max: usize) -> b
 }
 
 fn read_document(errors: &mut Errors, document: &Value) -> Option<Spec> {
-    let root = Fields::new(errors, Some(document), "", &["apiVersion", "kind", "metadata", "spec"]);
+    let root = Fields::new(
+        errors,
+        Some(document),
+        "",
+        &["apiVersion", "kind", "metadata", "spec"],
+    );
     match root.string(errors, "apiVersion") {
         Some(v) if v == API_VERSION => {}
-        Some(v) => errors.push("apiVersion", format!("\"{v}\" is not supported; expected {API_VERSION}")),
+        Some(v) => errors.push(
+            "apiVersion",
+            format!("\"{v}\" is not supported; expected {API_VERSION}"),
+        ),
         None => errors.push("apiVersion", format!("required; expected {API_VERSION}")),
     }
     match root.string(errors, "kind") {
@@ -262,7 +295,12 @@ fn read_document(errors: &mut Errors, document: &Value) -> Option<Spec> {
 }
 
 fn read_metadata(errors: &mut Errors, value: Option<&Value>) -> Option<Metadata> {
-    let fields = Fields::new(errors, value, "metadata", &["name", "namespace", "description"]);
+    let fields = Fields::new(
+        errors,
+        value,
+        "metadata",
+        &["name", "namespace", "description"],
+    );
     let name = fields.string(errors, "name");
     if name.is_none() && fields.get("name").is_none() {
         errors.push("metadata.name", "required");
@@ -284,11 +322,28 @@ fn read_metadata(errors: &mut Errors, value: Option<&Value>) -> Option<Metadata>
 }
 
 const SPEC_FIELDS: &[&str] = &[
-    "language", "framework", "build", "scaling", "monitoring", "security", "environments",
-    "resources", "service_mesh", "infrastructure", "ports", "env", "owner", "system", "lifecycle",
+    "language",
+    "framework",
+    "build",
+    "scaling",
+    "monitoring",
+    "security",
+    "environments",
+    "resources",
+    "service_mesh",
+    "infrastructure",
+    "ports",
+    "env",
+    "owner",
+    "system",
+    "lifecycle",
 ];
 
-fn read_application(errors: &mut Errors, value: Option<&Value>, metadata: Option<&Metadata>) -> Option<ApplicationSpec> {
+fn read_application(
+    errors: &mut Errors,
+    value: Option<&Value>,
+    metadata: Option<&Metadata>,
+) -> Option<ApplicationSpec> {
     let fields = Fields::new(errors, value, "spec", SPEC_FIELDS);
     let language = fields.named::<Language>(errors, "language");
     if fields.get("language").is_none() {
@@ -329,11 +384,19 @@ fn read_application(errors: &mut Errors, value: Option<&Value>, metadata: Option
         env: env?,
         owner: owner.unwrap_or_else(|| metadata.map(|m| m.namespace.clone()).unwrap_or_default()),
         system,
-        lifecycle: if lifecycle_given { lifecycle? } else { Lifecycle::Production },
+        lifecycle: if lifecycle_given {
+            lifecycle?
+        } else {
+            Lifecycle::Production
+        },
     })
 }
 
-fn read_framework(errors: &mut Errors, fields: &Fields, language: Option<Language>) -> Option<Framework> {
+fn read_framework(
+    errors: &mut Errors,
+    fields: &Fields,
+    language: Option<Language>,
+) -> Option<Framework> {
     if fields.get("framework").is_none() {
         return language.map(Language::default_framework);
     }
@@ -363,11 +426,20 @@ fn read_build(errors: &mut Errors, value: Option<&Value>, framework: Framework) 
         errors,
         value,
         "spec.build",
-        &["auto_detect", "port", "build_command", "test_command", "liveness_path", "readiness_path"],
+        &[
+            "auto_detect",
+            "port",
+            "build_command",
+            "test_command",
+            "liveness_path",
+            "readiness_path",
+        ],
     );
     let auto_detect = fields.boolean(errors, "auto_detect").unwrap_or(true);
     let defaults = stack::framework(framework);
-    let port = fields.integer(errors, "port", 1024, 65535).map(|p| p as u16);
+    let port = fields
+        .integer(errors, "port", 1024, 65535)
+        .map(|p| p as u16);
     let mut text = |key: &str, default: &str| -> Option<String> {
         let given = fields.string(errors, key);
         match given {
@@ -388,9 +460,18 @@ fn read_build(errors: &mut Errors, value: Option<&Value>, framework: Framework) 
     let test_command = text("test_command", defaults.test_command);
     let liveness_path = text("liveness_path", defaults.liveness_path);
     let readiness_path = text("readiness_path", defaults.readiness_path);
-    for (key, path) in [("liveness_path", &liveness_path), ("readiness_path", &readiness_path)] {
-        if let Some(p) = path.as_deref().filter(|p| !p.starts_with('/') || p.contains(char::is_whitespace)) {
-            errors.push(&fields.path(key), format!("\"{p}\" must be an absolute URL path without spaces"));
+    for (key, path) in [
+        ("liveness_path", &liveness_path),
+        ("readiness_path", &readiness_path),
+    ] {
+        if let Some(p) = path
+            .as_deref()
+            .filter(|p| !p.starts_with('/') || p.contains(char::is_whitespace))
+        {
+            errors.push(
+                &fields.path(key),
+                format!("\"{p}\" must be an absolute URL path without spaces"),
+            );
         }
     }
     let port = match port {
@@ -407,22 +488,36 @@ fn read_build(errors: &mut Errors, value: Option<&Value>, framework: Framework) 
         port,
         build_command: build_command?,
         test_command: test_command?,
-        liveness_path: liveness_path.filter(|p| p.starts_with('/') && !p.contains(char::is_whitespace))?,
-        readiness_path: readiness_path.filter(|p| p.starts_with('/') && !p.contains(char::is_whitespace))?,
+        liveness_path: liveness_path
+            .filter(|p| p.starts_with('/') && !p.contains(char::is_whitespace))?,
+        readiness_path: readiness_path
+            .filter(|p| p.starts_with('/') && !p.contains(char::is_whitespace))?,
     })
 }
 
 fn read_scaling(errors: &mut Errors, value: Option<&Value>) -> Option<Scaling> {
-    let fields = Fields::new(errors, value, "spec.scaling", &["min_replicas", "max_replicas", "target_cpu"]);
+    let fields = Fields::new(
+        errors,
+        value,
+        "spec.scaling",
+        &["min_replicas", "max_replicas", "target_cpu"],
+    );
     let given = |key| fields.get(key).is_some();
     let min = fields.integer(errors, "min_replicas", 1, 1000);
     let max = fields.integer(errors, "max_replicas", 1, 1000);
     let target_cpu = fields.integer(errors, "target_cpu", 1, 100);
     let min = if given("min_replicas") { min? } else { 2 };
-    let max = if given("max_replicas") { max? } else { 10.max(min) };
+    let max = if given("max_replicas") {
+        max?
+    } else {
+        10.max(min)
+    };
     let target_cpu = if given("target_cpu") { target_cpu? } else { 70 };
     if min > max {
-        errors.push("spec.scaling.min_replicas", format!("must be ≤ max_replicas ({max})"));
+        errors.push(
+            "spec.scaling.min_replicas",
+            format!("must be ≤ max_replicas ({max})"),
+        );
         return None;
     }
     Some(Scaling {
@@ -433,7 +528,12 @@ fn read_scaling(errors: &mut Errors, value: Option<&Value>) -> Option<Scaling> {
 }
 
 fn read_monitoring(errors: &mut Errors, value: Option<&Value>) -> Option<Monitoring> {
-    let fields = Fields::new(errors, value, "spec.monitoring", &["enabled", "alerts", "slo"]);
+    let fields = Fields::new(
+        errors,
+        value,
+        "spec.monitoring",
+        &["enabled", "alerts", "slo"],
+    );
     let enabled = fields.boolean(errors, "enabled");
     let alerts = match fields.list(errors, "alerts") {
         None if fields.get("alerts").is_some() => None,
@@ -442,14 +542,22 @@ fn read_monitoring(errors: &mut Errors, value: Option<&Value>) -> Option<Monitor
     };
     let slo = read_slo(errors, fields.get("slo"));
     Some(Monitoring {
-        enabled: if fields.get("enabled").is_some() { enabled? } else { true },
+        enabled: if fields.get("enabled").is_some() {
+            enabled?
+        } else {
+            true
+        },
         alerts: alerts?,
         slo: slo?,
     })
 }
 
 /// A list of names, each known and listed once, kept in the spec's order.
-fn unique_named<T: Named + Ord>(errors: &mut Errors, items: &[Value], path: &str) -> Option<Vec<T>> {
+fn unique_named<T: Named + Ord>(
+    errors: &mut Errors,
+    items: &[Value],
+    path: &str,
+) -> Option<Vec<T>> {
     let mut seen = BTreeSet::new();
     let mut out = Vec::new();
     let mut ok = true;
@@ -472,7 +580,12 @@ fn read_slo(errors: &mut Errors, value: Option<&Value>) -> Option<Slo> {
         errors,
         value,
         "spec.monitoring.slo",
-        &["availability", "latency_p95_ms", "error_rate", "window_days"],
+        &[
+            "availability",
+            "latency_p95_ms",
+            "error_rate",
+            "window_days",
+        ],
     );
     let mut percent = |key: &str, default: f64| -> Option<f64> {
         if fields.get(key).is_none() {
@@ -480,7 +593,10 @@ fn read_slo(errors: &mut Errors, value: Option<&Value>) -> Option<Slo> {
         }
         let n = fields.number(errors, key)?;
         if n <= 0.0 || n >= 100.0 {
-            errors.push(&fields.path(key), "must be a percentage strictly between 0 and 100");
+            errors.push(
+                &fields.path(key),
+                "must be a percentage strictly between 0 and 100",
+            );
             return None;
         }
         Some(n)
@@ -492,9 +608,17 @@ fn read_slo(errors: &mut Errors, value: Option<&Value>) -> Option<Slo> {
     let given = |key| fields.get(key).is_some();
     Some(Slo {
         availability: availability?,
-        latency_p95_ms: if given("latency_p95_ms") { latency? as u32 } else { 500 },
+        latency_p95_ms: if given("latency_p95_ms") {
+            latency? as u32
+        } else {
+            500
+        },
         error_rate: error_rate?,
-        window_days: if given("window_days") { window? as u32 } else { 30 },
+        window_days: if given("window_days") {
+            window? as u32
+        } else {
+            30
+        },
     })
 }
 
@@ -503,17 +627,30 @@ fn read_security(errors: &mut Errors, value: Option<&Value>) -> Option<Security>
         errors,
         value,
         "spec.security",
-        &["network_policies", "pod_security_standards", "image_scanning"],
+        &[
+            "network_policies",
+            "pod_security_standards",
+            "image_scanning",
+        ],
     );
     fn or_default<T>(fields: &Fields, parsed: Option<T>, key: &str, default: T) -> Option<T> {
-        if fields.get(key).is_some() { parsed } else { Some(default) }
+        if fields.get(key).is_some() {
+            parsed
+        } else {
+            Some(default)
+        }
     }
     let network = fields.named::<Toggle>(errors, "network_policies");
     let pss = fields.named::<PodSecurityStandard>(errors, "pod_security_standards");
     let scanning = fields.named::<Toggle>(errors, "image_scanning");
     Some(Security {
         network_policies: or_default(&fields, network, "network_policies", Toggle::Enabled)?,
-        pod_security_standards: or_default(&fields, pss, "pod_security_standards", PodSecurityStandard::Restricted)?,
+        pod_security_standards: or_default(
+            &fields,
+            pss,
+            "pod_security_standards",
+            PodSecurityStandard::Restricted,
+        )?,
         image_scanning: or_default(&fields, scanning, "image_scanning", Toggle::Enabled)?,
     })
 }
@@ -532,7 +669,12 @@ fn default_environments() -> Vec<Environment> {
 fn environment_defaults(name: &str) -> Environment {
     let (branch, strategy, approval, tests): (&str, Strategy, bool, &[TestSuite]) = match name {
         "development" => ("develop", Strategy::Immediate, false, &[]),
-        "staging" => ("main", Strategy::BlueGreen, false, &[TestSuite::Integration, TestSuite::Smoke]),
+        "staging" => (
+            "main",
+            Strategy::BlueGreen,
+            false,
+            &[TestSuite::Integration, TestSuite::Smoke],
+        ),
         "production" => ("main", Strategy::Canary, true, &[TestSuite::Smoke]),
         _ => ("main", Strategy::Immediate, false, &[]),
     };
@@ -543,7 +685,11 @@ fn environment_defaults(name: &str) -> Environment {
         tests: tests.to_vec(),
         approval_required: approval,
         strategy,
-        canary_steps: if strategy == Strategy::Canary { vec![10, 50, 100] } else { vec![] },
+        canary_steps: if strategy == Strategy::Canary {
+            vec![10, 50, 100]
+        } else {
+            vec![]
+        },
     }
 }
 
@@ -564,7 +710,10 @@ fn read_environments(errors: &mut Errors, fields: &Fields) -> Option<Vec<Environ
         let path = format!("spec.environments[{i}]");
         match read_environment(errors, item, &path) {
             Some(env) if !names.insert(env.name.clone()) => {
-                errors.push(&join(&path, "name"), format!("duplicate environment name \"{}\"", env.name));
+                errors.push(
+                    &join(&path, "name"),
+                    format!("duplicate environment name \"{}\"", env.name),
+                );
                 ok = false;
             }
             Some(env) => out.push(env),
@@ -579,7 +728,15 @@ fn read_environment(errors: &mut Errors, value: &Value, path: &str) -> Option<En
         errors,
         Some(value),
         path,
-        &["name", "auto_deploy", "branch", "tests", "approval_required", "strategy", "canary_steps"],
+        &[
+            "name",
+            "auto_deploy",
+            "branch",
+            "tests",
+            "approval_required",
+            "strategy",
+            "canary_steps",
+        ],
     );
     let name = fields.string(errors, "name");
     if fields.get("name").is_none() {
@@ -591,19 +748,38 @@ fn read_environment(errors: &mut Errors, value: &Value, path: &str) -> Option<En
     let approval = fields.boolean(errors, "approval_required");
     let branch = fields.string(errors, "branch");
     if let Some(b) = branch.as_deref().filter(|b| !valid_branch(b)) {
-        errors.push(&fields.path("branch"), format!("\"{b}\" is not a valid branch name"));
+        errors.push(
+            &fields.path("branch"),
+            format!("\"{b}\" is not a valid branch name"),
+        );
     }
     let tests = fields
         .list(errors, "tests")
         .map(|items| unique_named::<TestSuite>(errors, items, &fields.path("tests")));
     let strategy = fields.named::<Strategy>(errors, "strategy");
     let given = |key| fields.get(key).is_some();
-    let strategy = if given("strategy") { strategy? } else { defaults.strategy };
+    let strategy = if given("strategy") {
+        strategy?
+    } else {
+        defaults.strategy
+    };
     let canary_steps = read_canary_steps(errors, &fields, strategy)?;
-    let approval_required = if given("approval_required") { approval? } else { defaults.approval_required };
+    let approval_required = if given("approval_required") {
+        approval?
+    } else {
+        defaults.approval_required
+    };
     Some(Environment {
-        auto_deploy: if given("auto_deploy") { auto_deploy? } else { !approval_required && defaults.auto_deploy },
-        branch: if given("branch") { branch.filter(|b| valid_branch(b))? } else { defaults.branch },
+        auto_deploy: if given("auto_deploy") {
+            auto_deploy?
+        } else {
+            !approval_required && defaults.auto_deploy
+        },
+        branch: if given("branch") {
+            branch.filter(|b| valid_branch(b))?
+        } else {
+            defaults.branch
+        },
         tests: match tests {
             Some(list) => list?,
             None if given("tests") => return None,
@@ -620,7 +796,9 @@ fn read_environment(errors: &mut Errors, value: &Value, path: &str) -> Option<En
 fn valid_branch(branch: &str) -> bool {
     !branch.is_empty()
         && branch.len() <= 100
-        && branch.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_./".contains(&b))
+        && branch
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_./".contains(&b))
         && !branch.starts_with(['-', '/', '.'])
         && !branch.contains("..")
 }
@@ -631,10 +809,17 @@ fn read_canary_steps(errors: &mut Errors, fields: &Fields, strategy: Strategy) -
         if fields.get("canary_steps").is_some() {
             return None;
         }
-        return Some(if strategy == Strategy::Canary { vec![10, 50, 100] } else { vec![] });
+        return Some(if strategy == Strategy::Canary {
+            vec![10, 50, 100]
+        } else {
+            vec![]
+        });
     };
     if strategy != Strategy::Canary {
-        errors.push(&path, format!("only allowed with strategy canary, not {strategy}"));
+        errors.push(
+            &path,
+            format!("only allowed with strategy canary, not {strategy}"),
+        );
         return None;
     }
     let steps: Vec<Option<u64>> = items
@@ -642,17 +827,34 @@ fn read_canary_steps(errors: &mut Errors, fields: &Fields, strategy: Strategy) -
         .enumerate()
         .map(|(i, v)| integer(errors, v, &format!("{path}[{i}]"), 1, 100))
         .collect();
-    let steps: Vec<u32> = steps.into_iter().collect::<Option<Vec<_>>>()?.into_iter().map(|s| s as u32).collect();
+    let steps: Vec<u32> = steps
+        .into_iter()
+        .collect::<Option<Vec<_>>>()?
+        .into_iter()
+        .map(|s| s as u32)
+        .collect();
     let increasing = steps.windows(2).all(|w| w[0] < w[1]);
     if steps.last() != Some(&100) || !increasing {
-        errors.push(&path, "must be strictly increasing percentages ending at 100, e.g. [10, 50, 100]");
+        errors.push(
+            &path,
+            "must be strictly increasing percentages ending at 100, e.g. [10, 50, 100]",
+        );
         return None;
     }
     Some(steps)
 }
 
-fn read_resources(errors: &mut Errors, value: Option<&Value>, environments: &[Environment]) -> Option<Resources> {
-    let fields = Fields::new(errors, value, "spec.resources", &["auto_size", "environment_factor"]);
+fn read_resources(
+    errors: &mut Errors,
+    value: Option<&Value>,
+    environments: &[Environment],
+) -> Option<Resources> {
+    let fields = Fields::new(
+        errors,
+        value,
+        "spec.resources",
+        &["auto_size", "environment_factor"],
+    );
     let auto_size = fields.boolean(errors, "auto_size");
     let mut factors: BTreeMap<String, f64> = environments
         .iter()
@@ -662,7 +864,10 @@ fn read_resources(errors: &mut Errors, value: Option<&Value>, environments: &[En
         errors,
         fields.get("environment_factor"),
         "spec.resources.environment_factor",
-        &environments.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(),
+        &environments
+            .iter()
+            .map(|e| e.name.as_str())
+            .collect::<Vec<_>>(),
     );
     let mut ok = true;
     for env in environments {
@@ -680,8 +885,15 @@ fn read_resources(errors: &mut Errors, value: Option<&Value>, environments: &[En
             None => ok = false,
         }
     }
-    let auto_size = if fields.get("auto_size").is_some() { auto_size? } else { true };
-    ok.then_some(Resources { auto_size, environment_factor: factors })
+    let auto_size = if fields.get("auto_size").is_some() {
+        auto_size?
+    } else {
+        true
+    };
+    ok.then_some(Resources {
+        auto_size,
+        environment_factor: factors,
+    })
 }
 
 /// The seed's environment factors: development 0.5, staging 0.8, others 1.0.
@@ -693,8 +905,13 @@ fn default_factor(environment: &str) -> f64 {
     }
 }
 
-fn read_infrastructure(errors: &mut Errors, value: Option<&Value>) -> Option<Option<Infrastructure>> {
-    value.filter(|v| !v.is_null())?;
+fn read_infrastructure(
+    errors: &mut Errors,
+    value: Option<&Value>,
+) -> Option<Option<Infrastructure>> {
+    if value.is_none_or(Value::is_null) {
+        return Some(None);
+    }
     let fields = Fields::new(errors, value, "spec.infrastructure", &["terraform"]);
     let Some(terraform) = fields.get("terraform") else {
         return Some(Some(Infrastructure { terraform: None }));
@@ -706,21 +923,32 @@ fn read_infrastructure(errors: &mut Errors, value: Option<&Value>) -> Option<Opt
         &["module", "region", "log_retention_days"],
     );
     let module = tf.string(errors, "module");
-    if let Some(m) = module.as_deref().filter(|m| !(m.starts_with("./") || m.contains("?ref="))) {
+    if let Some(m) = module
+        .as_deref()
+        .filter(|m| !(m.starts_with("./") || m.contains("?ref=")))
+    {
         errors.push(
             &tf.path("module"),
             format!("\"{m}\" must be a local path (./…) or pinned with ?ref=<tag>"),
         );
     }
     let region = tf.string(errors, "region");
-    if let Some(r) = region.as_deref().filter(|r| r.is_empty() || !r.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')) {
+    if let Some(r) = region.as_deref().filter(|r| {
+        r.is_empty()
+            || !r
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    }) {
         errors.push(&tf.path("region"), format!("\"{r}\" is not a region name"));
     }
     // CloudWatch accepts only specific retention periods; a year is the
     // usual floor for audit (checkov CKV_AWS_338).
     let retention = tf.integer(errors, "log_retention_days", 1, 3653);
     if let Some(days) = retention.filter(|d| !LOG_RETENTION_DAYS.contains(d)) {
-        errors.push(&tf.path("log_retention_days"), format!("{days} is not a supported retention; use one of {LOG_RETENTION_DAYS:?}"));
+        errors.push(
+            &tf.path("log_retention_days"),
+            format!("{days} is not a supported retention; use one of {LOG_RETENTION_DAYS:?}"),
+        );
     }
     let given = |key| tf.get(key).is_some();
     Some(Some(Infrastructure {
@@ -730,7 +958,11 @@ fn read_infrastructure(errors: &mut Errors, value: Option<&Value>) -> Option<Opt
             } else {
                 "./modules/application".into()
             },
-            region: if given("region") { region.filter(|r| !r.is_empty())? } else { "eu-west-1".into() },
+            region: if given("region") {
+                region.filter(|r| !r.is_empty())?
+            } else {
+                "eu-west-1".into()
+            },
             log_retention_days: if given("log_retention_days") {
                 retention.filter(|d| LOG_RETENTION_DAYS.contains(d))? as u32
             } else {
@@ -744,7 +976,11 @@ const LOG_RETENTION_DAYS: &[u64] = &[365, 400, 545, 731, 1096, 1827, 2192, 2557,
 
 fn read_ports(errors: &mut Errors, fields: &Fields, build: Option<&Build>) -> Option<Vec<Port>> {
     let Some(items) = fields.list(errors, "ports") else {
-        return if fields.get("ports").is_some() { None } else { Some(vec![]) };
+        return if fields.get("ports").is_some() {
+            None
+        } else {
+            Some(vec![])
+        };
     };
     let mut out = Vec::new();
     let mut ok = true;
@@ -764,7 +1000,10 @@ fn read_ports(errors: &mut Errors, fields: &Fields, build: Option<&Build>) -> Op
         let name = name.filter(|n| check_dns_label(errors, &port.path("name"), n, 15));
         match (name, number) {
             (Some(name), _) if !names.insert(name.clone()) => {
-                errors.push(&port.path("name"), format!("port name \"{name}\" is already used (http is the build port)"));
+                errors.push(
+                    &port.path("name"),
+                    format!("port name \"{name}\" is already used (http is the build port)"),
+                );
                 ok = false;
             }
             (_, Some(number)) if !numbers.insert(number) => {
@@ -783,7 +1022,10 @@ fn read_env(errors: &mut Errors, value: Option<&Value>) -> Option<BTreeMap<Strin
         None | Some(Value::Null) => return Some(BTreeMap::new()),
         Some(Value::Mapping(map)) => map,
         Some(other) => {
-            errors.push("spec.env", format!("expected a mapping of NAME: value, found {}", kind(other)));
+            errors.push(
+                "spec.env",
+                format!("expected a mapping of NAME: value, found {}", kind(other)),
+            );
             return None;
         }
     };
@@ -791,7 +1033,10 @@ fn read_env(errors: &mut Errors, value: Option<&Value>) -> Option<BTreeMap<Strin
     let mut ok = true;
     for (key, value) in map {
         let Some(name) = key.as_str() else {
-            errors.push("spec.env", format!("variable names must be strings, found {}", kind(key)));
+            errors.push(
+                "spec.env",
+                format!("variable names must be strings, found {}", kind(key)),
+            );
             ok = false;
             continue;
         };
@@ -811,7 +1056,13 @@ fn read_env(errors: &mut Errors, value: Option<&Value>) -> Option<BTreeMap<Strin
                 out.insert(name.to_string(), b.to_string());
             }
             other => {
-                errors.push(&path, format!("expected a string, number or boolean, found {}", kind(other)));
+                errors.push(
+                    &path,
+                    format!(
+                        "expected a string, number or boolean, found {}",
+                        kind(other)
+                    ),
+                );
                 ok = false;
             }
         }
