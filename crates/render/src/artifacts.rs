@@ -3,7 +3,7 @@
 
 use askama::Template;
 
-use crate::context::{Context, EnvironmentContext};
+use crate::context::{Context, EnvironmentContext, TerraformContext};
 use crate::render::RenderError;
 use crate::spec::Language;
 
@@ -47,6 +47,20 @@ template!(ServiceMonitor, "observability/servicemonitor.yml");
 template!(PrometheusRule, "observability/prometheusrule.yml", windows: &'a [&'a str]);
 template!(AnalysisTemplate, "delivery/analysistemplate.yml");
 template!(CatalogInfo, "catalog-info.yml");
+template!(CiWorkflow, "github/ci.yml");
+template!(DeployWorkflow, "github/deploy.yml");
+template!(TerraformVersions, "terraform/versions.tf.txt", tf: &'a TerraformContext);
+template!(TerraformMain, "terraform/main.tf.txt", tf: &'a TerraformContext);
+template!(TerraformVariables, "terraform/variables.tf.txt", tf: &'a TerraformContext);
+template!(TerraformOutputs, "terraform/outputs.tf.txt");
+
+#[derive(Template)]
+#[template(path = "terraform/tfvars.txt", escape = "none")]
+struct TerraformVars<'a> {
+    c: &'a Context,
+    e: &'a EnvironmentContext,
+    tf: &'a TerraformContext,
+}
 
 #[derive(Template)]
 #[template(path = "k8s/kustomization-overlay.yml", escape = "none")]
@@ -94,7 +108,16 @@ fn emit(
 /// Every file for the context, in no particular order (the caller sorts).
 pub fn render_all(c: &Context) -> Result<Files, RenderError> {
     let mut files = Files::new();
+    emit(&mut files, ".github/workflows/ci.yml", &CiWorkflow { c })?;
+    emit(
+        &mut files,
+        ".github/workflows/deploy.yml",
+        &DeployWorkflow { c },
+    )?;
     container(c, &mut files)?;
+    if let Some(tf) = &c.terraform {
+        terraform(c, tf, &mut files)?;
+    }
     kubernetes_base(c, &mut files)?;
     for e in &c.environments {
         overlay(c, e, &mut files)?;
@@ -105,6 +128,9 @@ pub fn render_all(c: &Context) -> Result<Files, RenderError> {
         )?;
     }
     emit(&mut files, "catalog-info.yaml", &CatalogInfo { c })?;
+    for (name, source) in crate::policy::POLICIES {
+        files.push((format!("policy/{name}"), source.to_string()));
+    }
     Ok(files)
 }
 
@@ -215,4 +241,19 @@ fn overlay(c: &Context, e: &EnvironmentContext, files: &mut Files) -> Result<(),
         format!("{dir}/kustomization.yaml"),
         &OverlayKustomization { c, e, resources },
     )
+}
+
+fn terraform(c: &Context, tf: &TerraformContext, files: &mut Files) -> Result<(), RenderError> {
+    emit(files, "infra/versions.tf", &TerraformVersions { c, tf })?;
+    emit(files, "infra/main.tf", &TerraformMain { c, tf })?;
+    emit(files, "infra/variables.tf", &TerraformVariables { c, tf })?;
+    emit(files, "infra/outputs.tf", &TerraformOutputs { c })?;
+    for e in &c.environments {
+        emit(
+            files,
+            format!("infra/environments/{}.tfvars", e.name),
+            &TerraformVars { c, e, tf },
+        )?;
+    }
+    Ok(())
 }

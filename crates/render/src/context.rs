@@ -1,9 +1,6 @@
 //! Everything the templates need, computed once per render so templates
 //! stay declarative: quoting, sizing and SLO arithmetic happen here.
 
-// Fields used by the templates still being added (workflows, Terraform).
-#![allow(dead_code)]
-
 use crate::options::{RenderOptions, SecurityContext};
 use crate::sizing::{self, ContainerResources};
 use crate::spec::{Alert, Framework, Language, Spec, Strategy, Toggle};
@@ -26,6 +23,7 @@ pub struct Context {
     pub org: String,
     pub repo_url: String,
     pub image: String,
+    pub registry: String,
     pub image_tag: String,
     pub port: u16,
     pub liveness_path: String,
@@ -68,8 +66,6 @@ pub struct Context {
 pub struct SloContext {
     /// e.g. "99.9"
     pub availability_percent: String,
-    /// e.g. "0.999"
-    pub availability_ratio: String,
     /// 1 - availability, e.g. "0.001"
     pub error_budget: String,
     /// Tolerated error ratio for canary analysis, e.g. "0.001".
@@ -103,6 +99,8 @@ pub struct EnvironmentContext {
     pub canary_steps: Vec<CanaryStep>,
     /// Lowercase snake name usable as a workflow job id.
     pub job_id: String,
+    /// The workflow job this environment's deploy waits for.
+    pub needs: String,
 }
 
 pub struct CanaryStep {
@@ -164,6 +162,7 @@ impl Context {
                 opts.github_org,
                 spec.name()
             ),
+            registry: opts.image_registry.clone(),
             image_tag: opts.image_tag.clone(),
             port: app.build.port,
             liveness_path: app.build.liveness_path.clone(),
@@ -203,7 +202,9 @@ impl Context {
                 .as_ref()
                 .and_then(|i| i.terraform.as_ref())
                 .map(|tf| TerraformContext {
-                    module: tf.module.clone(),
+                    module: tf.module.clone().unwrap_or_else(|| {
+                        format!("git::https://github.com/{}/terraform-modules.git//application?ref=v1.0.0", opts.github_org)
+                    }),
                     region: tf.region.clone(),
                     log_retention_days: tf.log_retention_days,
                 }),
@@ -211,19 +212,24 @@ impl Context {
         }
     }
 
-    pub fn is_rust(&self) -> bool {
-        self.language == Language::Rust
+    /// Branches that trigger the pipeline, sorted and unique.
+    pub fn branches(&self) -> Vec<&str> {
+        let set: std::collections::BTreeSet<&str> = self
+            .all_environments
+            .iter()
+            .map(|e| e.branch.as_str())
+            .collect();
+        set.into_iter().collect()
+    }
+
+    /// A GitHub Actions expression, `${{ expr }}` (askama would read the
+    /// braces as its own).
+    pub fn gh(&self, expr: &str) -> String {
+        format!("${{{{ {expr} }}}}")
     }
 
     pub fn is_java(&self) -> bool {
         self.language == Language::Java
-    }
-
-    /// Whether any environment needs Argo Rollouts analysis.
-    pub fn has_progressive(&self) -> bool {
-        self.environments
-            .iter()
-            .any(|e| e.strategy != Strategy::Immediate)
     }
 
     /// The command running one named test suite after a deploy.
@@ -267,7 +273,22 @@ fn environment(
         resources: sizing::size(base, factor),
         canary_steps,
         job_id: env.name.replace('-', "_"),
+        needs: previous_on_branch(spec, env),
     }
+}
+
+/// Promotion order: an environment deployed from the same branch as an
+/// earlier one waits for it (staging → production); otherwise it waits
+/// for the integration tests.
+fn previous_on_branch(spec: &Spec, env: &crate::spec::Environment) -> String {
+    spec.spec
+        .environments
+        .iter()
+        .take_while(|e| e.name != env.name)
+        .filter(|e| e.branch == env.branch)
+        .last()
+        .map(|e| format!("deploy_{}", e.name.replace('-', "_")))
+        .unwrap_or_else(|| "integration".into())
 }
 
 impl EnvironmentContext {
@@ -298,7 +319,6 @@ fn slo(spec: &Spec) -> SloContext {
     ];
     SloContext {
         availability_percent: decimal(slo.availability),
-        availability_ratio: decimal(slo.availability / 100.0),
         error_budget: decimal(budget),
         error_rate_ratio: decimal(slo.error_rate / 100.0),
         latency_seconds: decimal(slo.latency_p95_ms as f64 / 1000.0),

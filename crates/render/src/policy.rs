@@ -1,12 +1,26 @@
 //! Policy as code: the Rego policies under `policy/` are shipped with every
-//! render and evaluated here, with the embedded regorus engine, on each
-//! rendered Kubernetes manifest.
+//! render (as `policy/*.rego`) and evaluated here, with the embedded
+//! regorus engine, on each rendered Kubernetes manifest.
 
 use std::fmt;
+use std::sync::OnceLock;
 
-use serde::Serialize;
+use regorus::{Engine, Value};
+use serde::{Deserialize, Serialize};
 
 use crate::render::{RenderError, Rendered};
+
+/// The shipped policies: (file name, Rego source).
+pub const POLICIES: &[(&str, &str)] = &[
+    ("security.rego", include_str!("../policy/security.rego")),
+    ("workload.rego", include_str!("../policy/workload.rego")),
+];
+
+/// The rules whose results are violations.
+const DENY_RULES: &[&str] = &[
+    "data.portico.kubernetes.security.deny",
+    "data.portico.kubernetes.workload.deny",
+];
 
 /// One denied resource.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -28,10 +42,88 @@ impl fmt::Display for Violation {
     }
 }
 
-pub fn evaluate(_rendered: &Rendered) -> Result<Vec<Violation>, RenderError> {
-    Ok(vec![])
+/// A Kubernetes object parsed back from a rendered file.
+pub struct Manifest {
+    pub file: String,
+    pub resource: String,
+    pub value: Value,
 }
 
-pub fn manifests(_rendered: &Rendered) -> Result<Vec<()>, RenderError> {
-    Ok(vec![])
+#[derive(Deserialize)]
+struct Denial {
+    policy: String,
+    message: String,
+}
+
+/// The engine with the policies compiled, built once per process.
+fn engine() -> Result<Engine, RenderError> {
+    static ENGINE: OnceLock<Result<Engine, String>> = OnceLock::new();
+    let built = ENGINE.get_or_init(|| {
+        let mut engine = Engine::new();
+        for (name, source) in POLICIES {
+            engine
+                .add_policy(format!("policy/{name}"), source.to_string())
+                .map_err(|e| format!("policy/{name}: {e}"))?;
+        }
+        Ok(engine)
+    });
+    built.clone().map_err(RenderError::Internal)
+}
+
+/// Whether a rendered file holds Kubernetes objects to check (kustomization
+/// files only hold patches and are not objects).
+fn is_manifest(path: &str) -> bool {
+    path.starts_with("deploy/") && path.ends_with(".yaml") && !path.ends_with("kustomization.yaml")
+}
+
+/// Every Kubernetes object in the rendered files, parsed from their YAML.
+pub fn manifests(rendered: &Rendered) -> Result<Vec<Manifest>, RenderError> {
+    let mut out = Vec::new();
+    for file in rendered.files.iter().filter(|f| is_manifest(&f.path)) {
+        for document in yaml_serde::Deserializer::from_str(&file.contents) {
+            let value = Value::deserialize(document).map_err(|e| {
+                RenderError::Internal(format!("{} is not valid YAML: {e}", file.path))
+            })?;
+            let kind = value["kind"].as_string().map(|s| s.to_string());
+            let name = value["metadata"]["name"].as_string().map(|s| s.to_string());
+            if let (Ok(kind), Ok(name)) = (kind, name) {
+                out.push(Manifest {
+                    file: file.path.clone(),
+                    resource: format!("{kind}/{name}"),
+                    value,
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Evaluate every policy on every manifest; the violations come back
+/// sorted so the report is stable.
+pub fn evaluate(rendered: &Rendered) -> Result<Vec<Violation>, RenderError> {
+    let mut engine = engine()?;
+    let mut violations = Vec::new();
+    for manifest in manifests(rendered)? {
+        engine.set_input(manifest.value);
+        for rule in DENY_RULES {
+            let result = engine
+                .eval_rule(rule.to_string())
+                .map_err(|e| RenderError::Internal(format!("evaluating {rule}: {e}")))?;
+            let denials: Vec<Denial> = if result == Value::Undefined {
+                vec![]
+            } else {
+                serde_json::from_str(&result.to_string())
+                    .map_err(|e| RenderError::Internal(format!("{rule} returned {result}: {e}")))?
+            };
+            violations.extend(denials.into_iter().map(|d| Violation {
+                file: manifest.file.clone(),
+                resource: manifest.resource.clone(),
+                policy: d.policy,
+                message: d.message,
+            }));
+        }
+    }
+    violations.sort();
+    violations.dedup();
+    Ok(violations)
 }

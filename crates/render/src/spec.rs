@@ -292,8 +292,10 @@ pub struct Infrastructure {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Terraform {
-    /// Module source, pinned to a ref.
-    pub module: String,
+    /// Module source, pinned to a ref; `None` means the platform's
+    /// application module in the organisation's terraform-modules repo.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub module: Option<String>,
     pub region: String,
     pub log_retention_days: u32,
 }

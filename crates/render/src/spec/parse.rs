@@ -954,9 +954,9 @@ fn read_infrastructure(
     Some(Some(Infrastructure {
         terraform: Some(Terraform {
             module: if given("module") {
-                module.filter(|m| m.starts_with("./") || m.contains("?ref="))?
+                Some(module.filter(|m| m.starts_with("./") || m.contains("?ref="))?)
             } else {
-                "./modules/application".into()
+                None
             },
             region: if given("region") {
                 region.filter(|r| !r.is_empty())?
