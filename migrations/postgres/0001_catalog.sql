@@ -33,10 +33,14 @@ CREATE INDEX entities_owner ON entities (owner_ref);
 CREATE INDEX entities_updated ON entities (updated_at DESC);
 CREATE INDEX entities_location ON entities (location_id);
 
+-- Relations in both directions. `origin_ref` is the entity whose spec implied the
+-- relation: 'A ownedBy B' and 'B ownerOf A' both come from A, and both go when A changes.
 CREATE TABLE relations (
+    origin_ref  TEXT NOT NULL,
     source_ref  TEXT NOT NULL,
     type        TEXT NOT NULL,
     target_ref  TEXT NOT NULL,
-    PRIMARY KEY (source_ref, type, target_ref)
+    PRIMARY KEY (origin_ref, source_ref, type, target_ref)
 );
+CREATE INDEX relations_source ON relations (source_ref);
 CREATE INDEX relations_target ON relations (target_ref);

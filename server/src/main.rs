@@ -1,6 +1,8 @@
 //! `portico`: the developer portal in one binary.
 
+mod catalog_import;
 mod config;
+mod demo;
 mod health;
 mod http;
 mod metrics;

@@ -11,6 +11,8 @@ use tokio::net::TcpListener;
 pub enum ServeError {
     #[error(transparent)]
     Store(#[from] store::StoreError),
+    #[error("cannot load the demo catalog: {0}")]
+    Demo(#[from] crate::catalog_import::ImportError),
     #[error("cannot listen on {addr}: {source} (set PORTICO_LISTEN to a free address)")]
     Listen {
         addr: std::net::SocketAddr,
@@ -38,6 +40,10 @@ pub async fn migrate_only(config: Config) -> Result<(), ServeError> {
 /// Runs the portal until SIGTERM or Ctrl-C, then finishes in-flight requests.
 pub async fn run(config: Config) -> Result<(), ServeError> {
     let store = open_store(&config).await?;
+    if config.demo {
+        let written = crate::demo::load(&store).await?;
+        tracing::info!(entities = written, "demo catalog loaded");
+    }
     let listener = TcpListener::bind(config.listen)
         .await
         .map_err(|source| ServeError::Listen { addr: config.listen, source })?;

@@ -31,6 +31,8 @@ pub struct EntityRecord {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RelationRecord {
+    /// The entity whose spec implied this relation.
+    pub origin_ref: String,
     pub source_ref: String,
     pub relation_type: String,
     pub target_ref: String,
@@ -146,21 +148,22 @@ impl Store {
                     .await?;
             for stale in previous.iter().filter(|r| !kept.contains(r.as_str())) {
                 sqlx::query("DELETE FROM entities WHERE entity_ref = $1").bind(stale).execute(&mut *tx).await?;
-                sqlx::query("DELETE FROM relations WHERE source_ref = $1").bind(stale).execute(&mut *tx).await?;
+                sqlx::query("DELETE FROM relations WHERE origin_ref = $1").bind(stale).execute(&mut *tx).await?;
                 outcome.removed += 1;
             }
 
             for entity_ref in &kept {
-                sqlx::query("DELETE FROM relations WHERE source_ref = $1")
+                sqlx::query("DELETE FROM relations WHERE origin_ref = $1")
                     .bind(entity_ref)
                     .execute(&mut *tx)
                     .await?;
             }
-            for relation in relations.iter().filter(|r| kept.contains(r.source_ref.as_str())) {
+            for relation in relations.iter().filter(|r| kept.contains(r.origin_ref.as_str())) {
                 sqlx::query(
-                    "INSERT INTO relations (source_ref, type, target_ref) VALUES ($1, $2, $3) \
-                     ON CONFLICT DO NOTHING",
+                    "INSERT INTO relations (origin_ref, source_ref, type, target_ref) \
+                     VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
                 )
+                .bind(&relation.origin_ref)
                 .bind(&relation.source_ref)
                 .bind(&relation.relation_type)
                 .bind(&relation.target_ref)
@@ -225,12 +228,12 @@ impl Store {
         .transpose()
     }
 
-    /// Every relation that starts at `entity_ref`.
+    /// Every relation that starts at `entity_ref`, whichever entity implied it.
     pub async fn relations_from(&self, entity_ref: &str) -> Result<Vec<RelationRecord>, StoreError> {
-        let rows: Vec<(String, String, String)> = on_pool!(self, pool => {
+        let rows: Vec<(String, String, String, String)> = on_pool!(self, pool => {
             sqlx::query_as(
-                "SELECT source_ref, type, target_ref FROM relations WHERE source_ref = $1 \
-                 ORDER BY type, target_ref",
+                "SELECT DISTINCT origin_ref, source_ref, type, target_ref FROM relations \
+                 WHERE source_ref = $1 ORDER BY type, target_ref, origin_ref",
             )
             .bind(entity_ref)
             .fetch_all(pool)
@@ -238,7 +241,8 @@ impl Store {
         });
         Ok(rows
             .into_iter()
-            .map(|(source_ref, relation_type, target_ref)| RelationRecord {
+            .map(|(origin_ref, source_ref, relation_type, target_ref)| RelationRecord {
+                origin_ref,
                 source_ref,
                 relation_type,
                 target_ref,

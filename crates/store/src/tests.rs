@@ -27,6 +27,7 @@ fn component(name: &str, owner: &str, etag: &str) -> EntityRecord {
 
 fn owned_by(name: &str, owner: &str) -> RelationRecord {
     RelationRecord {
+        origin_ref: format!("component:default/{name}"),
         source_ref: format!("component:default/{name}"),
         relation_type: "ownedBy".into(),
         target_ref: format!("group:default/{owner}"),
@@ -60,6 +61,16 @@ async fn a_batch_is_stored_with_its_relations_and_can_be_read_back() {
         assert!(store.entity_body("component:default/nope").await.unwrap().is_none());
         let relations = store.relations_from("component:default/api").await.unwrap();
         assert_eq!(relations, vec![owned_by("api", "team-b")]);
+        // The reverse direction, implied by the component, is found from the group.
+        let owner_of = RelationRecord {
+            origin_ref: "component:default/api".into(),
+            source_ref: "group:default/team-b".into(),
+            relation_type: "ownerOf".into(),
+            target_ref: "component:default/api".into(),
+        };
+        let entities = [component("api", "team-b", "e2")];
+        store.apply_location_batch(&location("a.yaml"), &entities, &[owner_of.clone()]).await.unwrap();
+        assert_eq!(store.relations_from("group:default/team-b").await.unwrap(), vec![owner_of]);
         assert_eq!(store.recent_entities(10).await.unwrap().len(), 2);
     }
 }
