@@ -58,6 +58,7 @@ pub struct Context {
     pub run_as_group: u32,
     pub prometheus_url: String,
     pub grafana_url: String,
+    pub app_domain: String,
     pub terraform: Option<TerraformContext>,
     /// The normalised Application spec, as YAML.
     pub spec_yaml: String,
@@ -197,6 +198,7 @@ impl Context {
             run_as_group: opts.security_context.run_as_user,
             prometheus_url: opts.prometheus_url.clone(),
             grafana_url: opts.grafana_url.clone(),
+            app_domain: opts.app_domain.clone(),
             terraform: app
                 .infrastructure
                 .as_ref()

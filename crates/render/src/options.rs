@@ -16,6 +16,8 @@ pub struct RenderOptions {
     pub image_tag: String,
     /// In-cluster Prometheus queried by Argo Rollouts analysis.
     pub prometheus_url: String,
+    /// Each environment is served at `https://<name>.<environment>.<app_domain>`.
+    pub app_domain: String,
     /// Grafana base URL for catalog links.
     pub grafana_url: String,
     /// The pod/container security context. The hardened default is the
@@ -32,6 +34,7 @@ impl Default for RenderOptions {
             github_org: "company".into(),
             image_tag: "0.1.0".into(),
             prometheus_url: "http://prometheus-operated.monitoring.svc:9090".into(),
+            app_domain: "apps.company.com".into(),
             grafana_url: "https://company.grafana.net".into(),
             security_context: SecurityContext::default(),
         }

@@ -105,6 +105,7 @@ fn validate_options(spec: &Spec, opts: &RenderOptions) -> Result<(), RenderError
         ("image_tag", &opts.image_tag),
         ("prometheus_url", &opts.prometheus_url),
         ("grafana_url", &opts.grafana_url),
+        ("app_domain", &opts.app_domain),
     ] {
         if !safe(value) {
             return Err(RenderError::InvalidOptions(format!(

