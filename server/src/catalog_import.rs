@@ -36,7 +36,9 @@ pub async fn import_parsed(
     }
     let entities: Vec<Entity> = parsed.entities.into_iter().map(|p| p.entity).collect();
     let (records, relations) = records(&entities);
-    Ok(store.apply_location_batch(location, &records, &relations).await?)
+    Ok(store
+        .apply_location_batch(location, &records, &relations)
+        .await?)
 }
 
 /// The rows the store keeps for `entities`: indexed columns, the body with its outgoing

@@ -38,16 +38,36 @@ struct Key {
     default: &'static str,
 }
 
-const LISTEN: Key = Key { file: "listen", env: &["PORTICO_LISTEN"], default: "127.0.0.1:3000" };
+const LISTEN: Key = Key {
+    file: "listen",
+    env: &["PORTICO_LISTEN"],
+    default: "127.0.0.1:3000",
+};
 const DATABASE_URL: Key = Key {
     file: "database_url",
     env: &["DATABASE_URL", "PORTICO_DATABASE_URL"],
     default: "sqlite://data/portico.db",
 };
-const LOG_FORMAT: Key = Key { file: "log_format", env: &["PORTICO_LOG_FORMAT"], default: "pretty" };
-const LOG_LEVEL: Key = Key { file: "log_level", env: &["PORTICO_LOG", "RUST_LOG"], default: "info" };
-const DEMO: Key = Key { file: "demo", env: &["PORTICO_DEMO"], default: "false" };
-const PUBLIC_URL: Key = Key { file: "public_url", env: &["PORTICO_PUBLIC_URL"], default: "" };
+const LOG_FORMAT: Key = Key {
+    file: "log_format",
+    env: &["PORTICO_LOG_FORMAT"],
+    default: "pretty",
+};
+const LOG_LEVEL: Key = Key {
+    file: "log_level",
+    env: &["PORTICO_LOG", "RUST_LOG"],
+    default: "info",
+};
+const DEMO: Key = Key {
+    file: "demo",
+    env: &["PORTICO_DEMO"],
+    default: "false",
+};
+const PUBLIC_URL: Key = Key {
+    file: "public_url",
+    env: &["PORTICO_PUBLIC_URL"],
+    default: "",
+};
 const SITE_ROOT: Key = Key {
     file: "site_root",
     env: &["PORTICO_SITE_ROOT", "LEPTOS_SITE_ROOT"],
@@ -128,13 +148,22 @@ impl Config {
         let raw = |key: &Key| -> Raw {
             for name in key.env {
                 if let Some(value) = env.get(*name) {
-                    return Raw { source: (*name).to_string(), value: value.clone() };
+                    return Raw {
+                        source: (*name).to_string(),
+                        value: value.clone(),
+                    };
                 }
             }
             if let Some(raw) = file.get(key.file) {
-                return Raw { source: raw.source.clone(), value: raw.value.clone() };
+                return Raw {
+                    source: raw.source.clone(),
+                    value: raw.value.clone(),
+                };
             }
-            Raw { source: key.env[0].to_string(), value: key.default.to_string() }
+            Raw {
+                source: key.env[0].to_string(),
+                value: key.default.to_string(),
+            }
         };
 
         let listen = parse_listen(raw(&LISTEN))?;
@@ -178,7 +207,12 @@ fn read_file(path: &Path, required: bool) -> Result<Option<BTreeMap<String, Raw>
     let map: BTreeMap<String, serde_yaml_ng::Value> = match serde_yaml_ng::from_str(&text) {
         Ok(Some(map)) => map,
         Ok(None) => BTreeMap::new(),
-        Err(e) => return Err(file_error(format!("is not a YAML map of keys to values ({e})"), "fix the YAML syntax")),
+        Err(e) => {
+            return Err(file_error(
+                format!("is not a YAML map of keys to values ({e})"),
+                "fix the YAML syntax",
+            ));
+        }
     };
     let mut values = BTreeMap::new();
     for (key, value) in map {
@@ -200,23 +234,40 @@ fn read_file(path: &Path, required: bool) -> Result<Option<BTreeMap<String, Raw>
                 ));
             }
         };
-        values.insert(key.clone(), Raw { source: format!("{shown}: {key}"), value });
+        values.insert(
+            key.clone(),
+            Raw {
+                source: format!("{shown}: {key}"),
+                value,
+            },
+        );
     }
     Ok(Some(values))
 }
 
 fn invalid(raw: Raw, problem: &str, fix: &str) -> ConfigError {
-    ConfigError { source: raw.source, value: raw.value, problem: problem.into(), fix: fix.into() }
+    ConfigError {
+        source: raw.source,
+        value: raw.value,
+        problem: problem.into(),
+        fix: fix.into(),
+    }
 }
 
 fn parse_listen(raw: Raw) -> Result<SocketAddr, ConfigError> {
     raw.value.parse().map_err(|_| {
-        invalid(raw, "is not a socket address", "use host:port, e.g. 127.0.0.1:3000 or 0.0.0.0:8080")
+        invalid(
+            raw,
+            "is not a socket address",
+            "use host:port, e.g. 127.0.0.1:3000 or 0.0.0.0:8080",
+        )
     })
 }
 
 fn parse_database_url(raw: Raw) -> Result<String, ConfigError> {
-    let ok = ["sqlite:", "postgres://", "postgresql://"].iter().any(|p| raw.value.starts_with(p));
+    let ok = ["sqlite:", "postgres://", "postgresql://"]
+        .iter()
+        .any(|p| raw.value.starts_with(p));
     if ok && raw.value.len() > "sqlite:".len() {
         Ok(raw.value)
     } else {
@@ -270,7 +321,9 @@ fn parse_public_url(raw: Raw, listen: SocketAddr) -> Result<String, ConfigError>
         return Ok(format!("http://{listen}"));
     }
     let value = raw.value.trim_end_matches('/').to_string();
-    let rest = value.strip_prefix("https://").or_else(|| value.strip_prefix("http://"));
+    let rest = value
+        .strip_prefix("https://")
+        .or_else(|| value.strip_prefix("http://"));
     match rest {
         Some(host) if !host.is_empty() && !host.contains(char::is_whitespace) => Ok(value),
         _ => Err(invalid(
@@ -286,10 +339,13 @@ mod tests {
     use super::*;
 
     fn load(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let mut env: BTreeMap<String, String> =
-            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let mut env: BTreeMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         // Never read a portico.yaml lying around the test's working directory.
-        env.entry("PORTICO_CONFIG".into()).or_insert_with(|| "/dev/null".into());
+        env.entry("PORTICO_CONFIG".into())
+            .or_insert_with(|| "/dev/null".into());
         Config::load(&env)
     }
 
@@ -350,14 +406,22 @@ mod tests {
     fn config_file_is_read_and_environment_wins() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("portico.yaml");
-        std::fs::write(&path, "listen: 0.0.0.0:4000\ndemo: true\nrequest_timeout_secs: 5\n").unwrap();
+        std::fs::write(
+            &path,
+            "listen: 0.0.0.0:4000\ndemo: true\nrequest_timeout_secs: 5\n",
+        )
+        .unwrap();
         let path = path.to_str().unwrap();
         let config = load(&[("PORTICO_CONFIG", path)]).unwrap();
         assert_eq!(config.listen.port(), 4000);
         assert!(config.demo);
         assert_eq!(config.request_timeout, Duration::from_secs(5));
 
-        let config = load(&[("PORTICO_CONFIG", path), ("PORTICO_LISTEN", "127.0.0.1:5000")]).unwrap();
+        let config = load(&[
+            ("PORTICO_CONFIG", path),
+            ("PORTICO_LISTEN", "127.0.0.1:5000"),
+        ])
+        .unwrap();
         assert_eq!(config.listen.port(), 5000);
     }
 

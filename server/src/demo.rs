@@ -7,16 +7,25 @@ use store::{LocationRecord, Store};
 const FILES: &[(&str, &str)] = &[
     ("demo/org.yaml", include_str!("../../demo/org.yaml")),
     ("demo/systems.yaml", include_str!("../../demo/systems.yaml")),
-    ("demo/components.yaml", include_str!("../../demo/components.yaml")),
+    (
+        "demo/components.yaml",
+        include_str!("../../demo/components.yaml"),
+    ),
     ("demo/apis.yaml", include_str!("../../demo/apis.yaml")),
-    ("demo/resources.yaml", include_str!("../../demo/resources.yaml")),
+    (
+        "demo/resources.yaml",
+        include_str!("../../demo/resources.yaml"),
+    ),
 ];
 
 /// Loads (or refreshes) the demo entities; each file is its own location.
 pub async fn load(store: &Store) -> Result<usize, ImportError> {
     let mut written = 0;
     for (path, text) in FILES {
-        let location = LocationRecord { location_type: "demo".into(), target: (*path).into() };
+        let location = LocationRecord {
+            location_type: "demo".into(),
+            target: (*path).into(),
+        };
         written += import_text(store, &location, path, text).await?.written;
     }
     Ok(written)
@@ -33,9 +42,14 @@ mod tests {
             // Loading twice changes nothing: demo start-ups are idempotent.
             assert_eq!(super::load(&store).await.unwrap(), written);
             assert_eq!(store.entity_count().await.unwrap() as usize, written);
-            let owned = store.relations_from("group:default/checkout-team").await.unwrap();
-            assert!(owned.iter().any(|r| r.relation_type == "ownerOf"
-                && r.target_ref == "component:default/web-shop"));
+            let owned = store
+                .relations_from("group:default/checkout-team")
+                .await
+                .unwrap();
+            assert!(
+                owned.iter().any(|r| r.relation_type == "ownerOf"
+                    && r.target_ref == "component:default/web-shop")
+            );
         }
     }
 }

@@ -22,7 +22,10 @@ pub async fn readyz(State(store): State<Store>) -> (StatusCode, Json<serde_json:
                 StoreError::NotMigrated { .. } => "database migrations have not been applied",
                 _ => "database is unreachable",
             };
-            (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "status": "unavailable", "reason": reason })))
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({ "status": "unavailable", "reason": reason })),
+            )
         }
     }
 }

@@ -1,7 +1,7 @@
 //! The HTTP surface: every route in one place, and the layers around them.
 
 use crate::state::AppState;
-use crate::{health, metrics};
+use crate::{api, health, metrics};
 use app::{App, shell};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -13,16 +13,24 @@ use leptos_axum::{LeptosRoutes, generate_route_list, handle_server_fns_with_cont
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
+use tower_http::request_id::{
+    MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 /// The policy for responses that are not pages (API, probes, files). Pages set their own,
 /// with a per-request nonce for the hydration script (see `app::shell`).
-const DEFAULT_CSP: &str = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+const DEFAULT_CSP: &str =
+    "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 pub fn router(state: AppState) -> Router {
+    router_with(state, Router::new())
+}
+
+/// The portal's router with `extra` routes merged in (tests add routes this way).
+pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
     let routes = generate_route_list(App);
     let page_context = {
         let store = state.store.clone();
@@ -42,30 +50,53 @@ pub fn router(state: AppState) -> Router {
     // Outermost first: every response gets a request id, a log span and the security
     // headers, whatever produced it (a page, the API, a panic, a timeout).
     let layers = ServiceBuilder::new()
-        .layer(SetRequestIdLayer::new(x_request_id.clone(), MakeRequestUuid))
+        .layer(SetRequestIdLayer::new(
+            x_request_id.clone(),
+            MakeRequestUuid,
+        ))
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .layer(PropagateRequestIdLayer::new(x_request_id))
         .layer(RequestBodyLimitLayer::new(state.config.max_body_bytes))
         .layer(security_header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        .layer(security_header(header::REFERRER_POLICY, "strict-origin-when-cross-origin"))
+        .layer(security_header(
+            header::REFERRER_POLICY,
+            "strict-origin-when-cross-origin",
+        ))
         .layer(security_header(header::X_FRAME_OPTIONS, "DENY"))
-        .layer(security_header(header::CONTENT_SECURITY_POLICY, DEFAULT_CSP))
+        .layer(security_header(
+            header::CONTENT_SECURITY_POLICY,
+            DEFAULT_CSP,
+        ))
         .layer(CatchPanicLayer::custom(panic_response))
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, state.config.request_timeout))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            state.config.request_timeout,
+        ))
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes));
 
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(metrics::serve))
-        .route("/_server/{*fn_name}", get(server_fns.clone()).post(server_fns))
+        .merge(api::router())
+        .merge(extra)
+        .route(
+            "/_server/{*fn_name}",
+            get(server_fns.clone()).post(server_fns),
+        )
         .leptos_routes_with_context(&state, routes, page_context.clone(), {
             let options = state.leptos.clone();
             move || shell(options.clone())
         })
         .route_layer(middleware::from_fn(metrics::remember_route))
-        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(page_context, shell))
-        .layer(middleware::from_fn_with_state(state.metrics.clone(), metrics::track))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(page_context, shell))
+        .layer(middleware::from_fn_with_state(
+            state.metrics.clone(),
+            metrics::track,
+        ))
         .layer(layers)
         .with_state(state)
 }
@@ -81,7 +112,11 @@ fn request_span(request: &Request<axum::body::Body>) -> tracing::Span {
 
 /// A panic becomes a plain 500: the details go to the log, never to the client.
 fn panic_response(_: Box<dyn std::any::Any + Send>) -> axum::response::Response {
-    (StatusCode::INTERNAL_SERVER_ERROR, "internal error: the portal logged the details").into_response()
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal error: the portal logged the details",
+    )
+        .into_response()
 }
 
 fn security_header(name: HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {

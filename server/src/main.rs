@@ -1,21 +1,16 @@
 //! `portico`: the developer portal in one binary.
 
-mod catalog_import;
-mod config;
-mod demo;
-mod health;
-mod http;
-mod metrics;
-mod serve;
-mod state;
-mod telemetry;
-
 use clap::{Parser, Subcommand};
-use config::Config;
+use server::config::Config;
+use server::{serve, telemetry};
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "portico", version, about = "A self-service internal developer portal")]
+#[command(
+    name = "portico",
+    version,
+    about = "A self-service internal developer portal"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -42,7 +37,10 @@ fn main() -> ExitCode {
         }
     };
     telemetry::init(&config);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("cannot start the async runtime: {error}");

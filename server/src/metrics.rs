@@ -32,7 +32,9 @@ pub struct HttpMetrics {
 }
 
 /// Buckets from 1 ms to 10 s: the portal should answer most requests in milliseconds.
-const BUCKETS: [f64; 12] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0];
+const BUCKETS: [f64; 12] = [
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
+];
 
 impl HttpMetrics {
     pub fn new() -> Arc<HttpMetrics> {
@@ -47,7 +49,11 @@ impl HttpMetrics {
             "Time to serve an HTTP request",
             durations.clone(),
         );
-        Arc::new(HttpMetrics { registry, requests, durations })
+        Arc::new(HttpMetrics {
+            registry,
+            requests,
+            durations,
+        })
     }
 
     fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
@@ -59,7 +65,10 @@ impl HttpMetrics {
             })
             .inc();
         self.durations
-            .get_or_create(&DurationLabels { method: method.to_string(), route: route.to_string() })
+            .get_or_create(&DurationLabels {
+                method: method.to_string(),
+                route: route.to_string(),
+            })
             .observe(seconds);
     }
 
@@ -79,7 +88,10 @@ struct RouteTemplate(String);
 
 /// Route layer: remembers which route template served the request.
 pub async fn remember_route(request: Request, next: Next) -> Response {
-    let template = request.extensions().get::<MatchedPath>().map(|p| p.as_str().to_string());
+    let template = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string());
     let mut response = next.run(request).await;
     if let Some(template) = template {
         response.extensions_mut().insert(RouteTemplate(template));
@@ -89,7 +101,11 @@ pub async fn remember_route(request: Request, next: Next) -> Response {
 
 /// Outer layer: counts every request and its duration. Requests no route matched (static
 /// files, 404s) are labelled by a fixed name so raw paths never become label values.
-pub async fn track(State(metrics): State<Arc<HttpMetrics>>, request: Request, next: Next) -> Response {
+pub async fn track(
+    State(metrics): State<Arc<HttpMetrics>>,
+    request: Request,
+    next: Next,
+) -> Response {
     let start = Instant::now();
     let method = request.method().to_string();
     let static_file = request.uri().path().starts_with("/pkg/");
@@ -99,14 +115,22 @@ pub async fn track(State(metrics): State<Arc<HttpMetrics>>, request: Request, ne
         None if static_file => "/pkg/{file}",
         None => "unmatched",
     };
-    metrics.observe(&method, route, response.status().as_u16(), start.elapsed().as_secs_f64());
+    metrics.observe(
+        &method,
+        route,
+        response.status().as_u16(),
+        start.elapsed().as_secs_f64(),
+    );
     response
 }
 
 /// `GET /metrics`.
 pub async fn serve(State(metrics): State<Arc<HttpMetrics>>) -> impl IntoResponse {
     (
-        [(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
         metrics.encode(),
     )
 }

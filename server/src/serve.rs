@@ -46,7 +46,10 @@ pub async fn run(config: Config) -> Result<(), ServeError> {
     }
     let listener = TcpListener::bind(config.listen)
         .await
-        .map_err(|source| ServeError::Listen { addr: config.listen, source })?;
+        .map_err(|source| ServeError::Listen {
+            addr: config.listen,
+            source,
+        })?;
     tracing::info!(address = %config.public_url, engine = ?store.engine(), "portal ready");
     let state = AppState::new(config, store.clone());
     serve(listener, http::router(state), shutdown_signal()).await?;
@@ -62,7 +65,9 @@ pub async fn serve(
     router: axum::Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router).with_graceful_shutdown(shutdown).await
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown)
+        .await
 }
 
 async fn shutdown_signal() {

@@ -23,7 +23,12 @@ impl AppState {
             .site_pkg_dir("pkg")
             .site_addr(config.listen)
             .build();
-        AppState { config: Arc::new(config), store, leptos, metrics: HttpMetrics::new() }
+        AppState {
+            config: Arc::new(config),
+            store,
+            leptos,
+            metrics: HttpMetrics::new(),
+        }
     }
 }
 

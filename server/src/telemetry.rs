@@ -10,7 +10,12 @@ pub fn init(config: &Config) {
     let registry = tracing_subscriber::registry().with(filter);
     match config.log_format {
         LogFormat::Json => registry
-            .with(fmt::layer().json().with_current_span(true).with_span_list(false))
+            .with(
+                fmt::layer()
+                    .json()
+                    .with_current_span(true)
+                    .with_span_list(false),
+            )
             .init(),
         LogFormat::Pretty => registry.with(fmt::layer().compact()).init(),
     }

@@ -1,0 +1,128 @@
+//! API errors in Backstage's shape:
+//! `{"error":{"name","message"},"request":{"method","url"},"response":{"statusCode"}}`.
+//!
+//! Handlers return [`ApiError`]; the [`backstage_errors`] layer adds the request part, and
+//! also wraps errors axum produced itself (bad JSON, unknown route, wrong method), so every
+//! error a client sees has the same shape.
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::{StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+/// An error to show to an API client. Internal causes are logged, never sent.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    pub status: StatusCode,
+    /// Backstage's error class name, e.g. `NotFoundError`, `InputError`, `ConflictError`.
+    pub name: &'static str,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn not_found(message: impl Into<String>) -> ApiError {
+        ApiError {
+            status: StatusCode::NOT_FOUND,
+            name: "NotFoundError",
+            message: message.into(),
+        }
+    }
+
+    pub fn input(message: impl Into<String>) -> ApiError {
+        ApiError {
+            status: StatusCode::BAD_REQUEST,
+            name: "InputError",
+            message: message.into(),
+        }
+    }
+
+    pub fn conflict(message: impl Into<String>) -> ApiError {
+        ApiError {
+            status: StatusCode::CONFLICT,
+            name: "ConflictError",
+            message: message.into(),
+        }
+    }
+
+    /// Logs `cause` once and returns a 500 that does not reveal it.
+    pub fn internal(cause: impl std::fmt::Display) -> ApiError {
+        tracing::error!(%cause, "internal error in the API");
+        ApiError {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            name: "Error",
+            message: "internal error: the portal logged the details".into(),
+        }
+    }
+}
+
+impl From<store::StoreError> for ApiError {
+    fn from(error: store::StoreError) -> ApiError {
+        ApiError::internal(error)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut response = self.status.into_response();
+        response.extensions_mut().insert(self);
+        response
+    }
+}
+
+/// Writes every error response of the API in Backstage's shape.
+pub async fn backstage_errors(request: Request, next: Next) -> Response {
+    let method = request.method().to_string();
+    let url = request.uri().to_string();
+    let response = next.run(request).await;
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let error = match response.extensions().get::<ApiError>() {
+        Some(error) => error.clone(),
+        None => ApiError {
+            status,
+            name: default_name(status),
+            message: body_text(response).await,
+        },
+    };
+    let body = json!({
+        "error": { "name": error.name, "message": error.message },
+        "request": { "method": method, "url": url },
+        "response": { "statusCode": status.as_u16() },
+    });
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        Json(body),
+    )
+        .into_response()
+}
+
+fn default_name(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::NOT_FOUND => "NotFoundError",
+        StatusCode::CONFLICT => "ConflictError",
+        StatusCode::UNAUTHORIZED => "AuthenticationError",
+        StatusCode::FORBIDDEN => "NotAllowedError",
+        s if s.is_client_error() => "InputError",
+        _ => "Error",
+    }
+}
+
+/// The text axum put in its own error responses (e.g. why a JSON body was rejected).
+async fn body_text(response: Response) -> String {
+    let status = response.status();
+    let bytes = axum::body::to_bytes(Body::new(response.into_body()), 64 * 1024)
+        .await
+        .unwrap_or_default();
+    let text = String::from_utf8_lossy(&bytes).trim().to_string();
+    if text.is_empty() || status.is_server_error() {
+        status.canonical_reason().unwrap_or("error").to_string()
+    } else {
+        text
+    }
+}

@@ -1,0 +1,12 @@
+//! The REST API. `/api/catalog` speaks Backstage's catalog API, so that
+//! `@backstage/catalog-client` and the Backstage CLI work against Portico unchanged.
+
+pub mod catalog;
+pub mod error;
+
+use crate::state::AppState;
+use axum::Router;
+
+pub fn router() -> Router<AppState> {
+    Router::new().nest("/api/catalog", catalog::router())
+}
