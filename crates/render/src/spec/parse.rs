@@ -506,20 +506,24 @@ fn read_scaling(errors: &mut Errors, value: Option<&Value>) -> Option<Scaling> {
     let min = fields.integer(errors, "min_replicas", 1, 1000);
     let max = fields.integer(errors, "max_replicas", 1, 1000);
     let target_cpu = fields.integer(errors, "target_cpu", 1, 100);
-    let min = if given("min_replicas") { min? } else { 2 };
+    let min = if given("min_replicas") { min } else { Some(2) };
     let max = if given("max_replicas") {
-        max?
+        max
     } else {
-        10.max(min)
+        Some(10.max(min.unwrap_or(2)))
     };
-    let target_cpu = if given("target_cpu") { target_cpu? } else { 70 };
-    if min > max {
+    // Checked before any `?` so it is reported alongside other errors.
+    if let (Some(min), Some(max)) = (min, max)
+        && min > max
+    {
         errors.push(
             "spec.scaling.min_replicas",
             format!("must be ≤ max_replicas ({max})"),
         );
         return None;
     }
+    let (min, max) = (min?, max?);
+    let target_cpu = if given("target_cpu") { target_cpu? } else { 70 };
     Some(Scaling {
         min_replicas: min as u32,
         max_replicas: max as u32,
@@ -708,14 +712,18 @@ fn read_environments(errors: &mut Errors, fields: &Fields) -> Option<Vec<Environ
     let mut ok = true;
     for (i, item) in items.iter().enumerate() {
         let path = format!("spec.environments[{i}]");
+        // Duplicates are found on the raw names, so they are reported even
+        // when another field of the same environment is invalid.
+        if let Some(name) = item.get("name").and_then(Value::as_str)
+            && !names.insert(name.to_string())
+        {
+            errors.push(
+                &join(&path, "name"),
+                format!("duplicate environment name \"{name}\""),
+            );
+            ok = false;
+        }
         match read_environment(errors, item, &path) {
-            Some(env) if !names.insert(env.name.clone()) => {
-                errors.push(
-                    &join(&path, "name"),
-                    format!("duplicate environment name \"{}\"", env.name),
-                );
-                ok = false;
-            }
             Some(env) => out.push(env),
             None => ok = false,
         }
