@@ -80,6 +80,19 @@ echo "== python-hcl2 (${#terraform[@]} files)"
 PYTHONPATH="$venv/hcl2-lib" "$venv/bin/python" "$here/hcl2_parse.py" "${terraform[@]}"
 verdict "python-hcl2" $?
 
+echo "== jsonschema (the published Application schema, draft 2020-12, on the example specs)"
+"$venv/bin/python" - "$here/../schema/application.schema.json" "$here"/../tests/specs/*.yaml <<'PY'
+import json, sys
+import jsonschema, yaml  # both come with checkov
+schema = json.load(open(sys.argv[1]))
+jsonschema.Draft202012Validator.check_schema(schema)
+validator = jsonschema.Draft202012Validator(schema)
+errors = [f"{path}: {e.message}" for path in sys.argv[2:] for e in validator.iter_errors(yaml.safe_load(open(path)))]
+print("\n".join(errors))
+sys.exit(1 if errors else 0)
+PY
+verdict "jsonschema" $?
+
 echo "== checkov (kubernetes, dockerfile, terraform, github_actions)"
 checkov_status=0
 for case_dir in "$golden"/*/; do

@@ -20,4 +20,4 @@ pub mod stack;
 pub use options::{RenderOptions, SecurityContext};
 pub use policy::Violation;
 pub use render::{CheckReport, File, RenderError, Rendered, check, render};
-pub use spec::{Spec, SpecError, parse_spec};
+pub use spec::{Spec, SpecError, json_schema, parse_spec};

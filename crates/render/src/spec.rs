@@ -324,3 +324,9 @@ impl Spec {
         yaml_serde::to_string(self).expect("a spec always serialises")
     }
 }
+
+/// JSON Schema (draft 2020-12) of the Application spec, for editors. The
+/// parser stays the authority for cross-field rules.
+pub fn json_schema() -> &'static str {
+    include_str!("../schema/application.schema.json")
+}
