@@ -132,12 +132,24 @@ pub async fn fetch_entity_detail(
     name: String,
 ) -> Result<Option<EntityDetail>, ServerFnError> {
     let store = ssr::store()?;
-    let entity_ref = format!("{}:{}/{}", kind.to_lowercase(), namespace.to_lowercase(), name)
-        .to_lowercase();
-    let Some(body) = store.entity_body(&entity_ref).await.map_err(ssr::internal)? else {
+    let entity_ref = format!(
+        "{}:{}/{}",
+        kind.to_lowercase(),
+        namespace.to_lowercase(),
+        name
+    )
+    .to_lowercase();
+    let Some(body) = store
+        .entity_body(&entity_ref)
+        .await
+        .map_err(ssr::internal)?
+    else {
         return Ok(None);
     };
-    let relations = store.relations_from(&entity_ref).await.map_err(ssr::internal)?;
+    let relations = store
+        .relations_from(&entity_ref)
+        .await
+        .map_err(ssr::internal)?;
     Ok(Some(ssr::detail(entity_ref, body, relations)))
 }
 
@@ -180,11 +192,19 @@ mod ssr {
         body: serde_json::Value,
         relations: Vec<store::RelationRecord>,
     ) -> EntityDetail {
-        let text = |pointer: &str| body.pointer(pointer).and_then(|v| v.as_str()).map(str::to_string);
+        let text = |pointer: &str| {
+            body.pointer(pointer)
+                .and_then(|v| v.as_str())
+                .map(str::to_string)
+        };
         let tags = body
             .pointer("/metadata/tags")
             .and_then(|v| v.as_array())
-            .map(|tags| tags.iter().filter_map(|t| t.as_str().map(str::to_string)).collect())
+            .map(|tags| {
+                tags.iter()
+                    .filter_map(|t| t.as_str().map(str::to_string))
+                    .collect()
+            })
             .unwrap_or_default();
         let links = body
             .pointer("/metadata/links")
@@ -194,7 +214,11 @@ mod ssr {
                     .iter()
                     .filter_map(|link| {
                         let url = link.get("url")?.as_str()?.to_string();
-                        let title = link.get("title").and_then(|t| t.as_str()).unwrap_or(&url).to_string();
+                        let title = link
+                            .get("title")
+                            .and_then(|t| t.as_str())
+                            .unwrap_or(&url)
+                            .to_string();
                         Some((title, url))
                     })
                     .collect()
@@ -219,7 +243,10 @@ mod ssr {
             links,
             relations: relations
                 .into_iter()
-                .map(|r| RelationRow { relation_type: r.relation_type, target_ref: r.target_ref })
+                .map(|r| RelationRow {
+                    relation_type: r.relation_type,
+                    target_ref: r.target_ref,
+                })
                 .collect(),
             yaml: serde_yaml_ng::to_string(&body).unwrap_or_else(|_| body.to_string()),
         }
@@ -239,13 +266,22 @@ mod tests {
 
     #[test]
     fn entity_links_escape_unsafe_characters() {
-        assert_eq!(entity_href("default", "Component", "web"), "/catalog/default/component/web");
-        assert_eq!(entity_href("default", "component", "a b/c"), "/catalog/default/component/a%20b%2Fc");
+        assert_eq!(
+            entity_href("default", "Component", "web"),
+            "/catalog/default/component/web"
+        );
+        assert_eq!(
+            entity_href("default", "component", "a b/c"),
+            "/catalog/default/component/a%20b%2Fc"
+        );
     }
 
     #[test]
     fn refs_split_into_kind_namespace_and_name() {
-        assert_eq!(split_ref("group:default/team-a"), Some(("group", "default", "team-a")));
+        assert_eq!(
+            split_ref("group:default/team-a"),
+            Some(("group", "default", "team-a"))
+        );
         assert_eq!(split_ref("team-a"), None);
     }
 }

@@ -11,7 +11,10 @@ pub fn CatalogPage() -> impl IntoView {
     let query = use_query_map();
     let kind = move || query.read().get("kind").filter(|k| !k.is_empty());
     let text = move || query.read().get("q").filter(|q| !q.is_empty());
-    let entities = Resource::new(move || (kind(), text()), |(kind, text)| fetch_entities(kind, text));
+    let entities = Resource::new(
+        move || (kind(), text()),
+        |(kind, text)| fetch_entities(kind, text),
+    );
     let kinds = Resource::new(|| (), |_| fetch_kind_counts());
     view! {
         <Title text="Catalog"/>

@@ -7,7 +7,10 @@ use leptos_meta::Title;
 
 #[component]
 pub fn CreatePage() -> impl IntoView {
-    let templates = Resource::new(|| (), |_| fetch_entities(Some("template".to_string()), None));
+    let templates = Resource::new(
+        || (),
+        |_| fetch_entities(Some("template".to_string()), None),
+    );
     view! {
         <Title text="Create"/>
         <h1>"Create a new service"</h1>

@@ -1,6 +1,6 @@
 //! The page of one entity: about card, relations and the raw definition.
 
-use crate::api::{EntityDetail, display_kind, fetch_entity_detail, entity_href, split_ref};
+use crate::api::{EntityDetail, display_kind, entity_href, fetch_entity_detail, split_ref};
 use crate::components::{ErrorPage, LoadError, OwnerLink};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -17,7 +17,9 @@ pub fn EntityPage() -> impl IntoView {
             p.get("name").unwrap_or_default(),
         )
     };
-    let detail = Resource::new(key, |(namespace, kind, name)| fetch_entity_detail(namespace, kind, name));
+    let detail = Resource::new(key, |(namespace, kind, name)| {
+        fetch_entity_detail(namespace, kind, name)
+    });
     view! {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {

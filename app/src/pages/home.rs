@@ -102,13 +102,19 @@ fn RecentlyChanged(recent: Vec<EntityRow>) -> impl IntoView {
 
 fn matches(row: &EntityRow, needle: &str) -> bool {
     row.name.to_lowercase().contains(needle)
-        || row.title.as_deref().is_some_and(|t| t.to_lowercase().contains(needle))
+        || row
+            .title
+            .as_deref()
+            .is_some_and(|t| t.to_lowercase().contains(needle))
         || row.kind.contains(needle)
 }
 
 /// `2026-11-26T10:00:00+00:00` → `2026-11-26 10:00`.
 fn short_date(rfc3339: &str) -> String {
-    rfc3339.get(..16).map(|s| s.replacen('T', " ", 1)).unwrap_or_default()
+    rfc3339
+        .get(..16)
+        .map(|s| s.replacen('T', " ", 1))
+        .unwrap_or_default()
 }
 
 /// What an empty portal shows: how to fill it.
