@@ -138,6 +138,7 @@ impl Store {
                 } else {
                     outcome.written += 1;
                     kept.insert(entity.entity_ref.as_str());
+                    crate::queries::write_search_rows!(tx, &entity.entity_ref, &entity.body);
                 }
             }
 

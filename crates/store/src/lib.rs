@@ -6,9 +6,16 @@
 
 mod entities;
 mod error;
+mod queries;
 
-pub use entities::{BatchOutcome, EntityRecord, EntitySummary, KindCount, LocationRecord, RelationRecord};
+pub use entities::{
+    BatchOutcome, EntityRecord, EntitySummary, KindCount, LocationRecord, RelationRecord,
+};
 pub use error::StoreError;
+pub use queries::{
+    EntityFilter, EntityQuery, EntityRelationRow, FacetCount, OrderField, SearchRow, StoredEntity,
+    TextFilter, search_rows,
+};
 
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
@@ -139,3 +146,5 @@ pub mod testing;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_queries;

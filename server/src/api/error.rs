@@ -72,13 +72,20 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// Marks an error response whose body is already in the shape its endpoint documents
+/// (`POST /validate-entity` answers 400 with `{"errors": [...]}`); the layer keeps it.
+#[derive(Clone, Copy, Debug)]
+pub struct KeepErrorBody;
+
 /// Writes every error response of the API in Backstage's shape.
 pub async fn backstage_errors(request: Request, next: Next) -> Response {
     let method = request.method().to_string();
     let url = request.uri().to_string();
     let response = next.run(request).await;
     let status = response.status();
-    if !(status.is_client_error() || status.is_server_error()) {
+    if !(status.is_client_error() || status.is_server_error())
+        || response.extensions().get::<KeepErrorBody>().is_some()
+    {
         return response;
     }
     let error = match response.extensions().get::<ApiError>() {

@@ -1,8 +1,571 @@
-//! `/entities…`, `/entity-facets`, `/validate-entity`.
+//! `/entities…`, `/entity-facets`, `/validate-entity`: reading (and deleting) entities the
+//! way `@backstage/catalog-client` asks for them. Handlers parse the request into the
+//! store's query types (`query.rs`), call the store, and shape the answer as Backstage does.
 
+mod query;
+
+use crate::api::error::{ApiError, KeepErrorBody};
 use crate::state::AppState;
-use axum::Router;
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use query::{Cursor, Params, all, first};
+use serde_json::{Value, json};
+use store::{EntityFilter, EntityQuery, OrderField, Store, StoredEntity, TextFilter};
+
+/// The page size of `by-query` when the client names none (Backstage's default).
+const DEFAULT_PAGE_SIZE: i64 = 20;
 
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route("/entities", get(list_entities))
+        .route(
+            "/entities/by-query",
+            get(query_entities).post(query_entities_by_predicate),
+        )
+        .route("/entities/by-refs", post(entities_by_refs))
+        .route(
+            "/entities/by-uid/{uid}",
+            get(entity_by_uid).delete(delete_entity_by_uid),
+        )
+        .route(
+            "/entities/by-name/{kind}/{namespace}/{name}",
+            get(entity_by_name),
+        )
+        .route(
+            "/entities/by-name/{kind}/{namespace}/{name}/ancestry",
+            get(entity_ancestry),
+        )
+        .route(
+            "/entity-facets",
+            get(entity_facets).post(entity_facets_by_predicate),
+        )
+        .route("/validate-entity", post(validate_entity))
+        .route("/openapi.json", get(openapi))
+}
+
+/// A caller allowed to change the catalog. The portal has no sign-in yet, so everyone
+/// is; when it has, this is the one place that checks it, and every write endpoint
+/// (they all take this extractor) is covered.
+pub(crate) struct RequireWriter;
+
+impl<S: Send + Sync> FromRequestParts<S> for RequireWriter {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(_parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        Ok(RequireWriter)
+    }
+}
+
+/// An entity as Backstage serves it: the stored body with `metadata.uid`,
+/// `metadata.etag` and the relations that start at it.
+fn entity_json(entity: StoredEntity, fields: &[String]) -> Value {
+    let mut body = entity.body;
+    if let Some(metadata) = body.get_mut("metadata").and_then(Value::as_object_mut) {
+        metadata.insert("uid".into(), Value::String(entity.uid));
+        metadata.insert("etag".into(), Value::String(entity.etag));
+    }
+    if let Some(root) = body.as_object_mut() {
+        let relations = entity
+            .relations
+            .into_iter()
+            .map(|r| json!({"type": r.relation_type, "targetRef": r.target_ref}))
+            .collect();
+        root.insert("relations".into(), Value::Array(relations));
+    }
+    query::project(body, fields)
+}
+
+fn entity_list(entities: Vec<StoredEntity>, fields: &[String]) -> Vec<Value> {
+    entities
+        .into_iter()
+        .map(|e| entity_json(e, fields))
+        .collect()
+}
+
+/// `GET /entities?filter=…&fields=…&order=asc:metadata.name&offset=…&limit=…&after=…`:
+/// a JSON array; with a `limit` and more to come, a `Link: <…?after=…>; rel="next"`.
+async fn list_entities(
+    State(store): State<Store>,
+    Query(params): Query<Params>,
+) -> Result<Response, ApiError> {
+    let filter = query::parse_filter_params(all(&params, "filter"))?;
+    let fields = query::parse_fields(all(&params, "fields"));
+    let order = query::parse_order(all(&params, "order"))?;
+    let mut limit = query::parse_count("limit", first(&params, "limit"))?;
+    let mut offset = query::parse_count("offset", first(&params, "offset"))?.unwrap_or(0);
+    if let Some(after) = first(&params, "after").filter(|a| !a.is_empty()) {
+        let cursor = Cursor::decode(after)?;
+        offset = cursor.offset;
+        limit = limit.or(Some(cursor.limit));
+    }
+    let mut query = EntityQuery {
+        filter,
+        text: None,
+        order,
+        offset,
+        limit: limit.map(|l| l + 1),
+    };
+    let mut entities = store.query_entities(&query).await?;
+    let mut headers = HeaderMap::new();
+    if let Some(limit) = limit
+        && entities.len() as i64 > limit
+    {
+        entities.truncate(limit as usize);
+        query.offset += limit;
+        let after = Cursor {
+            offset: query.offset,
+            limit,
+            ..Cursor::default()
+        }
+        .encode();
+        let next = format!("<?{}>; rel=\"next\"", next_link_query(&params, &after));
+        if let Ok(value) = HeaderValue::from_str(&next) {
+            headers.insert(header::LINK, value);
+        }
+    }
+    Ok((headers, Json(entity_list(entities, &fields))).into_response())
+}
+
+/// The query string of the next page: the same parameters, with `after` replaced.
+fn next_link_query(params: &Params, after: &str) -> String {
+    let mut out: Vec<String> = params
+        .iter()
+        .filter(|(k, _)| k != "after" && k != "offset")
+        .map(|(k, v)| format!("{}={}", encode_component(k), encode_component(v)))
+        .collect();
+    out.push(format!("after={}", encode_component(after)));
+    out.join("&")
+}
+
+fn encode_component(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// A by-query page request, from either the query string or the predicate body.
+struct PageRequest {
+    cursor: Cursor,
+    fields: Vec<String>,
+    count_total: bool,
+    first_page: bool,
+}
+
+/// `GET /entities/by-query`: `{items, totalItems, pageInfo: {nextCursor?, prevCursor?}}`.
+async fn query_entities(
+    State(store): State<Store>,
+    Query(params): Query<Params>,
+) -> Result<Json<Value>, ApiError> {
+    let fields = query::parse_fields(all(&params, "fields"));
+    let limit = query::parse_count("limit", first(&params, "limit"))?;
+    let request = match first(&params, "cursor").filter(|c| !c.is_empty()) {
+        Some(cursor) => {
+            let mut cursor = Cursor::decode(cursor)?;
+            cursor.limit = limit.unwrap_or(cursor.limit);
+            PageRequest {
+                cursor,
+                fields,
+                count_total: false,
+                first_page: false,
+            }
+        }
+        None => {
+            let text = first(&params, "fullTextFilterTerm")
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(|term| TextFilter {
+                    term: term.to_string(),
+                    keys: query::parse_fields(all(&params, "fullTextFilterFields")),
+                });
+            PageRequest {
+                cursor: Cursor {
+                    filter: query::parse_filter_params(all(&params, "filter"))?,
+                    query: None,
+                    order: query::parse_order_fields(all(&params, "orderField"))?,
+                    text,
+                    offset: query::parse_count("offset", first(&params, "offset"))?.unwrap_or(0),
+                    limit: limit.unwrap_or(DEFAULT_PAGE_SIZE),
+                    total_items: 0,
+                },
+                fields,
+                count_total: parse_total_items(first(&params, "totalItems"))?,
+                first_page: true,
+            }
+        }
+    };
+    page(&store, request).await
+}
+
+fn parse_total_items(value: Option<&str>) -> Result<bool, ApiError> {
+    match value {
+        None | Some("include") => Ok(true),
+        Some("exclude") => Ok(false),
+        Some(other) => Err(ApiError::input(format!(
+            "Invalid totalItems {other:?}: expected include or exclude"
+        ))),
+    }
+}
+
+/// `POST /entities/by-query` with `{query, limit, offset, orderBy, fullTextFilter, fields,
+/// totalItems}` or `{cursor, limit, fields}`.
+async fn query_entities_by_predicate(
+    State(store): State<Store>,
+    Json(body): Json<Value>,
+) -> Result<Json<Value>, ApiError> {
+    let Value::Object(body) = body else {
+        return Err(ApiError::input("The request body must be a JSON object"));
+    };
+    let fields = match body.get("fields") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(items)) => query::parse_fields(items.iter().filter_map(Value::as_str)),
+        Some(_) => return Err(ApiError::input("fields must be an array of strings")),
+    };
+    let limit = optional_count(&body, "limit")?;
+    let request = match body.get("cursor").and_then(Value::as_str) {
+        Some(cursor) => {
+            let mut cursor = Cursor::decode(cursor)?;
+            cursor.limit = limit.unwrap_or(cursor.limit);
+            PageRequest {
+                cursor,
+                fields,
+                count_total: false,
+                first_page: false,
+            }
+        }
+        None => {
+            let filter = match body.get("query") {
+                None | Some(Value::Null) => EntityFilter::AllOf(Vec::new()),
+                Some(predicate) => query::parse_predicate(predicate)?,
+            };
+            let order = match body.get("orderBy") {
+                None | Some(Value::Null) => Vec::new(),
+                Some(Value::Array(items)) => items
+                    .iter()
+                    .map(order_by_item)
+                    .collect::<Result<Vec<_>, _>>()?,
+                Some(item) => vec![order_by_item(item)?],
+            };
+            let text = match body.get("fullTextFilter") {
+                Some(Value::Object(text)) => text
+                    .get("term")
+                    .and_then(Value::as_str)
+                    .map(str::trim)
+                    .filter(|t| !t.is_empty())
+                    .map(|term| TextFilter {
+                        term: term.to_string(),
+                        keys: text
+                            .get("fields")
+                            .and_then(Value::as_array)
+                            .map(|f| {
+                                f.iter()
+                                    .filter_map(Value::as_str)
+                                    .map(str::to_string)
+                                    .collect()
+                            })
+                            .unwrap_or_default(),
+                    }),
+                _ => None,
+            };
+            PageRequest {
+                cursor: Cursor {
+                    filter: None,
+                    query: Some(filter),
+                    text,
+                    order,
+                    offset: optional_count(&body, "offset")?.unwrap_or(0),
+                    limit: limit.unwrap_or(DEFAULT_PAGE_SIZE),
+                    total_items: 0,
+                },
+                fields,
+                count_total: parse_total_items(body.get("totalItems").and_then(Value::as_str))?,
+                first_page: true,
+            }
+        }
+    };
+    page(&store, request).await
+}
+
+fn optional_count(
+    body: &serde_json::Map<String, Value>,
+    name: &str,
+) -> Result<Option<i64>, ApiError> {
+    match body.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(value) => match value.as_i64() {
+            Some(n) if n >= 0 => Ok(Some(n)),
+            _ => Err(ApiError::input(format!(
+                "Invalid {name} {value}: expected a non-negative integer"
+            ))),
+        },
+    }
+}
+
+fn order_by_item(item: &Value) -> Result<OrderField, ApiError> {
+    let field = item
+        .get("field")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let order = item.get("order").and_then(Value::as_str).unwrap_or("asc");
+    query::parse_order_fields(std::iter::once(format!("{field},{order}").as_str()))?
+        .pop()
+        .ok_or_else(|| ApiError::input("orderBy items need a field"))
+}
+
+async fn page(store: &Store, request: PageRequest) -> Result<Json<Value>, ApiError> {
+    let mut cursor = request.cursor;
+    let query = EntityQuery {
+        filter: cursor.filter().cloned(),
+        text: cursor.text.clone(),
+        order: cursor.order.clone(),
+        offset: cursor.offset,
+        limit: Some(cursor.limit + 1),
+    };
+    let mut entities = store.query_entities(&query).await?;
+    if request.first_page && request.count_total {
+        cursor.total_items = store
+            .count_entities(query.filter.as_ref(), query.text.as_ref())
+            .await?;
+    }
+    let more = entities.len() as i64 > cursor.limit;
+    entities.truncate(cursor.limit as usize);
+    let mut page_info = serde_json::Map::new();
+    if more && cursor.limit > 0 {
+        let next = Cursor {
+            offset: cursor.offset + cursor.limit,
+            ..cursor.clone()
+        };
+        page_info.insert("nextCursor".into(), next.encode().into());
+    }
+    if cursor.offset > 0 {
+        let prev = Cursor {
+            offset: (cursor.offset - cursor.limit).max(0),
+            ..cursor.clone()
+        };
+        page_info.insert("prevCursor".into(), prev.encode().into());
+    }
+    Ok(Json(json!({
+        "items": entity_list(entities, &request.fields),
+        "totalItems": cursor.total_items,
+        "pageInfo": page_info,
+    })))
+}
+
+/// `POST /entities/by-refs` with `{entityRefs, fields?}` (and `?filter=`): the entities
+/// in the order asked for, `null` for those that do not exist or do not match.
+async fn entities_by_refs(
+    State(store): State<Store>,
+    Query(params): Query<Params>,
+    Json(body): Json<Value>,
+) -> Result<Json<Value>, ApiError> {
+    let Some(refs) = body.get("entityRefs").and_then(Value::as_array) else {
+        return Err(ApiError::input(
+            "The request body must be {\"entityRefs\": [\"kind:namespace/name\", …]}",
+        ));
+    };
+    let mut keys = Vec::with_capacity(refs.len());
+    for entity_ref in refs {
+        let Some(text) = entity_ref.as_str() else {
+            return Err(ApiError::input(format!(
+                "entityRefs must be strings, found {entity_ref}"
+            )));
+        };
+        let parsed = catalog::EntityRef::parse(text, None, catalog::DEFAULT_NAMESPACE)
+            .map_err(|e| ApiError::input(format!("Invalid entity ref: {e}")))?;
+        keys.push(parsed.key());
+    }
+    let fields = match body.get("fields") {
+        Some(Value::Array(items)) => query::parse_fields(items.iter().filter_map(Value::as_str)),
+        _ => Vec::new(),
+    };
+    let filter = match body.get("query") {
+        Some(predicate) if !predicate.is_null() => Some(query::parse_predicate(predicate)?),
+        _ => query::parse_filter_params(all(&params, "filter"))?,
+    };
+    let mut found = store.entities_by_refs(&keys).await?;
+    if let Some(filter) = filter {
+        // Only the requested entities that also match: ask for their uids under the filter.
+        let uids: Vec<String> = found.iter().flatten().map(|e| e.uid.clone()).collect();
+        let matching: std::collections::HashSet<String> = if uids.is_empty() {
+            Default::default()
+        } else {
+            let query = EntityQuery {
+                filter: Some(EntityFilter::AllOf(vec![
+                    filter,
+                    EntityFilter::Equals {
+                        key: "metadata.uid".into(),
+                        values: uids,
+                    },
+                ])),
+                ..EntityQuery::default()
+            };
+            store
+                .query_entities(&query)
+                .await?
+                .into_iter()
+                .map(|e| e.uid)
+                .collect()
+        };
+        for slot in &mut found {
+            if slot.as_ref().is_some_and(|e| !matching.contains(&e.uid)) {
+                *slot = None;
+            }
+        }
+    }
+    let items: Vec<Value> = found
+        .into_iter()
+        .map(|e| e.map_or(Value::Null, |e| entity_json(e, &fields)))
+        .collect();
+    Ok(Json(json!({ "items": items })))
+}
+
+async fn entity_by_uid(
+    State(store): State<Store>,
+    Path(uid): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    match store.entity_by_uid(&uid).await? {
+        Some(entity) => Ok(Json(entity_json(entity, &[]))),
+        None => Err(ApiError::not_found(format!("No entity with uid {uid}"))),
+    }
+}
+
+/// `DELETE /entities/by-uid/{uid}`: 204. The entity comes back when its location is
+/// read again, as in Backstage; to remove it for good, remove it from its source.
+async fn delete_entity_by_uid(
+    _writer: RequireWriter,
+    State(store): State<Store>,
+    Path(uid): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    if store.delete_entity_by_uid(&uid).await? {
+        tracing::info!(%uid, "entity deleted through the API");
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::not_found(format!("No entity with uid {uid}")))
+    }
+}
+
+async fn find_by_name(
+    store: &Store,
+    kind: &str,
+    namespace: &str,
+    name: &str,
+) -> Result<StoredEntity, ApiError> {
+    let key = catalog::EntityRef::new(kind, namespace, name).key();
+    store.entity_by_ref(&key).await?.ok_or_else(|| {
+        ApiError::not_found(format!(
+            "No entity named '{name}' found, with kind '{kind}' in namespace '{namespace}'"
+        ))
+    })
+}
+
+async fn entity_by_name(
+    State(store): State<Store>,
+    Path((kind, namespace, name)): Path<(String, String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let entity = find_by_name(&store, &kind, &namespace, &name).await?;
+    Ok(Json(entity_json(entity, &[])))
+}
+
+/// `GET …/ancestry`: `{rootEntityRef, items: [{entity, parentEntityRefs}]}`. Backstage's
+/// ancestry is the chain of entities that emitted this one; Portico reads entities from
+/// locations directly, so the chain is the entity alone.
+async fn entity_ancestry(
+    State(store): State<Store>,
+    Path((kind, namespace, name)): Path<(String, String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let entity = find_by_name(&store, &kind, &namespace, &name).await?;
+    let root = entity.entity_ref.clone();
+    Ok(Json(json!({
+        "rootEntityRef": root,
+        "items": [{ "entity": entity_json(entity, &[]), "parentEntityRefs": [] }],
+    })))
+}
+
+/// `GET /entity-facets?facet=spec.lifecycle&facet=spec.owner&filter=kind=component`:
+/// `{facets: {"spec.lifecycle": [{value, count}, …], …}}`.
+async fn entity_facets(
+    State(store): State<Store>,
+    Query(params): Query<Params>,
+) -> Result<Json<Value>, ApiError> {
+    let facets: Vec<String> = all(&params, "facet")
+        .filter(|f| !f.trim().is_empty())
+        .map(str::to_string)
+        .collect();
+    let filter = query::parse_filter_params(all(&params, "filter"))?;
+    facets_response(&store, facets, filter).await
+}
+
+/// `POST /entity-facets` with `{facets, query?}`.
+async fn entity_facets_by_predicate(
+    State(store): State<Store>,
+    Json(body): Json<Value>,
+) -> Result<Json<Value>, ApiError> {
+    let facets: Vec<String> = body
+        .get("facets")
+        .and_then(Value::as_array)
+        .map(|f| {
+            f.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default();
+    let filter = match body.get("query") {
+        Some(predicate) if !predicate.is_null() => Some(query::parse_predicate(predicate)?),
+        _ => None,
+    };
+    facets_response(&store, facets, filter).await
+}
+
+async fn facets_response(
+    store: &Store,
+    facets: Vec<String>,
+    filter: Option<EntityFilter>,
+) -> Result<Json<Value>, ApiError> {
+    if facets.is_empty() {
+        return Err(ApiError::input(
+            "Missing facet: name at least one, e.g. ?facet=spec.type",
+        ));
+    }
+    let counts = store.entity_facets(&facets, filter.as_ref()).await?;
+    Ok(Json(json!({ "facets": counts })))
+}
+
+/// `POST /validate-entity` with `{entity, location}`: 200 when valid; 400 with
+/// `{errors: [{name, message}]}` (Backstage's shape, read by the client) when not.
+async fn validate_entity(Json(body): Json<Value>) -> Result<Response, ApiError> {
+    let (Some(entity), Some(Value::String(_location))) = (body.get("entity"), body.get("location"))
+    else {
+        return Err(ApiError::input(
+            "Malformed request: the body must be {\"entity\": {…}, \"location\": \"url:https://…\"}",
+        ));
+    };
+    let errors = catalog::validate_value(entity);
+    if errors.is_empty() {
+        return Ok(Json(json!({})).into_response());
+    }
+    let errors: Vec<Value> = errors
+        .iter()
+        .map(|e| json!({ "name": "InputError", "message": e.to_string() }))
+        .collect();
+    let mut response = (StatusCode::BAD_REQUEST, Json(json!({ "errors": errors }))).into_response();
+    response.extensions_mut().insert(KeepErrorBody);
+    Ok(response)
+}
+
+/// The OpenAPI 3 description of this API.
+async fn openapi() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        include_str!("entities/openapi.json"),
+    )
 }

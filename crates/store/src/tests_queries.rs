@@ -1,0 +1,603 @@
+//! Tests of the entity queries (queries.rs), on SQLite and, when `TEST_DATABASE_URL` is
+//! set, on PostgreSQL: every test runs the same assertions on every engine.
+
+use crate::testing::{TestStore, test_stores};
+use crate::{
+    EntityFilter, EntityQuery, EntityRecord, FacetCount, LocationRecord, OrderField,
+    RelationRecord, TextFilter, search_rows,
+};
+use serde_json::{Value, json};
+
+fn record(kind: &str, name: &str, spec: Value, tags: &[&str]) -> EntityRecord {
+    EntityRecord {
+        entity_ref: format!("{}:default/{}", kind.to_lowercase(), name.to_lowercase()),
+        kind: kind.to_lowercase(),
+        namespace: "default".into(),
+        name: name.into(),
+        title: None,
+        description: None,
+        spec_type: spec["type"].as_str().map(str::to_string),
+        lifecycle: spec["lifecycle"].as_str().map(str::to_string),
+        owner_ref: None,
+        system_ref: None,
+        body: json!({
+            "apiVersion": "backstage.io/v1alpha1",
+            "kind": kind,
+            "metadata": {"name": name, "namespace": "default", "tags": tags,
+                         "description": format!("The {name} thing")},
+            "spec": spec,
+        }),
+        etag: format!("etag-{name}"),
+    }
+}
+
+fn owned_by(name: &str, owner: &str) -> Vec<RelationRecord> {
+    let source = format!("component:default/{name}");
+    let owner = format!("group:default/{owner}");
+    vec![
+        RelationRecord {
+            origin_ref: source.clone(),
+            source_ref: source.clone(),
+            relation_type: "ownedBy".into(),
+            target_ref: owner.clone(),
+        },
+        RelationRecord {
+            origin_ref: source.clone(),
+            source_ref: owner,
+            relation_type: "ownerOf".into(),
+            target_ref: source,
+        },
+    ]
+}
+
+/// Four components, an API and a group, from one location.
+async fn seeded() -> Vec<TestStore> {
+    let entities = vec![
+        record(
+            "Component",
+            "Alpha",
+            json!({"type": "service", "lifecycle": "Production", "owner": "team-a"}),
+            &["java", "web"],
+        ),
+        record(
+            "Component",
+            "beta",
+            json!({"type": "website", "lifecycle": "experimental", "owner": "team-a"}),
+            &["web"],
+        ),
+        record(
+            "Component",
+            "gamma",
+            json!({"type": "service", "lifecycle": "production", "owner": "team-b"}),
+            &[],
+        ),
+        record(
+            "Component",
+            "delta",
+            json!({"type": "library", "lifecycle": "deprecated"}),
+            &["java"],
+        ),
+        record(
+            "API",
+            "alpha-api",
+            json!({"type": "openapi", "lifecycle": "production", "owner": "team-a"}),
+            &[],
+        ),
+        record(
+            "Group",
+            "team-a",
+            json!({"type": "team", "children": []}),
+            &[],
+        ),
+    ];
+    let mut relations = owned_by("alpha", "team-a");
+    relations.extend(owned_by("beta", "team-a"));
+    relations.extend(owned_by("gamma", "team-b"));
+    let location = LocationRecord {
+        location_type: "file".into(),
+        target: "/catalog.yaml".into(),
+    };
+    let mut stores = test_stores().await;
+    for store in &mut stores {
+        store
+            .apply_location_batch(&location, &entities, &relations)
+            .await
+            .unwrap();
+    }
+    stores
+}
+
+fn eq(key: &str, values: &[&str]) -> EntityFilter {
+    EntityFilter::Equals {
+        key: key.into(),
+        values: values.iter().map(|v| v.to_string()).collect(),
+    }
+}
+
+fn exists(key: &str) -> EntityFilter {
+    EntityFilter::Exists { key: key.into() }
+}
+
+/// The names (as written) of the entities `filter` selects, sorted.
+async fn names(store: &TestStore, filter: EntityFilter) -> Vec<String> {
+    let query = EntityQuery {
+        filter: Some(filter),
+        ..EntityQuery::default()
+    };
+    let mut names: Vec<String> = store
+        .query_entities(&query)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.body["metadata"]["name"].as_str().unwrap().to_string())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn search_rows_flatten_scalars_and_string_arrays_lowercased() {
+    let rows = search_rows(&json!({
+        "kind": "Component",
+        "metadata": {"name": "Foo", "tags": ["Java", "java", "web"], "labels": {"Tier": "One"}},
+        "spec": {"type": "service", "replicas": 3, "public": true, "nothing": null,
+                 "ports": [{"name": "http"}]},
+        "relations": [{"type": "ownedBy", "targetRef": "group:default/x"}],
+        "status": {"items": []},
+    }));
+    let pairs: Vec<(&str, &str, &str)> = rows
+        .iter()
+        .map(|r| (r.key.as_str(), r.value.as_str(), r.original_value.as_str()))
+        .collect();
+    assert!(pairs.contains(&("kind", "component", "Component")));
+    assert!(pairs.contains(&("metadata.name", "foo", "Foo")));
+    assert!(pairs.contains(&("metadata.tags", "java", "Java")));
+    assert!(pairs.contains(&("metadata.tags", "web", "web")));
+    assert!(pairs.contains(&("metadata.labels.tier", "one", "One")));
+    assert!(pairs.contains(&("spec.replicas", "3", "3")));
+    assert!(pairs.contains(&("spec.public", "true", "true")));
+    assert!(pairs.contains(&("spec.ports.name", "http", "http")));
+    // One row per key and lowercased value (the table's primary key).
+    assert_eq!(pairs.iter().filter(|p| p.0 == "metadata.tags").count(), 2);
+    assert!(
+        !pairs
+            .iter()
+            .any(|p| p.0.starts_with("relations") || p.0.starts_with("status"))
+    );
+    assert!(!pairs.iter().any(|p| p.0 == "spec.nothing"));
+    let long = "x".repeat(2000);
+    assert!(search_rows(&json!({"metadata": {"description": long}})).is_empty());
+}
+
+#[tokio::test]
+async fn filters_match_keys_and_values_ignoring_case() {
+    for store in seeded().await {
+        let engine = store.engine();
+        assert_eq!(
+            names(&store, eq("KIND", &["component"])).await,
+            ["Alpha", "beta", "delta", "gamma"],
+            "{engine:?}"
+        );
+        assert_eq!(
+            names(&store, eq("kind", &["API", "group"])).await,
+            ["alpha-api", "team-a"],
+            "{engine:?}"
+        );
+        assert_eq!(
+            names(&store, eq("spec.lifecycle", &["PRODUCTION"])).await,
+            ["Alpha", "alpha-api", "gamma"],
+            "{engine:?}"
+        );
+        assert_eq!(
+            names(&store, eq("metadata.tags", &["java"])).await,
+            ["Alpha", "delta"],
+            "{engine:?}"
+        );
+        assert_eq!(
+            names(&store, eq("metadata.name", &["ALPHA"])).await,
+            ["Alpha"],
+            "{engine:?}"
+        );
+        assert_eq!(
+            names(&store, eq("metadata.namespace", &["Default"]))
+                .await
+                .len(),
+            6,
+            "{engine:?}"
+        );
+        assert!(
+            names(&store, eq("metadata.namespace", &["other"]))
+                .await
+                .is_empty(),
+            "{engine:?}"
+        );
+        assert!(
+            names(&store, eq("spec.type", &[])).await.is_empty(),
+            "{engine:?}"
+        );
+        // Exists.
+        assert_eq!(
+            names(&store, exists("spec.owner")).await,
+            ["Alpha", "alpha-api", "beta", "gamma"],
+            "{engine:?}"
+        );
+        assert_eq!(names(&store, exists("kind")).await.len(), 6, "{engine:?}");
+        // Relations, read from the relations table, type ignoring case.
+        assert_eq!(
+            names(&store, eq("relations.ownedby", &["group:default/team-a"])).await,
+            ["Alpha", "beta"],
+            "{engine:?}"
+        );
+        assert_eq!(
+            names(
+                &store,
+                eq("relations.ownerOf", &["component:default/gamma"])
+            )
+            .await,
+            Vec::<String>::new(),
+            "{engine:?}"
+        );
+        assert_eq!(
+            names(&store, exists("relations.ownedBy")).await,
+            ["Alpha", "beta", "gamma"],
+            "{engine:?}"
+        );
+        // Combinations.
+        let service_or_api = EntityFilter::AnyOf(vec![
+            EntityFilter::AllOf(vec![
+                eq("kind", &["component"]),
+                eq("spec.type", &["service"]),
+            ]),
+            eq("kind", &["api"]),
+        ]);
+        assert_eq!(
+            names(&store, service_or_api).await,
+            ["Alpha", "alpha-api", "gamma"],
+            "{engine:?}"
+        );
+        let not_production = EntityFilter::AllOf(vec![
+            eq("kind", &["component"]),
+            EntityFilter::Not(Box::new(eq("spec.lifecycle", &["production"]))),
+        ]);
+        assert_eq!(
+            names(&store, not_production).await,
+            ["beta", "delta"],
+            "{engine:?}"
+        );
+        assert!(
+            names(&store, EntityFilter::AnyOf(vec![])).await.is_empty(),
+            "{engine:?}"
+        );
+        // Values are bound, never spliced into the SQL.
+        assert!(
+            names(&store, eq("kind", &["x') OR 1=1 --"]))
+                .await
+                .is_empty(),
+            "{engine:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn queries_count_order_page_and_search_text() {
+    for store in seeded().await {
+        let engine = store.engine();
+        let components = Some(eq("kind", &["component"]));
+        assert_eq!(
+            store
+                .count_entities(components.as_ref(), None)
+                .await
+                .unwrap(),
+            4,
+            "{engine:?}"
+        );
+        assert_eq!(
+            store.count_entities(None, None).await.unwrap(),
+            6,
+            "{engine:?}"
+        );
+
+        let by_name = |descending, offset, limit| EntityQuery {
+            filter: components.clone(),
+            order: vec![OrderField {
+                key: "metadata.name".into(),
+                descending,
+            }],
+            offset,
+            limit,
+            ..EntityQuery::default()
+        };
+        let page = |entities: Vec<crate::StoredEntity>| -> Vec<String> {
+            entities.into_iter().map(|e| e.entity_ref).collect()
+        };
+        assert_eq!(
+            page(
+                store
+                    .query_entities(&by_name(false, 0, Some(2)))
+                    .await
+                    .unwrap()
+            ),
+            ["component:default/alpha", "component:default/beta"],
+            "{engine:?}"
+        );
+        assert_eq!(
+            page(
+                store
+                    .query_entities(&by_name(false, 2, Some(2)))
+                    .await
+                    .unwrap()
+            ),
+            ["component:default/delta", "component:default/gamma"],
+            "{engine:?}"
+        );
+        assert_eq!(
+            page(store.query_entities(&by_name(true, 1, None)).await.unwrap()),
+            [
+                "component:default/delta",
+                "component:default/beta",
+                "component:default/alpha"
+            ],
+            "{engine:?}"
+        );
+        // Entities without the sort key come last in both directions.
+        for descending in [false, true] {
+            let query = EntityQuery {
+                order: vec![OrderField {
+                    key: "spec.owner".into(),
+                    descending,
+                }],
+                ..EntityQuery::default()
+            };
+            let refs = page(store.query_entities(&query).await.unwrap());
+            assert_eq!(refs.len(), 6);
+            assert!(
+                refs[4..].contains(&"component:default/delta".to_string()),
+                "{engine:?} {refs:?}"
+            );
+            assert!(
+                refs[4..].contains(&"group:default/team-a".to_string()),
+                "{engine:?} {refs:?}"
+            );
+        }
+
+        let text = |term: &str, keys: &[&str]| TextFilter {
+            term: term.into(),
+            keys: keys.iter().map(|k| k.to_string()).collect(),
+        };
+        let search = |text: TextFilter, filter: Option<EntityFilter>| {
+            let store = &store;
+            async move {
+                let mut refs = page(
+                    store
+                        .query_entities(&EntityQuery {
+                            filter,
+                            text: Some(text),
+                            ..EntityQuery::default()
+                        })
+                        .await
+                        .unwrap(),
+                );
+                refs.sort();
+                refs
+            }
+        };
+        // Without fields, the name is searched (substring, ignoring case).
+        assert_eq!(
+            search(text("ALPH", &[]), None).await,
+            ["api:default/alpha-api", "component:default/alpha"],
+            "{engine:?}"
+        );
+        assert_eq!(
+            search(text("alph", &[]), components.clone()).await,
+            ["component:default/alpha"],
+            "{engine:?}"
+        );
+        assert_eq!(
+            search(
+                text("GAMMA THING", &["metadata.description", "spec.type"]),
+                None
+            )
+            .await,
+            ["component:default/gamma"],
+            "{engine:?}"
+        );
+        // LIKE wildcards in the term match literally.
+        assert!(search(text("%", &[]), None).await.is_empty(), "{engine:?}");
+        assert_eq!(
+            store
+                .count_entities(None, Some(&text("IBRA", &["spec.type"])))
+                .await
+                .unwrap(),
+            1, // "library"
+            "{engine:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn entities_are_found_by_ref_and_uid_with_their_relations() {
+    for store in seeded().await {
+        let engine = store.engine();
+        let refs = [
+            "group:default/team-a".to_string(),
+            "component:default/missing".to_string(),
+            "Component:Default/Alpha".to_string(),
+        ];
+        let found = store.entities_by_refs(&refs).await.unwrap();
+        assert_eq!(found.len(), 3, "{engine:?}");
+        assert!(found[1].is_none(), "{engine:?}");
+        let group = found[0].as_ref().unwrap();
+        let alpha = found[2].as_ref().unwrap();
+        assert_eq!(alpha.entity_ref, "component:default/alpha");
+        assert_eq!(alpha.etag, "etag-Alpha");
+        assert_eq!(alpha.body["spec"]["type"], "service");
+        // Relations that start at the entity, including those another entity implied.
+        assert_eq!(alpha.relations.len(), 1, "{engine:?}");
+        assert_eq!(alpha.relations[0].relation_type, "ownedBy");
+        assert_eq!(alpha.relations[0].target_ref, "group:default/team-a");
+        let mut owned: Vec<&str> = group
+            .relations
+            .iter()
+            .map(|r| r.target_ref.as_str())
+            .collect();
+        owned.sort();
+        assert_eq!(
+            owned,
+            ["component:default/alpha", "component:default/beta"],
+            "{engine:?}"
+        );
+
+        let by_uid = store.entity_by_uid(&alpha.uid).await.unwrap().unwrap();
+        assert_eq!(&by_uid, alpha, "{engine:?}");
+        assert!(store.entity_by_uid("no-such-uid").await.unwrap().is_none());
+        let by_ref = store
+            .entity_by_ref("COMPONENT:default/alpha")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(by_ref.uid, alpha.uid, "{engine:?}");
+        assert!(
+            store
+                .entity_by_ref("component:default/nope")
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(store.entities_by_refs(&[]).await.unwrap().is_empty());
+    }
+}
+
+#[tokio::test]
+async fn deleting_by_uid_removes_the_entity_its_rows_and_its_relations() {
+    for store in seeded().await {
+        let engine = store.engine();
+        let alpha = store
+            .entity_by_ref("component:default/alpha")
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            store.delete_entity_by_uid(&alpha.uid).await.unwrap(),
+            "{engine:?}"
+        );
+        assert!(
+            !store.delete_entity_by_uid(&alpha.uid).await.unwrap(),
+            "{engine:?}"
+        );
+        assert!(store.entity_by_uid(&alpha.uid).await.unwrap().is_none());
+        assert_eq!(
+            names(&store, eq("metadata.tags", &["java"])).await,
+            ["delta"],
+            "{engine:?}"
+        );
+        let group = store
+            .entity_by_ref("group:default/team-a")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            group.relations.len(),
+            1,
+            "{engine:?}: {:?}",
+            group.relations
+        );
+        let leftover: i64 = crate::on_pool!(store.store, pool => {
+            sqlx::query_scalar("SELECT COUNT(*) FROM search WHERE entity_uid = $1")
+                .bind(&alpha.uid)
+                .fetch_one(pool)
+                .await
+                .unwrap()
+        });
+        assert_eq!(leftover, 0, "{engine:?}");
+    }
+}
+
+#[tokio::test]
+async fn facets_count_original_values_of_the_filtered_entities() {
+    for store in seeded().await {
+        let engine = store.engine();
+        let facets = [
+            "spec.lifecycle".to_string(),
+            "metadata.tags".to_string(),
+            "relations.ownedBy".to_string(),
+            "spec.nothing".to_string(),
+        ];
+        let counts = store
+            .entity_facets(&facets, Some(&eq("kind", &["component"])))
+            .await
+            .unwrap();
+        let facet = |value: &str, count| FacetCount {
+            value: value.into(),
+            count,
+        };
+        assert_eq!(
+            counts["spec.lifecycle"],
+            [
+                facet("Production", 1),
+                facet("deprecated", 1),
+                facet("experimental", 1),
+                facet("production", 1)
+            ],
+            "{engine:?}"
+        );
+        assert_eq!(
+            counts["metadata.tags"],
+            [facet("java", 2), facet("web", 2)],
+            "{engine:?}"
+        );
+        assert_eq!(
+            counts["relations.ownedBy"],
+            [
+                facet("group:default/team-a", 2),
+                facet("group:default/team-b", 1)
+            ],
+            "{engine:?}"
+        );
+        assert!(counts["spec.nothing"].is_empty(), "{engine:?}");
+        let all = store
+            .entity_facets(&["kind".to_string()], None)
+            .await
+            .unwrap();
+        assert_eq!(
+            all["kind"],
+            [facet("Component", 4), facet("API", 1), facet("Group", 1)],
+            "{engine:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn rewriting_an_entity_replaces_its_search_rows() {
+    for store in seeded().await {
+        let engine = store.engine();
+        let location = LocationRecord {
+            location_type: "file".into(),
+            target: "/catalog.yaml".into(),
+        };
+        let changed = record("Component", "Alpha", json!({"type": "website"}), &["rust"]);
+        store
+            .apply_location_batch(&location, &[changed], &[])
+            .await
+            .unwrap();
+        assert_eq!(
+            names(&store, eq("metadata.tags", &["rust"])).await,
+            ["Alpha"],
+            "{engine:?}"
+        );
+        assert!(
+            names(&store, eq("metadata.tags", &["java"]))
+                .await
+                .is_empty(),
+            "{engine:?}"
+        );
+        // The others left the location, so they are gone with their rows.
+        assert_eq!(names(&store, exists("kind")).await, ["Alpha"], "{engine:?}");
+        // Rebuilding from the stored bodies gives the same answers.
+        assert_eq!(store.rebuild_search_index().await.unwrap(), 1);
+        assert_eq!(
+            names(&store, eq("spec.type", &["website"])).await,
+            ["Alpha"],
+            "{engine:?}"
+        );
+    }
+}
