@@ -1,0 +1,598 @@
+//! The entities part of the catalog API, through HTTP, on every engine, against the demo
+//! catalog. Shapes and status codes are Backstage's (`@backstage/catalog-client` reads them).
+
+mod common;
+
+use common::{TestApp, spawn_each};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use std::collections::BTreeSet;
+
+async fn demo_apps() -> Vec<TestApp> {
+    let apps = spawn_each().await;
+    for app in &apps {
+        server::demo::load(&app.store).await.expect("demo catalog");
+    }
+    apps
+}
+
+async fn get(app: &TestApp, path: &str) -> (StatusCode, Value) {
+    let response = app.client.get(app.url(path)).send().await.unwrap();
+    let status = response.status();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+async fn post(app: &TestApp, path: &str, body: Value) -> (StatusCode, Value) {
+    let response = app
+        .client
+        .post(app.url(path))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// Backstage's error body: `{"error": {"name", "message"}, "request", "response"}`.
+fn assert_error(body: &Value, status: StatusCode, name: &str, needle: &str) {
+    assert_eq!(body["error"]["name"], name, "{body}");
+    assert_eq!(body["response"]["statusCode"], status.as_u16(), "{body}");
+    assert!(body["request"]["url"].is_string(), "{body}");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(message.contains(needle), "{message:?} lacks {needle:?}");
+}
+
+fn names(items: &Value) -> Vec<String> {
+    items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["metadata"]["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn sorted(mut names: Vec<String>) -> Vec<String> {
+    names.sort();
+    names
+}
+
+#[tokio::test]
+async fn by_name_returns_the_entity_with_uid_etag_and_relations() {
+    for app in demo_apps().await {
+        let (status, entity) = get(
+            &app,
+            "/api/catalog/entities/by-name/Component/default/Web-Shop",
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(entity["kind"], "Component");
+        assert_eq!(entity["metadata"]["name"], "web-shop");
+        assert!(entity["metadata"]["uid"].as_str().unwrap().len() >= 32);
+        assert!(!entity["metadata"]["etag"].as_str().unwrap().is_empty());
+        let relations = entity["relations"].as_array().unwrap();
+        assert!(
+            relations
+                .contains(&json!({"type": "ownedBy", "targetRef": "group:default/checkout-team"})),
+            "{relations:?}"
+        );
+        assert!(
+            relations.contains(
+                &json!({"type": "dependsOn", "targetRef": "component:default/basket-service"})
+            ),
+            "{relations:?}"
+        );
+        // Relations implied by other entities' specs are on the group as well.
+        let (_, group) = get(
+            &app,
+            "/api/catalog/entities/by-name/group/default/checkout-team",
+        )
+        .await;
+        assert!(
+            group["relations"]
+                .as_array()
+                .unwrap()
+                .contains(&json!({"type": "ownerOf", "targetRef": "component:default/web-shop"}))
+        );
+
+        let (status, body) =
+            get(&app, "/api/catalog/entities/by-name/component/default/nope").await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert_error(&body, status, "NotFoundError", "No entity named 'nope'");
+    }
+}
+
+#[tokio::test]
+async fn by_uid_gets_and_deletes_and_unknown_uids_are_404() {
+    for app in demo_apps().await {
+        let (_, entity) = get(
+            &app,
+            "/api/catalog/entities/by-name/component/default/web-shop",
+        )
+        .await;
+        let uid = entity["metadata"]["uid"].as_str().unwrap().to_string();
+        let (status, by_uid) = get(&app, &format!("/api/catalog/entities/by-uid/{uid}")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(by_uid, entity);
+
+        let url = app.url(&format!("/api/catalog/entities/by-uid/{uid}"));
+        let deleted = app.client.delete(&url).send().await.unwrap();
+        assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+        let (status, body) = get(&app, &format!("/api/catalog/entities/by-uid/{uid}")).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert_error(&body, status, "NotFoundError", &uid);
+        let (status, _) = get(
+            &app,
+            "/api/catalog/entities/by-name/component/default/web-shop",
+        )
+        .await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        let again = app.client.delete(&url).send().await.unwrap();
+        assert_eq!(again.status(), StatusCode::NOT_FOUND);
+        let body: Value = again.json().await.unwrap();
+        assert_error(
+            &body,
+            StatusCode::NOT_FOUND,
+            "NotFoundError",
+            "No entity with uid",
+        );
+    }
+}
+
+#[tokio::test]
+async fn entities_filters_and_combinations() {
+    for app in demo_apps().await {
+        let (status, all) = get(&app, "/api/catalog/entities").await;
+        assert_eq!(status, StatusCode::OK);
+        let total = all.as_array().unwrap().len();
+        assert!(total >= 25, "{total}");
+
+        let (_, components) = get(&app, "/api/catalog/entities?filter=kind=component").await;
+        let components = names(&components);
+        assert!(components.contains(&"web-shop".to_string()));
+        let (_, services) = get(
+            &app,
+            "/api/catalog/entities?filter=kind=Component,spec.type=SERVICE",
+        )
+        .await;
+        let services = names(&services);
+        assert!(!services.is_empty() && services.len() < components.len());
+        assert!(services.contains(&"basket-service".to_string()));
+        assert!(!services.contains(&"web-shop".to_string()));
+
+        // Several values of one key: any of them; repeated filters: any filter.
+        let (_, either) = get(
+            &app,
+            "/api/catalog/entities?filter=kind=component,spec.type=service,spec.type=website",
+        )
+        .await;
+        let either = names(&either);
+        assert!(
+            either.contains(&"web-shop".to_string())
+                && either.contains(&"basket-service".to_string())
+        );
+        let (_, or) = get(
+            &app,
+            "/api/catalog/entities?filter=kind=group&filter=kind=user",
+        )
+        .await;
+        let (_, groups) = get(&app, "/api/catalog/entities?filter=kind=group").await;
+        let (_, users) = get(&app, "/api/catalog/entities?filter=kind=user").await;
+        assert_eq!(
+            or.as_array().unwrap().len(),
+            groups.as_array().unwrap().len() + users.as_array().unwrap().len()
+        );
+        assert!(!users.as_array().unwrap().is_empty());
+
+        // Exists, tags, relations.
+        let (_, tagged) = get(&app, "/api/catalog/entities?filter=metadata.tags=java").await;
+        assert!(names(&tagged).contains(&"payment-service".to_string()));
+        let (_, owned) = get(
+            &app,
+            "/api/catalog/entities?filter=relations.ownedBy=group:default/checkout-team",
+        )
+        .await;
+        assert!(names(&owned).contains(&"web-shop".to_string()));
+        assert!(
+            owned
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|e| e["spec"]["owner"] == "checkout-team"),
+            "{owned}"
+        );
+        let (_, with_owner) = get(
+            &app,
+            "/api/catalog/entities?filter=kind=component,spec.owner",
+        )
+        .await;
+        assert_eq!(with_owner.as_array().unwrap().len(), components.len());
+        let (_, none) = get(
+            &app,
+            "/api/catalog/entities?filter=kind=component,spec.nosuchfield",
+        )
+        .await;
+        assert_eq!(none, json!([]));
+
+        let (status, body) = get(&app, "/api/catalog/entities?filter==component").await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_error(&body, status, "InputError", "Invalid filter");
+    }
+}
+
+#[tokio::test]
+async fn entities_fields_order_and_pages() {
+    for app in demo_apps().await {
+        let (_, projected) = get(
+            &app,
+            "/api/catalog/entities?filter=kind=component&fields=metadata.name,kind",
+        )
+        .await;
+        for entity in projected.as_array().unwrap() {
+            assert_eq!(entity.as_object().unwrap().len(), 2, "{entity}");
+            assert_eq!(entity["metadata"].as_object().unwrap().len(), 1, "{entity}");
+        }
+        let (_, ordered) = get(
+            &app,
+            "/api/catalog/entities?filter=kind=component&order=desc:metadata.name",
+        )
+        .await;
+        let ordered = names(&ordered);
+        let mut expected = ordered.clone();
+        expected.sort_by(|a, b| b.to_lowercase().cmp(&a.to_lowercase()));
+        assert_eq!(ordered, expected);
+
+        // limit/offset, then `after` from the Link header until the end.
+        let (_, page) = get(
+            &app,
+            "/api/catalog/entities?filter=kind=component&order=asc:metadata.name&limit=2&offset=1",
+        )
+        .await;
+        assert_eq!(names(&page), {
+            let mut asc = ordered.clone();
+            asc.reverse();
+            asc[1..3].to_vec()
+        });
+        let mut collected = Vec::new();
+        let mut path =
+            "/api/catalog/entities?filter=kind=component&order=asc:metadata.name&limit=3"
+                .to_string();
+        loop {
+            let response = app.client.get(app.url(&path)).send().await.unwrap();
+            let link = response
+                .headers()
+                .get("link")
+                .map(|l| l.to_str().unwrap().to_string());
+            collected.extend(names(&response.json::<Value>().await.unwrap()));
+            let Some(link) = link else { break };
+            let query = link
+                .trim_start_matches("<?")
+                .split('>')
+                .next()
+                .unwrap()
+                .to_string();
+            path = format!("/api/catalog/entities?{query}");
+            assert!(collected.len() <= ordered.len());
+        }
+        let mut asc = ordered.clone();
+        asc.reverse();
+        assert_eq!(collected, asc);
+
+        let (status, body) = get(&app, "/api/catalog/entities?order=sideways:metadata.name").await;
+        assert_error(&body, status, "InputError", "asc or desc");
+        let (status, body) = get(&app, "/api/catalog/entities?limit=-1").await;
+        assert_error(&body, status, "InputError", "limit");
+        let (status, body) = get(&app, "/api/catalog/entities?after=garbage!").await;
+        assert_error(&body, status, "InputError", "cursor");
+    }
+}
+
+#[tokio::test]
+async fn by_query_pages_with_cursors_and_counts() {
+    for app in demo_apps().await {
+        let (_, components) = get(&app, "/api/catalog/entities?filter=kind=component").await;
+        let expected = sorted(names(&components));
+
+        let (status, first) = get(&app, "/api/catalog/entities/by-query?filter=kind=component&limit=2&orderField=metadata.name,asc").await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(first["totalItems"], expected.len());
+        assert!(first["pageInfo"].get("prevCursor").is_none());
+        let mut seen = names(&first["items"]);
+        let mut cursor = first["pageInfo"]["nextCursor"].as_str().map(str::to_string);
+        let mut last_page = first.clone();
+        while let Some(next) = cursor {
+            let (status, page) = get(
+                &app,
+                &format!("/api/catalog/entities/by-query?cursor={}", urlencode(&next)),
+            )
+            .await;
+            assert_eq!(status, StatusCode::OK, "{page}");
+            assert!(page["pageInfo"]["prevCursor"].is_string());
+            assert_eq!(
+                page["totalItems"],
+                expected.len(),
+                "the count travels in the cursor"
+            );
+            seen.extend(names(&page["items"]));
+            cursor = page["pageInfo"]["nextCursor"].as_str().map(str::to_string);
+            last_page = page;
+        }
+        assert_eq!(
+            sorted(seen.clone()),
+            expected,
+            "every component exactly once"
+        );
+        assert_eq!(
+            seen.iter().map(|s| s.to_lowercase()).collect::<Vec<_>>(),
+            sorted(expected.iter().map(|s| s.to_lowercase()).collect())
+        );
+        // prevCursor of the last page gives the page before it.
+        let prev = last_page["pageInfo"]["prevCursor"].as_str().unwrap();
+        let (_, before) = get(
+            &app,
+            &format!("/api/catalog/entities/by-query?cursor={}", urlencode(prev)),
+        )
+        .await;
+        assert_eq!(before["items"].as_array().unwrap().len(), 2);
+
+        // Full text, in the named fields, ignoring case; totalItems=exclude gives 0.
+        let (_, found) = get(&app, "/api/catalog/entities/by-query?fullTextFilterTerm=BASKET&fullTextFilterFields=metadata.name,metadata.title&totalItems=exclude").await;
+        assert!(
+            names(&found["items"]).contains(&"basket-service".to_string()),
+            "{found}"
+        );
+        assert!(found["items"].as_array().unwrap().iter().all(|e| {
+            e["metadata"]["name"].as_str().unwrap().contains("basket")
+                || e["metadata"]["title"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_lowercase()
+                    .contains("basket")
+        }));
+        assert_eq!(found["totalItems"], 0);
+        let (_, fields) = get(
+            &app,
+            "/api/catalog/entities/by-query?filter=kind=api&fields=metadata.name",
+        )
+        .await;
+        assert_eq!(
+            fields["items"][0]
+                .as_object()
+                .unwrap()
+                .keys()
+                .collect::<Vec<_>>(),
+            ["metadata"]
+        );
+
+        for bad in [
+            "cursor=%%%",
+            "cursor=bm90IGpzb24=",
+            "orderField=metadata.name,up",
+            "totalItems=maybe",
+            "filter==x",
+        ] {
+            let (status, body) = get(&app, &format!("/api/catalog/entities/by-query?{bad}")).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {body}");
+            assert_eq!(body["error"]["name"], "InputError", "{bad}: {body}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn by_query_predicates_page_through_post() {
+    for app in demo_apps().await {
+        let query =
+            json!({"$all": [{"kind": "component"}, {"$not": {"spec.type": {"$in": ["website"]}}}]});
+        let (status, first) = post(&app, "/api/catalog/entities/by-query", json!({"query": query, "limit": 1, "orderBy": [{"field": "metadata.name", "order": "asc"}]})).await;
+        assert_eq!(status, StatusCode::OK, "{first}");
+        let total = first["totalItems"].as_u64().unwrap();
+        let (_, expected) = get(&app, "/api/catalog/entities?filter=kind=component").await;
+        let expected: Vec<String> = sorted(
+            expected
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|e| e["spec"]["type"] != "website")
+                .map(|e| e["metadata"]["name"].as_str().unwrap().to_string())
+                .collect(),
+        );
+        assert_eq!(total as usize, expected.len());
+        let mut seen = names(&first["items"]);
+        let mut cursor = first["pageInfo"]["nextCursor"].as_str().map(str::to_string);
+        while let Some(next) = cursor {
+            let (status, page) = post(
+                &app,
+                "/api/catalog/entities/by-query",
+                json!({"cursor": next}),
+            )
+            .await;
+            assert_eq!(status, StatusCode::OK, "{page}");
+            seen.extend(names(&page["items"]));
+            cursor = page["pageInfo"]["nextCursor"].as_str().map(str::to_string);
+        }
+        assert_eq!(sorted(seen), expected);
+
+        let (status, body) = post(
+            &app,
+            "/api/catalog/entities/by-query",
+            json!({"query": {"kind": {"$regex": "."}}}),
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_error(&body, status, "InputError", "Invalid query");
+        let (status, body) = post(
+            &app,
+            "/api/catalog/entities/by-query",
+            json!({"cursor": "garbage"}),
+        )
+        .await;
+        assert_error(&body, status, "InputError", "cursor");
+    }
+}
+
+#[tokio::test]
+async fn by_refs_keeps_order_and_gives_null_for_missing() {
+    for app in demo_apps().await {
+        let refs = json!({"entityRefs": ["group:default/checkout-team", "component:default/nope", "Component:web-shop"], "fields": ["kind", "metadata.name"]});
+        let (status, body) = post(&app, "/api/catalog/entities/by-refs", refs.clone()).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(
+            body,
+            json!({"items": [
+                {"kind": "Group", "metadata": {"name": "checkout-team"}},
+                null,
+                {"kind": "Component", "metadata": {"name": "web-shop"}},
+            ]})
+        );
+        // With a filter, entities that do not match are null too.
+        let (_, filtered) = post(
+            &app,
+            "/api/catalog/entities/by-refs?filter=kind=group",
+            refs,
+        )
+        .await;
+        assert_eq!(filtered["items"][0]["kind"], "Group");
+        assert_eq!(filtered["items"][2], Value::Null);
+
+        let (status, body) = post(
+            &app,
+            "/api/catalog/entities/by-refs",
+            json!({"entityRefs": ["no-kind-here"]}),
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_error(&body, status, "InputError", "entity ref");
+        let (status, body) = post(&app, "/api/catalog/entities/by-refs", json!({"refs": []})).await;
+        assert_error(&body, status, "InputError", "entityRefs");
+    }
+}
+
+#[tokio::test]
+async fn ancestry_facets_validation_and_openapi() {
+    for app in demo_apps().await {
+        let (status, ancestry) = get(
+            &app,
+            "/api/catalog/entities/by-name/component/default/web-shop/ancestry",
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(ancestry["rootEntityRef"], "component:default/web-shop");
+        assert_eq!(
+            ancestry["items"][0]["entity"]["metadata"]["name"],
+            "web-shop"
+        );
+        assert_eq!(ancestry["items"][0]["parentEntityRefs"], json!([]));
+        let (status, body) = get(
+            &app,
+            "/api/catalog/entities/by-name/component/default/nope/ancestry",
+        )
+        .await;
+        assert_error(&body, status, "NotFoundError", "nope");
+
+        // Facet counts add up to the entities that have the key.
+        let (status, facets) = get(
+            &app,
+            "/api/catalog/entity-facets?facet=spec.lifecycle&facet=kind&filter=kind=component",
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        let (_, components) = get(&app, "/api/catalog/entities?filter=kind=component").await;
+        let sum: u64 = facets["facets"]["spec.lifecycle"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["count"].as_u64().unwrap())
+            .sum();
+        assert_eq!(sum as usize, components.as_array().unwrap().len());
+        assert_eq!(
+            facets["facets"]["kind"],
+            json!([{"value": "Component", "count": components.as_array().unwrap().len()}])
+        );
+        let (_, posted) = post(
+            &app,
+            "/api/catalog/entity-facets",
+            json!({"facets": ["spec.lifecycle"], "query": {"kind": "component"}}),
+        )
+        .await;
+        assert_eq!(
+            posted["facets"]["spec.lifecycle"],
+            facets["facets"]["spec.lifecycle"]
+        );
+        let (status, body) = get(&app, "/api/catalog/entity-facets").await;
+        assert_error(&body, status, "InputError", "facet");
+
+        // validate-entity: 200 when valid, 400 with {errors} when not.
+        let entity = json!({"apiVersion": "backstage.io/v1alpha1", "kind": "Component",
+            "metadata": {"name": "ok"}, "spec": {"type": "service", "lifecycle": "production", "owner": "me"}});
+        let (status, _) = post(
+            &app,
+            "/api/catalog/validate-entity",
+            json!({"entity": entity, "location": "url:https://example.com/x.yaml"}),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        let mut invalid = entity.clone();
+        invalid["metadata"]["name"] = json!("not a name");
+        let (status, body) = post(
+            &app,
+            "/api/catalog/validate-entity",
+            json!({"entity": invalid, "location": "url:x"}),
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        let errors = body["errors"].as_array().unwrap();
+        assert!(!errors.is_empty());
+        assert!(
+            errors[0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("metadata.name"),
+            "{body}"
+        );
+        assert!(errors[0]["name"].is_string());
+        let (status, body) = post(
+            &app,
+            "/api/catalog/validate-entity",
+            json!({"entity": entity}),
+        )
+        .await;
+        assert_error(&body, status, "InputError", "location");
+
+        let (status, openapi) = get(&app, "/api/catalog/openapi.json").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(openapi["openapi"].as_str().unwrap().starts_with("3."));
+        let paths: BTreeSet<&str> = openapi["paths"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        for path in [
+            "/entities",
+            "/entities/by-query",
+            "/entities/by-refs",
+            "/entities/by-uid/{uid}",
+            "/entities/by-name/{kind}/{namespace}/{name}",
+            "/entities/by-name/{kind}/{namespace}/{name}/ancestry",
+            "/entity-facets",
+            "/validate-entity",
+        ] {
+            assert!(
+                paths.contains(path),
+                "{path} missing from the OpenAPI document"
+            );
+        }
+    }
+}
+
+fn urlencode(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
