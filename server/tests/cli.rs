@@ -10,7 +10,10 @@ fn portico() -> Command {
 
 #[test]
 fn bad_configuration_exits_2_with_one_line_naming_key_value_and_fix() {
-    let output = portico().env("PORTICO_LISTEN", "not-an-address").output().unwrap();
+    let output = portico()
+        .env("PORTICO_LISTEN", "not-an-address")
+        .output()
+        .unwrap();
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
@@ -29,7 +32,10 @@ fn an_unreachable_database_is_a_clear_error_not_a_panic() {
         .unwrap();
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8(output.stderr).unwrap();
-    assert!(stderr.contains("cannot connect to the database"), "{stderr}");
+    assert!(
+        stderr.contains("cannot connect to the database"),
+        "{stderr}"
+    );
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
 
@@ -42,6 +48,10 @@ fn migrate_creates_the_sqlite_database_and_its_folder() {
         .arg("migrate")
         .output()
         .unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     assert!(db.exists());
 }

@@ -30,16 +30,27 @@ async fn readyz_is_503_when_the_database_is_not_migrated() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     let state = server::state::AppState::new(common::test_config(), unmigrated.clone());
-    tokio::spawn(server::serve::serve(listener, server::http::router(state), std::future::pending()));
-    let response = reqwest::get(format!("http://{address}/readyz")).await.unwrap();
+    tokio::spawn(server::serve::serve(
+        listener,
+        server::http::router(state),
+        std::future::pending(),
+    ));
+    let response = reqwest::get(format!("http://{address}/readyz"))
+        .await
+        .unwrap();
     assert_eq!(response.status(), 503);
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["reason"], "database migrations have not been applied");
 
     unmigrated.close().await;
-    let response = reqwest::get(format!("http://{address}/readyz")).await.unwrap();
+    let response = reqwest::get(format!("http://{address}/readyz"))
+        .await
+        .unwrap();
     assert_eq!(response.status(), 503);
-    assert_eq!(response.json::<serde_json::Value>().await.unwrap()["reason"], "database is unreachable");
+    assert_eq!(
+        response.json::<serde_json::Value>().await.unwrap()["reason"],
+        "database is unreachable"
+    );
 }
 
 #[tokio::test]
@@ -48,17 +59,38 @@ async fn metrics_count_requests_by_route_template() {
     for _ in 0..3 {
         app.client.get(app.url("/healthz")).send().await.unwrap();
     }
-    app.client.get(app.url("/catalog/default/component/does-not-exist")).send().await.unwrap();
-    let text = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    app.client
+        .get(app.url("/catalog/default/component/does-not-exist"))
+        .send()
+        .await
+        .unwrap();
+    let text = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(
         text.contains(r#"http_requests_total{method="GET",route="/healthz",status="200"} 3"#),
         "{text}"
     );
     // The route template, not the raw path, is the label.
-    assert!(text.contains(r#"route="/catalog/{namespace}/{kind}/{name}",status="404""#), "{text}");
+    assert!(
+        text.contains(r#"route="/catalog/{namespace}/{kind}/{name}",status="404""#),
+        "{text}"
+    );
     assert!(!text.contains("does-not-exist"));
-    assert!(text.contains("http_request_duration_seconds_bucket{"), "{text}");
-    assert!(text.contains(r#"http_request_duration_seconds_count{method="GET",route="/healthz"} 3"#), "{text}");
+    assert!(
+        text.contains("http_request_duration_seconds_bucket{"),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"http_request_duration_seconds_count{method="GET",route="/healthz"} 3"#),
+        "{text}"
+    );
 }
 
 #[tokio::test]
@@ -67,7 +99,11 @@ async fn every_response_has_a_request_id_and_security_headers() {
     for path in ["/healthz", "/", "/api/catalog/nope"] {
         let response = app.client.get(app.url(path)).send().await.unwrap();
         let headers = response.headers();
-        let id = headers.get("x-request-id").expect("request id").to_str().unwrap();
+        let id = headers
+            .get("x-request-id")
+            .expect("request id")
+            .to_str()
+            .unwrap();
         assert_eq!(id.len(), 36, "{path}: {id}");
         assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
         assert_eq!(headers["x-frame-options"], "DENY", "{path}");
@@ -76,7 +112,13 @@ async fn every_response_has_a_request_id_and_security_headers() {
         assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
     }
     // A request id sent by a proxy is kept.
-    let response = app.client.get(app.url("/healthz")).header("x-request-id", "abc-123").send().await.unwrap();
+    let response = app
+        .client
+        .get(app.url("/healthz"))
+        .header("x-request-id", "abc-123")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.headers()["x-request-id"], "abc-123");
 }
 
@@ -84,33 +126,80 @@ async fn every_response_has_a_request_id_and_security_headers() {
 async fn pages_carry_a_nonce_based_policy_that_allows_the_hydration_script() {
     let app = spawn(store::testing::sqlite().await).await;
     let response = app.client.get(app.url("/")).send().await.unwrap();
-    let csp = response.headers()["content-security-policy"].to_str().unwrap().to_string();
+    let csp = response.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
     let html = response.text().await.unwrap();
-    let nonce = csp.split("'nonce-").nth(1).and_then(|s| s.split('\'').next()).expect("nonce in CSP");
+    let nonce = csp
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|s| s.split('\'').next())
+        .expect("nonce in CSP");
     assert!(nonce.len() >= 16, "{csp}");
-    assert!(html.contains(&format!(r#"nonce="{nonce}""#)), "the hydration script carries the nonce");
+    assert!(
+        html.contains(&format!(r#"nonce="{nonce}""#)),
+        "the hydration script carries the nonce"
+    );
     assert!(csp.contains("'wasm-unsafe-eval'"));
     // A fresh nonce per response.
     let again = app.client.get(app.url("/")).send().await.unwrap();
-    assert!(!again.headers()["content-security-policy"].to_str().unwrap().contains(nonce));
+    assert!(
+        !again.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains(nonce)
+    );
 }
 
 #[tokio::test]
 async fn pages_render_on_the_server_with_their_data() {
     for app in spawn_each().await {
         // Empty portal: the first-run page says how to register entities.
-        let html = app.client.get(app.url("/")).send().await.unwrap().text().await.unwrap();
+        let html = app
+            .client
+            .get(app.url("/"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
         assert!(html.contains("Your catalog is empty"), "{html}");
 
         server::demo::load(&app.store).await.unwrap();
-        let html = app.client.get(app.url("/")).send().await.unwrap().text().await.unwrap();
+        let html = app
+            .client
+            .get(app.url("/"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
         assert!(html.contains("Recently changed"), "{html}");
         let total = app.store.entity_count().await.unwrap();
-        assert!(html.contains(&format!("{total} entities, owned by your teams")), "{html}");
-        let html = app.client.get(app.url("/catalog?kind=component")).send().await.unwrap().text().await.unwrap();
+        assert!(
+            html.contains(&format!("{total} entities, owned by your teams")),
+            "{html}"
+        );
+        let html = app
+            .client
+            .get(app.url("/catalog?kind=component"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
         assert!(html.contains("Basket Service"));
         assert!(!html.contains("Checkout API"), "only components are listed");
-        let page = app.client.get(app.url("/catalog/default/component/web-shop")).send().await.unwrap();
+        let page = app
+            .client
+            .get(app.url("/catalog/default/component/web-shop"))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(page.status(), 200);
         let html = page.text().await.unwrap();
         assert!(html.contains("The Next.js storefront"));
@@ -132,7 +221,12 @@ async fn unknown_pages_and_entities_are_404_pages() {
 #[tokio::test]
 async fn api_errors_use_backstages_shape_without_internals() {
     let app = spawn(store::testing::sqlite().await).await;
-    let response = app.client.get(app.url("/api/catalog/no-such-endpoint")).send().await.unwrap();
+    let response = app
+        .client
+        .get(app.url("/api/catalog/no-such-endpoint"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 404);
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["error"]["name"], "NotFoundError");
@@ -143,12 +237,27 @@ async fn api_errors_use_backstages_shape_without_internals() {
 
 #[tokio::test]
 async fn oversized_request_bodies_are_refused() {
-    let extra = axum::Router::new().route("/test/echo", axum::routing::post(|body: String| async move { body }));
+    let extra = axum::Router::new().route(
+        "/test/echo",
+        axum::routing::post(|body: String| async move { body }),
+    );
     let app = spawn_with(store::testing::sqlite().await, extra).await;
     let limit = app.state.config.max_body_bytes;
-    let ok = app.client.post(app.url("/test/echo")).body("x".repeat(100)).send().await.unwrap();
+    let ok = app
+        .client
+        .post(app.url("/test/echo"))
+        .body("x".repeat(100))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(ok.status(), 200);
-    let big = app.client.post(app.url("/test/echo")).body("x".repeat(limit + 1)).send().await.unwrap();
+    let big = app
+        .client
+        .post(app.url("/test/echo"))
+        .body("x".repeat(limit + 1))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(big.status(), 413);
 }
 
@@ -181,11 +290,16 @@ async fn graceful_shutdown_finishes_in_flight_requests() {
     let mut app = spawn_with(store::testing::sqlite().await, extra).await;
     let url = app.url("/test/slow");
     let client = app.client.clone();
-    let in_flight = tokio::spawn(async move { client.get(url).send().await.unwrap().text().await.unwrap() });
+    let in_flight =
+        tokio::spawn(async move { client.get(url).send().await.unwrap().text().await.unwrap() });
     tokio::time::sleep(Duration::from_millis(100)).await;
     app.shut_down();
     assert_eq!(in_flight.await.unwrap(), "finished");
-    tokio::time::timeout(Duration::from_secs(5), &mut app.server).await.expect("server stops").unwrap().unwrap();
+    tokio::time::timeout(Duration::from_secs(5), &mut app.server)
+        .await
+        .expect("server stops")
+        .unwrap()
+        .unwrap();
     // New connections are refused once it has stopped.
     assert!(reqwest::get(app.url("/healthz")).await.is_err());
 }

@@ -113,10 +113,15 @@ impl Store {
             Pool::Sqlite(_) => SQLITE_MIGRATIONS.iter().count(),
             Pool::Postgres(_) => POSTGRES_MIGRATIONS.iter().count(),
         } as i64;
+        on_pool!(self, pool => {
+            sqlx::query("SELECT 1").execute(pool).await?;
+        });
+        // Before the first migration the bookkeeping table does not exist.
         let applied: i64 = on_pool!(self, pool => {
             sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success")
                 .fetch_one(pool)
-                .await?
+                .await
+                .unwrap_or(0)
         });
         if applied < expected {
             return Err(StoreError::NotMigrated { applied, expected });

@@ -3,7 +3,7 @@
 mod entities;
 mod locations;
 
-use crate::api::error::backstage_errors;
+use crate::api::error::{ApiError, backstage_errors};
 use crate::state::AppState;
 use axum::{Router, middleware};
 
@@ -11,5 +11,6 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .merge(entities::router())
         .merge(locations::router())
+        .fallback(|| async { ApiError::not_found("no such catalog API endpoint") })
         .layer(middleware::from_fn(backstage_errors))
 }

@@ -1,0 +1,62 @@
+# Shared by scripts/run and scripts/test: installs what the build needs, idempotently.
+# Sourced, not run. Every step checks first, so a second run takes seconds.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+# Pinned tool versions. wasm-bindgen must match the crate version in Cargo.lock exactly.
+WASM_BINDGEN_VERSION="0.2.130"
+CARGO_LEPTOS_VERSION="0.3.10"
+
+step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
+    echo "need root to run: $*" >&2; return 1; fi
+}
+
+apt_install() {
+  # Installs Debian packages that are missing; runs apt-get update once per call.
+  local missing=()
+  for pkg in "$@"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  step "Installing Debian packages: ${missing[*]}"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+setup_rust() {
+  export PATH="$HOME/.cargo/bin:$PATH"
+  if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+    step "Adding the wasm32-unknown-unknown target"
+    rustup target add wasm32-unknown-unknown
+  fi
+  if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGEN_VERSION" ]; then
+    # Not --locked: its lockfile names a webpki-roots version the registry no longer has.
+    step "Installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (about 5 minutes, once)"
+    cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+  fi
+  if [ "$(cargo leptos --version 2>/dev/null | awk '{print $2}')" != "$CARGO_LEPTOS_VERSION" ]; then
+    # 0.3.11 does not build on rustc 1.95 with --locked; 0.3.10 does (see ../shared/TOOLCHAIN.md).
+    step "Installing cargo-leptos $CARGO_LEPTOS_VERSION (about 15 minutes, once)"
+    cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked
+  fi
+}
+
+# Builds the server binary and the hydration bundle into target/ (debug profile).
+build_site() {
+  step "Building the portal (server + browser bundle)"
+  cargo leptos build
+}
+
+# Starts PostgreSQL when it is installed locally but stopped (CI machines, dev boxes).
+ensure_postgres() {
+  if command -v pg_ctlcluster >/dev/null && [ -d /etc/postgresql ]; then
+    if ! pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then
+      step "Starting PostgreSQL"
+      as_root pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start || true
+      for _ in $(seq 1 20); do pg_isready -h 127.0.0.1 -p 5432 -q && break; sleep 0.5; done
+    fi
+  fi
+}
