@@ -28,6 +28,56 @@ pub struct Config {
     pub request_timeout: Duration,
     pub max_body_bytes: usize,
     pub shutdown_grace: Duration,
+    pub ingest: IngestConfig,
+}
+
+/// What happens to entities a location no longer provides.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OrphanStrategy {
+    /// Remove them from the catalog (Backstage's default).
+    Delete,
+    /// Keep them, owned by no location, until someone deletes them.
+    Keep,
+}
+
+/// Reading catalog locations (see `docs/configuration-ingestion.md`).
+#[derive(Clone, Debug)]
+pub struct IngestConfig {
+    /// How often the refresh loop re-reads each location.
+    pub refresh_interval: Duration,
+    pub orphan_strategy: OrphanStrategy,
+    /// Folders `file` locations may read from; none means `file` locations are refused.
+    pub file_roots: Vec<PathBuf>,
+    /// Networks URL locations may reach even though they are private, loopback,
+    /// link-local or cloud metadata addresses (refused by default: SSRF).
+    pub url_allow: Vec<ipnet::IpNet>,
+    /// Sent to github.com and raw.githubusercontent.com only.
+    pub github_token: Option<Secret>,
+    /// Time limit for one URL read, redirects included.
+    pub read_timeout: Duration,
+    /// Largest catalog file read from a location.
+    pub max_file_bytes: u64,
+    pub max_redirects: usize,
+}
+
+/// A secret value: never printed by `Debug` or logs.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Secret {
+        Secret(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
 }
 
 /// One configuration key: its name in `portico.yaml`, its environment variables (the
@@ -89,6 +139,47 @@ const SHUTDOWN_GRACE: Key = Key {
     default: "25",
 };
 
+const CATALOG_REFRESH_INTERVAL: Key = Key {
+    file: "catalog_refresh_interval_secs",
+    env: &["PORTICO_CATALOG_REFRESH_INTERVAL_SECS"],
+    default: "300",
+};
+const CATALOG_ORPHAN_STRATEGY: Key = Key {
+    file: "catalog_orphan_strategy",
+    env: &["PORTICO_CATALOG_ORPHAN_STRATEGY"],
+    default: "delete",
+};
+const CATALOG_FILE_ROOTS: Key = Key {
+    file: "catalog_file_roots",
+    env: &["PORTICO_CATALOG_FILE_ROOTS"],
+    default: "",
+};
+const CATALOG_URL_ALLOW: Key = Key {
+    file: "catalog_url_allow",
+    env: &["PORTICO_CATALOG_URL_ALLOW"],
+    default: "",
+};
+const GITHUB_TOKEN: Key = Key {
+    file: "github_token",
+    env: &["PORTICO_GITHUB_TOKEN", "GITHUB_TOKEN"],
+    default: "",
+};
+const CATALOG_READ_TIMEOUT: Key = Key {
+    file: "catalog_read_timeout_secs",
+    env: &["PORTICO_CATALOG_READ_TIMEOUT_SECS"],
+    default: "20",
+};
+const CATALOG_MAX_FILE_BYTES: Key = Key {
+    file: "catalog_max_file_bytes",
+    env: &["PORTICO_CATALOG_MAX_FILE_BYTES"],
+    default: "5242880",
+};
+const CATALOG_MAX_REDIRECTS: Key = Key {
+    file: "catalog_max_redirects",
+    env: &["PORTICO_CATALOG_MAX_REDIRECTS"],
+    default: "5",
+};
+
 const KEYS: &[&Key] = &[
     &LISTEN,
     &DATABASE_URL,
@@ -100,6 +191,14 @@ const KEYS: &[&Key] = &[
     &REQUEST_TIMEOUT,
     &MAX_BODY_BYTES,
     &SHUTDOWN_GRACE,
+    &CATALOG_REFRESH_INTERVAL,
+    &CATALOG_ORPHAN_STRATEGY,
+    &CATALOG_FILE_ROOTS,
+    &CATALOG_URL_ALLOW,
+    &GITHUB_TOKEN,
+    &CATALOG_READ_TIMEOUT,
+    &CATALOG_MAX_FILE_BYTES,
+    &CATALOG_MAX_REDIRECTS,
 ];
 
 /// A configuration value that cannot be used, and how to fix it.
@@ -179,6 +278,26 @@ impl Config {
             request_timeout: Duration::from_secs(parse_number(raw(&REQUEST_TIMEOUT), 1, 3600)?),
             max_body_bytes: parse_number(raw(&MAX_BODY_BYTES), 1024, 1 << 30)? as usize,
             shutdown_grace: Duration::from_secs(parse_number(raw(&SHUTDOWN_GRACE), 0, 600)?),
+            ingest: IngestConfig {
+                refresh_interval: Duration::from_secs(parse_number(
+                    raw(&CATALOG_REFRESH_INTERVAL),
+                    1,
+                    7 * 24 * 3600,
+                )?),
+                orphan_strategy: parse_orphan_strategy(raw(&CATALOG_ORPHAN_STRATEGY))?,
+                file_roots: parse_file_roots(raw(&CATALOG_FILE_ROOTS))?,
+                url_allow: parse_networks(raw(&CATALOG_URL_ALLOW))?,
+                github_token: Some(raw(&GITHUB_TOKEN).value)
+                    .filter(|t| !t.trim().is_empty())
+                    .map(|t| Secret::new(t.trim())),
+                read_timeout: Duration::from_secs(parse_number(
+                    raw(&CATALOG_READ_TIMEOUT),
+                    1,
+                    600,
+                )?),
+                max_file_bytes: parse_number(raw(&CATALOG_MAX_FILE_BYTES), 1024, 1 << 30)?,
+                max_redirects: parse_number(raw(&CATALOG_MAX_REDIRECTS), 0, 20)? as usize,
+            },
         })
     }
 }
@@ -316,6 +435,52 @@ fn parse_number(raw: Raw, min: u64, max: u64) -> Result<u64, ConfigError> {
     }
 }
 
+fn parse_orphan_strategy(raw: Raw) -> Result<OrphanStrategy, ConfigError> {
+    match raw.value.to_ascii_lowercase().as_str() {
+        "delete" => Ok(OrphanStrategy::Delete),
+        "keep" => Ok(OrphanStrategy::Keep),
+        _ => Err(invalid(
+            raw,
+            "is not an orphan strategy",
+            "use delete (remove entities their location no longer provides) or keep",
+        )),
+    }
+}
+
+/// A comma-separated list of absolute folders.
+fn parse_file_roots(raw: Raw) -> Result<Vec<PathBuf>, ConfigError> {
+    let roots: Vec<PathBuf> = split_list(&raw.value).map(PathBuf::from).collect();
+    if roots.iter().any(|root| !root.is_absolute()) {
+        return Err(invalid(
+            raw,
+            "is not a list of absolute folders",
+            "use comma-separated absolute paths, e.g. /srv/catalog,/opt/teams",
+        ));
+    }
+    Ok(roots)
+}
+
+/// A comma-separated list of networks (`10.0.0.0/8`) or single addresses (`127.0.0.1`).
+fn parse_networks(raw: Raw) -> Result<Vec<ipnet::IpNet>, ConfigError> {
+    let networks: Result<Vec<ipnet::IpNet>, _> = split_list(&raw.value)
+        .map(|item| {
+            item.parse::<ipnet::IpNet>()
+                .or_else(|_| item.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        })
+        .collect();
+    networks.map_err(|_| {
+        invalid(
+            raw,
+            "is not a list of IP networks",
+            "use comma-separated CIDR networks or addresses, e.g. 10.1.0.0/16,127.0.0.1",
+        )
+    })
+}
+
+fn split_list(value: &str) -> impl Iterator<Item = &str> {
+    value.split(',').map(str::trim).filter(|s| !s.is_empty())
+}
+
 fn parse_public_url(raw: Raw, listen: SocketAddr) -> Result<String, ConfigError> {
     if raw.value.is_empty() {
         return Ok(format!("http://{listen}"));
@@ -423,6 +588,64 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(config.listen.port(), 5000);
+    }
+
+    #[test]
+    fn ingestion_defaults_are_safe() {
+        let ingest = load(&[]).unwrap().ingest;
+        assert_eq!(ingest.refresh_interval, Duration::from_secs(300));
+        assert_eq!(ingest.orphan_strategy, OrphanStrategy::Delete);
+        assert!(
+            ingest.file_roots.is_empty(),
+            "no file is readable by default"
+        );
+        assert!(ingest.url_allow.is_empty(), "no private network by default");
+        assert!(ingest.github_token.is_none());
+        assert_eq!(ingest.max_file_bytes, 5 * 1024 * 1024);
+        assert_eq!(ingest.max_redirects, 5);
+    }
+
+    #[test]
+    fn ingestion_keys_are_read_and_checked() {
+        let ingest = load(&[
+            ("PORTICO_CATALOG_REFRESH_INTERVAL_SECS", "60"),
+            ("PORTICO_CATALOG_ORPHAN_STRATEGY", "Keep"),
+            ("PORTICO_CATALOG_FILE_ROOTS", "/srv/catalog, /opt/teams"),
+            ("PORTICO_CATALOG_URL_ALLOW", "127.0.0.1,10.0.0.0/8"),
+            ("GITHUB_TOKEN", "ghp_secret"),
+            ("PORTICO_CATALOG_READ_TIMEOUT_SECS", "3"),
+            ("PORTICO_CATALOG_MAX_REDIRECTS", "0"),
+        ])
+        .unwrap()
+        .ingest;
+        assert_eq!(ingest.refresh_interval, Duration::from_secs(60));
+        assert_eq!(ingest.orphan_strategy, OrphanStrategy::Keep);
+        assert_eq!(
+            ingest.file_roots,
+            [PathBuf::from("/srv/catalog"), PathBuf::from("/opt/teams")]
+        );
+        assert_eq!(ingest.url_allow.len(), 2);
+        assert!(ingest.url_allow[0].contains(&"127.0.0.1".parse::<std::net::IpAddr>().unwrap()));
+        assert_eq!(ingest.github_token.as_ref().unwrap().expose(), "ghp_secret");
+        assert!(
+            !format!("{ingest:?}").contains("ghp_secret"),
+            "secrets never print"
+        );
+        assert_eq!(ingest.read_timeout, Duration::from_secs(3));
+        assert_eq!(ingest.max_redirects, 0);
+
+        for (key, value) in [
+            ("PORTICO_CATALOG_REFRESH_INTERVAL_SECS", "0"),
+            ("PORTICO_CATALOG_ORPHAN_STRATEGY", "archive"),
+            ("PORTICO_CATALOG_FILE_ROOTS", "relative/dir"),
+            ("PORTICO_CATALOG_URL_ALLOW", "localhost"),
+            ("PORTICO_CATALOG_MAX_FILE_BYTES", "10"),
+            ("PORTICO_CATALOG_MAX_REDIRECTS", "100"),
+        ] {
+            let error = load(&[(key, value)]).unwrap_err();
+            assert_eq!(error.source, key, "{error}");
+            assert_eq!(error.value, value);
+        }
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use clap::{Parser, Subcommand};
 use server::config::Config;
-use server::{serve, telemetry};
+use server::{catalog_cli, serve, telemetry};
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -22,6 +22,23 @@ enum Command {
     Serve,
     /// Apply database migrations and exit.
     Migrate,
+    /// Work with catalog files.
+    #[command(subcommand)]
+    Catalog(CatalogCommand),
+}
+
+#[derive(Subcommand)]
+enum CatalogCommand {
+    /// Check catalog files; exit 0 when valid, 1 with one line per problem otherwise.
+    Validate {
+        #[arg(required = true)]
+        files: Vec<std::path::PathBuf>,
+    },
+    /// Register files or URLs as locations in the configured database and read them now.
+    Import {
+        #[arg(required = true, value_name = "FILE|URL")]
+        sources: Vec<String>,
+    },
 }
 
 /// Exit code for unusable configuration, as the README documents.
@@ -29,6 +46,17 @@ const EXIT_CONFIG: u8 = 2;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(Command::Catalog(CatalogCommand::Validate { files })) = &cli.command {
+        // Needs neither configuration nor a database: usable in CI and pre-commit hooks.
+        return match catalog_cli::validate(files, &mut std::io::stdout().lock()) {
+            Ok(true) => ExitCode::SUCCESS,
+            Ok(false) => ExitCode::from(1),
+            Err(error) => {
+                eprintln!("error: {error}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let config = match Config::from_env() {
         Ok(config) => config,
         Err(error) => {
@@ -49,12 +77,18 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command.unwrap_or(Command::Serve) {
-            Command::Serve => serve::run(config).await,
-            Command::Migrate => serve::migrate_only(config).await,
+            Command::Serve => serve::run(config).await.map(|()| true),
+            Command::Migrate => serve::migrate_only(config).await.map(|()| true),
+            // Exit 1 when a source could not be imported (each one says why).
+            Command::Catalog(CatalogCommand::Import { sources }) => {
+                catalog_cli::import(&config, &sources).await
+            }
+            Command::Catalog(CatalogCommand::Validate { .. }) => Ok(true),
         }
     });
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
         Err(error) => {
             tracing::error!("{error}");
             eprintln!("error: {error}");

@@ -3,6 +3,7 @@
 use crate::config::Config;
 use crate::http;
 use crate::state::AppState;
+use crate::workers::refresh::RefreshLoop;
 use std::future::Future;
 use store::Store;
 use tokio::net::TcpListener;
@@ -52,7 +53,14 @@ pub async fn run(config: Config) -> Result<(), ServeError> {
         })?;
     tracing::info!(address = %config.public_url, engine = ?store.engine(), "portal ready");
     let state = AppState::new(config, store.clone());
-    serve(listener, http::router(state), shutdown_signal()).await?;
+    let refresh = RefreshLoop::start(
+        store.clone(),
+        state.ingester.clone(),
+        state.worker.to_string(),
+    );
+    let served = serve(listener, http::router(state), shutdown_signal()).await;
+    refresh.stop().await;
+    served?;
     store.close().await;
     tracing::info!("stopped");
     Ok(())

@@ -1,6 +1,7 @@
 //! The one state every handler and page shares.
 
 use crate::config::Config;
+use crate::ingest::Ingester;
 use crate::metrics::HttpMetrics;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
@@ -13,6 +14,10 @@ pub struct AppState {
     pub store: Store,
     pub leptos: LeptosOptions,
     pub metrics: Arc<HttpMetrics>,
+    /// Reads catalog locations; shared by the API and the refresh loop.
+    pub ingester: Arc<Ingester>,
+    /// This replica's name in location claims.
+    pub worker: Arc<str>,
 }
 
 impl AppState {
@@ -23,7 +28,10 @@ impl AppState {
             .site_pkg_dir("pkg")
             .site_addr(config.listen)
             .build();
+        let ingester = Arc::new(Ingester::new(&config.ingest));
         AppState {
+            ingester,
+            worker: format!("portico-{}", uuid::Uuid::new_v4().simple()).into(),
             config: Arc::new(config),
             store,
             leptos,

@@ -6,12 +6,14 @@
 
 mod entities;
 mod error;
+mod locations;
 mod queries;
 
 pub use entities::{
     BatchOutcome, EntityRecord, EntitySummary, KindCount, LocationRecord, RelationRecord,
 };
 pub use error::StoreError;
+pub use locations::{LocationConflict, LocationRow, LocationStatus, ReadResult};
 pub use queries::{
     EntityFilter, EntityQuery, EntityRelationRow, FacetCount, OrderField, SearchRow, StoredEntity,
     TextFilter, search_rows,

@@ -1,6 +1,7 @@
 //! The REST API. `/api/catalog` speaks Backstage's catalog API, so that
 //! `@backstage/catalog-client` and the Backstage CLI work against Portico unchanged.
 
+pub mod auth;
 pub mod catalog;
 pub mod error;
 

@@ -1,8 +1,264 @@
-//! `/locations…`, `/refresh`, `/analyze-location`.
+//! `/locations…`, `/refresh`, `/analyze-location`, in the shapes
+//! `@backstage/catalog-client` expects, plus Portico's per-location status
+//! (`status` on `GET /locations/{id}`, and `GET /locations/{id}/status`).
 
+use crate::api::auth::Writer;
+use crate::api::error::ApiError;
+use crate::config::OrphanStrategy;
+use crate::ingest::{IngestError, Target};
 use crate::state::AppState;
-use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use catalog::EntityRef;
+use chrono::Utc;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use store::{LocationRow, LocationStatus};
 
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route("/locations", get(list).post(create))
+        .route("/locations/{id}", get(show).delete(remove))
+        .route("/locations/{id}/status", get(status))
+        .route(
+            "/locations/by-entity/{kind}/{namespace}/{name}",
+            get(by_entity),
+        )
+        .route("/refresh", post(refresh))
+        .route("/analyze-location", post(analyze))
+}
+
+#[derive(Deserialize)]
+struct LocationInput {
+    #[serde(rename = "type", default = "default_type")]
+    location_type: String,
+    target: String,
+}
+
+fn default_type() -> String {
+    "url".into()
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CreateQuery {
+    #[serde(default)]
+    dry_run: Option<String>,
+    #[serde(default)]
+    on_conflict: Option<String>,
+}
+
+/// `{id, type, target}`: Backstage's `Location`.
+fn location_json(row: &LocationRow) -> Value {
+    json!({ "id": row.id, "type": row.location_type, "target": row.target })
+}
+
+/// Portico's status of a location (an extension; Backstage clients ignore it).
+fn status_json(status: &LocationStatus) -> Value {
+    let row = &status.location;
+    json!({
+        "lastReadAt": row.last_read_at,
+        "nextReadAt": row.next_read_at,
+        "lastError": row.last_error,
+        "entityCount": status.entity_count,
+        "conflicts": status.conflicts,
+    })
+}
+
+fn ingest_error(error: IngestError) -> ApiError {
+    if error.is_user_error() {
+        ApiError::input(error.to_string())
+    } else {
+        ApiError::internal(error)
+    }
+}
+
+/// `POST /locations[?dryRun=true][&onConflict=refresh]`: registers a location and reads
+/// it at once, so its entities are in the catalog when this answers.
+async fn create(
+    _writer: Writer,
+    State(state): State<AppState>,
+    Query(query): Query<CreateQuery>,
+    Json(input): Json<LocationInput>,
+) -> Result<Response, ApiError> {
+    let target = Target::parse(&input.location_type, &input.target).map_err(ingest_error)?;
+    let (kind, target_text) = (target.location_type(), target.target());
+    if query.dry_run.as_deref() == Some("true") {
+        let existing = state.store.location_by_target(kind, &target_text).await?;
+        let entities = state
+            .ingester
+            .preview(&target)
+            .await
+            .map_err(ingest_error)?;
+        let id = existing
+            .as_ref()
+            .map(|row| row.id.clone())
+            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        let body = json!({
+            "location": { "id": id, "type": kind, "target": target_text },
+            "entities": entities.iter().map(|e| e.to_value()).collect::<Vec<_>>(),
+            "exists": existing.is_some(),
+        });
+        return Ok((StatusCode::CREATED, Json(body)).into_response());
+    }
+
+    let (row, created) = state
+        .store
+        .add_location(kind, &target_text, Utc::now())
+        .await?;
+    if !created && query.on_conflict.as_deref() != Some("refresh") {
+        return Err(ApiError::conflict(format!(
+            "Location {kind}:{target_text} already exists"
+        )));
+    }
+    let entities = match state
+        .ingester
+        .process_now(&state.store, &row.id, &state.worker)
+        .await?
+    {
+        Some(Ok(applied)) => applied.entities.iter().map(|e| e.to_value()).collect(),
+        // The error is recorded on the location and shown in `status`; the location
+        // stays registered, as in Backstage, and is read again on the next pass.
+        Some(Err(IngestError::Store(error))) => return Err(ApiError::internal(error)),
+        Some(Err(_)) | None => Vec::new(),
+    };
+    let status = state.store.location_status(&row.id).await?;
+    let mut body = json!({ "location": location_json(&row), "entities": entities });
+    if !created {
+        body["exists"] = json!(true);
+    }
+    if let Some(status) = status {
+        body["status"] = status_json(&status);
+    }
+    Ok((StatusCode::CREATED, Json(body)).into_response())
+}
+
+/// `GET /locations`: `[{data: {id, type, target}}]`.
+async fn list(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    let rows = state.store.locations().await?;
+    Ok(Json(Value::Array(
+        rows.iter()
+            .map(|row| json!({ "data": location_json(row) }))
+            .collect(),
+    )))
+}
+
+async fn show(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let status = found(state.store.location_status(&id).await?, &id)?;
+    let mut body = location_json(&status.location);
+    body["status"] = status_json(&status);
+    Ok(Json(body))
+}
+
+async fn status(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let status = found(state.store.location_status(&id).await?, &id)?;
+    Ok(Json(status_json(&status)))
+}
+
+fn found<T>(value: Option<T>, id: &str) -> Result<T, ApiError> {
+    value.ok_or_else(|| ApiError::not_found(format!("Found no location with ID {id}")))
+}
+
+/// `DELETE /locations/{id}`: with orphan strategy `delete` its entities go too.
+async fn remove(
+    _writer: Writer,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let remove_entities = state.config.ingest.orphan_strategy == OrphanStrategy::Delete;
+    if state.store.delete_location(&id, remove_entities).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(found(None::<()>, &id).unwrap_err())
+    }
+}
+
+async fn by_entity(
+    State(state): State<AppState>,
+    Path((kind, namespace, name)): Path<(String, String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let entity_ref = EntityRef::new(kind, namespace, name).key();
+    match state.store.location_of_entity(&entity_ref).await? {
+        Some(row) => Ok(Json(location_json(&row))),
+        None => Err(ApiError::not_found(format!(
+            "Found no location for entity {entity_ref}"
+        ))),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RefreshInput {
+    entity_ref: String,
+}
+
+/// `POST /refresh {entityRef}`: reads the location that provides the entity again, now.
+async fn refresh(
+    _writer: Writer,
+    State(state): State<AppState>,
+    Json(input): Json<RefreshInput>,
+) -> Result<StatusCode, ApiError> {
+    let entity_ref = EntityRef::parse(&input.entity_ref, None, "")
+        .map_err(|e| ApiError::input(e.to_string()))?
+        .key();
+    let Some(location) = state.store.location_of_entity(&entity_ref).await? else {
+        return Err(ApiError::not_found(format!(
+            "No location provides entity {entity_ref}"
+        )));
+    };
+    if let Some(Err(IngestError::Store(error))) = state
+        .ingester
+        .process_now(&state.store, &location.id, &state.worker)
+        .await?
+    {
+        return Err(ApiError::internal(error));
+    }
+    Ok(StatusCode::OK)
+}
+
+#[derive(Deserialize)]
+struct AnalyzeInput {
+    location: LocationInput,
+}
+
+/// `POST /analyze-location`: what a location holds and whether it is registered. Portico
+/// does not generate entities for repositories without catalog files.
+async fn analyze(
+    State(state): State<AppState>,
+    Json(input): Json<AnalyzeInput>,
+) -> Result<Json<Value>, ApiError> {
+    let target = Target::parse(&input.location.location_type, &input.location.target)
+        .map_err(ingest_error)?;
+    let registered = state
+        .store
+        .location_by_target(target.location_type(), &target.target())
+        .await?
+        .is_some();
+    let entities = state
+        .ingester
+        .preview(&target)
+        .await
+        .map_err(ingest_error)?;
+    let files: Vec<Value> = entities
+        .iter()
+        .map(|entity| {
+            json!({
+                "entity": entity.to_value(),
+                "isRegistered": registered,
+                "location": { "type": target.location_type(), "target": target.target() },
+            })
+        })
+        .collect();
+    Ok(Json(
+        json!({ "existingEntityFiles": files, "generateEntities": [] }),
+    ))
 }

@@ -1,0 +1,367 @@
+//! Registered locations: registration, refresh status, and the claims through which
+//! several portal replicas share refresh work.
+//!
+//! Every time is passed in by the caller (`now`), never read from the database clock, so
+//! replicas and both engines agree and tests can move time.
+
+use crate::{Engine, Store, StoreError, on_pool};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+/// A registered location with its refresh status.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct LocationRow {
+    pub id: String,
+    #[sqlx(rename = "type")]
+    pub location_type: String,
+    pub target: String,
+    pub created_at: DateTime<Utc>,
+    /// The last read, successful or not; `None` before the first.
+    pub last_read_at: Option<DateTime<Utc>>,
+    /// When the refresh loop reads it next; `None` means as soon as possible.
+    pub next_read_at: Option<DateTime<Utc>>,
+    /// Why the last read failed; `None` after a successful read. The entities of the
+    /// last good read stay in the catalog meanwhile.
+    pub last_error: Option<String>,
+    pub claimed_by: Option<String>,
+    pub claimed_until: Option<DateTime<Utc>>,
+}
+
+/// One entity that two locations provide.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+#[serde(rename_all = "camelCase")]
+pub struct LocationConflict {
+    pub entity_ref: String,
+    /// The location that owns the entity (read first); `None` if it has since gone.
+    pub owner_location_id: Option<String>,
+    pub owner_target: Option<String>,
+    /// The location whose copy was refused.
+    pub rejected_location_id: String,
+    pub rejected_target: String,
+}
+
+/// What the API and UI show about one location.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LocationStatus {
+    pub location: LocationRow,
+    /// Entities the catalog holds from this location.
+    pub entity_count: i64,
+    /// Conflicts this location is part of, on either side.
+    pub conflicts: Vec<LocationConflict>,
+}
+
+/// How a read ended, to record on the location.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ReadResult {
+    /// The batch was applied; `conflicts` are the entities another location owns.
+    Applied { conflicts: Vec<String> },
+    /// Nothing was applied; the last good entities stay.
+    Failed { error: String },
+}
+
+const LOCATION_COLUMNS: &str = "id, type, target, created_at, last_read_at, next_read_at, \
+     last_error, claimed_by, claimed_until";
+
+/// Only these types are read by the refresh loop; others (e.g. the built-in demo) are
+/// written once by whoever created them.
+const READABLE_TYPES: &str = "('url', 'file')";
+
+impl Store {
+    /// Registers a location. Returns it and whether it is new (`false`: it already was).
+    pub async fn add_location(
+        &self,
+        location_type: &str,
+        target: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(LocationRow, bool), StoreError> {
+        let insert = format!(
+            "INSERT INTO locations (id, type, target, created_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (type, target) DO NOTHING RETURNING {LOCATION_COLUMNS}"
+        );
+        let select =
+            format!("SELECT {LOCATION_COLUMNS} FROM locations WHERE type = $1 AND target = $2");
+        on_pool!(self, pool => {
+            let created: Option<LocationRow> = sqlx::query_as(&insert)
+                .bind(uuid::Uuid::new_v4().to_string())
+                .bind(location_type)
+                .bind(target)
+                .bind(now)
+                .fetch_optional(pool)
+                .await?;
+            match created {
+                Some(row) => Ok((row, true)),
+                None => {
+                    let row = sqlx::query_as(&select)
+                        .bind(location_type)
+                        .bind(target)
+                        .fetch_one(pool)
+                        .await?;
+                    Ok((row, false))
+                }
+            }
+        })
+    }
+
+    /// The location registered with this type and target, if any.
+    pub async fn location_by_target(
+        &self,
+        location_type: &str,
+        target: &str,
+    ) -> Result<Option<LocationRow>, StoreError> {
+        let sql =
+            format!("SELECT {LOCATION_COLUMNS} FROM locations WHERE type = $1 AND target = $2");
+        Ok(on_pool!(self, pool => {
+            sqlx::query_as(&sql).bind(location_type).bind(target).fetch_optional(pool).await?
+        }))
+    }
+
+    pub async fn location(&self, id: &str) -> Result<Option<LocationRow>, StoreError> {
+        let sql = format!("SELECT {LOCATION_COLUMNS} FROM locations WHERE id = $1");
+        Ok(on_pool!(self, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await?))
+    }
+
+    /// Every location, oldest first.
+    pub async fn locations(&self) -> Result<Vec<LocationRow>, StoreError> {
+        let sql = format!("SELECT {LOCATION_COLUMNS} FROM locations ORDER BY created_at, id");
+        Ok(on_pool!(self, pool => sqlx::query_as(&sql).fetch_all(pool).await?))
+    }
+
+    /// The location that provides `entity_ref` (lowercased `kind:namespace/name`).
+    pub async fn location_of_entity(
+        &self,
+        entity_ref: &str,
+    ) -> Result<Option<LocationRow>, StoreError> {
+        let sql = format!(
+            "SELECT {} FROM locations l JOIN entities e ON e.location_id = l.id \
+             WHERE e.entity_ref = $1",
+            prefixed("l.")
+        );
+        Ok(
+            on_pool!(self, pool => sqlx::query_as(&sql).bind(entity_ref).fetch_optional(pool).await?),
+        )
+    }
+
+    /// The location with its entity count and conflicts (both sides).
+    pub async fn location_status(&self, id: &str) -> Result<Option<LocationStatus>, StoreError> {
+        let Some(location) = self.location(id).await? else {
+            return Ok(None);
+        };
+        let conflicts_sql = "SELECT c.entity_ref, e.location_id AS owner_location_id, \
+               o.target AS owner_target, c.location_id AS rejected_location_id, \
+               r.target AS rejected_target \
+             FROM location_conflicts c \
+             JOIN locations r ON r.id = c.location_id \
+             LEFT JOIN entities e ON e.entity_ref = c.entity_ref \
+             LEFT JOIN locations o ON o.id = e.location_id \
+             WHERE c.location_id = $1 OR e.location_id = $1 \
+             ORDER BY c.entity_ref, r.target";
+        let (entity_count, conflicts) = on_pool!(self, pool => {
+            let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM entities WHERE location_id = $1")
+                .bind(id)
+                .fetch_one(pool)
+                .await?;
+            let conflicts: Vec<LocationConflict> =
+                sqlx::query_as(conflicts_sql).bind(id).fetch_all(pool).await?;
+            (count, conflicts)
+        });
+        Ok(Some(LocationStatus {
+            location,
+            entity_count,
+            conflicts,
+        }))
+    }
+
+    /// Removes a location. Its entities are removed too when `remove_entities` (orphan
+    /// strategy `delete`); otherwise they stay, owned by no location. Returns whether the
+    /// location existed.
+    pub async fn delete_location(
+        &self,
+        id: &str,
+        remove_entities: bool,
+    ) -> Result<bool, StoreError> {
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            if remove_entities {
+                sqlx::query(
+                    "DELETE FROM relations WHERE origin_ref IN \
+                     (SELECT entity_ref FROM entities WHERE location_id = $1)",
+                )
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query("DELETE FROM entities WHERE location_id = $1")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            sqlx::query("DELETE FROM location_conflicts WHERE location_id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            let deleted = sqlx::query("DELETE FROM locations WHERE id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            tx.commit().await?;
+            Ok(deleted > 0)
+        })
+    }
+
+    /// Claims the location that is most overdue for a read, for `lease`, and returns it;
+    /// `None` when nothing is due. Two workers never hold the same location: on
+    /// PostgreSQL the candidate row is locked with `FOR UPDATE SKIP LOCKED`; on SQLite the
+    /// single `UPDATE` runs under the database's one writer lock.
+    pub async fn claim_due_location(
+        &self,
+        worker: &str,
+        now: DateTime<Utc>,
+        lease: Duration,
+    ) -> Result<Option<LocationRow>, StoreError> {
+        let lock = match self.engine() {
+            Engine::Postgres => "FOR UPDATE SKIP LOCKED",
+            Engine::Sqlite => "",
+        };
+        let sql = format!(
+            "UPDATE locations SET claimed_by = $1, claimed_until = $2 \
+             WHERE id = (SELECT id FROM locations \
+                         WHERE type IN {READABLE_TYPES} \
+                           AND (next_read_at IS NULL OR next_read_at <= $3) \
+                           AND (claimed_until IS NULL OR claimed_until < $3) \
+                         ORDER BY next_read_at IS NOT NULL, next_read_at, id \
+                         LIMIT 1 {lock}) \
+             RETURNING {LOCATION_COLUMNS}"
+        );
+        let until = now + lease_delta(lease);
+        Ok(on_pool!(self, pool => {
+            sqlx::query_as(&sql).bind(worker).bind(until).bind(now).fetch_optional(pool).await?
+        }))
+    }
+
+    /// Claims one location for `lease` unless another worker holds it (e.g. to read a
+    /// location right after it was registered). `None` when it is taken or unknown.
+    pub async fn claim_location(
+        &self,
+        id: &str,
+        worker: &str,
+        now: DateTime<Utc>,
+        lease: Duration,
+    ) -> Result<Option<LocationRow>, StoreError> {
+        let sql = format!(
+            "UPDATE locations SET claimed_by = $1, claimed_until = $2 \
+             WHERE id = $3 AND (claimed_until IS NULL OR claimed_until < $4) \
+             RETURNING {LOCATION_COLUMNS}"
+        );
+        let until = now + lease_delta(lease);
+        Ok(on_pool!(self, pool => {
+            sqlx::query_as(&sql).bind(worker).bind(until).bind(id).bind(now).fetch_optional(pool).await?
+        }))
+    }
+
+    /// Records how `worker`'s read of a location ended, schedules the next read and
+    /// releases the claim. Returns `false` (and records nothing) when the claim was no
+    /// longer `worker`'s, e.g. because it lapsed and another worker took over.
+    pub async fn finish_location_read(
+        &self,
+        id: &str,
+        worker: &str,
+        now: DateTime<Utc>,
+        next_read_at: DateTime<Utc>,
+        result: &ReadResult,
+    ) -> Result<bool, StoreError> {
+        let error = match result {
+            ReadResult::Applied { .. } => None,
+            ReadResult::Failed { error } => Some(error.as_str()),
+        };
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let updated = sqlx::query(
+                "UPDATE locations SET last_read_at = $1, next_read_at = $2, last_error = $3, \
+                   claimed_by = NULL, claimed_until = NULL \
+                 WHERE id = $4 AND claimed_by = $5",
+            )
+            .bind(now)
+            .bind(next_read_at)
+            .bind(error)
+            .bind(id)
+            .bind(worker)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if updated == 0 {
+                return Ok(false);
+            }
+            if let ReadResult::Applied { conflicts } = result {
+                sqlx::query("DELETE FROM location_conflicts WHERE location_id = $1")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                for entity_ref in conflicts {
+                    sqlx::query(
+                        "INSERT INTO location_conflicts (location_id, entity_ref) VALUES ($1, $2) \
+                         ON CONFLICT DO NOTHING",
+                    )
+                    .bind(id)
+                    .bind(entity_ref)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+            }
+            tx.commit().await?;
+            Ok(true)
+        })
+    }
+
+    /// Makes a location due now, so the next free worker reads it.
+    pub async fn request_location_read(&self, id: &str) -> Result<bool, StoreError> {
+        Ok(on_pool!(self, pool => {
+            sqlx::query("UPDATE locations SET next_read_at = NULL WHERE id = $1")
+                .bind(id)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        }) > 0)
+    }
+
+    /// Detaches the entities `location_id` owns but no longer provides, so they stay in
+    /// the catalog, owned by no location (orphan strategy `keep`). Returns their refs.
+    pub async fn detach_orphans(
+        &self,
+        location_id: &str,
+        provided: &[String],
+    ) -> Result<Vec<String>, StoreError> {
+        let provided: std::collections::HashSet<&str> =
+            provided.iter().map(String::as_str).collect();
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let owned: Vec<String> =
+                sqlx::query_scalar("SELECT entity_ref FROM entities WHERE location_id = $1")
+                    .bind(location_id)
+                    .fetch_all(&mut *tx)
+                    .await?;
+            let orphans: Vec<String> =
+                owned.into_iter().filter(|r| !provided.contains(r.as_str())).collect();
+            for entity_ref in &orphans {
+                sqlx::query("UPDATE entities SET location_id = NULL WHERE entity_ref = $1")
+                    .bind(entity_ref)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            Ok(orphans)
+        })
+    }
+}
+
+fn lease_delta(lease: Duration) -> chrono::TimeDelta {
+    chrono::TimeDelta::from_std(lease).unwrap_or(chrono::TimeDelta::MAX)
+}
+
+fn prefixed(prefix: &str) -> String {
+    LOCATION_COLUMNS
+        .split(", ")
+        .map(|c| format!("{prefix}{c}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
