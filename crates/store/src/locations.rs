@@ -365,3 +365,275 @@ fn prefixed(prefix: &str) -> String {
         .collect::<Vec<_>>()
         .join(", ")
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::testing::test_stores;
+    use crate::{EntityRecord, LocationRecord, ReadResult};
+    use chrono::{TimeDelta, Utc};
+    use std::time::Duration;
+
+    const LEASE: Duration = Duration::from_secs(60);
+
+    fn entity(name: &str) -> EntityRecord {
+        EntityRecord {
+            entity_ref: format!("component:default/{name}"),
+            kind: "component".into(),
+            namespace: "default".into(),
+            name: name.into(),
+            title: None,
+            description: None,
+            spec_type: None,
+            lifecycle: None,
+            owner_ref: None,
+            system_ref: None,
+            body: serde_json::json!({ "metadata": { "name": name } }),
+            etag: name.into(),
+        }
+    }
+
+    fn file(target: &str) -> LocationRecord {
+        LocationRecord {
+            location_type: "file".into(),
+            target: target.into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn registering_twice_returns_the_same_location() {
+        for store in test_stores().await {
+            let now = Utc::now();
+            let (first, created) = store
+                .add_location("url", "https://x/a.yaml", now)
+                .await
+                .unwrap();
+            assert!(created, "{:?}", store.engine());
+            let (again, created) = store
+                .add_location("url", "https://x/a.yaml", now)
+                .await
+                .unwrap();
+            assert!(!created);
+            assert_eq!(again.id, first.id);
+            assert_eq!(store.locations().await.unwrap(), vec![first.clone()]);
+            assert_eq!(
+                store.location(&first.id).await.unwrap(),
+                Some(first.clone())
+            );
+            assert_eq!(
+                store
+                    .location_by_target("url", "https://x/a.yaml")
+                    .await
+                    .unwrap(),
+                Some(first)
+            );
+            assert!(store.location("nope").await.unwrap().is_none());
+        }
+    }
+
+    #[tokio::test]
+    async fn a_claimed_location_is_not_claimed_again_until_released_or_lapsed() {
+        for store in test_stores().await {
+            let now = Utc::now();
+            let (row, _) = store.add_location("file", "/a.yaml", now).await.unwrap();
+            // Types the loop does not read are never claimed by it.
+            store
+                .add_location("demo", "demo/a.yaml", now)
+                .await
+                .unwrap();
+            let claimed = store
+                .claim_due_location("a", now, LEASE)
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(claimed.id, row.id, "{:?}", store.engine());
+            assert!(
+                store
+                    .claim_due_location("b", now, LEASE)
+                    .await
+                    .unwrap()
+                    .is_none()
+            );
+            assert!(
+                store
+                    .claim_location(&row.id, "b", now, LEASE)
+                    .await
+                    .unwrap()
+                    .is_none()
+            );
+
+            // Only the holder can finish; finishing schedules the next read.
+            let next = now + TimeDelta::seconds(300);
+            let applied = ReadResult::Applied { conflicts: vec![] };
+            assert!(
+                !store
+                    .finish_location_read(&row.id, "b", now, next, &applied)
+                    .await
+                    .unwrap()
+            );
+            assert!(
+                store
+                    .finish_location_read(&row.id, "a", now, next, &applied)
+                    .await
+                    .unwrap()
+            );
+            let row = store.location(&row.id).await.unwrap().unwrap();
+            assert!(row.claimed_by.is_none());
+            assert!(row.last_read_at.is_some());
+            assert!(
+                store
+                    .claim_due_location("b", now, LEASE)
+                    .await
+                    .unwrap()
+                    .is_none()
+            );
+            // Due again after the interval, or at once when asked.
+            let later = now + TimeDelta::seconds(301);
+            assert!(
+                store
+                    .claim_due_location("b", later, LEASE)
+                    .await
+                    .unwrap()
+                    .is_some()
+            );
+            let lapsed = later + TimeDelta::seconds(61);
+            assert!(
+                store
+                    .claim_location(&row.id, "c", lapsed, LEASE)
+                    .await
+                    .unwrap()
+                    .is_some()
+            );
+            let failed = ReadResult::Failed {
+                error: "boom".into(),
+            };
+            store
+                .finish_location_read(&row.id, "c", lapsed, next, &failed)
+                .await
+                .unwrap();
+            assert!(store.request_location_read(&row.id).await.unwrap());
+            let row = store
+                .claim_due_location("d", now, LEASE)
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(row.last_error.as_deref(), Some("boom"));
+        }
+    }
+
+    #[tokio::test]
+    async fn status_reports_conflicts_on_both_locations() {
+        for store in test_stores().await {
+            let now = Utc::now();
+            let (a, _) = store.add_location("file", "/a.yaml", now).await.unwrap();
+            let (b, _) = store.add_location("file", "/b.yaml", now).await.unwrap();
+            store
+                .apply_location_batch(&file("/a.yaml"), &[entity("web")], &[])
+                .await
+                .unwrap();
+            let outcome = store
+                .apply_location_batch(&file("/b.yaml"), &[entity("web")], &[])
+                .await
+                .unwrap();
+            store
+                .claim_location(&b.id, "w", now, LEASE)
+                .await
+                .unwrap()
+                .unwrap();
+            let result = ReadResult::Applied {
+                conflicts: outcome.conflicts,
+            };
+            store
+                .finish_location_read(&b.id, "w", now, now, &result)
+                .await
+                .unwrap();
+            for id in [&a.id, &b.id] {
+                let status = store.location_status(id).await.unwrap().unwrap();
+                assert_eq!(status.conflicts.len(), 1, "{:?}", store.engine());
+                let conflict = &status.conflicts[0];
+                assert_eq!(conflict.entity_ref, "component:default/web");
+                assert_eq!(conflict.owner_location_id.as_deref(), Some(a.id.as_str()));
+                assert_eq!(conflict.rejected_location_id, b.id);
+            }
+            assert_eq!(
+                store
+                    .location_status(&a.id)
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .entity_count,
+                1
+            );
+            assert_eq!(
+                store
+                    .location_status(&b.id)
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .entity_count,
+                0
+            );
+            let owner = store
+                .location_of_entity("component:default/web")
+                .await
+                .unwrap();
+            assert_eq!(owner.map(|l| l.id), Some(a.id));
+        }
+    }
+
+    #[tokio::test]
+    async fn orphans_are_detached_or_deleted_with_their_location() {
+        for store in test_stores().await {
+            let now = Utc::now();
+            let (a, _) = store.add_location("file", "/a.yaml", now).await.unwrap();
+            let both = [entity("web"), entity("api")];
+            store
+                .apply_location_batch(&file("/a.yaml"), &both, &[])
+                .await
+                .unwrap();
+            let kept = store
+                .detach_orphans(&a.id, &["component:default/web".into()])
+                .await
+                .unwrap();
+            assert_eq!(kept, vec!["component:default/api".to_string()]);
+            store
+                .apply_location_batch(&file("/a.yaml"), &both[..1], &[])
+                .await
+                .unwrap();
+            assert_eq!(
+                store.entity_count().await.unwrap(),
+                2,
+                "{:?}",
+                store.engine()
+            );
+            assert!(
+                store
+                    .location_of_entity("component:default/api")
+                    .await
+                    .unwrap()
+                    .is_none()
+            );
+
+            assert!(store.delete_location(&a.id, true).await.unwrap());
+            assert_eq!(
+                store.entity_count().await.unwrap(),
+                1,
+                "only the detached orphan stays"
+            );
+            assert!(!store.delete_location(&a.id, true).await.unwrap());
+
+            let (b, _) = store.add_location("file", "/b.yaml", now).await.unwrap();
+            store
+                .apply_location_batch(&file("/b.yaml"), &[entity("db")], &[])
+                .await
+                .unwrap();
+            assert!(store.delete_location(&b.id, false).await.unwrap());
+            assert!(
+                store
+                    .entity_body("component:default/db")
+                    .await
+                    .unwrap()
+                    .is_some()
+            );
+        }
+    }
+}
