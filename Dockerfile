@@ -1,0 +1,33 @@
+# Portico container image: a static-ish binary plus its site files on distroless.
+# Build: docker build -t portico .    Run: docker run -p 3000:3000 -v portico-data:/data portico
+# checkov:skip=CKV_DOCKER_2: no HEALTHCHECK - the image has no shell or curl; Kubernetes probes /healthz and /readyz (deploy/k8s).
+
+FROM rust:1.95-bookworm AS build
+# Node.js only for wasm-opt (npm binaryen): Debian's binaryen builds wasm that fails to hydrate.
+# hadolint ignore=DL3008
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends nodejs npm \
+ && rm -rf /var/lib/apt/lists/*
+RUN npm install --global binaryen@132.0.0 \
+ && rustup target add wasm32-unknown-unknown \
+ && cargo install wasm-bindgen-cli --version 0.2.130 \
+ && cargo install cargo-leptos --version 0.3.10 --locked
+WORKDIR /src
+COPY . .
+RUN cargo leptos build --release
+
+FROM gcr.io/distroless/cc-debian12:nonroot
+WORKDIR /app
+COPY --from=build /src/target/release/portico /app/portico
+COPY --from=build /src/target/site /app/site
+# Listen on all interfaces inside the container; SQLite lives on the /data volume
+# unless DATABASE_URL points at PostgreSQL (production, several replicas).
+ENV PORTICO_LISTEN=0.0.0.0:3000 \
+    PORTICO_SITE_ROOT=/app/site \
+    PORTICO_LOG_FORMAT=json \
+    DATABASE_URL=sqlite:///data/portico.db
+VOLUME ["/data"]
+USER 65532:65532
+EXPOSE 3000
+ENTRYPOINT ["/app/portico"]
+CMD ["serve"]
