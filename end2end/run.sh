@@ -1,36 +1,62 @@
 #!/usr/bin/env bash
-# Starts a built portal (target/debug/portico) on a free port with a fresh SQLite
-# database and the demo catalog, runs the Playwright suite against it, and stops it.
+# Browser and API-client end-to-end tests against a built portal (target/debug/portico
+# and target/site, from `cargo leptos build`). Each suite gets its own portal on a free
+# port, with a fresh SQLite database and the demo catalog:
+#   1. Playwright in Debian's headless Chromium (tests/*.spec.mjs);
+#   2. Backstage's own @backstage/catalog-client driving the REST API (catalog-client/).
 set -euo pipefail
 cd "$(dirname "$0")"
 ROOT="$(cd .. && pwd)"
+BINARY="${PORTICO_BINARY:-$ROOT/target/debug/portico}"
+[ -x "$BINARY" ] || { echo "end2end: $BINARY is missing; run: cargo leptos build" >&2; exit 2; }
 
 if [ ! -x /usr/bin/chromium ]; then
   echo "Installing Debian's chromium for the browser tests"
   if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
   $SUDO apt-get update -qq && $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 fi
-if [ ! -d node_modules/@playwright/test ]; then
-  PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund
-fi
+[ -d node_modules/@playwright/test ] || PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund
+[ -d catalog-client/node_modules ] || (cd catalog-client && npm ci --no-audit --no-fund)
 
+SERVER=""
 WORK="$(mktemp -d)"
-PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null || echo 3107)"
-export PORTICO_URL="http://127.0.0.1:$PORT"
-PORTICO_CONFIG=/dev/null PORTICO_LISTEN="127.0.0.1:$PORT" DATABASE_URL="sqlite://$WORK/portico.db" \
-  PORTICO_DEMO=true LEPTOS_SITE_ROOT="$ROOT/target/site" PORTICO_LOG=warn \
-  "$ROOT/target/debug/portico" serve >"$WORK/server.log" 2>&1 &
-SERVER=$!
-trap 'kill $SERVER 2>/dev/null || true; wait $SERVER 2>/dev/null || true; rm -rf "$WORK"' EXIT
+stop_portal() {
+  [ -n "$SERVER" ] && { kill "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true; }
+  SERVER=""
+}
+trap 'stop_portal; rm -rf "$WORK"' EXIT
 
-for _ in $(seq 1 100); do
-  curl -fsS "$PORTICO_URL/readyz" >/dev/null 2>&1 && break
-  kill -0 $SERVER 2>/dev/null || { cat "$WORK/server.log"; exit 1; }
-  sleep 0.2
-done
-curl -fsS "$PORTICO_URL/readyz" >/dev/null || { echo "portal did not become ready"; cat "$WORK/server.log"; exit 1; }
+# Starts a fresh portal and exports PORTICO_URL; $1 names its database and log.
+start_portal() {
+  local name="$1" port
+  port="$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')"
+  export PORTICO_URL="http://127.0.0.1:$port"
+  PORTICO_CONFIG=/dev/null PORTICO_LISTEN="127.0.0.1:$port" DATABASE_URL="sqlite://$WORK/$name.db" \
+    PORTICO_DEMO=true LEPTOS_SITE_ROOT="$ROOT/target/site" PORTICO_LOG=warn \
+    "$BINARY" serve >"$WORK/$name.log" 2>&1 &
+  SERVER=$!
+  for _ in $(seq 1 150); do
+    curl -fsS "$PORTICO_URL/readyz" >/dev/null 2>&1 && return 0
+    kill -0 "$SERVER" 2>/dev/null || break
+    sleep 0.2
+  done
+  echo "end2end: the portal did not become ready" >&2
+  cat "$WORK/$name.log" >&2
+  exit 1
+}
 
-status=0
-npx playwright test || status=$?
-[ $status -eq 0 ] || { echo "--- server log ---"; tail -n 50 "$WORK/server.log"; }
-exit $status
+# Runs a suite; on failure prints the end of its portal's log.
+run_suite() {
+  local name="$1"; shift
+  start_portal "$name"
+  local status=0
+  "$@" || status=$?
+  stop_portal
+  if [ $status -ne 0 ]; then
+    echo "--- portal log ($name) ---"; tail -n 60 "$WORK/$name.log"
+    exit $status
+  fi
+}
+
+run_suite browser npx playwright test
+run_suite catalog-client bash -c 'cd catalog-client && node --test'

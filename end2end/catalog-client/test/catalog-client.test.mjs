@@ -1,5 +1,5 @@
 // Backstage's own catalog client against a running Portico (PORTICO_URL), for every
-// entity call it makes. run.sh starts the server with the demo catalog.
+// entity call it makes. end2end/run.sh starts the server with the demo catalog.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CatalogClient, CATALOG_FILTER_EXISTS } from '@backstage/catalog-client';
