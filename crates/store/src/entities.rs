@@ -178,7 +178,8 @@ impl Store {
 
     /// How many entities of each kind the catalog holds, most common first.
     pub async fn kind_counts(&self) -> Result<Vec<KindCount>, StoreError> {
-        let sql = "SELECT kind, COUNT(*) AS count FROM entities GROUP BY kind ORDER BY count DESC, kind";
+        let sql =
+            "SELECT kind, COUNT(*) AS count FROM entities GROUP BY kind ORDER BY count DESC, kind";
         Ok(on_pool!(self, pool => sqlx::query_as(sql).fetch_all(pool).await?))
     }
 
@@ -213,7 +214,10 @@ impl Store {
     }
 
     /// The stored body of one entity, by its lowercased reference.
-    pub async fn entity_body(&self, entity_ref: &str) -> Result<Option<serde_json::Value>, StoreError> {
+    pub async fn entity_body(
+        &self,
+        entity_ref: &str,
+    ) -> Result<Option<serde_json::Value>, StoreError> {
         let body: Option<String> = on_pool!(self, pool => {
             sqlx::query_scalar("SELECT body FROM entities WHERE entity_ref = $1")
                 .bind(entity_ref)
@@ -230,7 +234,10 @@ impl Store {
     }
 
     /// Every relation that starts at `entity_ref`, whichever entity implied it.
-    pub async fn relations_from(&self, entity_ref: &str) -> Result<Vec<RelationRecord>, StoreError> {
+    pub async fn relations_from(
+        &self,
+        entity_ref: &str,
+    ) -> Result<Vec<RelationRecord>, StoreError> {
         let rows: Vec<(String, String, String, String)> = on_pool!(self, pool => {
             sqlx::query_as(
                 "SELECT DISTINCT origin_ref, source_ref, type, target_ref FROM relations \
@@ -242,12 +249,14 @@ impl Store {
         });
         Ok(rows
             .into_iter()
-            .map(|(origin_ref, source_ref, relation_type, target_ref)| RelationRecord {
-                origin_ref,
-                source_ref,
-                relation_type,
-                target_ref,
-            })
+            .map(
+                |(origin_ref, source_ref, relation_type, target_ref)| RelationRecord {
+                    origin_ref,
+                    source_ref,
+                    relation_type,
+                    target_ref,
+                },
+            )
             .collect())
     }
 

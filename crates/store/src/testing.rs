@@ -36,7 +36,10 @@ pub async fn sqlite() -> TestStore {
     let url = format!("sqlite://{}", dir.path().join("portico.db").display());
     let store = Store::connect(&url).await.expect("open SQLite");
     store.migrate().await.expect("migrate SQLite");
-    TestStore { store, _dir: Some(dir) }
+    TestStore {
+        store,
+        _dir: Some(dir),
+    }
 }
 
 /// A store in a new schema of the `TEST_DATABASE_URL` server, or `None` without one.
@@ -49,16 +52,27 @@ pub async fn postgres() -> Option<TestStore> {
         return None;
     };
     let schema = format!("test_{}", uuid::Uuid::new_v4().simple());
-    let admin = PgPoolOptions::new().max_connections(1).connect(&url).await.unwrap_or_else(|e| {
-        panic!("TEST_DATABASE_URL={url} is not reachable: {e}")
-    });
-    sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(&admin).await.expect("create schema");
+    let admin = PgPoolOptions::new()
+        .max_connections(1)
+        .connect(&url)
+        .await
+        .unwrap_or_else(|e| panic!("TEST_DATABASE_URL={url} is not reachable: {e}"));
+    sqlx::query(&format!("CREATE SCHEMA {schema}"))
+        .execute(&admin)
+        .await
+        .expect("create schema");
     admin.close().await;
     let options = PgConnectOptions::from_str(&url)
         .expect("TEST_DATABASE_URL is a PostgreSQL URL")
         .options([("search_path", schema.as_str())]);
-    let pool = PgPoolOptions::new().max_connections(4).connect_with(options).await.expect("connect");
-    let store = Store { pool: Pool::Postgres(pool) };
+    let pool = PgPoolOptions::new()
+        .max_connections(4)
+        .connect_with(options)
+        .await
+        .expect("connect");
+    let store = Store {
+        pool: Pool::Postgres(pool),
+    };
     store.migrate().await.expect("migrate PostgreSQL");
     Some(TestStore { store, _dir: None })
 }

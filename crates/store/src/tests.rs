@@ -5,7 +5,10 @@ use crate::{EntityRecord, LocationRecord, RelationRecord};
 use serde_json::json;
 
 fn location(target: &str) -> LocationRecord {
-    LocationRecord { location_type: "file".into(), target: target.into() }
+    LocationRecord {
+        location_type: "file".into(),
+        target: target.into(),
+    }
 }
 
 fn component(name: &str, owner: &str, etag: &str) -> EntityRecord {
@@ -38,7 +41,12 @@ fn owned_by(name: &str, owner: &str) -> RelationRecord {
 async fn a_new_store_is_ready_and_empty() {
     for store in test_stores().await {
         store.check_ready().await.unwrap();
-        assert_eq!(store.entity_count().await.unwrap(), 0, "{:?}", store.engine());
+        assert_eq!(
+            store.entity_count().await.unwrap(),
+            0,
+            "{:?}",
+            store.engine()
+        );
         assert!(store.kind_counts().await.unwrap().is_empty());
         // Migrating twice is harmless: start-up always migrates.
         store.migrate().await.unwrap();
@@ -49,16 +57,32 @@ async fn a_new_store_is_ready_and_empty() {
 async fn a_batch_is_stored_with_its_relations_and_can_be_read_back() {
     for store in test_stores().await {
         let engine = store.engine();
-        let entities = [component("web", "team-a", "e1"), component("api", "team-b", "e2")];
+        let entities = [
+            component("web", "team-a", "e1"),
+            component("api", "team-b", "e2"),
+        ];
         let relations = [owned_by("web", "team-a"), owned_by("api", "team-b")];
-        let outcome = store.apply_location_batch(&location("a.yaml"), &entities, &relations).await.unwrap();
+        let outcome = store
+            .apply_location_batch(&location("a.yaml"), &entities, &relations)
+            .await
+            .unwrap();
         assert_eq!(outcome.written, 2, "{engine:?}");
         assert!(outcome.conflicts.is_empty());
 
         assert_eq!(store.kind_counts().await.unwrap()[0].count, 2);
-        let body = store.entity_body("component:default/web").await.unwrap().unwrap();
+        let body = store
+            .entity_body("component:default/web")
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(body["metadata"]["name"], "web");
-        assert!(store.entity_body("component:default/nope").await.unwrap().is_none());
+        assert!(
+            store
+                .entity_body("component:default/nope")
+                .await
+                .unwrap()
+                .is_none()
+        );
         let relations = store.relations_from("component:default/api").await.unwrap();
         assert_eq!(relations, vec![owned_by("api", "team-b")]);
         // The reverse direction, implied by the component, is found from the group.
@@ -69,8 +93,14 @@ async fn a_batch_is_stored_with_its_relations_and_can_be_read_back() {
             target_ref: "component:default/api".into(),
         };
         let entities = [component("api", "team-b", "e2")];
-        store.apply_location_batch(&location("a.yaml"), &entities, &[owner_of.clone()]).await.unwrap();
-        assert_eq!(store.relations_from("group:default/team-b").await.unwrap(), vec![owner_of]);
+        store
+            .apply_location_batch(&location("a.yaml"), &entities, std::slice::from_ref(&owner_of))
+            .await
+            .unwrap();
+        assert_eq!(
+            store.relations_from("group:default/team-b").await.unwrap(),
+            vec![owner_of]
+        );
         assert_eq!(store.recent_entities(10).await.unwrap().len(), 2);
     }
 }
@@ -79,25 +109,61 @@ async fn a_batch_is_stored_with_its_relations_and_can_be_read_back() {
 async fn reapplying_a_location_removes_what_it_no_longer_provides() {
     for store in test_stores().await {
         let loc = location("a.yaml");
-        let both = [component("web", "team-a", "e1"), component("api", "team-a", "e2")];
-        store.apply_location_batch(&loc, &both, &[owned_by("api", "team-a")]).await.unwrap();
+        let both = [
+            component("web", "team-a", "e1"),
+            component("api", "team-a", "e2"),
+        ];
+        store
+            .apply_location_batch(&loc, &both, &[owned_by("api", "team-a")])
+            .await
+            .unwrap();
 
-        let outcome = store.apply_location_batch(&loc, &both[..1], &[]).await.unwrap();
-        assert_eq!((outcome.written, outcome.removed), (1, 1), "{:?}", store.engine());
+        let outcome = store
+            .apply_location_batch(&loc, &both[..1], &[])
+            .await
+            .unwrap();
+        assert_eq!(
+            (outcome.written, outcome.removed),
+            (1, 1),
+            "{:?}",
+            store.engine()
+        );
         assert_eq!(store.entity_count().await.unwrap(), 1);
-        assert!(store.relations_from("component:default/api").await.unwrap().is_empty());
+        assert!(
+            store
+                .relations_from("component:default/api")
+                .await
+                .unwrap()
+                .is_empty()
+        );
     }
 }
 
 #[tokio::test]
 async fn an_entity_claimed_by_another_location_is_a_conflict_not_an_overwrite() {
     for store in test_stores().await {
-        store.apply_location_batch(&location("a.yaml"), &[component("web", "team-a", "e1")], &[]).await.unwrap();
-        let outcome = store
-            .apply_location_batch(&location("b.yaml"), &[component("web", "team-b", "e9")], &[])
+        store
+            .apply_location_batch(
+                &location("a.yaml"),
+                &[component("web", "team-a", "e1")],
+                &[],
+            )
             .await
             .unwrap();
-        assert_eq!(outcome.conflicts, vec!["component:default/web".to_string()], "{:?}", store.engine());
+        let outcome = store
+            .apply_location_batch(
+                &location("b.yaml"),
+                &[component("web", "team-b", "e9")],
+                &[],
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            outcome.conflicts,
+            vec!["component:default/web".to_string()],
+            "{:?}",
+            store.engine()
+        );
         let row = &store.list_entities(None, None, 10).await.unwrap()[0];
         assert_eq!(row.owner_ref.as_deref(), Some("group:default/team-a"));
     }
@@ -106,15 +172,48 @@ async fn an_entity_claimed_by_another_location_is_a_conflict_not_an_overwrite() 
 #[tokio::test]
 async fn listing_filters_by_kind_and_matches_text_literally() {
     for store in test_stores().await {
-        let entities = [component("web", "team-a", "e1"), component("web_50%", "team-a", "e2")];
-        store.apply_location_batch(&location("a.yaml"), &entities, &[]).await.unwrap();
-        assert_eq!(store.list_entities(Some("Component"), None, 10).await.unwrap().len(), 2);
-        assert!(store.list_entities(Some("api"), None, 10).await.unwrap().is_empty());
+        let entities = [
+            component("web", "team-a", "e1"),
+            component("web_50%", "team-a", "e2"),
+        ];
+        store
+            .apply_location_batch(&location("a.yaml"), &entities, &[])
+            .await
+            .unwrap();
+        assert_eq!(
+            store
+                .list_entities(Some("Component"), None, 10)
+                .await
+                .unwrap()
+                .len(),
+            2
+        );
+        assert!(
+            store
+                .list_entities(Some("api"), None, 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
         let hits = store.list_entities(None, Some("50%"), 10).await.unwrap();
         assert_eq!(hits.len(), 1, "{:?}", store.engine());
         assert_eq!(hits[0].name, "web_50%");
         // `_` and `%` are not wildcards.
-        assert_eq!(store.list_entities(None, Some("b_5"), 10).await.unwrap().len(), 1);
-        assert_eq!(store.list_entities(None, Some("w%b"), 10).await.unwrap().len(), 0);
+        assert_eq!(
+            store
+                .list_entities(None, Some("b_5"), 10)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+        assert_eq!(
+            store
+                .list_entities(None, Some("w%b"), 10)
+                .await
+                .unwrap()
+                .len(),
+            0
+        );
     }
 }
