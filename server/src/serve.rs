@@ -52,13 +52,14 @@ pub async fn run(config: Config) -> Result<(), ServeError> {
             source,
         })?;
     tracing::info!(address = %config.public_url, engine = ?store.engine(), "portal ready");
+    let grace = config.shutdown_grace;
     let state = AppState::new(config, store.clone());
     let refresh = RefreshLoop::start(
         store.clone(),
         state.ingester.clone(),
         state.worker.to_string(),
     );
-    let served = serve(listener, http::router(state), shutdown_signal()).await;
+    let served = serve_with_grace(listener, http::router(state), shutdown_signal(), grace).await;
     refresh.stop().await;
     served?;
     store.close().await;
@@ -76,6 +77,37 @@ pub async fn serve(
     axum::serve(listener, router)
         .with_graceful_shutdown(shutdown)
         .await
+}
+
+/// Like [`serve`], but once `shutdown` completes, in-flight requests get at most `grace`
+/// to finish (PORTICO_SHUTDOWN_GRACE_SECS; keep it below Kubernetes'
+/// terminationGracePeriodSeconds) before the server stops anyway.
+pub async fn serve_with_grace(
+    listener: TcpListener,
+    router: axum::Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    grace: std::time::Duration,
+) -> std::io::Result<()> {
+    let (signalled_tx, signalled_rx) = tokio::sync::oneshot::channel::<()>();
+    let shutdown = async move {
+        shutdown.await;
+        let _ = signalled_tx.send(());
+    };
+    let server = tokio::spawn(serve(listener, router, shutdown));
+    let deadline = async move {
+        if signalled_rx.await.is_ok() {
+            tokio::time::sleep(grace).await;
+        } else {
+            std::future::pending::<()>().await;
+        }
+    };
+    tokio::select! {
+        joined = server => joined.unwrap_or_else(|e| Err(std::io::Error::other(e))),
+        () = deadline => {
+            tracing::warn!(?grace, "shutdown grace period over: dropping requests still in flight");
+            Ok(())
+        }
+    }
 }
 
 async fn shutdown_signal() {

@@ -303,3 +303,36 @@ async fn graceful_shutdown_finishes_in_flight_requests() {
     // New connections are refused once it has stopped.
     assert!(reqwest::get(app.url("/healthz")).await.is_err());
 }
+
+#[tokio::test]
+async fn shutdown_stops_waiting_for_requests_after_the_grace_period() {
+    let store = store::testing::sqlite().await;
+    let state = server::state::AppState::new(common::test_config(), store.store.clone());
+    let extra = axum::Router::new().route(
+        "/test/stuck",
+        get(|| async {
+            tokio::time::sleep(Duration::from_secs(60)).await;
+            "never"
+        }),
+    );
+    let router = server::http::router_with(state, extra);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(server::serve::serve_with_grace(
+        listener,
+        router,
+        async {
+            let _ = rx.await;
+        },
+        Duration::from_millis(300),
+    ));
+    tokio::spawn(reqwest::get(format!("http://{address}/test/stuck")));
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    tx.send(()).unwrap();
+    tokio::time::timeout(Duration::from_secs(5), server)
+        .await
+        .expect("the server gives up on the stuck request after the grace period")
+        .unwrap()
+        .unwrap();
+}
