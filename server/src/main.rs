@@ -25,6 +25,8 @@ enum Command {
     /// Work with catalog files.
     #[command(subcommand)]
     Catalog(CatalogCommand),
+    /// Render an Application spec into its delivery files (no database or configuration needed).
+    Render(server::render_cli::RenderArgs),
 }
 
 #[derive(Subcommand)]
@@ -46,6 +48,9 @@ const EXIT_CONFIG: u8 = 2;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(Command::Render(args)) = &cli.command {
+        return server::render_cli::run(args);
+    }
     if let Some(Command::Catalog(CatalogCommand::Validate { files })) = &cli.command {
         // Needs neither configuration nor a database: usable in CI and pre-commit hooks.
         return match catalog_cli::validate(files, &mut std::io::stdout().lock()) {
@@ -83,7 +88,7 @@ fn main() -> ExitCode {
             Command::Catalog(CatalogCommand::Import { sources }) => {
                 catalog_cli::import(&config, &sources).await
             }
-            Command::Catalog(CatalogCommand::Validate { .. }) => Ok(true),
+            Command::Catalog(CatalogCommand::Validate { .. }) | Command::Render(_) => Ok(true),
         }
     });
     match result {

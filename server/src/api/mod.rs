@@ -4,10 +4,13 @@
 pub mod auth;
 pub mod catalog;
 pub mod error;
+pub mod render;
 
 use crate::state::AppState;
 use axum::Router;
 
 pub fn router() -> Router<AppState> {
-    Router::new().nest("/api/catalog", catalog::router())
+    Router::new()
+        .nest("/api/catalog", catalog::router())
+        .merge(render::router())
 }
