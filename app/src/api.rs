@@ -154,7 +154,7 @@ pub async fn fetch_entity_detail(
 }
 
 #[cfg(feature = "ssr")]
-mod ssr {
+pub(crate) mod ssr {
     use super::*;
 
     /// The store the server put in context.

@@ -461,13 +461,24 @@ impl Store {
         facets: &[String],
         filter: Option<&EntityFilter>,
     ) -> Result<BTreeMap<String, Vec<FacetCount>>, StoreError> {
+        self.entity_facets_matching(facets, filter, None).await
+    }
+
+    /// [`Store::entity_facets`] over the entities that also match the full-text filter
+    /// `text` (the catalog page counts what its search leaves).
+    pub async fn entity_facets_matching(
+        &self,
+        facets: &[String],
+        filter: Option<&EntityFilter>,
+        text: Option<&TextFilter>,
+    ) -> Result<BTreeMap<String, Vec<FacetCount>>, StoreError> {
         let mut out = BTreeMap::new();
         for facet in facets {
             let mut sql = Sql::default();
             let key = facet.to_lowercase();
-            let condition = match filter {
-                Some(filter) => format!(" AND {}", sql.condition(filter)),
-                None => String::new(),
+            let condition = match sql.where_clause(filter, text) {
+                clause if clause.is_empty() => String::new(),
+                clause => format!(" AND {}", clause.trim_start().trim_start_matches("WHERE ")),
             };
             sql.text = match key.strip_prefix("relations.") {
                 Some(relation) => {

@@ -1,0 +1,183 @@
+//! The catalog's pages as the server renders them (what a browser without JavaScript
+//! gets), on every engine, against the demo catalog plus what each test adds.
+
+mod common;
+
+use common::{TestApp, spawn_each};
+use reqwest::StatusCode;
+use store::LocationRecord;
+
+async fn demo_apps() -> Vec<TestApp> {
+    let apps = spawn_each().await;
+    for app in &apps {
+        server::demo::load(&app.store).await.expect("demo catalog");
+    }
+    apps
+}
+
+/// Imports `yaml` as its own location.
+async fn import(app: &TestApp, target: &str, yaml: &str) {
+    let location = LocationRecord {
+        location_type: "test".into(),
+        target: target.into(),
+    };
+    server::catalog_import::import_text(&app.store, &location, target, yaml)
+        .await
+        .expect("test entities import");
+}
+
+/// The page's HTML without the comment markers hydration leaves between nodes.
+async fn page(app: &TestApp, path: &str) -> (StatusCode, String) {
+    let response = app.client.get(app.url(path)).send().await.unwrap();
+    let status = response.status();
+    let html = response.text().await.unwrap();
+    (status, strip_comments(&html))
+}
+
+fn strip_comments(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(start) = rest.find("<!") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start..];
+        if after.starts_with("<!DOCTYPE") || after.starts_with("<!doctype") {
+            out.push_str("<!");
+            rest = &after[2..];
+            continue;
+        }
+        let end = if after.starts_with("<!--") {
+            after.find("-->").map(|i| i + 3)
+        } else {
+            after.find('>').map(|i| i + 1)
+        };
+        match end {
+            Some(end) => rest = &after[end..],
+            None => {
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The names (labels) of the catalog table's rows, in order.
+fn row_labels(html: &str) -> Vec<String> {
+    let marker = "<th scope=\"row\"><a href=\"";
+    html.match_indices(marker)
+        .map(|(i, _)| {
+            let rest = &html[i + marker.len()..];
+            let text = &rest[rest.find('>').unwrap() + 1..];
+            text[..text.find("</a>").unwrap()].to_string()
+        })
+        .collect()
+}
+
+/// The count shown next to a facet value's label.
+fn facet_count(html: &str, label: &str) -> Option<i64> {
+    let needle = format!(">{label}<span class=\"count\">");
+    let i = html.find(&needle)? + needle.len();
+    html[i..i + html[i..].find('<')?].parse().ok()
+}
+
+fn components(prefix: &str, count: usize) -> String {
+    (0..count)
+        .map(|i| {
+            format!(
+                "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: {prefix}-{i:03}\n\
+                 spec:\n  type: batch\n  lifecycle: production\n  owner: bulk-team\n"
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("---\n")
+}
+
+#[tokio::test]
+async fn catalog_shows_facets_with_counts_for_the_current_filter() {
+    for app in demo_apps().await {
+        let (status, html) = page(&app, "/catalog?kind=component").await;
+        assert_eq!(status, StatusCode::OK);
+        for heading in ["Type", "Owner", "Lifecycle", "Tags", "Namespace", "System"] {
+            assert!(
+                html.contains(&format!("<legend>{heading}</legend>")),
+                "{heading}"
+            );
+        }
+        assert_eq!(facet_count(&html, "service"), Some(5), "{html}");
+        assert_eq!(facet_count(&html, "website"), Some(2));
+        assert_eq!(facet_count(&html, "checkout-team"), Some(4));
+        assert!(
+            html.contains("<option value=\"component\" selected"),
+            "{html}"
+        );
+        assert!(html.contains("8 entities"));
+
+        // Narrowing by type updates the other facets; the type facet keeps its own
+        // other values (so more can be chosen), and the choice stays checked.
+        let (_, html) = page(&app, "/catalog?kind=component&type=service").await;
+        assert!(html.contains("5 entities"), "{html}");
+        assert_eq!(facet_count(&html, "website"), Some(2));
+        assert_eq!(facet_count(&html, "checkout-team"), Some(2));
+        assert!(
+            html.contains("name=\"type\" value=\"service\" checked"),
+            "{html}"
+        );
+
+        // Full-text search narrows the rows and the counts.
+        let (_, html) = page(&app, "/catalog?q=indexer").await;
+        assert_eq!(row_labels(&html), ["Search Indexer"]);
+        assert_eq!(facet_count(&html, "catalog-team"), Some(1));
+        assert_eq!(facet_count(&html, "checkout-team"), None);
+    }
+}
+
+#[tokio::test]
+async fn catalog_filters_sorts_and_pages_through_the_url() {
+    for app in demo_apps().await {
+        import(&app, "bulk.yaml", &components("bulk", 60)).await;
+        let (_, html) = page(
+            &app,
+            "/catalog?kind=component&owner=group:default/bulk-team",
+        )
+        .await;
+        let first = row_labels(&html);
+        assert_eq!(first.len(), 50, "{html}");
+        assert_eq!(first[0], "bulk-000");
+        assert!(html.contains("1–50 of 60 entities"), "{html}");
+        assert!(html.contains("rel=\"next\""));
+        assert!(!html.contains("rel=\"prev\""));
+
+        let (_, html) = page(
+            &app,
+            "/catalog?kind=component&owner=group:default/bulk-team&offset=50",
+        )
+        .await;
+        let second = row_labels(&html);
+        assert_eq!(second.len(), 10);
+        assert_eq!(second[0], "bulk-050");
+        assert!(html.contains("51–60 of 60 entities"));
+        assert!(html.contains("rel=\"prev\""));
+
+        let (_, html) = page(
+            &app,
+            "/catalog?kind=component&owner=group:default/bulk-team&sort=name&dir=desc",
+        )
+        .await;
+        assert_eq!(row_labels(&html)[0], "bulk-059");
+        assert!(html.contains("aria-sort=\"descending\""), "{html}");
+
+        // Sort by lifecycle among the demo components: deprecated < experimental < production.
+        let (_, html) = page(&app, "/catalog?kind=component&type=service&sort=lifecycle").await;
+        let labels = row_labels(&html);
+        assert_eq!(
+            labels.first().map(String::as_str),
+            Some("Recommendations"),
+            "{labels:?}"
+        );
+        assert!(html.contains("aria-sort=\"ascending\""));
+
+        // A tag facet filters too.
+        let (_, html) = page(&app, "/catalog?kind=api&tag=rest").await;
+        assert_eq!(row_labels(&html).len(), 2, "{html}");
+    }
+}
