@@ -181,3 +181,144 @@ async fn catalog_filters_sorts_and_pages_through_the_url() {
         assert_eq!(row_labels(&html).len(), 2, "{html}");
     }
 }
+
+const HOSTILE: &str = r#"apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata:
+  name: hostile
+  description: "<script>alert('x')</script> & <b>bold</b>"
+  labels:
+    tier: "gold"
+  tags: [web]
+  links:
+    - url: "javascript:alert(1)"
+      title: Click me
+    - url: https://example.com/docs
+      title: Docs
+spec:
+  type: service
+  lifecycle: production
+  owner: checkout-team
+  system: storefront
+  dependsOn: [component:missing-thing]
+  providesApis: [checkout-api]
+"#;
+
+#[tokio::test]
+async fn entity_page_shows_relations_graph_yaml_and_location_and_escapes_user_text() {
+    for app in demo_apps().await {
+        import(&app, "hostile.yaml", HOSTILE).await;
+        let (status, html) = page(&app, "/catalog/default/component/hostile").await;
+        assert_eq!(status, StatusCode::OK);
+        // User text is escaped, never markup.
+        assert!(!html.contains("<script>alert"), "{html}");
+        assert!(html.contains("&lt;script&gt;alert"), "{html}");
+        assert!(!html.contains("<b>bold</b>"));
+        // Only web and mail links are anchors.
+        assert!(!html.contains("href=\"javascript:"), "{html}");
+        assert!(html.contains("Click me"));
+        assert!(html.contains("<a href=\"https://example.com/docs\""));
+        // About card: owner and system link to their pages; labels and tags shown.
+        assert!(html.contains("href=\"/catalog/default/group/checkout-team\""));
+        assert!(html.contains("href=\"/catalog/default/system/storefront\""));
+        assert!(html.contains("tier=gold"));
+        // Relations grouped by type; the missing target is marked, not linked.
+        assert!(html.contains("Depends on"));
+        assert!(html.contains("Provides API"));
+        assert!(html.contains("component:default/missing-thing"));
+        assert!(html.contains("not in the catalog"));
+        assert!(!html.contains("href=\"/catalog/default/component/missing-thing\""));
+        // The graph: an SVG with the relations as labelled edges and linked nodes.
+        let svg = &html[html.find("<svg").expect("svg graph")..html.find("</svg>").unwrap()];
+        assert!(svg.contains("dependsOn"), "{svg}");
+        assert!(
+            svg.contains("<a href=\"/catalog/default/api/checkout-api\""),
+            "{svg}"
+        );
+        assert!(svg.contains("unresolved"));
+        // Raw YAML and origin.
+        assert!(html.contains("Definition (YAML)"));
+        assert!(html.contains("apiVersion: backstage.io/v1alpha1"));
+        assert!(html.contains("hostile.yaml"));
+        assert!(!html.contains("Processing problems"));
+
+        let (status, _) = page(&app, "/catalog/default/component/nope").await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+    }
+}
+
+#[tokio::test]
+async fn entity_page_puts_the_last_processing_error_first() {
+    for app in demo_apps().await {
+        let now = chrono::Utc::now();
+        let (location, _) = app
+            .store
+            .add_location("file", "/srv/catalog/broken.yaml", now)
+            .await
+            .unwrap();
+        let record = LocationRecord {
+            location_type: "file".into(),
+            target: "/srv/catalog/broken.yaml".into(),
+        };
+        server::catalog_import::import_text(
+            &app.store,
+            &record,
+            "broken.yaml",
+            &components("kept", 1),
+        )
+        .await
+        .unwrap();
+        app.store
+            .claim_location(
+                &location.id,
+                "test",
+                now,
+                std::time::Duration::from_secs(60),
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        let failed = store::ReadResult::Failed {
+            error: "broken.yaml:3:7: metadata.name <must> match".into(),
+        };
+        app.store
+            .finish_location_read(&location.id, "test", now, now, &failed)
+            .await
+            .unwrap();
+        let (_, html) = page(&app, "/catalog/default/component/kept-000").await;
+        let problems = html.find("Processing problems").expect("errors shown");
+        assert!(problems < html.find("About").unwrap(), "errors come first");
+        assert!(html.contains("broken.yaml:3:7: metadata.name &lt;must&gt; match"));
+        assert!(html.contains("Last read failed"));
+    }
+}
+
+#[tokio::test]
+async fn api_group_and_user_pages_show_what_their_kind_adds() {
+    for app in demo_apps().await {
+        let (_, html) = page(&app, "/catalog/default/api/checkout-api").await;
+        assert!(
+            html.contains("<table class=\"entity-table operations\">"),
+            "{html}"
+        );
+        assert!(html.contains("<span class=\"method method-get\">GET</span>"));
+        assert!(html.contains("<code>/baskets/{id}</code>"));
+        assert!(html.contains("Place an order"));
+
+        let (_, html) = page(&app, "/catalog/default/group/checkout-team").await;
+        for heading in ["Members", "Parent group", "Owned entities"] {
+            assert!(
+                html.contains(&format!("<h3>{heading} ")),
+                "{heading}: {html}"
+            );
+        }
+        assert!(html.contains("href=\"/catalog/default/user/grace.hopper\""));
+        assert!(html.contains("href=\"/catalog/default/group/acme\""));
+        assert!(html.contains("href=\"/catalog/default/component/basket-service\""));
+
+        let (_, html) = page(&app, "/catalog/default/user/grace.hopper").await;
+        assert!(html.contains("<h3>Groups "));
+        assert!(html.contains("Grace Hopper"));
+        assert!(html.contains("<a href=\"mailto:grace@acme.example\">"));
+    }
+}
