@@ -53,6 +53,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/catalog") view=pages::catalog::CatalogPage ssr=SsrMode::Async/>
                     <Route path=path!("/catalog/:namespace/:kind/:name") view=pages::entity::EntityPage ssr=SsrMode::Async/>
                     <Route path=path!("/create") view=pages::create::CreatePage ssr=SsrMode::Async/>
+                    <Route path=path!("/create/application") view=pages::application::ApplicationSpecPage ssr=SsrMode::Async/>
                     <Route path=path!("/teams") view=pages::teams::TeamsPage ssr=SsrMode::Async/>
                     <Route path=path!("/insights") view=pages::insights::InsightsPage ssr=SsrMode::Async/>
                 </Routes>

@@ -15,6 +15,7 @@ pub fn CreatePage() -> impl IntoView {
         <Title text="Create"/>
         <h1>"Create a new service"</h1>
         <p class="lead">"Start from a golden-path template: a repository with its pipeline, container, Kubernetes and Terraform files already right."</p>
+        <p><a href="/create/application">"Describe an application spec and preview its delivery files →"</a></p>
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match templates.await {

@@ -1,3 +1,4 @@
+pub mod application;
 pub mod catalog;
 pub mod create;
 pub mod entity;
