@@ -7,6 +7,12 @@ pub mod api;
 mod components;
 mod pages;
 
+/// What the server implements so the register page can read and store catalog sources.
+#[cfg(feature = "ssr")]
+pub use pages::register::{
+    RegisterIssue, RegisterSource, Registrar, RegistrarError, RegistrarFuture,
+};
+
 use components::{ErrorPage, Nav};
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
@@ -51,6 +57,7 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=|| view! { <ErrorPage status=404 message="There is no page at this address.".to_string()/> }>
                     <Route path=path!("/") view=pages::home::HomePage ssr=SsrMode::Async/>
                     <Route path=path!("/catalog") view=pages::catalog::CatalogPage ssr=SsrMode::Async/>
+                    <Route path=path!("/catalog/register") view=pages::register::RegisterPage ssr=SsrMode::Async/>
                     <Route path=path!("/catalog/:namespace/:kind/:name") view=pages::entity::EntityPage ssr=SsrMode::Async/>
                     <Route path=path!("/create") view=pages::create::CreatePage ssr=SsrMode::Async/>
                     <Route path=path!("/create/application") view=pages::application::ApplicationSpecPage ssr=SsrMode::Async/>

@@ -34,8 +34,15 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
     let routes = generate_route_list(App);
     let page_context = {
         let store = state.store.clone();
+        let registrar: std::sync::Arc<dyn app::Registrar> =
+            std::sync::Arc::new(crate::register::PageRegistrar {
+                store: state.store.clone(),
+                ingester: state.ingester.clone(),
+                worker: state.worker.clone(),
+            });
         move || {
             provide_context(store.clone());
+            provide_context(registrar.clone());
             leptos::nonce::provide_nonce();
         }
     };

@@ -10,6 +10,7 @@ pub mod health;
 pub mod http;
 pub mod ingest;
 pub mod metrics;
+pub mod register;
 pub mod render_cli;
 pub mod serve;
 pub mod state;

@@ -322,3 +322,100 @@ async fn api_group_and_user_pages_show_what_their_kind_adds() {
         assert!(html.contains("<a href=\"mailto:grace@acme.example\">"));
     }
 }
+
+fn urlencode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+const PASTED: &str = "apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata:
+  name: pasted-thing
+  description: Registered from the register page.
+spec:
+  type: service
+  lifecycle: experimental
+  owner: checkout-team
+";
+
+#[tokio::test]
+async fn register_page_previews_problems_and_changes_then_registers() {
+    for app in demo_apps().await {
+        let (status, html) = page(&app, "/catalog/register").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(html.contains("<label for=\"register-yaml\">"));
+        assert!(!html.contains("Preview</h2>"));
+
+        // Invalid YAML: every problem with its line and column, nothing to confirm.
+        let invalid = "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: bad name!\nspec:\n  type: service\n  owner: x\n  lifecycle: production\n---\nkind: [\n";
+        let (_, html) = page(
+            &app,
+            &format!("/catalog/register?yaml={}", urlencode(invalid)),
+        )
+        .await;
+        assert!(html.contains("Line:column"), "{html}");
+        assert!(html.contains("<code>metadata.name</code>"), "{html}");
+        let places: Vec<&str> = html
+            .match_indices("<th scope=\"row\" class=\"issue-place\">")
+            .map(|(i, m)| {
+                let rest = &html[i + m.len()..];
+                &rest[..rest.find('<').unwrap()]
+            })
+            .collect();
+        assert!(places.len() >= 2, "{places:?}");
+        assert!(
+            places.iter().all(|p| p
+                .split(':')
+                .all(|n| n.parse::<usize>().is_ok_and(|n| n > 0))),
+            "{places:?}"
+        );
+        assert!(!html.contains(">Register</button>"));
+
+        // Valid YAML: what would change, and a form to confirm.
+        let path = format!("/catalog/register?yaml={}", urlencode(PASTED));
+        let (_, html) = page(&app, &path).await;
+        assert!(html.contains("component:default/pasted-thing"), "{html}");
+        assert!(html.contains("change-new"));
+        let action = {
+            let start = html.find("<form").unwrap()
+                + html[html.find("<form").unwrap()..]
+                    .find("register-confirm")
+                    .unwrap();
+            let form = &html[html[..start].rfind("<form").unwrap()..];
+            let at = form.find("action=\"").unwrap() + 8;
+            form[at..at + form[at..].find('"').unwrap()].to_string()
+        };
+
+        // Confirming without JavaScript: a form POST that redirects to the result.
+        let response = app
+            .client
+            .post(app.url(&action))
+            .header("accept", "text/html")
+            .header("referer", app.url(&path))
+            .form(&[("yaml", PASTED)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        assert!(
+            response.url().as_str().contains("done=1"),
+            "{}",
+            response.url()
+        );
+        let html = strip_comments(&response.text().await.unwrap());
+        assert!(html.contains("Registered 1 entities"), "{html}");
+        assert!(html.contains("href=\"/catalog/default/component/pasted-thing\""));
+
+        let (_, html) = page(&app, "/catalog?q=pasted").await;
+        assert_eq!(row_labels(&html), ["pasted-thing"]);
+        let (_, html) = page(&app, "/catalog/default/component/pasted-thing").await;
+        assert!(html.contains("inline:"), "the origin is an inline location");
+        let (_, html) = page(&app, &path).await;
+        assert!(html.contains("change-unchanged"), "{html}");
+    }
+}

@@ -4,4 +4,5 @@ pub mod create;
 pub mod entity;
 pub mod home;
 pub mod insights;
+pub mod register;
 pub mod teams;

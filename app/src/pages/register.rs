@@ -1,0 +1,357 @@
+//! Registering entities: paste catalog YAML or enter a URL, preview what would be
+//! created or updated (with every validation problem at its line and column), then
+//! confirm.
+//!
+//! The preview is a GET form (its state is in the URL, like the catalog page's); the
+//! confirmation is a POST to a server function that redirects to the result, so both
+//! work without JavaScript. Reading and storing are the server's ingestion code, reached
+//! through the [`Registrar`] it puts in context.
+
+use crate::api::{display_kind, entity_href, split_ref};
+use crate::components::LoadError;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::Form;
+use leptos_router::hooks::use_query_map;
+use serde::{Deserialize, Serialize};
+
+/// What to register.
+#[cfg(feature = "ssr")]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RegisterSource {
+    /// Catalog YAML (or JSON) pasted into the form.
+    Yaml(String),
+    /// A `url` location (http or https).
+    Url(String),
+}
+
+/// One validation problem, at its place in the pasted text (or the file at the URL).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegisterIssue {
+    pub source: String,
+    /// 1-based; 0 when the problem concerns the whole text.
+    pub line: usize,
+    pub column: usize,
+    pub entity: Option<String>,
+    pub path: Option<String>,
+    pub message: String,
+}
+
+/// What registering would do to one entity.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Change {
+    New,
+    Updated,
+    Unchanged,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PreviewEntity {
+    pub entity_ref: String,
+    pub change: Change,
+}
+
+/// The outcome of a preview.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegisterPreview {
+    pub entities: Vec<PreviewEntity>,
+    pub issues: Vec<RegisterIssue>,
+    /// A problem that is not about one place in the text (unreachable URL, …).
+    pub problem: Option<String>,
+}
+
+/// The server's side of registration (implemented with its ingestion code).
+#[cfg(feature = "ssr")]
+pub trait Registrar: Send + Sync {
+    /// What `source` provides, validated, with each entity's etag; nothing is written.
+    fn preview(&self, source: RegisterSource) -> RegistrarFuture<'_, RegisterPreviewRaw>;
+    /// Registers `source` and reads it into the catalog; returns the refs it provided.
+    fn register(&self, source: RegisterSource) -> RegistrarFuture<'_, Vec<String>>;
+}
+
+/// A registrar's answer: `Err` carries validation problems or one message for the user.
+#[cfg(feature = "ssr")]
+pub type RegistrarFuture<'a, T> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<T, RegistrarError>> + Send + 'a>>;
+
+#[cfg(feature = "ssr")]
+#[derive(Debug)]
+pub enum RegistrarError {
+    Invalid(Vec<RegisterIssue>),
+    /// A problem with the input, safe to show.
+    User(String),
+    /// The portal's own failure; logged, not shown.
+    Internal(String),
+}
+
+/// The entities a source would provide: (lowercased ref, etag).
+#[cfg(feature = "ssr")]
+pub type RegisterPreviewRaw = Vec<(String, String)>;
+
+#[server(prefix = "/_server")]
+pub async fn preview_registration(
+    yaml: Option<String>,
+    url: Option<String>,
+) -> Result<RegisterPreview, ServerFnError> {
+    let Some(source) = ssr::source(yaml, url) else {
+        return Ok(RegisterPreview::default());
+    };
+    ssr::preview(source).await
+}
+
+#[server(prefix = "/_server")]
+pub async fn register_entities(
+    yaml: Option<String>,
+    url: Option<String>,
+) -> Result<Vec<String>, ServerFnError> {
+    let source = ssr::source(yaml, url)
+        .ok_or_else(|| ServerFnError::new("Paste catalog YAML or enter a URL first."))?;
+    let refs = ssr::register(source).await?;
+    let query: Vec<String> = refs
+        .iter()
+        .take(50)
+        .map(|r| format!("registered={}", crate::pages::catalog::encode_query(r)))
+        .collect();
+    leptos_axum::redirect(&format!("/catalog/register?done=1&{}", query.join("&")));
+    Ok(refs)
+}
+
+#[component]
+pub fn RegisterPage() -> impl IntoView {
+    let query = use_query_map();
+    let text = move |key: &str| query.read().get(key).filter(|v| !v.trim().is_empty());
+    let yaml = move || text("yaml");
+    let url = move || text("url");
+    let preview = Resource::new(
+        move || (yaml(), url()),
+        |(yaml, url)| preview_registration(yaml, url),
+    );
+    let registered = move || query.read().get_all("registered").unwrap_or_default();
+    let done = move || query.read().get("done").is_some();
+    let register = ServerAction::<RegisterEntities>::new();
+    view! {
+        <Title text="Register entities"/>
+        <p class="breadcrumb"><a href="/catalog">"Catalog"</a></p>
+        <h1>"Register entities"</h1>
+        {move || done().then(|| {
+            let refs = registered();
+            view! {
+                <section class="card register-done" role="status" aria-labelledby="done-heading">
+                    <h2 id="done-heading">{format!("Registered {} entities", refs.len())}</h2>
+                    <ul>{refs.into_iter().map(|r| view! { <li><EntityRefLink entity_ref=r/></li> }).collect_view()}</ul>
+                    <p><a href="/catalog">"Back to the catalog"</a></p>
+                </section>
+            }
+        })}
+        <p class="lead">"Paste Backstage catalog YAML (one or more documents) or enter the URL of a catalog-info.yaml file. Preview first: nothing is stored until you register."</p>
+        <Form method="GET" action="/catalog/register" attr:class="register-form">
+            <div class="field">
+                <label for="register-yaml">"Catalog YAML"</label>
+                <textarea id="register-yaml" name="yaml" rows="14" spellcheck="false" aria-describedby="register-yaml-hint"
+                    prop:value=move || yaml().unwrap_or_default()>{yaml().unwrap_or_default()}</textarea>
+                <p id="register-yaml-hint" class="hint">"Documents separated by "<code>"---"</code>"."</p>
+            </div>
+            <p class="or">"or"</p>
+            <div class="field">
+                <label for="register-url">"URL"</label>
+                <input id="register-url" name="url" type="url" placeholder="https://github.com/org/repo/blob/main/catalog-info.yaml"
+                    value=url().unwrap_or_default() prop:value=move || url().unwrap_or_default()/>
+            </div>
+            <button type="submit">"Preview"</button>
+        </Form>
+        <Transition fallback=|| view! { <p>"Checking…"</p> }>
+            {move || Suspend::new(async move {
+                let (yaml, url) = (yaml(), url());
+                match preview.await {
+                    Ok(preview) => view! { <PreviewView preview yaml url register/> }.into_any(),
+                    Err(error) => view! { <LoadError error/> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn PreviewView(
+    preview: RegisterPreview,
+    yaml: Option<String>,
+    url: Option<String>,
+    register: ServerAction<RegisterEntities>,
+) -> impl IntoView {
+    if preview.entities.is_empty() && preview.issues.is_empty() && preview.problem.is_none() {
+        return ().into_any();
+    }
+    let can_register =
+        preview.issues.is_empty() && preview.problem.is_none() && !preview.entities.is_empty();
+    let failure =
+        move || {
+            register.value().get().and_then(|result| result.err()).map(
+                |error| view! { <p class="register-error" role="alert">{error.to_string()}</p> },
+            )
+        };
+    view! {
+        <section class="card register-preview" aria-labelledby="preview-heading">
+            <h2 id="preview-heading">"Preview"</h2>
+            {preview.problem.map(|problem| view! { <p class="register-error" role="alert">{problem}</p> })}
+            {(!preview.issues.is_empty()).then(|| view! {
+                <div class="register-issues" role="alert">
+                    <h3>{format!("{} problems; nothing can be registered until they are fixed", preview.issues.len())}</h3>
+                    <table class="entity-table">
+                        <thead>
+                            <tr>
+                                <th scope="col">"Line:column"</th>
+                                <th scope="col">"Entity"</th>
+                                <th scope="col">"Field"</th>
+                                <th scope="col">"Problem"</th>
+                            </tr>
+                        </thead>
+                        <tbody>
+                            {preview.issues.into_iter().map(|issue| {
+                                let at = if issue.line == 0 { "—".to_string() } else { format!("{}:{}", issue.line, issue.column) };
+                                view! {
+                                    <tr>
+                                        <th scope="row" class="issue-place">{at}</th>
+                                        <td>{issue.entity.unwrap_or_default()}</td>
+                                        <td><code>{issue.path.unwrap_or_default()}</code></td>
+                                        <td>{issue.message}</td>
+                                    </tr>
+                                }
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                </div>
+            })}
+            {(!preview.entities.is_empty()).then(|| view! {
+                <table class="entity-table register-entities">
+                    <caption>"What registering would do"</caption>
+                    <thead>
+                        <tr>
+                            <th scope="col">"Entity"</th>
+                            <th scope="col">"Kind"</th>
+                            <th scope="col">"Change"</th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        {preview.entities.into_iter().map(|entity| {
+                            let kind = split_ref(&entity.entity_ref).map(|(k, _, _)| display_kind(k)).unwrap_or_default();
+                            let (label, class) = match entity.change {
+                                Change::New => ("new", "change change-new"),
+                                Change::Updated => ("updated", "change change-updated"),
+                                Change::Unchanged => ("unchanged", "change change-unchanged"),
+                            };
+                            view! {
+                                <tr>
+                                    <th scope="row"><code>{entity.entity_ref}</code></th>
+                                    <td>{kind}</td>
+                                    <td><span class=class>{label}</span></td>
+                                </tr>
+                            }
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            })}
+            {can_register.then(|| view! {
+                <ActionForm action=register attr:class="register-confirm">
+                    {yaml.map(|yaml| view! { <input type="hidden" name="yaml" value=yaml/> })}
+                    {url.map(|url| view! { <input type="hidden" name="url" value=url/> })}
+                    <button type="submit">"Register"</button>
+                </ActionForm>
+            })}
+            {failure}
+        </section>
+    }
+    .into_any()
+}
+
+#[component]
+fn EntityRefLink(entity_ref: String) -> impl IntoView {
+    match split_ref(&entity_ref) {
+        Some((kind, namespace, name)) => {
+            let href = entity_href(namespace, kind, name);
+            view! { <a href=href>{entity_ref.clone()}</a> }.into_any()
+        }
+        None => view! { <span>{entity_ref.clone()}</span> }.into_any(),
+    }
+}
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    use super::*;
+    use std::sync::Arc;
+
+    /// The pasted YAML wins over the URL when both are given.
+    pub fn source(yaml: Option<String>, url: Option<String>) -> Option<RegisterSource> {
+        match (
+            yaml.filter(|y| !y.trim().is_empty()),
+            url.map(|u| u.trim().to_string()).filter(|u| !u.is_empty()),
+        ) {
+            (Some(yaml), _) => Some(RegisterSource::Yaml(yaml)),
+            (None, Some(url)) => Some(RegisterSource::Url(url)),
+            (None, None) => None,
+        }
+    }
+
+    fn registrar() -> Result<Arc<dyn Registrar>, ServerFnError> {
+        use_context::<Arc<dyn Registrar>>().ok_or_else(|| {
+            ServerFnError::new("Registering entities is not available on this portal.")
+        })
+    }
+
+    pub async fn preview(source: RegisterSource) -> Result<RegisterPreview, ServerFnError> {
+        let store = crate::api::ssr::store()?;
+        let found = match registrar()?.preview(source).await {
+            Ok(found) => found,
+            Err(RegistrarError::Invalid(issues)) => {
+                return Ok(RegisterPreview {
+                    issues,
+                    ..Default::default()
+                });
+            }
+            Err(RegistrarError::User(problem)) => {
+                return Ok(RegisterPreview {
+                    problem: Some(problem),
+                    ..Default::default()
+                });
+            }
+            Err(RegistrarError::Internal(error)) => return Err(internal(error)),
+        };
+        let refs: Vec<String> = found.iter().map(|(r, _)| r.clone()).collect();
+        let existing = store
+            .entities_by_refs(&refs)
+            .await
+            .map_err(crate::api::ssr::internal)?;
+        let entities = found
+            .into_iter()
+            .zip(existing)
+            .map(|((entity_ref, etag), existing)| PreviewEntity {
+                change: match existing {
+                    None => Change::New,
+                    Some(stored) if stored.etag == etag => Change::Unchanged,
+                    Some(_) => Change::Updated,
+                },
+                entity_ref,
+            })
+            .collect();
+        Ok(RegisterPreview {
+            entities,
+            ..Default::default()
+        })
+    }
+
+    pub async fn register(source: RegisterSource) -> Result<Vec<String>, ServerFnError> {
+        match registrar()?.register(source).await {
+            Ok(refs) => Ok(refs),
+            Err(RegistrarError::Invalid(issues)) => Err(ServerFnError::new(format!(
+                "{} problems in the catalog YAML; preview it to see where.",
+                issues.len()
+            ))),
+            Err(RegistrarError::User(message)) => Err(ServerFnError::new(message)),
+            Err(RegistrarError::Internal(error)) => Err(internal(error)),
+        }
+    }
+
+    fn internal(error: String) -> ServerFnError {
+        tracing::error!(%error, "registering entities failed");
+        ServerFnError::new("The portal could not register the entities; its logs name the cause.")
+    }
+}
