@@ -380,11 +380,11 @@ fn Filters(params: CatalogParams, data: CatalogPageData) -> impl IntoView {
             <div class="facet">
                 <label for="catalog-kind">"Kind"</label>
                 <select id="catalog-kind" name="kind" on:change=submit_own_form>
-                    <option value="" selected=selected_kind.is_empty()>"All kinds"</option>
+                    <option value="" selected=selected_kind.is_empty() prop:selected=selected_kind.is_empty()>"All kinds"</option>
                     {kinds.into_iter().map(|kind| {
                         let is_selected = kind.value == selected_kind;
                         let label = format!("{} ({})", kind.label, kind.count);
-                        view! { <option value=kind.value selected=is_selected>{label}</option> }
+                        view! { <option value=kind.value selected=is_selected prop:selected=is_selected>{label}</option> }
                     }).collect_view()}
                 </select>
             </div>
@@ -411,7 +411,7 @@ fn Filters(params: CatalogParams, data: CatalogPageData) -> impl IntoView {
                                         let checked = params.is_selected(&param, &value.value);
                                         view! {
                                             <li>
-                                                <input type="checkbox" id=id.clone() name=param.clone() value=value.value checked=checked on:change=submit_own_form/>
+                                                <input type="checkbox" id=id.clone() name=param.clone() value=value.value checked=checked prop:checked=checked on:change=submit_own_form/>
                                                 <label for=id>{value.label}<span class="count">{value.count}</span></label>
                                             </li>
                                         }

@@ -1,0 +1,116 @@
+import { test, expect } from '@playwright/test';
+
+// Fails a test on any console error or CSP violation: hydration must run cleanly.
+test.beforeEach(async ({ page }, testInfo) => {
+  const problems = [];
+  page.on('console', (msg) => { if (msg.type() === 'error') problems.push(msg.text()); });
+  page.on('pageerror', (err) => problems.push(String(err)));
+  testInfo.problems = problems;
+});
+test.afterEach(async ({}, testInfo) => {
+  expect(testInfo.problems, 'browser console errors').toEqual([]);
+});
+
+/** Waits until the WebAssembly bundle has hydrated the page. */
+async function hydrated(page) {
+  await page.waitForFunction(() => performance.getEntriesByType('resource')
+    .some((r) => r.name.endsWith('.wasm') && r.responseEnd > 0));
+  await page.waitForTimeout(300);
+}
+
+/** Counts full page loads, so a test can assert that navigation stayed client-side. */
+async function countLoads(page) {
+  await page.evaluate(() => { window.__portico_marker = true; });
+  return async () => page.evaluate(() => window.__portico_marker === true);
+}
+
+const rows = (page) => page.locator('.catalog-table tbody tr');
+
+test('finds an entity in a few keystrokes', async ({ page }) => {
+  await page.goto('/catalog');
+  await hydrated(page);
+  const sameDocument = await countLoads(page);
+  await page.getByLabel('Search').pressSequentially('indexer');
+  await expect(rows(page)).toHaveCount(1);
+  await expect(rows(page).first()).toContainText('Search Indexer');
+  await expect(page).toHaveURL(/q=indexer/);
+  expect(await sameDocument()).toBe(true);
+});
+
+test('a facet click narrows the list client-side and back restores the filter', async ({ page }) => {
+  await page.goto('/catalog?kind=component');
+  await hydrated(page);
+  const sameDocument = await countLoads(page);
+  await expect(page.getByTestId('result-count')).toHaveText('8 entities');
+  await page.locator('fieldset[data-facet="type"]').getByLabel(/^service/).check();
+  await expect(page.getByTestId('result-count')).toHaveText('5 entities');
+  await expect(page).toHaveURL(/type=service/);
+  await page.locator('fieldset[data-facet="lifecycle"]').getByLabel(/^experimental/).check();
+  await expect(page.getByTestId('result-count')).toHaveText('1 entity');
+  expect(await sameDocument()).toBe(true);
+
+  await page.goBack();
+  await expect(page.getByTestId('result-count')).toHaveText('5 entities');
+  await expect(page.locator('fieldset[data-facet="lifecycle"]').getByLabel(/^experimental/)).not.toBeChecked();
+  await page.goBack();
+  await expect(page.getByTestId('result-count')).toHaveText('8 entities');
+  expect(await sameDocument()).toBe(true);
+});
+
+test('sorts by a column', async ({ page }) => {
+  await page.goto('/catalog?kind=component&type=service');
+  await hydrated(page);
+  await page.getByRole('columnheader', { name: 'Lifecycle' }).getByRole('link').click();
+  await expect(page).toHaveURL(/sort=lifecycle/);
+  await expect(page.getByRole('columnheader', { name: 'Lifecycle' })).toHaveAttribute('aria-sort', 'ascending');
+  await expect(rows(page).first()).toContainText('Recommendations');
+  await page.getByRole('columnheader', { name: 'Lifecycle' }).getByRole('link').click();
+  await expect(page.getByRole('columnheader', { name: 'Lifecycle' })).toHaveAttribute('aria-sort', 'descending');
+});
+
+test('the catalog works without JavaScript', async ({ browser }) => {
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  await page.goto('/catalog');
+  await page.getByLabel('Kind').selectOption('component');
+  await page.locator('fieldset[data-facet="type"]').getByLabel(/^service/).check();
+  await page.getByRole('button', { name: 'Apply filters' }).click();
+  await expect(page.getByTestId('result-count')).toHaveText('5 entities');
+  await context.close();
+});
+
+test('entity page graph nodes navigate to related entities', async ({ page }) => {
+  await page.goto('/catalog/default/component/basket-service');
+  await hydrated(page);
+  const graph = page.locator('svg.relation-graph');
+  await expect(graph).toBeVisible();
+  await graph.locator('a[href="/catalog/default/group/checkout-team"]').click();
+  await expect(page).toHaveURL(/\/catalog\/default\/group\/checkout-team$/);
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Checkout');
+  await expect(page.getByRole('heading', { name: /^Members/ })).toBeVisible();
+});
+
+test('registers pasted YAML and shows it in the catalog', async ({ page }) => {
+  await page.goto('/catalog');
+  await hydrated(page);
+  await page.getByRole('link', { name: 'Register entities' }).click();
+  await expect(page).toHaveURL(/\/catalog\/register$/);
+  await page.getByLabel('Catalog YAML').fill([
+    'apiVersion: backstage.io/v1alpha1',
+    'kind: Component',
+    'metadata:',
+    '  name: e2e-registered',
+    'spec:',
+    '  type: service',
+    '  lifecycle: experimental',
+    '  owner: platform',
+  ].join('\n'));
+  await page.getByRole('button', { name: 'Preview' }).click();
+  await expect(page.locator('.register-entities')).toContainText('component:default/e2e-registered');
+  await expect(page.locator('.change-new')).toHaveText('new');
+  await page.getByRole('button', { name: 'Register' }).click();
+  await expect(page.getByRole('heading', { name: 'Registered 1 entities' })).toBeVisible();
+  await page.goto('/catalog?q=e2e-registered');
+  await expect(rows(page)).toHaveCount(1);
+  await expect(rows(page).first()).toContainText('e2e-registered');
+});
