@@ -180,7 +180,6 @@ macro_rules! write_search_rows {
         }
     }};
 }
-pub(crate) use write_search_rows;
 
 /// SQL text with its string arguments, numbered `$1…` in the order they were pushed.
 #[derive(Default)]
