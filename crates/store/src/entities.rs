@@ -216,6 +216,7 @@ impl Store {
                 });
                 insert.build().execute(&mut *tx).await?;
             }
+            crate::cache::bump_catalog_version!(tx);
             tx.commit().await?;
             Ok(outcome)
         })

@@ -4,6 +4,7 @@
 //! the [`on_pool!`] macro runs the same code against whichever pool is configured.
 //! Engine-specific SQL sits side by side in the same function where it pays.
 
+mod cache;
 mod entities;
 mod error;
 mod locations;
@@ -55,6 +56,9 @@ pub enum Engine {
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: Pool,
+    facet_cache:
+        std::sync::Arc<cache::VersionedCache<std::collections::BTreeMap<String, Vec<FacetCount>>>>,
+    count_cache: std::sync::Arc<cache::VersionedCache<i64>>,
 }
 
 impl Store {
@@ -86,7 +90,15 @@ impl Store {
         } else {
             return Err(StoreError::UnsupportedUrl);
         };
-        Ok(Store { pool })
+        Ok(Store::from_pool(pool))
+    }
+
+    pub(crate) fn from_pool(pool: Pool) -> Store {
+        Store {
+            pool,
+            facet_cache: Default::default(),
+            count_cache: Default::default(),
+        }
     }
 
     pub fn engine(&self) -> Engine {

@@ -194,6 +194,7 @@ impl Store {
                     .bind(id)
                     .execute(&mut *tx)
                     .await?;
+                crate::cache::bump_catalog_version!(tx);
             }
             sqlx::query("DELETE FROM location_conflicts WHERE location_id = $1")
                 .bind(id)

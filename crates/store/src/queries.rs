@@ -189,6 +189,11 @@ struct Sql {
 }
 
 impl Sql {
+    /// The statement and its arguments, as a key for cached results.
+    fn cache_key(&self) -> String {
+        format!("{}|{:?}", self.text, self.args)
+    }
+
     fn arg(&mut self, value: impl Into<String>) -> String {
         self.args.push(value.into());
         format!("${}", self.args.len())
@@ -375,13 +380,20 @@ impl Store {
         let mut sql = Sql::default();
         let condition = sql.where_clause(filter, text);
         sql.text = format!("SELECT COUNT(*) FROM entities e{condition}");
-        Ok(on_pool!(self, pool => {
+        let version = self.catalog_version().await?;
+        let key = sql.cache_key();
+        if let Some(count) = self.count_cache.get(&key, version) {
+            return Ok(count);
+        }
+        let count = on_pool!(self, pool => {
             let mut query = sqlx::query_scalar(&sql.text);
             for arg in &sql.args {
                 query = query.bind(arg);
             }
             query.fetch_one(pool).await?
-        }))
+        });
+        self.count_cache.put(key, version, count);
+        Ok(count)
     }
 
     /// The entity with the lowercased reference `entity_ref` (`component:default/foo`).
@@ -447,6 +459,7 @@ impl Store {
                     .bind(entity_ref)
                     .execute(&mut *tx)
                     .await?;
+                crate::cache::bump_catalog_version!(tx);
             }
             tx.commit().await?;
             Ok(entity_ref.is_some())
@@ -471,6 +484,11 @@ impl Store {
         filter: Option<&EntityFilter>,
         text: Option<&TextFilter>,
     ) -> Result<BTreeMap<String, Vec<FacetCount>>, StoreError> {
+        let version = self.catalog_version().await?;
+        let cache_key = format!("{facets:?}|{filter:?}|{text:?}");
+        if let Some(cached) = self.facet_cache.get(&cache_key, version) {
+            return Ok(cached);
+        }
         let mut out = BTreeMap::new();
         for facet in facets {
             let mut sql = Sql::default();
@@ -512,6 +530,7 @@ impl Store {
                 .collect();
             out.insert(facet.clone(), counts);
         }
+        self.facet_cache.put(cache_key, version, out.clone());
         Ok(out)
     }
 
@@ -528,6 +547,7 @@ impl Store {
                     let body: Value = parse_body(entity_ref, body)?;
                     write_search_rows!(tx, entity_ref, &body);
                 }
+                crate::cache::bump_catalog_version!(tx);
                 tx.commit().await?;
             });
         }

@@ -70,9 +70,7 @@ pub async fn postgres() -> Option<TestStore> {
         .connect_with(options)
         .await
         .expect("connect");
-    let store = Store {
-        pool: Pool::Postgres(pool),
-    };
+    let store = Store::from_pool(Pool::Postgres(pool));
     store.migrate().await.expect("migrate PostgreSQL");
     Some(TestStore { store, _dir: None })
 }

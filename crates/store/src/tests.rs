@@ -285,3 +285,43 @@ async fn large_batches_are_written_in_chunks_and_duplicates_are_conflicts() {
         );
     }
 }
+
+#[tokio::test]
+async fn cached_facets_and_counts_follow_every_write() {
+    for store in test_stores().await {
+        let facets = ["kind".to_string()];
+        let loc = location("a.yaml");
+        store
+            .apply_location_batch(&loc, &[component("web", "team-a", "e1")], &[])
+            .await
+            .unwrap();
+        let before = store.entity_facets(&facets, None).await.unwrap();
+        assert_eq!(before["kind"][0].count, 1, "{:?}", store.engine());
+        assert_eq!(store.count_entities(None, None).await.unwrap(), 1);
+        // Served again from the cache: same answer.
+        assert_eq!(store.entity_facets(&facets, None).await.unwrap(), before);
+
+        let both = [
+            component("web", "team-a", "e1"),
+            component("api", "team-a", "e2"),
+        ];
+        store.apply_location_batch(&loc, &both, &[]).await.unwrap();
+        let after = store.entity_facets(&facets, None).await.unwrap();
+        assert_eq!(after["kind"][0].count, 2);
+        assert_eq!(store.count_entities(None, None).await.unwrap(), 2);
+
+        let uid = store
+            .entity_by_ref("component:default/api")
+            .await
+            .unwrap()
+            .unwrap()
+            .uid;
+        assert!(store.delete_entity_by_uid(&uid).await.unwrap());
+        assert_eq!(store.count_entities(None, None).await.unwrap(), 1);
+
+        // A second store on the same database (another replica) sees the first one's writes.
+        let version = store.catalog_version().await.unwrap();
+        store.apply_location_batch(&loc, &both, &[]).await.unwrap();
+        assert!(store.catalog_version().await.unwrap() > version);
+    }
+}
