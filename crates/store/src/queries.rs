@@ -307,6 +307,10 @@ impl Sql {
             "kind" => "e.kind".into(),
             "metadata.namespace" => "e.namespace".into(),
             "metadata.uid" => "e.uid".into(),
+            // Real columns: no per-row subquery, and the name order reads an index.
+            "metadata.name" => "LOWER(e.name)".into(),
+            "spec.type" => "LOWER(e.spec_type)".into(),
+            "spec.lifecycle" => "LOWER(e.lifecycle)".into(),
             other => {
                 let key = self.arg(other);
                 format!(
@@ -321,6 +325,11 @@ impl Sql {
         for field in order {
             let expression = self.order_expression(&field.key);
             let direction = if field.descending { "DESC" } else { "ASC" };
+            if field.key.eq_ignore_ascii_case("metadata.name") {
+                // Every entity has a name; a plain expression lets the index serve the order.
+                parts.push(format!("{expression} {direction}"));
+                continue;
+            }
             // Entities without the key come last, in either direction.
             parts.push(format!(
                 "CASE WHEN {expression} IS NULL THEN 1 ELSE 0 END, {expression} {direction}"
