@@ -28,23 +28,6 @@ pub struct HomeSummary {
     pub recent: Vec<EntityRow>,
 }
 
-/// One relation of an entity.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct RelationRow {
-    pub relation_type: String,
-    pub target_ref: String,
-}
-
-/// Everything the entity page shows.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct EntityDetail {
-    pub row: EntityRow,
-    pub tags: Vec<String>,
-    pub links: Vec<(String, String)>,
-    pub relations: Vec<RelationRow>,
-    pub yaml: String,
-}
-
 /// How a lowercased kind is written in Backstage's documentation.
 pub fn display_kind(kind: &str) -> String {
     match kind {
@@ -118,40 +101,6 @@ pub async fn fetch_entities(
     Ok(rows.into_iter().map(ssr::row).collect())
 }
 
-#[server(prefix = "/_server")]
-pub async fn fetch_kind_counts() -> Result<Vec<(String, i64)>, ServerFnError> {
-    let store = ssr::store()?;
-    let kinds = store.kind_counts().await.map_err(ssr::internal)?;
-    Ok(kinds.into_iter().map(|k| (k.kind, k.count)).collect())
-}
-
-#[server(prefix = "/_server")]
-pub async fn fetch_entity_detail(
-    namespace: String,
-    kind: String,
-    name: String,
-) -> Result<Option<EntityDetail>, ServerFnError> {
-    let store = ssr::store()?;
-    let entity_ref = format!(
-        "{}:{}/{}",
-        kind.to_lowercase(),
-        namespace.to_lowercase(),
-        name
-    )
-    .to_lowercase();
-    let Some(body) = store
-        .entity_body(&entity_ref)
-        .await
-        .map_err(ssr::internal)?
-    else {
-        return Ok(None);
-    };
-    let relations = store
-        .relations_from(&entity_ref)
-        .await
-        .map_err(ssr::internal)?;
-    Ok(Some(ssr::detail(entity_ref, body, relations)))
-}
 
 #[cfg(feature = "ssr")]
 pub(crate) mod ssr {
@@ -184,71 +133,6 @@ pub(crate) mod ssr {
             lifecycle: summary.lifecycle,
             owner_ref: summary.owner_ref,
             updated_at: summary.updated_at.to_rfc3339(),
-        }
-    }
-
-    pub fn detail(
-        entity_ref: String,
-        body: serde_json::Value,
-        relations: Vec<store::RelationRecord>,
-    ) -> EntityDetail {
-        let text = |pointer: &str| {
-            body.pointer(pointer)
-                .and_then(|v| v.as_str())
-                .map(str::to_string)
-        };
-        let tags = body
-            .pointer("/metadata/tags")
-            .and_then(|v| v.as_array())
-            .map(|tags| {
-                tags.iter()
-                    .filter_map(|t| t.as_str().map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default();
-        let links = body
-            .pointer("/metadata/links")
-            .and_then(|v| v.as_array())
-            .map(|links| {
-                links
-                    .iter()
-                    .filter_map(|link| {
-                        let url = link.get("url")?.as_str()?.to_string();
-                        let title = link
-                            .get("title")
-                            .and_then(|t| t.as_str())
-                            .unwrap_or(&url)
-                            .to_string();
-                        Some((title, url))
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        let (kind, namespace, name) = split_ref(&entity_ref).unwrap_or(("", "", ""));
-        let row = EntityRow {
-            entity_ref: entity_ref.clone(),
-            kind: kind.to_string(),
-            namespace: namespace.to_string(),
-            name: text("/metadata/name").unwrap_or_else(|| name.to_string()),
-            title: text("/metadata/title"),
-            description: text("/metadata/description"),
-            spec_type: text("/spec/type"),
-            lifecycle: text("/spec/lifecycle"),
-            owner_ref: text("/spec/owner"),
-            updated_at: String::new(),
-        };
-        EntityDetail {
-            row,
-            tags,
-            links,
-            relations: relations
-                .into_iter()
-                .map(|r| RelationRow {
-                    relation_type: r.relation_type,
-                    target_ref: r.target_ref,
-                })
-                .collect(),
-            yaml: serde_yaml_ng::to_string(&body).unwrap_or_else(|_| body.to_string()),
         }
     }
 }

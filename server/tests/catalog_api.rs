@@ -239,7 +239,7 @@ async fn entities_fields_order_and_pages() {
         .await;
         let ordered = names(&ordered);
         let mut expected = ordered.clone();
-        expected.sort_by(|a, b| b.to_lowercase().cmp(&a.to_lowercase()));
+        expected.sort_by_key(|name| std::cmp::Reverse(name.to_lowercase()));
         assert_eq!(ordered, expected);
 
         // limit/offset, then `after` from the Link header until the end.
