@@ -16,9 +16,36 @@ const CAPACITY: usize = 512;
 #[derive(Debug, Default)]
 pub(crate) struct VersionedCache<T> {
     entries: Mutex<HashMap<String, (i64, T)>>,
+    /// Held while an answer is computed, so that many requests missing the cache at once
+    /// (right after a write, under load) compute it once instead of all together.
+    computing: tokio::sync::Mutex<()>,
 }
 
 impl<T: Clone> VersionedCache<T> {
+    /// The answer for `key` at `version`: cached, or computed by `compute` once while
+    /// concurrent callers for the same catalog version wait for it.
+    pub(crate) async fn get_or_compute<F, Fut>(
+        &self,
+        key: String,
+        version: i64,
+        compute: F,
+    ) -> Result<T, StoreError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<T, StoreError>>,
+    {
+        if let Some(value) = self.get(&key, version) {
+            return Ok(value);
+        }
+        let _computing = self.computing.lock().await;
+        if let Some(value) = self.get(&key, version) {
+            return Ok(value);
+        }
+        let value = compute().await?;
+        self.put(key, version, value.clone());
+        Ok(value)
+    }
+
     pub(crate) fn get(&self, key: &str, version: i64) -> Option<T> {
         let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         entries

@@ -391,18 +391,17 @@ impl Store {
         sql.text = format!("SELECT COUNT(*) FROM entities e{condition}");
         let version = self.catalog_version().await?;
         let key = sql.cache_key();
-        if let Some(count) = self.count_cache.get(&key, version) {
-            return Ok(count);
-        }
-        let count = on_pool!(self, pool => {
-            let mut query = sqlx::query_scalar(&sql.text);
-            for arg in &sql.args {
-                query = query.bind(arg);
-            }
-            query.fetch_one(pool).await?
-        });
-        self.count_cache.put(key, version, count);
-        Ok(count)
+        self.count_cache
+            .get_or_compute(key, version, || async {
+                Ok(on_pool!(self, pool => {
+                    let mut query = sqlx::query_scalar(&sql.text);
+                    for arg in &sql.args {
+                        query = query.bind(arg);
+                    }
+                    query.fetch_one(pool).await?
+                }))
+            })
+            .await
     }
 
     /// The entity with the lowercased reference `entity_ref` (`component:default/foo`).
@@ -495,9 +494,19 @@ impl Store {
     ) -> Result<BTreeMap<String, Vec<FacetCount>>, StoreError> {
         let version = self.catalog_version().await?;
         let cache_key = format!("{facets:?}|{filter:?}|{text:?}");
-        if let Some(cached) = self.facet_cache.get(&cache_key, version) {
-            return Ok(cached);
-        }
+        self.facet_cache
+            .get_or_compute(cache_key, version, || {
+                self.compute_facets(facets, filter, text)
+            })
+            .await
+    }
+
+    async fn compute_facets(
+        &self,
+        facets: &[String],
+        filter: Option<&EntityFilter>,
+        text: Option<&TextFilter>,
+    ) -> Result<BTreeMap<String, Vec<FacetCount>>, StoreError> {
         let mut out = BTreeMap::new();
         for facet in facets {
             let mut sql = Sql::default();
@@ -539,7 +548,6 @@ impl Store {
                 .collect();
             out.insert(facet.clone(), counts);
         }
-        self.facet_cache.put(cache_key, version, out.clone());
         Ok(out)
     }
 
