@@ -101,7 +101,6 @@ pub async fn fetch_entities(
     Ok(rows.into_iter().map(ssr::row).collect())
 }
 
-
 #[cfg(feature = "ssr")]
 pub(crate) mod ssr {
     use super::*;
