@@ -1,23 +1,10 @@
 import { test, expect } from '@playwright/test';
+import { failOnConsoleErrors, hydrated } from '../helpers.mjs';
 
 // The "Application spec" page (issue 4): editor, live preview, errors with paths,
 // environment differences and the zip download — with and without JavaScript.
 
-test.beforeEach(async ({ page }, testInfo) => {
-  const problems = [];
-  page.on('console', (msg) => { if (msg.type() === 'error') problems.push(msg.text()); });
-  page.on('pageerror', (err) => problems.push(String(err)));
-  testInfo.problems = problems;
-});
-test.afterEach(async ({}, testInfo) => {
-  expect(testInfo.problems, 'browser console errors').toEqual([]);
-});
-
-async function hydrated(page) {
-  await page.waitForFunction(() => performance.getEntriesByType('resource')
-    .some((r) => r.name.endsWith('.wasm') && r.responseEnd > 0));
-  await page.waitForTimeout(300);
-}
+failOnConsoleErrors();
 
 const yaml = (page) => page.getByLabel('Application spec (YAML)');
 const fileList = (page) => page.getByRole('navigation', { name: 'Rendered files' });

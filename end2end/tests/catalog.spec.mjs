@@ -1,22 +1,7 @@
 import { test, expect } from '@playwright/test';
+import { failOnConsoleErrors, hydrated } from '../helpers.mjs';
 
-// Fails a test on any console error or CSP violation: hydration must run cleanly.
-test.beforeEach(async ({ page }, testInfo) => {
-  const problems = [];
-  page.on('console', (msg) => { if (msg.type() === 'error') problems.push(msg.text()); });
-  page.on('pageerror', (err) => problems.push(String(err)));
-  testInfo.problems = problems;
-});
-test.afterEach(async ({}, testInfo) => {
-  expect(testInfo.problems, 'browser console errors').toEqual([]);
-});
-
-/** Waits until the WebAssembly bundle has hydrated the page. */
-async function hydrated(page) {
-  await page.waitForFunction(() => performance.getEntriesByType('resource')
-    .some((r) => r.name.endsWith('.wasm') && r.responseEnd > 0));
-  await page.waitForTimeout(300);
-}
+failOnConsoleErrors();
 
 /** Counts full page loads, so a test can assert that navigation stayed client-side. */
 async function countLoads(page) {

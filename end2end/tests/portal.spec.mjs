@@ -1,26 +1,7 @@
 import { test, expect } from '@playwright/test';
+import { failOnConsoleErrors, hydrated } from '../helpers.mjs';
 
-// Fails a test on any console error or CSP violation: hydration must run cleanly.
-test.beforeEach(async ({ page }, testInfo) => {
-  const problems = [];
-  page.on('console', (msg) => { if (msg.type() === 'error') problems.push(msg.text()); });
-  page.on('pageerror', (err) => problems.push(String(err)));
-  testInfo.problems = problems;
-});
-test.afterEach(async ({}, testInfo) => {
-  // The browser reports the 404 status of a missing page itself; that one is expected.
-  const expected = testInfo.title.includes('404') ? /status of 404/ : null;
-  const problems = testInfo.problems.filter((p) => !(expected && expected.test(p)));
-  expect(problems, 'browser console errors').toEqual([]);
-});
-
-/** Waits until the WebAssembly bundle has hydrated the page. */
-async function hydrated(page) {
-  await page.waitForFunction(() => performance.getEntriesByType('resource')
-    .some((r) => r.name.endsWith('.wasm') && r.responseEnd > 0));
-  // The hydrate() call runs right after the wasm is instantiated.
-  await page.waitForTimeout(300);
-}
+failOnConsoleErrors();
 
 test('the home page is rendered on the server, with its data, before any script runs', async ({ browser }) => {
   const context = await browser.newContext({ javaScriptEnabled: false });

@@ -432,7 +432,8 @@ fn RelationGraph(row: EntityRow, relations: Vec<RelationView>) -> impl IntoView 
         .enumerate()
         .map(|(i, (node, types))| {
             let angle = -std::f64::consts::FRAC_PI_2 + std::f64::consts::TAU * i as f64 / count;
-            let x = cx + 290.0 * angle.cos();
+            // Radii keep the 160-wide node boxes inside the 720-wide view box.
+            let x = cx + 270.0 * angle.cos();
             let y = cy + 170.0 * angle.sin();
             (x, y, node, types.join(", "))
         })

@@ -161,6 +161,20 @@ struct PageRequest {
     first_page: bool,
 }
 
+impl PageRequest {
+    /// A later page: the query travels in the cursor; only the page size may change.
+    fn continuing(cursor: &str, limit: Option<i64>, fields: Vec<String>) -> Result<Self, ApiError> {
+        let mut cursor = Cursor::decode(cursor)?;
+        cursor.limit = limit.unwrap_or(cursor.limit);
+        Ok(PageRequest {
+            cursor,
+            fields,
+            count_total: false,
+            first_page: false,
+        })
+    }
+}
+
 /// `GET /entities/by-query`: `{items, totalItems, pageInfo: {nextCursor?, prevCursor?}}`.
 async fn query_entities(
     State(store): State<Store>,
@@ -169,16 +183,7 @@ async fn query_entities(
     let fields = query::parse_fields(all(&params, "fields"));
     let limit = query::parse_count("limit", first(&params, "limit"))?;
     let request = match first(&params, "cursor").filter(|c| !c.is_empty()) {
-        Some(cursor) => {
-            let mut cursor = Cursor::decode(cursor)?;
-            cursor.limit = limit.unwrap_or(cursor.limit);
-            PageRequest {
-                cursor,
-                fields,
-                count_total: false,
-                first_page: false,
-            }
-        }
+        Some(cursor) => PageRequest::continuing(cursor, limit, fields)?,
         None => {
             let text = first(&params, "fullTextFilterTerm")
                 .map(str::trim)
@@ -232,16 +237,7 @@ async fn query_entities_by_predicate(
     };
     let limit = optional_count(&body, "limit")?;
     let request = match body.get("cursor").and_then(Value::as_str) {
-        Some(cursor) => {
-            let mut cursor = Cursor::decode(cursor)?;
-            cursor.limit = limit.unwrap_or(cursor.limit);
-            PageRequest {
-                cursor,
-                fields,
-                count_total: false,
-                first_page: false,
-            }
-        }
+        Some(cursor) => PageRequest::continuing(cursor, limit, fields)?,
         None => {
             let filter = match body.get("query") {
                 None | Some(Value::Null) => EntityFilter::AllOf(Vec::new()),
