@@ -9,7 +9,8 @@ cd "$ROOT"
 WASM_BINDGEN_VERSION="0.2.130"
 CARGO_LEPTOS_VERSION="0.3.10"
 
-step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+# Each step header shows the time since the script started, for spotting slow steps in CI logs.
+step() { printf '\n\033[1m==> [%dm%02ds] %s\033[0m\n' $((SECONDS / 60)) $((SECONDS % 60)) "$*"; }
 
 as_root() {
   if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
