@@ -63,13 +63,17 @@ test('editing the form changes the YAML and the preview', async ({ page }) => {
   await page.goto('/create/application');
   await hydrated(page);
   await expect(fileList(page).getByRole('button', { name: /virtualservice/ })).toHaveCount(0);
+  await page.getByLabel('Service mesh').focus();
   await page.getByLabel('Service mesh').selectOption('istio');
   await expect(yaml(page)).toHaveValue(/service_mesh: istio/);
   await expect(fileList(page).getByRole('button', { name: /virtualservice/ })).not.toHaveCount(0);
+  // The form is rebuilt with the new preview; the keyboard focus stays where it was.
+  await expect(page.getByLabel('Service mesh')).toBeFocused();
 
   await page.getByLabel('Name', { exact: true }).fill('payments');
   await page.getByLabel('Name', { exact: true }).press('Tab');
   await expect(yaml(page)).toHaveValue(/name: payments/);
+  await expect(page.getByLabel('Team namespace')).toBeFocused();
   await fileList(page).getByRole('button', { name: 'catalog-info.yaml' }).click();
   await expect(page.locator('#app-spec-file-heading')).toHaveText('catalog-info.yaml');
   await expect(page.locator('.app-spec-file pre')).toContainText('name: payments');
