@@ -25,13 +25,24 @@ use tower_http::trace::TraceLayer;
 const DEFAULT_CSP: &str =
     "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
+/// The app's routes, generated once per process. Generating them renders the app with
+/// resource loading suppressed through a process-wide flag (leptos_server's
+/// `SuppressResourceLoad`); a page whose resource is first polled meanwhile would wait
+/// forever (leptos issue #4773). Once, before any router serves, nothing can overlap it;
+/// building a second router later (tests do) must not generate them again.
+fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> =
+        std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 pub fn router(state: AppState) -> Router {
     router_with(state, Router::new())
 }
 
 /// The portal's router with `extra` routes merged in (tests add routes this way).
 pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
-    let routes = generate_route_list(App);
+    let routes = route_list();
     let page_context = {
         let store = state.store.clone();
         let registrar: std::sync::Arc<dyn app::Registrar> =
