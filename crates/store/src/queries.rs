@@ -6,7 +6,7 @@
 //! reads `relations`; any other key reads the `search` table (migration 0002), whose rows
 //! [`search_rows`] flattens from an entity's body when it is written.
 
-use crate::{Store, StoreError, on_pool};
+use crate::{Engine, Store, StoreError, on_pool};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -95,6 +95,18 @@ const MAX_KEY_BYTES: usize = 200;
 const MAX_VALUE_BYTES: usize = 1000;
 /// Root fields that are not filter keys: relations are read from their own table.
 const UNINDEXED_ROOTS: [&str; 3] = ["relations", "status", "attachments"];
+/// The keys whose values the trigram index of migration 0006 holds (the migrations list
+/// them too; keep all three equal). Full-text filters over other keys scan.
+pub const FULL_TEXT_KEYS: [&str; 8] = [
+    "metadata.name",
+    "metadata.title",
+    "metadata.description",
+    "metadata.tags",
+    "spec.type",
+    "spec.lifecycle",
+    "spec.owner",
+    "spec.profile.displayname",
+];
 
 /// The `search` rows for an entity body: every scalar leaf under its dotted, lowercased
 /// path; arrays give one row per item under the array's path (`metadata.tags`).
@@ -182,13 +194,21 @@ macro_rules! write_search_rows {
 }
 
 /// SQL text with its string arguments, numbered `$1…` in the order they were pushed.
-#[derive(Default)]
 struct Sql {
+    engine: Engine,
     text: String,
     args: Vec<String>,
 }
 
 impl Sql {
+    fn new(engine: Engine) -> Sql {
+        Sql {
+            engine,
+            text: String::new(),
+            args: Vec::new(),
+        }
+    }
+
     /// The statement and its arguments, as a key for cached results.
     fn cache_key(&self) -> String {
         format!("{}|{:?}", self.text, self.args)
@@ -279,25 +299,52 @@ impl Sql {
             parts.push(self.condition(filter));
         }
         if let Some(text) = text.filter(|t| !t.term.trim().is_empty()) {
-            let keys = if text.keys.is_empty() {
-                vec!["metadata.name".to_string()]
-            } else {
-                text.keys.clone()
-            };
-            let keys = self.args_list(&keys);
-            let pattern = self.arg(format!(
-                "%{}%",
-                escape_like(&text.term.trim().to_lowercase())
-            ));
-            parts.push(format!(
-                "e.uid IN (SELECT entity_uid FROM search WHERE key IN ({keys}) \
-                 AND value LIKE {pattern} ESCAPE '\\')"
-            ));
+            parts.push(self.text_condition(text));
         }
         if parts.is_empty() {
             String::new()
         } else {
             format!(" WHERE {}", parts.join(" AND "))
+        }
+    }
+
+    /// A case-insensitive substring match of the text filter's term in any of its keys.
+    fn text_condition(&mut self, text: &TextFilter) -> String {
+        let mut keys: Vec<String> = text.keys.iter().map(|k| k.to_lowercase()).collect();
+        if keys.is_empty() {
+            keys.push("metadata.name".into());
+        }
+        let term = text.term.trim().to_lowercase();
+        // The trigram index answers terms of three characters or more over its keys; a
+        // pattern character would need LIKE's ESCAPE, which the index does not serve.
+        let indexed = term.chars().count() >= 3
+            && !term.contains(['%', '_', '\\'])
+            && keys.iter().all(|k| FULL_TEXT_KEYS.contains(&k.as_str()));
+        if !indexed {
+            let keys = self.args_list(&keys);
+            let pattern = self.arg(format!("%{}%", escape_like(&term)));
+            return format!(
+                "e.uid IN (SELECT entity_uid FROM search WHERE key IN ({keys}) \
+                 AND value LIKE {pattern} ESCAPE '\\')"
+            );
+        }
+        let pattern = self.arg(format!("%{term}%"));
+        // Keys are written into the statement (they come from FULL_TEXT_KEYS, never from
+        // the request) so that PostgreSQL can prove its partial index applies.
+        let keys = keys
+            .iter()
+            .map(|k| format!("'{k}'"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        match self.engine {
+            Engine::Sqlite => format!(
+                "e.uid IN (SELECT s.entity_uid FROM search_text t JOIN search s ON s.id = t.rowid \
+                 WHERE t.value LIKE {pattern} AND s.key IN ({keys}))"
+            ),
+            Engine::Postgres => format!(
+                "e.uid IN (SELECT entity_uid FROM search WHERE key IN ({keys}) \
+                 AND value LIKE {pattern})"
+            ),
         }
     }
 
@@ -360,7 +407,7 @@ impl Store {
         &self,
         query: &EntityQuery,
     ) -> Result<Vec<StoredEntity>, StoreError> {
-        let mut sql = Sql::default();
+        let mut sql = Sql::new(self.engine());
         let condition = sql.where_clause(query.filter.as_ref(), query.text.as_ref());
         let order = sql.order_clause(&query.order);
         let mut page = String::new();
@@ -386,7 +433,7 @@ impl Store {
         filter: Option<&EntityFilter>,
         text: Option<&TextFilter>,
     ) -> Result<i64, StoreError> {
-        let mut sql = Sql::default();
+        let mut sql = Sql::new(self.engine());
         let condition = sql.where_clause(filter, text);
         sql.text = format!("SELECT COUNT(*) FROM entities e{condition}");
         let version = self.catalog_version().await?;
@@ -417,7 +464,7 @@ impl Store {
     }
 
     pub async fn entity_by_uid(&self, uid: &str) -> Result<Option<StoredEntity>, StoreError> {
-        let mut sql = Sql::default();
+        let mut sql = Sql::new(self.engine());
         let uid = sql.arg(uid);
         sql.text = format!(
             "SELECT e.uid, e.entity_ref, e.etag, e.body FROM entities e WHERE e.uid = {uid}"
@@ -435,7 +482,7 @@ impl Store {
         let mut found: HashMap<String, StoredEntity> = HashMap::new();
         // Bounded argument lists: both engines limit the number of bind parameters.
         for chunk in entity_refs.chunks(500) {
-            let mut sql = Sql::default();
+            let mut sql = Sql::new(self.engine());
             let refs = sql.args_list(chunk);
             sql.text = format!(
                 "SELECT e.uid, e.entity_ref, e.etag, e.body FROM entities e WHERE e.entity_ref IN ({refs})"
@@ -509,7 +556,7 @@ impl Store {
     ) -> Result<BTreeMap<String, Vec<FacetCount>>, StoreError> {
         let mut out = BTreeMap::new();
         for facet in facets {
-            let mut sql = Sql::default();
+            let mut sql = Sql::new(self.engine());
             let key = facet.to_lowercase();
             let condition = match sql.where_clause(filter, text) {
                 clause if clause.is_empty() => String::new(),
@@ -585,7 +632,7 @@ impl Store {
     async fn with_relations(&self, rows: Vec<EntityRow>) -> Result<Vec<StoredEntity>, StoreError> {
         let mut relations: HashMap<String, Vec<EntityRelationRow>> = HashMap::new();
         for chunk in rows.chunks(500) {
-            let mut sql = Sql::default();
+            let mut sql = Sql::new(self.engine());
             let refs = sql.args_list(chunk.iter().map(|(_, entity_ref, _, _)| entity_ref));
             sql.text = format!(
                 "SELECT DISTINCT source_ref, type, target_ref FROM relations \

@@ -601,3 +601,93 @@ async fn rewriting_an_entity_replaces_its_search_rows() {
         );
     }
 }
+
+#[tokio::test]
+async fn full_text_index_follows_writes_and_deletes() {
+    let text = |term: &str, keys: &[&str]| {
+        Some(TextFilter {
+            term: term.into(),
+            keys: keys.iter().map(|k| k.to_string()).collect(),
+        })
+    };
+    for store in seeded().await {
+        let engine = store.engine();
+        let count = |text: Option<TextFilter>| {
+            let store = &store;
+            async move {
+                store
+                    .query_entities(&EntityQuery {
+                        text,
+                        ..EntityQuery::default()
+                    })
+                    .await
+                    .unwrap()
+                    .len()
+            }
+        };
+        // Indexed keys (the trigram index) and a key outside it (a scan) agree.
+        assert_eq!(
+            count(text("thing", &["metadata.description"])).await,
+            6,
+            "{engine:?}"
+        );
+        assert_eq!(
+            count(text("A THING", &["metadata.description"])).await,
+            5,
+            "{engine:?}"
+        );
+        assert_eq!(
+            count(text(
+                "thing",
+                &["metadata.description", "metadata.namespace"]
+            ))
+            .await,
+            6,
+            "{engine:?}"
+        );
+        assert_eq!(count(text("team-", &["spec.owner"])).await, 4, "{engine:?}");
+        assert_eq!(
+            count(text("ALPHA", &["metadata.name"])).await,
+            2,
+            "{engine:?}"
+        );
+
+        // A rewrite replaces the indexed values; entities that left the location leave
+        // the index with their rows.
+        let location = LocationRecord {
+            location_type: "file".into(),
+            target: "/catalog.yaml".into(),
+        };
+        let mut renamed = record("Component", "Alpha", json!({"type": "website"}), &[]);
+        renamed.body["metadata"]["description"] = json!("Payments ledger");
+        store
+            .apply_location_batch(&location, &[renamed], &[])
+            .await
+            .unwrap();
+        assert_eq!(
+            count(text("thing", &["metadata.description"])).await,
+            0,
+            "{engine:?}"
+        );
+        assert_eq!(
+            count(text("LEDGER", &["metadata.description"])).await,
+            1,
+            "{engine:?}"
+        );
+        assert_eq!(count(text("gamma", &[])).await, 0, "{engine:?}");
+
+        // Deleting the entity removes it from the index too.
+        let uid = store
+            .entity_by_ref("component:default/alpha")
+            .await
+            .unwrap()
+            .unwrap()
+            .uid;
+        assert!(store.delete_entity_by_uid(&uid).await.unwrap());
+        assert_eq!(
+            count(text("ledger", &["metadata.description"])).await,
+            0,
+            "{engine:?}"
+        );
+    }
+}
