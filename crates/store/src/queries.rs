@@ -328,7 +328,6 @@ impl Sql {
                  AND value LIKE {pattern} ESCAPE '\\')"
             );
         }
-        let pattern = self.arg(format!("%{term}%"));
         // Keys are written into the statement (they come from FULL_TEXT_KEYS, never from
         // the request) so that PostgreSQL can prove its partial index applies.
         let keys = keys
@@ -337,14 +336,22 @@ impl Sql {
             .collect::<Vec<_>>()
             .join(", ");
         match self.engine {
-            Engine::Sqlite => format!(
-                "e.uid IN (SELECT s.entity_uid FROM search_text t JOIN search s ON s.id = t.rowid \
-                 WHERE t.value LIKE {pattern} AND s.key IN ({keys}))"
-            ),
-            Engine::Postgres => format!(
-                "e.uid IN (SELECT entity_uid FROM search WHERE key IN ({keys}) \
-                 AND value LIKE {pattern})"
-            ),
+            // A trigram phrase matches exactly where the term is a substring; unlike LIKE,
+            // MATCH is answered from the index without re-reading each candidate.
+            Engine::Sqlite => {
+                let phrase = self.arg(format!("\"{}\"", term.replace('"', "\"\"")));
+                format!(
+                    "e.uid IN (SELECT entity_uid FROM search_text \
+                     WHERE search_text MATCH {phrase} AND key IN ({keys}))"
+                )
+            }
+            Engine::Postgres => {
+                let pattern = self.arg(format!("%{term}%"));
+                format!(
+                    "e.uid IN (SELECT entity_uid FROM search WHERE key IN ({keys}) \
+                     AND value LIKE {pattern})"
+                )
+            }
         }
     }
 
@@ -387,6 +394,21 @@ impl Sql {
     }
 }
 
+/// `LIMIT … OFFSET …` for the page `query` asks for.
+fn page_clause(query: &EntityQuery) -> String {
+    let mut page = String::new();
+    if let Some(limit) = query.limit {
+        page.push_str(&format!(" LIMIT {}", limit.max(0)));
+    } else if query.offset > 0 {
+        // Both engines accept a LIMIT that no catalog reaches.
+        page.push_str(" LIMIT 9223372036854775807");
+    }
+    if query.offset > 0 {
+        page.push_str(&format!(" OFFSET {}", query.offset));
+    }
+    page
+}
+
 /// Escapes `%`, `_` and `\` so user text matches literally in a LIKE pattern.
 fn escape_like(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -410,21 +432,46 @@ impl Store {
         let mut sql = Sql::new(self.engine());
         let condition = sql.where_clause(query.filter.as_ref(), query.text.as_ref());
         let order = sql.order_clause(&query.order);
-        let mut page = String::new();
-        if let Some(limit) = query.limit {
-            page.push_str(&format!(" LIMIT {}", limit.max(0)));
-        } else if query.offset > 0 {
-            // Both engines accept a LIMIT that no catalog reaches.
-            page.push_str(" LIMIT 9223372036854775807");
-        }
-        if query.offset > 0 {
-            page.push_str(&format!(" OFFSET {}", query.offset));
-        }
+        let page = page_clause(query);
         sql.text = format!(
             "SELECT e.uid, e.entity_ref, e.etag, e.body FROM entities e{condition}{order}{page}"
         );
         let rows = self.entity_rows(sql).await?;
         self.with_relations(rows).await
+    }
+
+    /// [`Store::query_entities`], each entity as the JSON text the catalog API serves:
+    /// the body with `metadata.uid`, `metadata.etag` and the relations that start at it.
+    /// The database builds the text, so a page is one statement and no JSON is decoded
+    /// or encoded here (the API's hottest path).
+    pub async fn query_entity_json(&self, query: &EntityQuery) -> Result<Vec<String>, StoreError> {
+        let mut sql = Sql::new(self.engine());
+        let condition = sql.where_clause(query.filter.as_ref(), query.text.as_ref());
+        let order = sql.order_clause(&query.order);
+        let page = page_clause(query);
+        let json = match self.engine() {
+            Engine::Sqlite => {
+                "json_set(e.body, '$.metadata.uid', e.uid, '$.metadata.etag', e.etag, \
+                 '$.relations', json((SELECT json_group_array(json_object('type', r.type, \
+                 'targetRef', r.target_ref)) FROM (SELECT DISTINCT type, target_ref \
+                 FROM relations WHERE source_ref = e.entity_ref ORDER BY type, target_ref) r)))"
+            }
+            Engine::Postgres => {
+                "(jsonb_set(jsonb_set(e.body::jsonb, '{metadata,uid}', to_jsonb(e.uid)), \
+                 '{metadata,etag}', to_jsonb(e.etag)) || jsonb_build_object('relations', \
+                 COALESCE((SELECT jsonb_agg(jsonb_build_object('type', r.type, 'targetRef', \
+                 r.target_ref) ORDER BY r.type, r.target_ref) FROM (SELECT DISTINCT type, \
+                 target_ref FROM relations WHERE source_ref = e.entity_ref) r), '[]'::jsonb)))::text"
+            }
+        };
+        sql.text = format!("SELECT {json} FROM entities e{condition}{order}{page}");
+        Ok(on_pool!(self, pool => {
+            let mut statement = sqlx::query_scalar(&sql.text);
+            for arg in &sql.args {
+                statement = statement.bind(arg);
+            }
+            statement.fetch_all(pool).await?
+        }))
     }
 
     /// How many entities match `filter` and `text`.

@@ -691,3 +691,51 @@ async fn full_text_index_follows_writes_and_deletes() {
         );
     }
 }
+
+#[tokio::test]
+async fn entity_json_built_by_the_database_matches_the_stored_entity() {
+    for store in seeded().await {
+        let engine = store.engine();
+        let query = EntityQuery {
+            order: vec![OrderField {
+                key: "metadata.name".into(),
+                descending: false,
+            }],
+            ..EntityQuery::default()
+        };
+        let entities = store.query_entities(&query).await.unwrap();
+        let texts = store.query_entity_json(&query).await.unwrap();
+        assert_eq!(texts.len(), 6, "{engine:?}");
+        for (entity, text) in entities.into_iter().zip(texts) {
+            let mut expected = entity.body.clone();
+            expected["metadata"]["uid"] = json!(entity.uid);
+            expected["metadata"]["etag"] = json!(entity.etag);
+            expected["relations"] = entity
+                .relations
+                .iter()
+                .map(|r| json!({"type": r.relation_type, "targetRef": r.target_ref}))
+                .collect();
+            let actual: Value = serde_json::from_str(&text).unwrap();
+            assert_eq!(actual, expected, "{engine:?}");
+        }
+        // The group owns two components: its relations come from their specs.
+        let team: Value = serde_json::from_str(
+            &store
+                .query_entity_json(&EntityQuery {
+                    filter: Some(eq("kind", &["group"])),
+                    ..EntityQuery::default()
+                })
+                .await
+                .unwrap()[0],
+        )
+        .unwrap();
+        assert_eq!(
+            team["relations"],
+            json!([
+                {"type": "ownerOf", "targetRef": "component:default/alpha"},
+                {"type": "ownerOf", "targetRef": "component:default/beta"},
+            ]),
+            "{engine:?}"
+        );
+    }
+}

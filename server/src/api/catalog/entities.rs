@@ -79,13 +79,6 @@ fn entity_json(entity: StoredEntity, fields: &[String]) -> Value {
     query::project(body, fields)
 }
 
-fn entity_list(entities: Vec<StoredEntity>, fields: &[String]) -> Vec<Value> {
-    entities
-        .into_iter()
-        .map(|e| entity_json(e, fields))
-        .collect()
-}
-
 /// `GET /entities?filter=…&fields=…&order=asc:metadata.name&offset=…&limit=…&after=…`:
 /// a JSON array; with a `limit` and more to come, a `Link: <…?after=…>; rel="next"`.
 async fn list_entities(
@@ -109,7 +102,7 @@ async fn list_entities(
         offset,
         limit: limit.map(|l| l + 1),
     };
-    let mut entities = store.query_entities(&query).await?;
+    let mut entities = store.query_entity_json(&query).await?;
     let mut headers = HeaderMap::new();
     if let Some(limit) = limit
         && entities.len() as i64 > limit
@@ -127,7 +120,27 @@ async fn list_entities(
             headers.insert(header::LINK, value);
         }
     }
-    Ok((headers, Json(entity_list(entities, &fields))).into_response())
+    let body = format!("[{}]", items_json(entities, &fields)?);
+    Ok((headers, json_text(body)).into_response())
+}
+
+/// Entities as the database wrote their JSON (see `Store::query_entity_json`), joined
+/// for an array; decoded only to keep just the requested `fields`.
+fn items_json(entities: Vec<String>, fields: &[String]) -> Result<String, ApiError> {
+    if fields.is_empty() {
+        return Ok(entities.join(","));
+    }
+    let mut projected = Vec::with_capacity(entities.len());
+    for text in entities {
+        let entity: Value = serde_json::from_str(&text).map_err(ApiError::internal)?;
+        projected.push(query::project(entity, fields).to_string());
+    }
+    Ok(projected.join(","))
+}
+
+/// A response whose body is JSON text already.
+fn json_text(body: String) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
 /// The query string of the next page: the same parameters, with `after` replaced.
@@ -179,7 +192,7 @@ impl PageRequest {
 async fn query_entities(
     State(store): State<Store>,
     Query(params): Query<Params>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let fields = query::parse_fields(all(&params, "fields"));
     let limit = query::parse_count("limit", first(&params, "limit"))?;
     let request = match first(&params, "cursor").filter(|c| !c.is_empty()) {
@@ -226,7 +239,7 @@ fn parse_total_items(value: Option<&str>) -> Result<bool, ApiError> {
 async fn query_entities_by_predicate(
     State(store): State<Store>,
     Json(body): Json<Value>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let Value::Object(body) = body else {
         return Err(ApiError::input("The request body must be a JSON object"));
     };
@@ -317,7 +330,7 @@ fn order_by_item(item: &Value) -> Result<OrderField, ApiError> {
         .ok_or_else(|| ApiError::input("orderBy items need a field"))
 }
 
-async fn page(store: &Store, request: PageRequest) -> Result<Json<Value>, ApiError> {
+async fn page(store: &Store, request: PageRequest) -> Result<Response, ApiError> {
     let mut cursor = request.cursor;
     let query = EntityQuery {
         filter: cursor.filter().cloned(),
@@ -326,7 +339,7 @@ async fn page(store: &Store, request: PageRequest) -> Result<Json<Value>, ApiErr
         offset: cursor.offset,
         limit: Some(cursor.limit + 1),
     };
-    let mut entities = store.query_entities(&query).await?;
+    let mut entities = store.query_entity_json(&query).await?;
     if request.first_page && request.count_total {
         cursor.total_items = store
             .count_entities(query.filter.as_ref(), query.text.as_ref())
@@ -349,11 +362,12 @@ async fn page(store: &Store, request: PageRequest) -> Result<Json<Value>, ApiErr
         };
         page_info.insert("prevCursor".into(), prev.encode().into());
     }
-    Ok(Json(json!({
-        "items": entity_list(entities, &request.fields),
-        "totalItems": cursor.total_items,
-        "pageInfo": page_info,
-    })))
+    Ok(json_text(format!(
+        "{{\"items\":[{}],\"totalItems\":{},\"pageInfo\":{}}}",
+        items_json(entities, &request.fields)?,
+        cursor.total_items,
+        Value::Object(page_info),
+    )))
 }
 
 /// `POST /entities/by-refs` with `{entityRefs, fields?}` (and `?filter=`): the entities
