@@ -64,7 +64,8 @@ pub async fn postgres() -> Option<TestStore> {
     admin.close().await;
     let options = PgConnectOptions::from_str(&url)
         .expect("TEST_DATABASE_URL is a PostgreSQL URL")
-        .options([("search_path", schema.as_str())]);
+        .options([("search_path", schema.as_str())])
+        .options(crate::POSTGRES_SESSION);
     let pool = PgPoolOptions::new()
         .max_connections(4)
         .connect_with(options)
