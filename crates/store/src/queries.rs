@@ -449,22 +449,32 @@ impl Store {
         let condition = sql.where_clause(query.filter.as_ref(), query.text.as_ref());
         let order = sql.order_clause(&query.order);
         let page = page_clause(query);
-        let json = match self.engine() {
-            Engine::Sqlite => {
-                "json_set(e.body, '$.metadata.uid', e.uid, '$.metadata.etag', e.etag, \
+        sql.text = match self.engine() {
+            // SQLite runs in-process: a correlated subquery per row costs little.
+            Engine::Sqlite => format!(
+                "SELECT json_set(e.body, '$.metadata.uid', e.uid, '$.metadata.etag', e.etag, \
                  '$.relations', json((SELECT json_group_array(json_object('type', r.type, \
                  'targetRef', r.target_ref)) FROM (SELECT DISTINCT type, target_ref \
-                 FROM relations WHERE source_ref = e.entity_ref ORDER BY type, target_ref) r)))"
-            }
-            Engine::Postgres => {
-                "(jsonb_set(jsonb_set(e.body::jsonb, '{metadata,uid}', to_jsonb(e.uid)), \
-                 '{metadata,etag}', to_jsonb(e.etag)) || jsonb_build_object('relations', \
-                 COALESCE((SELECT jsonb_agg(jsonb_build_object('type', r.type, 'targetRef', \
-                 r.target_ref) ORDER BY r.type, r.target_ref) FROM (SELECT DISTINCT type, \
-                 target_ref FROM relations WHERE source_ref = e.entity_ref) r), '[]'::jsonb)))::text"
-            }
+                 FROM relations WHERE source_ref = e.entity_ref ORDER BY type, target_ref) r))) \
+                 FROM entities e{condition}{order}{page}"
+            ),
+            // PostgreSQL: one grouped read of the page's relations instead of a subplan per
+            // row (≈ 0.25 ms each). The page is re-ordered with the same ORDER BY, over the
+            // page's rows under the same alias.
+            Engine::Postgres => format!(
+                "WITH page AS MATERIALIZED (SELECT e.uid, e.entity_ref, e.etag, e.body, e.kind, \
+                   e.namespace, e.name, e.spec_type, e.lifecycle FROM entities e{condition}{order}{page}), \
+                 rel AS (SELECT r.source_ref, jsonb_agg(jsonb_build_object('type', r.type, \
+                   'targetRef', r.target_ref) ORDER BY r.type, r.target_ref) AS relations \
+                   FROM (SELECT DISTINCT source_ref, type, target_ref FROM relations \
+                         WHERE source_ref IN (SELECT entity_ref FROM page)) r \
+                   GROUP BY r.source_ref) \
+                 SELECT (jsonb_set(jsonb_set(e.body::jsonb, '{{metadata,uid}}', to_jsonb(e.uid)), \
+                   '{{metadata,etag}}', to_jsonb(e.etag)) || jsonb_build_object('relations', \
+                   COALESCE(rel.relations, '[]'::jsonb)))::text \
+                 FROM page e LEFT JOIN rel ON rel.source_ref = e.entity_ref{order}"
+            ),
         };
-        sql.text = format!("SELECT {json} FROM entities e{condition}{order}{page}");
         Ok(on_pool!(self, pool => {
             let mut statement = sqlx::query_scalar(&sql.text);
             for arg in &sql.args {
@@ -472,6 +482,22 @@ impl Store {
             }
             statement.fetch_all(pool).await?
         }))
+    }
+
+    /// Refreshes the planner's statistics after a large write (a bulk import): without
+    /// them PostgreSQL plans for an empty catalog until autovacuum runs, if it runs.
+    pub async fn analyze(&self) -> Result<(), StoreError> {
+        match &self.pool {
+            crate::Pool::Sqlite(pool) => {
+                sqlx::query("PRAGMA optimize").execute(pool).await?;
+            }
+            crate::Pool::Postgres(pool) => {
+                sqlx::query("ANALYZE entities, relations, search")
+                    .execute(pool)
+                    .await?;
+            }
+        }
+        Ok(())
     }
 
     /// How many entities match `filter` and `text`.

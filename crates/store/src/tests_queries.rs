@@ -739,3 +739,44 @@ async fn entity_json_built_by_the_database_matches_the_stored_entity() {
         );
     }
 }
+
+#[tokio::test]
+async fn entity_json_pages_keep_the_query_order() {
+    for store in seeded().await {
+        let engine = store.engine();
+        for (key, descending) in [
+            ("spec.owner", true),
+            ("metadata.uid", false),
+            ("kind", true),
+        ] {
+            let query = EntityQuery {
+                order: vec![OrderField {
+                    key: key.into(),
+                    descending,
+                }],
+                offset: 1,
+                limit: Some(4),
+                ..EntityQuery::default()
+            };
+            let expected: Vec<String> = store
+                .query_entities(&query)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|e| e.uid)
+                .collect();
+            let actual: Vec<String> = store
+                .query_entity_json(&query)
+                .await
+                .unwrap()
+                .iter()
+                .map(|text| {
+                    let entity: Value = serde_json::from_str(text).unwrap();
+                    entity["metadata"]["uid"].as_str().unwrap().to_string()
+                })
+                .collect();
+            assert_eq!(actual.len(), 4, "{engine:?} {key}");
+            assert_eq!(actual, expected, "{engine:?} {key}");
+        }
+    }
+}
