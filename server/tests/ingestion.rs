@@ -412,6 +412,22 @@ async fn orphans_are_deleted_or_kept_as_configured() {
             let kept = app.has_entity("component:default/api").await;
             assert_eq!(kept, strategy == OrphanStrategy::Keep, "{strategy:?}");
             assert_eq!(app.status(&id).await["entityCount"], 1);
+            // Kept orphans carry Backstage's annotation, which a filter finds.
+            let orphans = app
+                .get("/entities?filter=metadata.annotations.backstage.io/orphan=true")
+                .await
+                .1;
+            let names = |list: &Value| -> Vec<String> {
+                list.as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|e| e["metadata"]["name"].as_str().unwrap().to_string())
+                    .collect()
+            };
+            match strategy {
+                OrphanStrategy::Delete => assert!(names(&orphans).is_empty()),
+                OrphanStrategy::Keep => assert_eq!(names(&orphans), ["api"]),
+            }
 
             // Deleting the location: its entities go with `delete`, stay with `keep`.
             let response = app
@@ -425,6 +441,20 @@ async fn orphans_are_deleted_or_kept_as_configured() {
                 app.has_entity("component:default/web").await,
                 strategy == OrphanStrategy::Keep
             );
+            if strategy == OrphanStrategy::Keep {
+                let (_, web) = app.get("/entities/by-name/component/default/web").await;
+                assert_eq!(
+                    web["metadata"]["annotations"]["backstage.io/orphan"],
+                    "true"
+                );
+                assert!(
+                    web["metadata"]["etag"]
+                        .as_str()
+                        .unwrap()
+                        .ends_with(".orphan"),
+                    "{web}"
+                );
+            }
             let (status, _) = app.get(&format!("/locations/{id}")).await;
             assert_eq!(status, StatusCode::NOT_FOUND);
         }

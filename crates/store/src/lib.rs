@@ -14,7 +14,7 @@ pub use entities::{
     BatchOutcome, EntityRecord, EntitySummary, KindCount, LocationRecord, RelationRecord,
 };
 pub use error::StoreError;
-pub use locations::{LocationConflict, LocationRow, LocationStatus, ReadResult};
+pub use locations::{LocationConflict, LocationRow, LocationStatus, ORPHAN_ANNOTATION, ReadResult};
 pub use queries::{
     EntityFilter, EntityQuery, EntityRelationRow, FacetCount, OrderField, SearchRow, StoredEntity,
     TextFilter, search_rows,

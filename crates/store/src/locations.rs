@@ -5,6 +5,49 @@
 //! replicas and both engines agree and tests can move time.
 
 use crate::{Engine, Store, StoreError, on_pool};
+
+/// The annotation Backstage puts on an entity whose location no longer provides it
+/// (orphan strategy `keep`): `filter=metadata.annotations.backstage.io/orphan=true`
+/// lists them.
+pub const ORPHAN_ANNOTATION: &str = "backstage.io/orphan";
+
+/// Detaches the entities `$refs` from their location inside the transaction `$tx` and
+/// marks them as orphans as Backstage does: the annotation above, a changed etag (the
+/// last content hash with `.orphan`: clients that cache by etag see the change) and
+/// their search rows rebuilt. If a location provides one again, it is written afresh.
+macro_rules! mark_orphans {
+    ($tx:ident, $refs:expr) => {{
+        for entity_ref in $refs {
+            let row: Option<(String, String)> =
+                sqlx::query_as("SELECT body, etag FROM entities WHERE entity_ref = $1")
+                    .bind(entity_ref)
+                    .fetch_optional(&mut *$tx)
+                    .await?;
+            let Some((body, etag)) = row else { continue };
+            let mut body = crate::queries::parse_body(entity_ref, &body)?;
+            if let Some(metadata) = body.get_mut("metadata").and_then(|m| m.as_object_mut()) {
+                let annotations = metadata
+                    .entry("annotations")
+                    .or_insert_with(|| serde_json::json!({}));
+                if let Some(annotations) = annotations.as_object_mut() {
+                    annotations.insert(ORPHAN_ANNOTATION.into(), "true".into());
+                }
+            }
+            sqlx::query(
+                "UPDATE entities SET body = $1, etag = $2, location_id = NULL WHERE entity_ref = $3",
+            )
+            .bind(body.to_string())
+            .bind(format!("{etag}.orphan"))
+            .bind(entity_ref)
+            .execute(&mut *$tx)
+            .await?;
+            crate::queries::write_search_rows!($tx, entity_ref, &body);
+        }
+        if !$refs.is_empty() {
+            crate::cache::bump_catalog_version!($tx);
+        }
+    }};
+}
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -195,6 +238,13 @@ impl Store {
                     .execute(&mut *tx)
                     .await?;
                 crate::cache::bump_catalog_version!(tx);
+            } else {
+                let kept: Vec<String> =
+                    sqlx::query_scalar("SELECT entity_ref FROM entities WHERE location_id = $1")
+                        .bind(id)
+                        .fetch_all(&mut *tx)
+                        .await?;
+                mark_orphans!(tx, &kept);
             }
             sqlx::query("DELETE FROM location_conflicts WHERE location_id = $1")
                 .bind(id)
@@ -343,12 +393,7 @@ impl Store {
                     .await?;
             let orphans: Vec<String> =
                 owned.into_iter().filter(|r| !provided.contains(r.as_str())).collect();
-            for entity_ref in &orphans {
-                sqlx::query("UPDATE entities SET location_id = NULL WHERE entity_ref = $1")
-                    .bind(entity_ref)
-                    .execute(&mut *tx)
-                    .await?;
-            }
+            mark_orphans!(tx, &orphans);
             tx.commit().await?;
             Ok(orphans)
         })

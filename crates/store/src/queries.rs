@@ -192,6 +192,7 @@ macro_rules! write_search_rows {
         }
     }};
 }
+pub(crate) use write_search_rows;
 
 /// SQL text with its string arguments, numbered `$1…` in the order they were pushed.
 struct Sql {
@@ -742,7 +743,7 @@ impl Store {
     }
 }
 
-fn parse_body(entity_ref: &str, body: &str) -> Result<Value, StoreError> {
+pub(crate) fn parse_body(entity_ref: &str, body: &str) -> Result<Value, StoreError> {
     serde_json::from_str(body).map_err(|source| StoreError::CorruptBody {
         entity_ref: entity_ref.to_string(),
         source,
