@@ -50,6 +50,14 @@ fn owned_by(name: &str, owner: &str) -> Vec<RelationRecord> {
     ]
 }
 
+/// The location `seeded` reads its entities from.
+fn seeded_location() -> LocationRecord {
+    LocationRecord {
+        location_type: "file".into(),
+        target: "/catalog.yaml".into(),
+    }
+}
+
 /// Four components, an API and a group, from one location.
 async fn seeded() -> Vec<TestStore> {
     let entities = vec![
@@ -93,10 +101,7 @@ async fn seeded() -> Vec<TestStore> {
     let mut relations = owned_by("alpha", "team-a");
     relations.extend(owned_by("beta", "team-a"));
     relations.extend(owned_by("gamma", "team-b"));
-    let location = LocationRecord {
-        location_type: "file".into(),
-        target: "/catalog.yaml".into(),
-    };
+    let location = seeded_location();
     let mut stores = test_stores().await;
     for store in &mut stores {
         store
@@ -570,10 +575,7 @@ async fn facets_count_original_values_of_the_filtered_entities() {
 async fn rewriting_an_entity_replaces_its_search_rows() {
     for store in seeded().await {
         let engine = store.engine();
-        let location = LocationRecord {
-            location_type: "file".into(),
-            target: "/catalog.yaml".into(),
-        };
+        let location = seeded_location();
         let changed = record("Component", "Alpha", json!({"type": "website"}), &["rust"]);
         store
             .apply_location_batch(&location, &[changed], &[])
@@ -654,10 +656,7 @@ async fn full_text_index_follows_writes_and_deletes() {
 
         // A rewrite replaces the indexed values; entities that left the location leave
         // the index with their rows.
-        let location = LocationRecord {
-            location_type: "file".into(),
-            target: "/catalog.yaml".into(),
-        };
+        let location = seeded_location();
         let mut renamed = record("Component", "Alpha", json!({"type": "website"}), &[]);
         renamed.body["metadata"]["description"] = json!("Payments ledger");
         store
@@ -778,5 +777,34 @@ async fn entity_json_pages_keep_the_query_order() {
             assert_eq!(actual.len(), 4, "{engine:?} {key}");
             assert_eq!(actual, expected, "{engine:?} {key}");
         }
+    }
+}
+
+#[test]
+fn the_migrations_index_exactly_the_full_text_keys() {
+    // The key lists in migration 0006 are SQL text; a key missing there would make
+    // indexed searches silently miss that key's values.
+    let quoted = |key: &str| format!("'{key}'");
+    for (engine, sql) in [
+        (
+            "sqlite",
+            include_str!("../../../migrations/sqlite/0006_full_text.sql"),
+        ),
+        (
+            "postgres",
+            include_str!("../../../migrations/postgres/0006_full_text.sql"),
+        ),
+    ] {
+        let sql = sql.replace("''", "'");
+        for key in crate::queries::FULL_TEXT_KEYS {
+            assert!(sql.contains(&quoted(key)), "{engine}: {key}");
+        }
+        let listed = sql.matches("'metadata.").count() + sql.matches("'spec.").count();
+        let per_list = crate::queries::FULL_TEXT_KEYS.len();
+        assert_eq!(
+            listed % per_list,
+            0,
+            "{engine}: a key list differs from FULL_TEXT_KEYS"
+        );
     }
 }
