@@ -408,6 +408,13 @@ async fn queries_count_order_page_and_search_text() {
         );
         // LIKE wildcards in the term match literally.
         assert!(search(text("%", &[]), None).await.is_empty(), "{engine:?}");
+        // So does full-text query syntax (quotes, operators, prefixes) on indexed keys.
+        for term in ["al\"pha", "alpha OR beta", "alph*", "NEAR(alpha)", "\"\"\""] {
+            assert!(
+                search(text(term, &[]), None).await.is_empty(),
+                "{engine:?} {term}"
+            );
+        }
         assert_eq!(
             store
                 .count_entities(None, Some(&text("IBRA", &["spec.type"])))
