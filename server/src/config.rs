@@ -51,8 +51,15 @@ pub struct IngestConfig {
     /// Networks URL locations may reach even though they are private, loopback,
     /// link-local or cloud metadata addresses (refused by default: SSRF).
     pub url_allow: Vec<ipnet::IpNet>,
-    /// Sent to github.com and raw.githubusercontent.com only.
+    /// Sent to the GitHub API (`github_api_url`) and raw.githubusercontent.com only.
     pub github_token: Option<Secret>,
+    /// The host whose `…/blob/ref/path` URLs are read through the GitHub API
+    /// (`github.com`, or a GitHub Enterprise host).
+    pub github_host: String,
+    /// The GitHub REST API those reads go to (`https://api.github.com`, or
+    /// `https://HOST/api/v3` for GitHub Enterprise). Set by the operator, so it is not
+    /// subject to the URL allow-list.
+    pub github_api_url: String,
     /// Time limit for one URL read, redirects included.
     pub read_timeout: Duration,
     /// Largest catalog file read from a location.
@@ -164,6 +171,16 @@ const GITHUB_TOKEN: Key = Key {
     env: &["PORTICO_GITHUB_TOKEN", "GITHUB_TOKEN"],
     default: "",
 };
+const GITHUB_HOST: Key = Key {
+    file: "github_host",
+    env: &["PORTICO_GITHUB_HOST"],
+    default: "github.com",
+};
+const GITHUB_API_URL: Key = Key {
+    file: "github_api_url",
+    env: &["PORTICO_GITHUB_API_URL"],
+    default: "",
+};
 const CATALOG_READ_TIMEOUT: Key = Key {
     file: "catalog_read_timeout_secs",
     env: &["PORTICO_CATALOG_READ_TIMEOUT_SECS"],
@@ -196,6 +213,8 @@ const KEYS: &[&Key] = &[
     &CATALOG_FILE_ROOTS,
     &CATALOG_URL_ALLOW,
     &GITHUB_TOKEN,
+    &GITHUB_HOST,
+    &GITHUB_API_URL,
     &CATALOG_READ_TIMEOUT,
     &CATALOG_MAX_FILE_BYTES,
     &CATALOG_MAX_REDIRECTS,
@@ -267,6 +286,7 @@ impl Config {
 
         let listen = parse_listen(raw(&LISTEN))?;
         let public_url = parse_public_url(raw(&PUBLIC_URL), listen)?;
+        let github_host = parse_host(raw(&GITHUB_HOST))?;
         Ok(Config {
             listen,
             database_url: parse_database_url(raw(&DATABASE_URL))?,
@@ -290,6 +310,8 @@ impl Config {
                 github_token: Some(raw(&GITHUB_TOKEN).value)
                     .filter(|t| !t.trim().is_empty())
                     .map(|t| Secret::new(t.trim())),
+                github_host: github_host.clone(),
+                github_api_url: parse_github_api_url(raw(&GITHUB_API_URL), &github_host)?,
                 read_timeout: Duration::from_secs(parse_number(
                     raw(&CATALOG_READ_TIMEOUT),
                     1,
@@ -499,6 +521,39 @@ fn parse_public_url(raw: Raw, listen: SocketAddr) -> Result<String, ConfigError>
     }
 }
 
+fn parse_host(raw: Raw) -> Result<String, ConfigError> {
+    let host = raw.value.trim().to_lowercase();
+    match url::Host::parse(&host) {
+        Ok(url::Host::Domain(_)) => Ok(host),
+        _ => Err(invalid(
+            raw,
+            "is not a host name",
+            "give the host of your GitHub, e.g. github.com or github.example.com",
+        )),
+    }
+}
+
+/// The GitHub API URL; by default `https://api.github.com` for github.com and
+/// `https://HOST/api/v3` for a GitHub Enterprise host.
+fn parse_github_api_url(raw: Raw, github_host: &str) -> Result<String, ConfigError> {
+    if raw.value.trim().is_empty() {
+        return Ok(match github_host {
+            "github.com" => "https://api.github.com".into(),
+            host => format!("https://{host}/api/v3"),
+        });
+    }
+    match url::Url::parse(raw.value.trim()) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => {
+            Ok(url.as_str().trim_end_matches('/').to_string())
+        }
+        _ => Err(invalid(
+            raw,
+            "is not an http(s) URL",
+            "use the REST API address, e.g. https://api.github.com or https://github.example.com/api/v3",
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -560,6 +615,8 @@ mod tests {
             ("PORTICO_REQUEST_TIMEOUT_SECS", "0"),
             ("PORTICO_MAX_BODY_BYTES", "lots"),
             ("PORTICO_LOG", "info,[bad"),
+            ("PORTICO_GITHUB_HOST", "https://github.com"),
+            ("PORTICO_GITHUB_API_URL", "api.github.com"),
         ] {
             let error = load(&[(key, value)]).unwrap_err();
             assert_eq!(error.source, key, "{error}");
@@ -591,6 +648,19 @@ mod tests {
     }
 
     #[test]
+    fn a_github_enterprise_host_gets_its_api_address() {
+        let ingest = load(&[("PORTICO_GITHUB_HOST", "GitHub.Example.com")])
+            .unwrap()
+            .ingest;
+        assert_eq!(ingest.github_host, "github.example.com");
+        assert_eq!(ingest.github_api_url, "https://github.example.com/api/v3");
+        let ingest = load(&[("PORTICO_GITHUB_API_URL", "http://127.0.0.1:9000/")])
+            .unwrap()
+            .ingest;
+        assert_eq!(ingest.github_api_url, "http://127.0.0.1:9000");
+    }
+
+    #[test]
     fn ingestion_defaults_are_safe() {
         let ingest = load(&[]).unwrap().ingest;
         assert_eq!(ingest.refresh_interval, Duration::from_secs(300));
@@ -601,6 +671,8 @@ mod tests {
         );
         assert!(ingest.url_allow.is_empty(), "no private network by default");
         assert!(ingest.github_token.is_none());
+        assert_eq!(ingest.github_host, "github.com");
+        assert_eq!(ingest.github_api_url, "https://api.github.com");
         assert_eq!(ingest.max_file_bytes, 5 * 1024 * 1024);
         assert_eq!(ingest.max_redirects, 5);
     }

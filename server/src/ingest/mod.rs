@@ -7,6 +7,7 @@
 //! good ones stay and the error is recorded on the location.
 
 mod file;
+mod github;
 mod net;
 mod url;
 

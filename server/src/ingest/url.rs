@@ -1,11 +1,11 @@
 //! `url` locations: http(s) reads with SSRF protection, bounded redirects, a time limit
 //! and a size cap.
 //!
-//! github.com file URLs (`https://github.com/o/r/blob/ref/path`) are read from
-//! raw.githubusercontent.com, with the configured token. (octocrab is not used yet: the
-//! raw URL covers reading files; the GitHub API is only needed for discovery.)
+//! GitHub blob URLs (`https://github.com/o/r/blob/ref/path`) are read through the GitHub
+//! API (see `github.rs`); raw.githubusercontent.com URLs get the configured token.
 
 use super::ReadError;
+use super::github::{GithubFile, GithubReader};
 use super::net::{AddressPolicy, GuardedResolver};
 use crate::config::{IngestConfig, Secret};
 use reqwest::StatusCode;
@@ -15,13 +15,15 @@ use std::sync::Arc;
 use std::time::Duration;
 use url::{Host, Url};
 
-/// Hosts that receive the GitHub token; never any other.
-const GITHUB_HOSTS: &[&str] = &["github.com", "raw.githubusercontent.com"];
+/// The host that receives the GitHub token over plain HTTP; never any other.
+const GITHUB_RAW_HOST: &str = "raw.githubusercontent.com";
 
 pub struct UrlReader {
     /// `Err` (why) when the TLS backend could not be set up; URL reads then fail.
     client: Result<reqwest::Client, String>,
     policy: Arc<AddressPolicy>,
+    github: GithubReader,
+    github_host: String,
     token: Option<Secret>,
     max_bytes: u64,
     max_redirects: usize,
@@ -48,6 +50,8 @@ impl UrlReader {
         UrlReader {
             client,
             policy,
+            github: GithubReader::new(config),
+            github_host: config.github_host.clone(),
             token: config.github_token.clone(),
             max_bytes: config.max_file_bytes,
             max_redirects: config.max_redirects,
@@ -67,14 +71,17 @@ impl UrlReader {
     }
 
     async fn read_following(&self, url: &Url) -> Result<Vec<u8>, ReadError> {
+        if let Some(file) = GithubFile::from_url(url, &self.github_host) {
+            return self.github.read(&file).await;
+        }
         let client = self.client.as_ref().map_err(ReadError::other)?;
-        let mut url = github_raw(url);
+        let mut url = url.clone();
         let mut redirects = 0;
         loop {
             self.check_url(&url)?;
             let mut request = client.get(url.clone());
-            if let (Some(token), Some(host)) = (&self.token, url.host_str())
-                && GITHUB_HOSTS.contains(&host)
+            if let Some(token) = &self.token
+                && url.host_str() == Some(GITHUB_RAW_HOST)
             {
                 request = request.header(AUTHORIZATION, format!("token {}", token.expose()));
             }
@@ -151,24 +158,6 @@ impl UrlReader {
     }
 }
 
-/// `https://github.com/o/r/blob/ref/path` → `https://raw.githubusercontent.com/o/r/ref/path`.
-pub fn github_raw(url: &Url) -> Url {
-    if url.host_str() != Some("github.com") {
-        return url.clone();
-    }
-    let segments: Vec<&str> = url.path_segments().map(|s| s.collect()).unwrap_or_default();
-    if segments.len() < 5 || segments[2] != "blob" {
-        return url.clone();
-    }
-    let path = format!(
-        "https://raw.githubusercontent.com/{}/{}/{}",
-        segments[0],
-        segments[1],
-        segments[3..].join("/")
-    );
-    Url::parse(&path).unwrap_or_else(|_| url.clone())
-}
-
 /// A reqwest error with its causes, which carry the useful part (e.g. the SSRF refusal).
 fn describe(error: reqwest::Error) -> ReadError {
     let mut causes = Vec::new();
@@ -186,24 +175,5 @@ fn describe(error: reqwest::Error) -> ReadError {
         ReadError::other("timed out")
     } else {
         ReadError::other(format!("cannot be read: {message}"))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn github_blob_urls_are_read_raw() {
-        let url =
-            Url::parse("https://github.com/acme/web/blob/main/catalog/catalog-info.yaml").unwrap();
-        assert_eq!(
-            github_raw(&url).as_str(),
-            "https://raw.githubusercontent.com/acme/web/main/catalog/catalog-info.yaml"
-        );
-        let other = Url::parse("https://github.com/acme/web/tree/main").unwrap();
-        assert_eq!(github_raw(&other), other);
-        let elsewhere = Url::parse("https://example.com/acme/web/blob/main/x.yaml").unwrap();
-        assert_eq!(github_raw(&elsewhere), elsewhere);
     }
 }
