@@ -31,6 +31,10 @@ start_portal() {
   local name="$1" port
   port="$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')"
   export PORTICO_URL="http://127.0.0.1:$port"
+  # Catalog files the suites write (file locations) go under a folder the portal may read.
+  export PORTICO_CATALOG_DIR="$WORK/$name-catalog"
+  mkdir -p "$PORTICO_CATALOG_DIR"
+  PORTICO_CATALOG_FILE_ROOTS="$PORTICO_CATALOG_DIR" \
   PORTICO_CONFIG=/dev/null PORTICO_LISTEN="127.0.0.1:$port" DATABASE_URL="sqlite://$WORK/$name.db" \
     PORTICO_DEMO=true LEPTOS_SITE_ROOT="$ROOT/target/site" PORTICO_LOG=warn \
     "$BINARY" serve >"$WORK/$name.log" 2>&1 &

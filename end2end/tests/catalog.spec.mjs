@@ -91,6 +91,9 @@ test('registers pasted YAML and shows it in the catalog', async ({ page }) => {
     '  owner: platform',
   ].join('\n'));
   await page.getByRole('button', { name: 'Preview' }).click();
+  // The pasted text is posted and kept as a draft: the URL names the draft, not the text.
+  await expect(page).toHaveURL(/\/catalog\/register\?draft=[0-9a-f-]+$/);
+  await expect(page.getByLabel('Catalog YAML')).toHaveValue(/name: e2e-registered/);
   await expect(page.locator('.register-entities')).toContainText('component:default/e2e-registered');
   await expect(page.locator('.change-new')).toHaveText('new');
   await page.getByRole('button', { name: 'Register' }).click();

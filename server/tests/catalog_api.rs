@@ -576,6 +576,12 @@ async fn ancestry_facets_validation_and_openapi() {
             "/entities/by-name/{kind}/{namespace}/{name}/ancestry",
             "/entity-facets",
             "/validate-entity",
+            "/locations",
+            "/locations/by-query",
+            "/locations/{id}",
+            "/locations/by-entity/{kind}/{namespace}/{name}",
+            "/refresh",
+            "/analyze-location",
         ] {
             assert!(
                 paths.contains(path),

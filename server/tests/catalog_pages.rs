@@ -323,15 +323,6 @@ async fn api_group_and_user_pages_show_what_their_kind_adds() {
     }
 }
 
-fn urlencode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
 const PASTED: &str = "apiVersion: backstage.io/v1alpha1
 kind: Component
 metadata:
@@ -343,6 +334,32 @@ spec:
   owner: checkout-team
 ";
 
+/// The `action` of the form with `class` in `html`.
+fn form_action(html: &str, class: &str) -> String {
+    let at = html
+        .find(class)
+        .unwrap_or_else(|| panic!("no {class} in {html}"));
+    let form = &html[html[..at].rfind("<form").unwrap()..];
+    let start = form.find("action=\"").unwrap() + 8;
+    form[start..start + form[start..].find('"').unwrap()].to_string()
+}
+
+/// Posts a form as a browser without JavaScript does; returns the final URL and page.
+async fn submit(app: &TestApp, action: &str, fields: &[(&str, &str)]) -> (String, String) {
+    let response = app
+        .client
+        .post(app.url(action))
+        .header("accept", "text/html")
+        .header("referer", app.url("/catalog/register"))
+        .form(fields)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let url = response.url().to_string();
+    (url, strip_comments(&response.text().await.unwrap()))
+}
+
 #[tokio::test]
 async fn register_page_previews_problems_and_changes_then_registers() {
     for app in demo_apps().await {
@@ -350,16 +367,20 @@ async fn register_page_previews_problems_and_changes_then_registers() {
         assert_eq!(status, StatusCode::OK);
         assert!(html.contains("<label for=\"register-yaml\">"));
         assert!(!html.contains("Preview</h2>"));
+        let preview = form_action(&html, "register-form");
 
-        // Invalid YAML: every problem with its line and column, nothing to confirm.
+        // Invalid YAML: every problem with its line and column, nothing to confirm. The
+        // text is posted and kept as a draft; it is never in the URL.
         let invalid = "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: bad name!\nspec:\n  type: service\n  owner: x\n  lifecycle: production\n---\nkind: [\n";
-        let (_, html) = page(
-            &app,
-            &format!("/catalog/register?yaml={}", urlencode(invalid)),
-        )
-        .await;
+        let (url, html) = submit(&app, &preview, &[("yaml", invalid), ("url", "")]).await;
+        assert!(url.contains("/catalog/register?draft="), "{url}");
+        assert!(!url.contains("bad"), "{url}");
         assert!(html.contains("Line:column"), "{html}");
         assert!(html.contains("<code>metadata.name</code>"), "{html}");
+        assert!(
+            html.contains("name: bad name!"),
+            "the form shows the pasted text again"
+        );
         let places: Vec<&str> = html
             .match_indices("<th scope=\"row\" class=\"issue-place\">")
             .map(|(i, m)| {
@@ -376,38 +397,23 @@ async fn register_page_previews_problems_and_changes_then_registers() {
         );
         assert!(!html.contains(">Register</button>"));
 
-        // Valid YAML: what would change, and a form to confirm.
-        let path = format!("/catalog/register?yaml={}", urlencode(PASTED));
-        let (_, html) = page(&app, &path).await;
+        // Valid YAML: what would change, and a form to confirm; the draft's page can be
+        // loaded again.
+        let (path, html) = submit(&app, &preview, &[("yaml", PASTED), ("url", "")]).await;
         assert!(html.contains("component:default/pasted-thing"), "{html}");
         assert!(html.contains("change-new"));
-        let action = {
-            let start = html.find("<form").unwrap()
-                + html[html.find("<form").unwrap()..]
-                    .find("register-confirm")
-                    .unwrap();
-            let form = &html[html[..start].rfind("<form").unwrap()..];
-            let at = form.find("action=\"").unwrap() + 8;
-            form[at..at + form[at..].find('"').unwrap()].to_string()
-        };
+        let draft = path.split("draft=").nth(1).unwrap().to_string();
+        assert!(
+            html.contains(&format!("name=\"draft\" value=\"{draft}\"")),
+            "{html}"
+        );
+        let (_, again) = page(&app, &format!("/catalog/register?draft={draft}")).await;
+        assert!(again.contains("change-new"));
 
         // Confirming without JavaScript: a form POST that redirects to the result.
-        let response = app
-            .client
-            .post(app.url(&action))
-            .header("accept", "text/html")
-            .header("referer", app.url(&path))
-            .form(&[("yaml", PASTED)])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), StatusCode::OK);
-        assert!(
-            response.url().as_str().contains("done=1"),
-            "{}",
-            response.url()
-        );
-        let html = strip_comments(&response.text().await.unwrap());
+        let action = form_action(&html, "register-confirm");
+        let (url, html) = submit(&app, &action, &[("draft", draft.as_str())]).await;
+        assert!(url.contains("done=1"), "{url}");
         assert!(html.contains("Registered 1 entities"), "{html}");
         assert!(html.contains("href=\"/catalog/default/component/pasted-thing\""));
 
@@ -415,7 +421,23 @@ async fn register_page_previews_problems_and_changes_then_registers() {
         assert_eq!(row_labels(&html), ["pasted-thing"]);
         let (_, html) = page(&app, "/catalog/default/component/pasted-thing").await;
         assert!(html.contains("inline:"), "the origin is an inline location");
-        let (_, html) = page(&app, &path).await;
+        let (_, html) = page(&app, &format!("/catalog/register?draft={draft}")).await;
         assert!(html.contains("change-unchanged"), "{html}");
+
+        // A draft that is gone says so and how to go on.
+        let (_, html) = page(&app, "/catalog/register?draft=no-such-draft").await;
+        assert!(html.contains("paste the YAML again"), "{html}");
+        let (url, _) = submit(&app, &action, &[("draft", "no-such-draft")]).await;
+        assert!(!url.contains("done=1"), "{url}");
+
+        // A URL is previewed from the query, where it can be shared.
+        let (url, html) = submit(
+            &app,
+            &preview,
+            &[("yaml", ""), ("url", "http://127.0.0.1:9/x.yaml")],
+        )
+        .await;
+        assert!(url.contains("/catalog/register?url=http"), "{url}");
+        assert!(html.contains("class=\"register-error\""), "{html}");
     }
 }

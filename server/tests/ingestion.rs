@@ -192,6 +192,99 @@ async fn a_registered_file_location_is_browsable_at_once_and_listed() {
 }
 
 #[tokio::test]
+async fn locations_can_be_moved_with_put_and_queried_by_predicate_in_pages() {
+    let dir = tempfile::tempdir().unwrap();
+    let [a, b, c] = ["a", "b", "c"].map(|name| {
+        write(
+            &dir.path().join(format!("{name}.yaml")),
+            &component(&format!("moved-{name}"), "team-a"),
+        )
+    });
+    for app in apps_reading(dir.path(), OrphanStrategy::Delete).await {
+        let id = app.register("file", &target(&a)).await["location"]["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let other = app.register("file", &target(&c)).await["location"]["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+
+        let put = |id: &str, body: Value| {
+            let request = app
+                .client
+                .put(app.url(&format!("/locations/{id}")))
+                .json(&body);
+            async move {
+                let response = request.send().await.unwrap();
+                (response.status(), response.json::<Value>().await.unwrap())
+            }
+        };
+        let (status, body) = put(&id, json!({ "type": "file", "target": target(&b) })).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(
+            body,
+            json!({ "id": id, "type": "file", "target": target(&b) })
+        );
+        assert!(
+            app.has_entity("component:default/moved-b").await,
+            "read at once"
+        );
+        assert!(!app.has_entity("component:default/moved-a").await);
+
+        let (status, body) = put(&id, json!({ "type": "file", "target": target(&c) })).await;
+        assert_eq!(status, StatusCode::CONFLICT, "{body}");
+        assert!(body["error"]["message"].as_str().unwrap().contains(&other));
+        let (status, _) = put("nope", json!({ "type": "file", "target": target(&a) })).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        let (status, body) = put(&id, json!({ "type": "ftp", "target": "x" })).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+
+        // Pages of one, oldest first, with the query carried in the cursor.
+        let (status, page) = app
+            .post(
+                "/locations/by-query",
+                json!({ "limit": 1, "query": { "type": "FILE" } }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        assert_eq!(page["totalItems"], 2);
+        assert_eq!(page["items"][0]["id"], id.as_str());
+        let cursor = page["pageInfo"]["nextCursor"].as_str().unwrap().to_string();
+        let (_, page) = app
+            .post("/locations/by-query", json!({ "cursor": cursor }))
+            .await;
+        assert_eq!(page["items"][0]["id"], other.as_str());
+        assert_eq!(page["pageInfo"], json!({}));
+
+        let (_, page) = app
+            .post(
+                "/locations/by-query",
+                json!({ "query": { "$not": { "target": target(&b) } } }),
+            )
+            .await;
+        assert_eq!(
+            page["items"],
+            json!([{ "id": other, "type": "file", "target": target(&c) }])
+        );
+        let (status, error) = app
+            .post("/locations/by-query", json!({ "cursor": "not a cursor" }))
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(
+            error["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("Malformed cursor")
+        );
+        let (status, _) = app
+            .post("/locations/by-query", json!({ "limit": -1 }))
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+    }
+}
+
+#[tokio::test]
 async fn dry_run_shows_the_entities_and_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let file = write(&dir.path().join("c.yaml"), &component("web", "team-a"));
@@ -646,6 +739,107 @@ async fn loopback_private_and_metadata_addresses_are_refused_without_the_allow_l
     // Refused before connecting: nothing listens there, and the error is not a timeout.
     let error = dry_run_error(&app, "http://192.168.255.1:9/x.yaml").await;
     assert!(error.contains("private"), "{error}");
+}
+
+/// A stand-in for the GitHub REST API: the files of acme/web at `main`, served raw to
+/// requests that carry the token; records each request as `path@ref`.
+async fn github_api() -> (
+    std::net::SocketAddr,
+    std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    oneshot::Sender<()>,
+) {
+    use axum::extract::{Path as UrlPath, Query};
+    use axum::http::{HeaderMap, StatusCode as Code};
+    use std::collections::HashMap;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let requests = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = requests.clone();
+    let files = HashMap::from([
+        (
+            "catalog/catalog-info.yaml".to_string(),
+            format!(
+                "{}---\n{}",
+                component("gh-web", "team-g"),
+                location_entity("gh-more", &["./more.yaml"])
+            ),
+        ),
+        (
+            "catalog/more.yaml".to_string(),
+            component("gh-more-x", "team-g"),
+        ),
+    ]);
+    let contents = move |UrlPath((owner, repo, path)): UrlPath<(String, String, String)>,
+                         Query(query): Query<HashMap<String, String>>,
+                         headers: HeaderMap| {
+        let seen = seen.clone();
+        let files = files.clone();
+        async move {
+            let reference = query.get("ref").cloned().unwrap_or_default();
+            seen.lock().unwrap().push(format!("{path}@{reference}"));
+            let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+            if header("authorization") != Some("Bearer ghp_test") {
+                return (Code::UNAUTHORIZED, "Bad credentials".to_string());
+            }
+            if header("accept") != Some("application/vnd.github.v3.raw") {
+                return (Code::UNSUPPORTED_MEDIA_TYPE, "raw only".to_string());
+            }
+            match files.get(&path) {
+                Some(text) if owner == "acme" && repo == "web" && reference == "main" => {
+                    (Code::OK, text.clone())
+                }
+                _ => (Code::NOT_FOUND, "Not Found".to_string()),
+            }
+        }
+    };
+    let router = Router::new().route("/repos/{owner}/{repo}/contents/{*path}", get(contents));
+    let (tx, rx) = oneshot::channel();
+    tokio::spawn(server::serve::serve(listener, router, async {
+        let _ = rx.await;
+    }));
+    (address, requests, tx)
+}
+
+#[tokio::test]
+async fn github_blob_urls_are_read_through_the_github_api_with_the_token() {
+    let (api, requests, _stop) = github_api().await;
+    // No allow-list entry: the API address is the operator's, not the location's.
+    let github_app = |token: &'static str| {
+        config(move |c| {
+            c.ingest.github_api_url = format!("http://{api}");
+            c.ingest.github_token = Some(server::config::Secret::new(token));
+        })
+    };
+    let app = spawn(store::testing::sqlite().await, github_app("ghp_test")).await;
+    let body = app
+        .register(
+            "url",
+            "https://github.com/acme/web/blob/main/catalog/catalog-info.yaml",
+        )
+        .await;
+    assert_eq!(body["entities"].as_array().unwrap().len(), 3, "{body}");
+    assert!(app.has_entity("component:default/gh-more-x").await);
+    assert_eq!(
+        *requests.lock().unwrap(),
+        ["catalog/catalog-info.yaml@main", "catalog/more.yaml@main"]
+    );
+
+    let error = dry_run_error(&app, "https://github.com/acme/web/blob/main/nothing.yaml").await;
+    assert!(
+        error.contains("GitHub has no file acme/web nothing.yaml at main"),
+        "{error}"
+    );
+
+    let wrong_token = spawn(store::testing::sqlite().await, github_app("ghp_wrong")).await;
+    let error = dry_run_error(
+        &wrong_token,
+        "https://github.com/acme/web/blob/main/catalog/catalog-info.yaml",
+    )
+    .await;
+    assert!(
+        error.contains("401") && error.contains("github_token"),
+        "{error}"
+    );
 }
 
 #[tokio::test]

@@ -2,16 +2,16 @@
 //! created or updated (with every validation problem at its line and column), then
 //! confirm.
 //!
-//! The preview is a GET form (its state is in the URL, like the catalog page's); the
-//! confirmation is a POST to a server function that redirects to the result, so both
-//! work without JavaScript. Reading and storing are the server's ingestion code, reached
-//! through the [`Registrar`] it puts in context.
+//! Previewing posts the form: pasted text is stored as a draft and the browser is
+//! redirected to `/catalog/register?draft=ID` (a URL is put in the query as it is), so
+//! pasted YAML never travels in a URL, and reload and back work. The confirmation is a
+//! POST that redirects to the result. Both work without JavaScript. Reading and storing
+//! are the server's ingestion code, reached through the [`Registrar`] it puts in context.
 
 use crate::api::{display_kind, entity_href, split_ref};
 use crate::components::LoadError;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 
@@ -58,6 +58,8 @@ pub struct RegisterPreview {
     pub issues: Vec<RegisterIssue>,
     /// A problem that is not about one place in the text (unreachable URL, …).
     pub problem: Option<String>,
+    /// The draft's text, shown again in the form.
+    pub yaml: Option<String>,
 }
 
 /// The server's side of registration (implemented with its ingestion code).
@@ -88,23 +90,56 @@ pub enum RegistrarError {
 #[cfg(feature = "ssr")]
 pub type RegisterPreviewRaw = Vec<(String, String)>;
 
+/// Starts a preview: stores pasted text as a draft and redirects to its preview page.
+#[server(prefix = "/_server")]
+pub async fn start_preview(yaml: Option<String>, url: Option<String>) -> Result<(), ServerFnError> {
+    let target = match ssr::source(yaml, url) {
+        Some(RegisterSource::Yaml(yaml)) => {
+            let store = crate::api::ssr::store()?;
+            let id = store
+                .save_register_draft(&yaml)
+                .await
+                .map_err(crate::api::ssr::internal)?;
+            format!("/catalog/register?draft={id}")
+        }
+        Some(RegisterSource::Url(url)) => format!(
+            "/catalog/register?url={}",
+            crate::pages::catalog::encode_query(&url)
+        ),
+        None => "/catalog/register".to_string(),
+    };
+    leptos_axum::redirect(&target);
+    Ok(())
+}
+
 #[server(prefix = "/_server")]
 pub async fn preview_registration(
-    yaml: Option<String>,
+    draft: Option<String>,
     url: Option<String>,
 ) -> Result<RegisterPreview, ServerFnError> {
-    let Some(source) = ssr::source(yaml, url) else {
-        return Ok(RegisterPreview::default());
+    let (source, yaml) = match ssr::stored_source(draft, url).await? {
+        Ok(Some(source)) => source,
+        Ok(None) => return Ok(RegisterPreview::default()),
+        Err(problem) => {
+            return Ok(RegisterPreview {
+                problem: Some(problem),
+                ..Default::default()
+            });
+        }
     };
-    ssr::preview(source).await
+    let mut preview = ssr::preview(source).await?;
+    preview.yaml = yaml;
+    Ok(preview)
 }
 
 #[server(prefix = "/_server")]
 pub async fn register_entities(
-    yaml: Option<String>,
+    draft: Option<String>,
     url: Option<String>,
 ) -> Result<Vec<String>, ServerFnError> {
-    let source = ssr::source(yaml, url)
+    let (source, _) = ssr::stored_source(draft, url)
+        .await?
+        .map_err(ServerFnError::new)?
         .ok_or_else(|| ServerFnError::new("Paste catalog YAML or enter a URL first."))?;
     let refs = ssr::register(source).await?;
     let query: Vec<String> = refs
@@ -120,14 +155,15 @@ pub async fn register_entities(
 pub fn RegisterPage() -> impl IntoView {
     let query = use_query_map();
     let text = move |key: &str| query.read().get(key).filter(|v| !v.trim().is_empty());
-    let yaml = move || text("yaml");
+    let draft = move || text("draft");
     let url = move || text("url");
     let preview = Resource::new(
-        move || (yaml(), url()),
-        |(yaml, url)| preview_registration(yaml, url),
+        move || (draft(), url()),
+        |(draft, url)| preview_registration(draft, url),
     );
     let registered = move || query.read().get_all("registered").unwrap_or_default();
     let done = move || query.read().get("done").is_some();
+    let start = ServerAction::<StartPreview>::new();
     let register = ServerAction::<RegisterEntities>::new();
     view! {
         <Title text="Register entities"/>
@@ -144,26 +180,14 @@ pub fn RegisterPage() -> impl IntoView {
             }
         })}
         <p class="lead">"Paste Backstage catalog YAML (one or more documents) or enter the URL of a catalog-info.yaml file. Preview first: nothing is stored until you register."</p>
-        <Form method="GET" action="/catalog/register" attr:class="register-form">
-            <div class="field">
-                <label for="register-yaml">"Catalog YAML"</label>
-                <textarea id="register-yaml" name="yaml" rows="14" spellcheck="false" aria-describedby="register-yaml-hint"
-                    prop:value=move || yaml().unwrap_or_default()>{yaml().unwrap_or_default()}</textarea>
-                <p id="register-yaml-hint" class="hint">"Documents separated by "<code>"---"</code>"."</p>
-            </div>
-            <p class="or">"or"</p>
-            <div class="field">
-                <label for="register-url">"URL"</label>
-                <input id="register-url" name="url" type="url" placeholder="https://github.com/org/repo/blob/main/catalog-info.yaml"
-                    value=url().unwrap_or_default() prop:value=move || url().unwrap_or_default()/>
-            </div>
-            <button type="submit">"Preview"</button>
-        </Form>
         <Transition fallback=|| view! { <p>"Checking…"</p> }>
             {move || Suspend::new(async move {
-                let (yaml, url) = (yaml(), url());
+                let (draft, url) = (draft(), url());
                 match preview.await {
-                    Ok(preview) => view! { <PreviewView preview yaml url register/> }.into_any(),
+                    Ok(preview) => view! {
+                        <SourceForm start yaml=preview.yaml.clone() url=url.clone()/>
+                        <PreviewView preview draft url register/>
+                    }.into_any(),
                     Err(error) => view! { <LoadError error/> }.into_any(),
                 }
             })}
@@ -171,10 +195,37 @@ pub fn RegisterPage() -> impl IntoView {
     }
 }
 
+/// The paste-or-URL form; it posts, so pasted text never ends up in a URL.
+#[component]
+fn SourceForm(
+    start: ServerAction<StartPreview>,
+    yaml: Option<String>,
+    url: Option<String>,
+) -> impl IntoView {
+    view! {
+        <ActionForm action=start attr:class="register-form">
+            <div class="field">
+                <label for="register-yaml">"Catalog YAML"</label>
+                <textarea id="register-yaml" name="yaml" rows="14" spellcheck="false" aria-describedby="register-yaml-hint">
+                    {yaml.unwrap_or_default()}
+                </textarea>
+                <p id="register-yaml-hint" class="hint">"Documents separated by "<code>"---"</code>"."</p>
+            </div>
+            <p class="or">"or"</p>
+            <div class="field">
+                <label for="register-url">"URL"</label>
+                <input id="register-url" name="url" type="url" placeholder="https://github.com/org/repo/blob/main/catalog-info.yaml"
+                    value=url.unwrap_or_default()/>
+            </div>
+            <button type="submit">"Preview"</button>
+        </ActionForm>
+    }
+}
+
 #[component]
 fn PreviewView(
     preview: RegisterPreview,
-    yaml: Option<String>,
+    draft: Option<String>,
     url: Option<String>,
     register: ServerAction<RegisterEntities>,
 ) -> impl IntoView {
@@ -252,7 +303,7 @@ fn PreviewView(
             })}
             {can_register.then(|| view! {
                 <ActionForm action=register attr:class="register-confirm">
-                    {yaml.map(|yaml| view! { <input type="hidden" name="yaml" value=yaml/> })}
+                    {draft.map(|draft| view! { <input type="hidden" name="draft" value=draft/> })}
                     {url.map(|url| view! { <input type="hidden" name="url" value=url/> })}
                     <button type="submit">"Register"</button>
                 </ActionForm>
@@ -289,6 +340,29 @@ mod ssr {
             (None, Some(url)) => Some(RegisterSource::Url(url)),
             (None, None) => None,
         }
+    }
+
+    /// What a draft id or a URL names, with the draft's text: `Err` (for the user) when
+    /// the draft is gone, `None` when neither is given. A draft wins over a URL.
+    pub async fn stored_source(
+        draft: Option<String>,
+        url: Option<String>,
+    ) -> Result<Result<Option<(RegisterSource, Option<String>)>, String>, ServerFnError> {
+        let Some(id) = draft.filter(|d| !d.trim().is_empty()) else {
+            return Ok(Ok(source(None, url).map(|source| (source, None))));
+        };
+        let store = crate::api::ssr::store()?;
+        let yaml = store
+            .register_draft(id.trim())
+            .await
+            .map_err(crate::api::ssr::internal)?;
+        Ok(match yaml {
+            Some(yaml) => Ok(Some((RegisterSource::Yaml(yaml.clone()), Some(yaml)))),
+            None => Err(format!(
+                "This draft is no longer here (drafts are kept for {} hours); paste the YAML again.",
+                store::DRAFT_LIFETIME.num_hours()
+            )),
+        })
     }
 
     fn registrar() -> Result<Arc<dyn Registrar>, ServerFnError> {

@@ -5,16 +5,20 @@
 //! Engine-specific SQL sits side by side in the same function where it pays.
 
 mod cache;
+mod drafts;
 mod entities;
 mod error;
 mod locations;
 mod queries;
 
+pub use drafts::DRAFT_LIFETIME;
 pub use entities::{
     BatchOutcome, EntityRecord, EntitySummary, KindCount, LocationRecord, RelationRecord,
 };
 pub use error::StoreError;
-pub use locations::{LocationConflict, LocationRow, LocationStatus, ORPHAN_ANNOTATION, ReadResult};
+pub use locations::{
+    LocationConflict, LocationRow, LocationStatus, LocationUpdate, ORPHAN_ANNOTATION, ReadResult,
+};
 pub use queries::{
     EntityFilter, EntityQuery, EntityRelationRow, FacetCount, OrderField, SearchRow, StoredEntity,
     TextFilter, search_rows,

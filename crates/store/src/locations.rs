@@ -103,6 +103,17 @@ pub enum ReadResult {
     Failed { error: String },
 }
 
+/// The outcome of [`Store::update_location`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LocationUpdate {
+    Updated(LocationRow),
+    NotFound,
+    /// Another location (`by`, its id) has the requested type and target.
+    Taken {
+        by: String,
+    },
+}
+
 const LOCATION_COLUMNS: &str = "id, type, target, created_at, last_read_at, next_read_at, \
      last_error, claimed_by, claimed_until";
 
@@ -143,6 +154,43 @@ impl Store {
                     Ok((row, false))
                 }
             }
+        })
+    }
+
+    /// Points the location `id` at a new type and target, due to be read at once; its
+    /// entities stay until that read replaces them. `Taken` when another location already
+    /// has that type and target.
+    pub async fn update_location(
+        &self,
+        id: &str,
+        location_type: &str,
+        target: &str,
+    ) -> Result<LocationUpdate, StoreError> {
+        let update = format!(
+            "UPDATE locations SET type = $1, target = $2, next_read_at = NULL, last_error = NULL \
+             WHERE id = $3 RETURNING {LOCATION_COLUMNS}"
+        );
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let other: Option<String> = sqlx::query_scalar(
+                "SELECT id FROM locations WHERE type = $1 AND target = $2 AND id <> $3",
+            )
+            .bind(location_type)
+            .bind(target)
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some(other) = other {
+                return Ok(LocationUpdate::Taken { by: other });
+            }
+            let row: Option<LocationRow> = sqlx::query_as(&update)
+                .bind(location_type)
+                .bind(target)
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(row.map_or(LocationUpdate::NotFound, LocationUpdate::Updated))
         })
     }
 

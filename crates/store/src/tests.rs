@@ -325,3 +325,38 @@ async fn cached_facets_and_counts_follow_every_write() {
         assert!(store.catalog_version().await.unwrap() > version);
     }
 }
+
+#[tokio::test]
+async fn register_drafts_keep_pasted_text_until_they_expire() {
+    for test in test_stores().await {
+        let store = &test.store;
+        let yaml = "kind: Component\nmetadata:\n  name: ünïcode — and a long line\n".repeat(500);
+        let id = store.save_register_draft(&yaml).await.unwrap();
+        assert_eq!(
+            store.register_draft(&id).await.unwrap().as_deref(),
+            Some(yaml.as_str())
+        );
+        assert_eq!(store.register_draft("no-such-draft").await.unwrap(), None);
+
+        // A draft past its lifetime is not served, and the next save removes it.
+        let old = chrono::Utc::now() - crate::DRAFT_LIFETIME - chrono::Duration::minutes(1);
+        crate::on_pool!(store, pool => {
+            sqlx::query("UPDATE register_drafts SET created_at = $1 WHERE id = $2")
+                .bind(old)
+                .bind(&id)
+                .execute(pool)
+                .await
+                .unwrap();
+        });
+        assert_eq!(store.register_draft(&id).await.unwrap(), None);
+        store.save_register_draft("x").await.unwrap();
+        let left: i64 = crate::on_pool!(store, pool => {
+            sqlx::query_scalar("SELECT COUNT(*) FROM register_drafts WHERE id = $1")
+                .bind(&id)
+                .fetch_one(pool)
+                .await
+                .unwrap()
+        });
+        assert_eq!(left, 0);
+    }
+}

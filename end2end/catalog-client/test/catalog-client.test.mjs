@@ -2,6 +2,8 @@
 // entity call it makes. end2end/run.sh starts the server with the demo catalog.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { CatalogClient, CATALOG_FILTER_EXISTS } from '@backstage/catalog-client';
 import {
   EntityPolicies,
@@ -165,6 +167,65 @@ test('removeEntityByUid removes, and unknown uids are 404 in Backstage error sha
     assert.equal(err.body.response.statusCode, 404);
     return true;
   });
+});
+
+test('locations: add (dry run and real), list, query, stream, by id, ref and entity, update, refresh, analyze, remove', async () => {
+  const dir = process.env.PORTICO_CATALOG_DIR;
+  assert.ok(dir, 'PORTICO_CATALOG_DIR must name a folder the portal reads file locations from');
+  const file = (name) => {
+    const path = join(dir, `${name}.yaml`);
+    writeFileSync(path, [
+      'apiVersion: backstage.io/v1alpha1', 'kind: Component',
+      `metadata:\n  name: ${name}`,
+      'spec:\n  type: service\n  lifecycle: production\n  owner: checkout-team', '',
+    ].join('\n'));
+    return path;
+  };
+  const [first, second] = [file('cc-located-a'), file('cc-located-b')];
+
+  const dry = await client.addLocation({ type: 'file', target: first, dryRun: true });
+  assert.equal(dry.exists, false);
+  assert.deepEqual(dry.entities.map(e => e.metadata.name), ['cc-located-a']);
+  assert.equal(await client.getEntityByRef('component:default/cc-located-a'), undefined, 'a dry run writes nothing');
+
+  const added = await client.addLocation({ type: 'file', target: first });
+  const id = added.location.id;
+  assert.deepEqual(added.entities.map(e => e.metadata.name), ['cc-located-a']);
+  assert.ok(await client.getEntityByRef('component:default/cc-located-a'), 'browsable at once');
+  await assert.rejects(client.addLocation({ type: 'file', target: first }), err => err.response.status === 409);
+
+  const all = await client.getLocations();
+  assert.ok(all.items.some(l => l.id === id && l.target === first));
+  assert.equal((await client.getLocationById(id)).target, first);
+  assert.equal((await client.getLocationByRef(`file:${first}`)).id, id);
+  assert.equal((await client.getLocationByEntity('component:default/cc-located-a')).id, id);
+
+  const files = await client.queryLocations({ query: { type: 'file' } });
+  assert.deepEqual(files.items.map(l => l.id), [id]);
+  assert.equal(files.totalItems, 1);
+  const streamed = [];
+  for await (const page of client.streamLocations({ limit: 1 })) {
+    assert.equal(page.length, 1);
+    streamed.push(...page);
+  }
+  assert.deepEqual(streamed.map(l => l.id).sort(), all.items.map(l => l.id).sort());
+  const others = await client.queryLocations({ query: { $not: { type: 'file' } } });
+  assert.equal(others.totalItems, all.items.length - 1);
+
+  const updated = await client.updateLocation(id, { type: 'file', target: second });
+  assert.deepEqual(updated, { id, type: 'file', target: second });
+  assert.ok(await client.getEntityByRef('component:default/cc-located-b'), 'read again at once');
+  assert.equal(await client.getEntityByRef('component:default/cc-located-a'), undefined, 'what it no longer provides goes');
+  await assert.rejects(client.updateLocation('no-such-id', { type: 'file', target: first }), err => err.response.status === 404);
+
+  await client.refreshEntity('component:default/cc-located-b');
+  const analysis = await client.analyzeLocation({ location: { type: 'file', target: second } });
+  assert.equal(analysis.existingEntityFiles[0].isRegistered, true);
+  assert.equal(analysis.existingEntityFiles[0].entity.metadata.name, 'cc-located-b');
+
+  await client.removeLocationById(id);
+  assert.equal(await client.getLocationById(id), undefined);
+  assert.equal(await client.getEntityByRef('component:default/cc-located-b'), undefined);
 });
 
 // Backstage's own validation, as the catalog backend applies it, is the oracle.

@@ -13,6 +13,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use query::{Cursor, Params, all, first};
+pub(super) use query::{decode_cursor, encode_cursor, parse_predicate};
 use serde_json::{Value, json};
 use store::{EntityFilter, EntityQuery, OrderField, Store, StoredEntity, TextFilter};
 

@@ -16,12 +16,13 @@ use catalog::EntityRef;
 use chrono::Utc;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use store::{LocationRow, LocationStatus};
+use store::{EntityFilter, LocationRow, LocationStatus, LocationUpdate};
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/locations", get(list).post(create))
-        .route("/locations/{id}", get(show).delete(remove))
+        .route("/locations/by-query", post(query_locations))
+        .route("/locations/{id}", get(show).put(update).delete(remove))
         .route("/locations/{id}/status", get(status))
         .route(
             "/locations/by-entity/{kind}/{namespace}/{name}",
@@ -144,6 +145,141 @@ async fn list(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
             .map(|row| json!({ "data": location_json(row) }))
             .collect(),
     )))
+}
+
+/// `PUT /locations/{id}` `{type, target}`: points a location elsewhere and reads it at
+/// once; answers the updated `Location`.
+async fn update(
+    _writer: Writer,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Json(input): Json<LocationInput>,
+) -> Result<Json<Value>, ApiError> {
+    let target = Target::parse(&input.location_type, &input.target).map_err(ingest_error)?;
+    let (kind, target_text) = (target.location_type(), target.target());
+    let row = match state.store.update_location(&id, kind, &target_text).await? {
+        LocationUpdate::Updated(row) => row,
+        LocationUpdate::NotFound => return Err(found(None::<()>, &id).unwrap_err()),
+        LocationUpdate::Taken { by } => {
+            return Err(ApiError::conflict(format!(
+                "Location {kind}:{target_text} already exists (ID {by}); delete one of them first"
+            )));
+        }
+    };
+    if let Some(Err(IngestError::Store(error))) = state
+        .ingester
+        .process_now(&state.store, &row.id, &state.worker)
+        .await?
+    {
+        return Err(ApiError::internal(error));
+    }
+    Ok(Json(location_json(&row)))
+}
+
+/// Page size of `POST /locations/by-query` when the request names none, and the largest.
+const LOCATION_PAGE: usize = 100;
+const MAX_LOCATION_PAGE: usize = 1000;
+
+/// The state of a `locations/by-query` listing, carried from page to page.
+#[derive(serde::Serialize, Deserialize)]
+struct LocationCursor {
+    query: Option<EntityFilter>,
+    offset: usize,
+    limit: usize,
+}
+
+/// `POST /locations/by-query` `{query?, limit?}` or `{cursor}`: `{items, totalItems,
+/// pageInfo: {nextCursor?}}`, oldest first. `query` is a filter predicate over `id`,
+/// `type` and `target` (values match ignoring case, as for entities).
+async fn query_locations(
+    State(state): State<AppState>,
+    body: Option<Json<Value>>,
+) -> Result<Json<Value>, ApiError> {
+    let body = body.map(|Json(body)| body).unwrap_or(Value::Null);
+    let limit = match body.get("limit") {
+        None | Some(Value::Null) => None,
+        Some(value) => Some(
+            value
+                .as_u64()
+                .filter(|n| *n as usize <= MAX_LOCATION_PAGE)
+                .ok_or_else(|| {
+                    ApiError::input(format!(
+                        "Invalid limit {value}: use a whole number from 0 to {MAX_LOCATION_PAGE}"
+                    ))
+                })? as usize,
+        ),
+    };
+    let cursor = match body.get("cursor").and_then(Value::as_str) {
+        Some(text) => {
+            let mut cursor: LocationCursor =
+                super::entities::decode_cursor(text).ok_or_else(|| {
+                    ApiError::input(format!(
+                        "Malformed cursor {text:?}: pass a cursor exactly as a previous response returned it"
+                    ))
+                })?;
+            cursor.limit = limit.unwrap_or(cursor.limit);
+            cursor
+        }
+        None => LocationCursor {
+            query: match body.get("query") {
+                None | Some(Value::Null) => None,
+                Some(predicate) => Some(super::entities::parse_predicate(predicate)?),
+            },
+            offset: 0,
+            limit: limit.unwrap_or(LOCATION_PAGE),
+        },
+    };
+    let matching: Vec<LocationRow> = state
+        .store
+        .locations()
+        .await?
+        .into_iter()
+        .filter(|row| {
+            cursor
+                .query
+                .as_ref()
+                .is_none_or(|q| location_matches(row, q))
+        })
+        .collect();
+    let items: Vec<Value> = matching
+        .iter()
+        .skip(cursor.offset)
+        .take(cursor.limit)
+        .map(location_json)
+        .collect();
+    let mut page_info = json!({});
+    let next = cursor.offset + items.len();
+    if next < matching.len() && !items.is_empty() {
+        let next = LocationCursor {
+            offset: next,
+            ..cursor
+        };
+        page_info["nextCursor"] = json!(super::entities::encode_cursor(&next));
+    }
+    Ok(Json(json!({
+        "items": items,
+        "totalItems": matching.len(),
+        "pageInfo": page_info,
+    })))
+}
+
+/// Whether a location matches a filter predicate over its `id`, `type` and `target`.
+fn location_matches(row: &LocationRow, filter: &EntityFilter) -> bool {
+    let field = |key: &str| match key.to_lowercase().as_str() {
+        "id" => Some(&row.id),
+        "type" => Some(&row.location_type),
+        "target" => Some(&row.target),
+        _ => None,
+    };
+    match filter {
+        EntityFilter::AnyOf(filters) => filters.iter().any(|f| location_matches(row, f)),
+        EntityFilter::AllOf(filters) => filters.iter().all(|f| location_matches(row, f)),
+        EntityFilter::Not(filter) => !location_matches(row, filter),
+        EntityFilter::Equals { key, values } => {
+            field(key).is_some_and(|value| values.iter().any(|v| v.eq_ignore_ascii_case(value)))
+        }
+        EntityFilter::Exists { key } => field(key).is_some(),
+    }
 }
 
 async fn show(

@@ -297,7 +297,7 @@ pub struct Cursor {
 
 impl Cursor {
     pub fn encode(&self) -> String {
-        base64_encode(&serde_json::to_vec(self).unwrap_or_default())
+        encode_cursor(self)
     }
 
     pub fn decode(text: &str) -> Result<Cursor, ApiError> {
@@ -306,8 +306,7 @@ impl Cursor {
                 "Malformed cursor {text:?}: pass a cursor exactly as a previous response returned it"
             ))
         };
-        let bytes = base64_decode(text).ok_or_else(invalid)?;
-        let cursor: Cursor = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
+        let cursor: Cursor = decode_cursor(text).ok_or_else(invalid)?;
         if cursor.offset < 0 || cursor.limit < 0 {
             return Err(invalid());
         }
@@ -317,6 +316,16 @@ impl Cursor {
     pub fn filter(&self) -> Option<&EntityFilter> {
         self.query.as_ref().or(self.filter.as_ref())
     }
+}
+
+/// An opaque cursor: the listing's state as base64 JSON.
+pub fn encode_cursor(state: &impl Serialize) -> String {
+    base64_encode(&serde_json::to_vec(state).unwrap_or_default())
+}
+
+/// The state [`encode_cursor`] encoded, or `None` for text it did not make.
+pub fn decode_cursor<T: serde::de::DeserializeOwned>(text: &str) -> Option<T> {
+    serde_json::from_slice(&base64_decode(text)?).ok()
 }
 
 // Standard base64 with padding, as the client's `atob` reads it. Hand-written (a dozen
