@@ -63,7 +63,11 @@ impl<T: Clone> VersionedCache<T> {
     }
 }
 
-/// Bumps the catalog version inside the write's transaction.
+/// Bumps the catalog version inside the write's transaction. Every write to entities or
+/// relations does this first: the version row is then also the lock that serializes
+/// catalog writes, across replicas on PostgreSQL. A write rebuilds the stored JSON of
+/// entities other locations own (their relations change), so two writes running side by
+/// side could each wait for rows the other holds; queued on one row first, they cannot.
 macro_rules! bump_catalog_version {
     ($tx:expr) => {
         sqlx::query("UPDATE catalog_version SET version = version + 1 WHERE id = 1")

@@ -89,6 +89,7 @@ impl Store {
         let (entities, duplicates) = first_of_each_ref(entities);
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
+            crate::cache::bump_catalog_version!(tx);
             let location_id: String = sqlx::query_scalar(
                 "INSERT INTO locations (id, type, target, created_at) VALUES ($1, $2, $3, $4) \
                  ON CONFLICT (type, target) DO UPDATE SET type = excluded.type RETURNING id",
@@ -183,6 +184,13 @@ impl Store {
                     .await?;
             let stale: Vec<&String> = previous.iter().filter(|r| !written.contains_key(*r)).collect();
             outcome.removed = stale.len();
+            // Entities whose stored JSON changes: the written ones, and the sources of every
+            // relation that goes (read now, before it goes) or comes.
+            let mut touched: HashSet<String> =
+                crate::queries::relation_sources!(tx, written.keys().chain(stale.iter().copied()))
+                    .into_iter()
+                    .collect();
+            touched.extend(written.keys().cloned());
             for chunk in stale.chunks(DELETE_CHUNK) {
                 for table_column in ["entities WHERE entity_ref", "relations WHERE origin_ref"] {
                     let mut delete = sqlx::QueryBuilder::new(format!("DELETE FROM {table_column} IN "));
@@ -216,7 +224,8 @@ impl Store {
                 });
                 insert.build().execute(&mut *tx).await?;
             }
-            crate::cache::bump_catalog_version!(tx);
+            touched.extend(implied.iter().map(|r| r.source_ref.clone()));
+            crate::queries::stitch!(tx, self.engine(), &touched);
             tx.commit().await?;
             Ok(outcome)
         })

@@ -20,8 +20,8 @@ pub use locations::{
     LocationConflict, LocationRow, LocationStatus, LocationUpdate, ORPHAN_ANNOTATION, ReadResult,
 };
 pub use queries::{
-    EntityFilter, EntityQuery, EntityRelationRow, FacetCount, OrderField, SearchRow, StoredEntity,
-    TextFilter, search_rows,
+    EntityFilter, EntityJson, EntityQuery, EntityRelationRow, FacetCount, OrderField, SearchRow,
+    StoredEntity, TextFilter, search_rows,
 };
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};

@@ -16,7 +16,7 @@ pub const ORPHAN_ANNOTATION: &str = "backstage.io/orphan";
 /// last content hash with `.orphan`: clients that cache by etag see the change) and
 /// their search rows rebuilt. If a location provides one again, it is written afresh.
 macro_rules! mark_orphans {
-    ($tx:ident, $refs:expr) => {{
+    ($tx:ident, $engine:expr, $refs:expr) => {{
         for entity_ref in $refs {
             let row: Option<(String, String)> =
                 sqlx::query_as("SELECT body, etag FROM entities WHERE entity_ref = $1")
@@ -43,9 +43,7 @@ macro_rules! mark_orphans {
             .await?;
             crate::queries::write_search_rows!($tx, entity_ref, &body);
         }
-        if !$refs.is_empty() {
-            crate::cache::bump_catalog_version!($tx);
-        }
+        crate::queries::stitch!($tx, $engine, $refs);
     }};
 }
 use chrono::{DateTime, Utc};
@@ -273,7 +271,14 @@ impl Store {
     ) -> Result<bool, StoreError> {
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
+            crate::cache::bump_catalog_version!(tx);
             if remove_entities {
+                let removed: Vec<String> =
+                    sqlx::query_scalar("SELECT entity_ref FROM entities WHERE location_id = $1")
+                        .bind(id)
+                        .fetch_all(&mut *tx)
+                        .await?;
+                let sources = crate::queries::relation_sources!(tx, &removed);
                 sqlx::query(
                     "DELETE FROM relations WHERE origin_ref IN \
                      (SELECT entity_ref FROM entities WHERE location_id = $1)",
@@ -285,14 +290,14 @@ impl Store {
                     .bind(id)
                     .execute(&mut *tx)
                     .await?;
-                crate::cache::bump_catalog_version!(tx);
+                crate::queries::stitch!(tx, self.engine(), &sources);
             } else {
                 let kept: Vec<String> =
                     sqlx::query_scalar("SELECT entity_ref FROM entities WHERE location_id = $1")
                         .bind(id)
                         .fetch_all(&mut *tx)
                         .await?;
-                mark_orphans!(tx, &kept);
+                mark_orphans!(tx, self.engine(), &kept);
             }
             sqlx::query("DELETE FROM location_conflicts WHERE location_id = $1")
                 .bind(id)
@@ -434,6 +439,7 @@ impl Store {
             provided.iter().map(String::as_str).collect();
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
+            crate::cache::bump_catalog_version!(tx);
             let owned: Vec<String> =
                 sqlx::query_scalar("SELECT entity_ref FROM entities WHERE location_id = $1")
                     .bind(location_id)
@@ -441,7 +447,7 @@ impl Store {
                     .await?;
             let orphans: Vec<String> =
                 owned.into_iter().filter(|r| !provided.contains(r.as_str())).collect();
-            mark_orphans!(tx, &orphans);
+            mark_orphans!(tx, self.engine(), &orphans);
             tx.commit().await?;
             Ok(orphans)
         })

@@ -68,9 +68,21 @@ pub struct StoredEntity {
     pub relations: Vec<EntityRelationRow>,
 }
 
+/// An entity as the catalog API serves it: its stored JSON text (see [`stitch!`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EntityJson {
+    pub uid: String,
+    pub entity_ref: String,
+    pub etag: String,
+    pub json: String,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EntityRelationRow {
+    /// `type` and `targetRef` in JSON, as in Backstage's relations.
+    #[serde(rename = "type")]
     pub relation_type: String,
+    #[serde(rename = "targetRef")]
     pub target_ref: String,
 }
 
@@ -193,6 +205,70 @@ macro_rules! write_search_rows {
     }};
 }
 pub(crate) use write_search_rows;
+
+/// `UPDATE entities SET final_json = …` (see migration 0008): the body with `metadata.uid`,
+/// `metadata.etag` and the relations that start at the entity, ordered by type and target.
+/// The caller appends the WHERE clause.
+pub(crate) fn stitch_sql(engine: Engine) -> &'static str {
+    match engine {
+        Engine::Sqlite => {
+            "UPDATE entities SET final_json = json_set(body, '$.metadata.uid', uid, \
+             '$.metadata.etag', etag, '$.relations', json((SELECT json_group_array(json_object(\
+             'type', r.type, 'targetRef', r.target_ref)) FROM (SELECT DISTINCT type, target_ref \
+             FROM relations WHERE source_ref = entities.entity_ref ORDER BY type, target_ref) r)))"
+        }
+        Engine::Postgres => {
+            "UPDATE entities SET final_json = (jsonb_set(jsonb_set(body::jsonb, '{metadata,uid}', \
+             to_jsonb(uid)), '{metadata,etag}', to_jsonb(etag)) || jsonb_build_object('relations', \
+             COALESCE((SELECT jsonb_agg(jsonb_build_object('type', r.type, 'targetRef', r.target_ref) \
+             ORDER BY r.type, r.target_ref) FROM (SELECT DISTINCT type, target_ref FROM relations \
+             WHERE source_ref = entities.entity_ref) r), '[]'::jsonb)))::text"
+        }
+    }
+}
+
+/// Rebuilds the stored API JSON of the entities `$refs` (lowercased refs) inside the
+/// transaction `$tx` on `$engine`. Every write that changes a body, an etag or a relation
+/// calls it for the entities it touched (for a relation: its source), so reads serve the
+/// stored text as it is.
+macro_rules! stitch {
+    ($tx:ident, $engine:expr, $refs:expr) => {{
+        let refs: Vec<&str> = $refs.into_iter().map(|r| AsRef::<str>::as_ref(r)).collect();
+        for chunk in refs.chunks(5_000) {
+            let mut update = sqlx::QueryBuilder::new($crate::queries::stitch_sql($engine));
+            update.push(" WHERE entity_ref IN ");
+            update.push_tuples(chunk, |mut row, r| {
+                row.push_bind(*r);
+            });
+            update.build().execute(&mut *$tx).await?;
+        }
+    }};
+}
+pub(crate) use stitch;
+
+/// The entities whose relations come from `$origins` (the sources of the relations those
+/// entities implied), read inside `$tx` before the relations change.
+macro_rules! relation_sources {
+    ($tx:ident, $origins:expr) => {{
+        let origins: Vec<&str> = $origins
+            .into_iter()
+            .map(|r| AsRef::<str>::as_ref(r))
+            .collect();
+        let mut sources: Vec<String> = Vec::new();
+        for chunk in origins.chunks(5_000) {
+            let mut select = sqlx::QueryBuilder::new(
+                "SELECT DISTINCT source_ref FROM relations WHERE origin_ref IN ",
+            );
+            select.push_tuples(chunk, |mut row, r| {
+                row.push_bind(*r);
+            });
+            let found: Vec<String> = select.build_query_scalar().fetch_all(&mut *$tx).await?;
+            sources.extend(found);
+        }
+        sources
+    }};
+}
+pub(crate) use relation_sources;
 
 /// SQL text with its string arguments, numbered `$1…` in the order they were pushed.
 struct Sql {
@@ -422,8 +498,6 @@ fn escape_like(text: &str) -> String {
     out
 }
 
-type EntityRow = (String, String, String, String);
-
 impl Store {
     /// One page of the entities that match `query`.
     pub async fn query_entities(
@@ -435,47 +509,25 @@ impl Store {
         let order = sql.order_clause(&query.order);
         let page = page_clause(query);
         sql.text = format!(
-            "SELECT e.uid, e.entity_ref, e.etag, e.body FROM entities e{condition}{order}{page}"
+            "SELECT e.uid, e.entity_ref, e.etag, e.final_json FROM entities e{condition}{order}{page}"
         );
-        let rows = self.entity_rows(sql).await?;
-        self.with_relations(rows).await
+        self.entity_rows(sql)
+            .await?
+            .into_iter()
+            .map(parse_entity)
+            .collect()
     }
 
     /// [`Store::query_entities`], each entity as the JSON text the catalog API serves:
-    /// the body with `metadata.uid`, `metadata.etag` and the relations that start at it.
-    /// The database builds the text, so a page is one statement and no JSON is decoded
-    /// or encoded here (the API's hottest path).
+    /// the body with `metadata.uid`, `metadata.etag` and the relations that start at it,
+    /// as stored with the entity ([`stitch!`]): a page is one statement, and no JSON is
+    /// built, decoded or encoded per request (the API's hottest path).
     pub async fn query_entity_json(&self, query: &EntityQuery) -> Result<Vec<String>, StoreError> {
         let mut sql = Sql::new(self.engine());
         let condition = sql.where_clause(query.filter.as_ref(), query.text.as_ref());
         let order = sql.order_clause(&query.order);
         let page = page_clause(query);
-        sql.text = match self.engine() {
-            // SQLite runs in-process: a correlated subquery per row costs little.
-            Engine::Sqlite => format!(
-                "SELECT json_set(e.body, '$.metadata.uid', e.uid, '$.metadata.etag', e.etag, \
-                 '$.relations', json((SELECT json_group_array(json_object('type', r.type, \
-                 'targetRef', r.target_ref)) FROM (SELECT DISTINCT type, target_ref \
-                 FROM relations WHERE source_ref = e.entity_ref ORDER BY type, target_ref) r))) \
-                 FROM entities e{condition}{order}{page}"
-            ),
-            // PostgreSQL: one grouped read of the page's relations instead of a subplan per
-            // row (≈ 0.25 ms each). The page is re-ordered with the same ORDER BY, over the
-            // page's rows under the same alias.
-            Engine::Postgres => format!(
-                "WITH page AS MATERIALIZED (SELECT e.uid, e.entity_ref, e.etag, e.body, e.kind, \
-                   e.namespace, e.name, e.spec_type, e.lifecycle FROM entities e{condition}{order}{page}), \
-                 rel AS (SELECT r.source_ref, jsonb_agg(jsonb_build_object('type', r.type, \
-                   'targetRef', r.target_ref) ORDER BY r.type, r.target_ref) AS relations \
-                   FROM (SELECT DISTINCT source_ref, type, target_ref FROM relations \
-                         WHERE source_ref IN (SELECT entity_ref FROM page)) r \
-                   GROUP BY r.source_ref) \
-                 SELECT (jsonb_set(jsonb_set(e.body::jsonb, '{{metadata,uid}}', to_jsonb(e.uid)), \
-                   '{{metadata,etag}}', to_jsonb(e.etag)) || jsonb_build_object('relations', \
-                   COALESCE(rel.relations, '[]'::jsonb)))::text \
-                 FROM page e LEFT JOIN rel ON rel.source_ref = e.entity_ref{order}"
-            ),
-        };
+        sql.text = format!("SELECT e.final_json FROM entities e{condition}{order}{page}");
         Ok(on_pool!(self, pool => {
             let mut statement = sqlx::query_scalar(&sql.text);
             for arg in &sql.args {
@@ -538,13 +590,20 @@ impl Store {
     }
 
     pub async fn entity_by_uid(&self, uid: &str) -> Result<Option<StoredEntity>, StoreError> {
+        self.entity_json_by_uid(uid)
+            .await?
+            .map(parse_entity)
+            .transpose()
+    }
+
+    /// The stored API JSON of the entity with this uid.
+    pub async fn entity_json_by_uid(&self, uid: &str) -> Result<Option<EntityJson>, StoreError> {
         let mut sql = Sql::new(self.engine());
         let uid = sql.arg(uid);
         sql.text = format!(
-            "SELECT e.uid, e.entity_ref, e.etag, e.body FROM entities e WHERE e.uid = {uid}"
+            "SELECT e.uid, e.entity_ref, e.etag, e.final_json FROM entities e WHERE e.uid = {uid}"
         );
-        let rows = self.entity_rows(sql).await?;
-        Ok(self.with_relations(rows).await?.pop())
+        Ok(self.entity_rows(sql).await?.pop())
     }
 
     /// The entities with these lowercased references, in the same order, `None` where
@@ -553,16 +612,27 @@ impl Store {
         &self,
         entity_refs: &[String],
     ) -> Result<Vec<Option<StoredEntity>>, StoreError> {
-        let mut found: HashMap<String, StoredEntity> = HashMap::new();
+        self.entity_json_by_refs(entity_refs)
+            .await?
+            .into_iter()
+            .map(|found| found.map(parse_entity).transpose())
+            .collect()
+    }
+
+    /// [`Store::entities_by_refs`] as the stored API JSON.
+    pub async fn entity_json_by_refs(
+        &self,
+        entity_refs: &[String],
+    ) -> Result<Vec<Option<EntityJson>>, StoreError> {
+        let mut found: HashMap<String, EntityJson> = HashMap::new();
         // Bounded argument lists: both engines limit the number of bind parameters.
         for chunk in entity_refs.chunks(500) {
             let mut sql = Sql::new(self.engine());
             let refs = sql.args_list(chunk);
             sql.text = format!(
-                "SELECT e.uid, e.entity_ref, e.etag, e.body FROM entities e WHERE e.entity_ref IN ({refs})"
+                "SELECT e.uid, e.entity_ref, e.etag, e.final_json FROM entities e WHERE e.entity_ref IN ({refs})"
             );
-            let rows = self.entity_rows(sql).await?;
-            for entity in self.with_relations(rows).await? {
+            for entity in self.entity_rows(sql).await? {
                 found.insert(entity.entity_ref.clone(), entity);
             }
         }
@@ -578,17 +648,19 @@ impl Store {
     pub async fn delete_entity_by_uid(&self, uid: &str) -> Result<bool, StoreError> {
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
+            crate::cache::bump_catalog_version!(tx);
             let entity_ref: Option<String> =
                 sqlx::query_scalar("DELETE FROM entities WHERE uid = $1 RETURNING entity_ref")
                     .bind(uid)
                     .fetch_optional(&mut *tx)
                     .await?;
             if let Some(entity_ref) = &entity_ref {
+                let sources = relation_sources!(tx, [entity_ref]);
                 sqlx::query("DELETE FROM relations WHERE origin_ref = $1")
                     .bind(entity_ref)
                     .execute(&mut *tx)
                     .await?;
-                crate::cache::bump_catalog_version!(tx);
+                stitch!(tx, self.engine(), &sources);
             }
             tx.commit().await?;
             Ok(entity_ref.is_some())
@@ -681,66 +753,69 @@ impl Store {
         for chunk in refs.chunks(500) {
             on_pool!(self, pool => {
                 let mut tx = pool.begin().await?;
+                crate::cache::bump_catalog_version!(tx);
                 for (entity_ref, body) in chunk {
                     let body: Value = parse_body(entity_ref, body)?;
                     write_search_rows!(tx, entity_ref, &body);
                 }
-                crate::cache::bump_catalog_version!(tx);
                 tx.commit().await?;
             });
         }
         Ok(refs.len())
     }
 
-    async fn entity_rows(&self, sql: Sql) -> Result<Vec<EntityRow>, StoreError> {
-        Ok(on_pool!(self, pool => {
+    async fn entity_rows(&self, sql: Sql) -> Result<Vec<EntityJson>, StoreError> {
+        let rows: Vec<(String, String, String, String)> = on_pool!(self, pool => {
             let mut query = sqlx::query_as(&sql.text);
             for arg in &sql.args {
                 query = query.bind(arg);
             }
             query.fetch_all(pool).await?
-        }))
-    }
-
-    /// Parses the bodies and adds the relations that start at each entity.
-    async fn with_relations(&self, rows: Vec<EntityRow>) -> Result<Vec<StoredEntity>, StoreError> {
-        let mut relations: HashMap<String, Vec<EntityRelationRow>> = HashMap::new();
-        for chunk in rows.chunks(500) {
-            let mut sql = Sql::new(self.engine());
-            let refs = sql.args_list(chunk.iter().map(|(_, entity_ref, _, _)| entity_ref));
-            sql.text = format!(
-                "SELECT DISTINCT source_ref, type, target_ref FROM relations \
-                 WHERE source_ref IN ({refs}) ORDER BY source_ref, type, target_ref"
-            );
-            let found: Vec<(String, String, String)> = on_pool!(self, pool => {
-                let mut query = sqlx::query_as(&sql.text);
-                for arg in &sql.args {
-                    query = query.bind(arg);
-                }
-                query.fetch_all(pool).await?
-            });
-            for (source_ref, relation_type, target_ref) in found {
-                relations
-                    .entry(source_ref)
-                    .or_default()
-                    .push(EntityRelationRow {
-                        relation_type,
-                        target_ref,
-                    });
-            }
-        }
-        rows.into_iter()
-            .map(|(uid, entity_ref, etag, body)| {
-                Ok(StoredEntity {
-                    body: parse_body(&entity_ref, &body)?,
-                    relations: relations.remove(&entity_ref).unwrap_or_default(),
-                    uid,
-                    entity_ref,
-                    etag,
-                })
+        });
+        Ok(rows
+            .into_iter()
+            .map(|(uid, entity_ref, etag, json)| EntityJson {
+                uid,
+                entity_ref,
+                etag,
+                json,
             })
-            .collect()
+            .collect())
     }
+}
+
+/// An entity from its stored API JSON: the relations are taken out of it, and so are
+/// `metadata.uid` and `metadata.etag`, which leaves the body as it was written.
+fn parse_entity(entity: EntityJson) -> Result<StoredEntity, StoreError> {
+    let EntityJson {
+        uid,
+        entity_ref,
+        etag,
+        json,
+    } = entity;
+    let corrupt = |source| StoreError::CorruptBody {
+        entity_ref: entity_ref.clone(),
+        source,
+    };
+    let mut body: Value = serde_json::from_str(&json).map_err(corrupt)?;
+    let relations = match body
+        .as_object_mut()
+        .and_then(|root| root.remove("relations"))
+    {
+        Some(relations) => serde_json::from_value(relations).map_err(corrupt)?,
+        None => Vec::new(),
+    };
+    if let Some(metadata) = body.get_mut("metadata").and_then(Value::as_object_mut) {
+        metadata.remove("uid");
+        metadata.remove("etag");
+    }
+    Ok(StoredEntity {
+        body,
+        relations,
+        uid,
+        entity_ref,
+        etag,
+    })
 }
 
 pub(crate) fn parse_body(entity_ref: &str, body: &str) -> Result<Value, StoreError> {

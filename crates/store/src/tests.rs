@@ -360,3 +360,240 @@ async fn register_drafts_keep_pasted_text_until_they_expire() {
         assert_eq!(left, 0);
     }
 }
+
+/// Every entity's stored API JSON is what its body, uid, etag and relations make now
+/// (relations compared as a set: the engines' text orders may differ).
+async fn assert_stitched(store: &crate::Store) {
+    type Row = (String, String, String, String, Option<String>);
+    let rows: Vec<Row> = crate::on_pool!(store, pool => {
+        sqlx::query_as("SELECT uid, entity_ref, etag, body, final_json FROM entities")
+            .fetch_all(pool)
+            .await
+            .unwrap()
+    });
+    for (uid, entity_ref, etag, body, final_json) in rows {
+        let mut expected: serde_json::Value = serde_json::from_str(&body).unwrap();
+        expected["metadata"]["uid"] = uid.into();
+        expected["metadata"]["etag"] = etag.into();
+        let mut pairs: Vec<(String, String)> = store
+            .relations_from(&entity_ref)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| (r.relation_type, r.target_ref))
+            .collect();
+        pairs.sort();
+        pairs.dedup();
+        let final_json = final_json.unwrap_or_else(|| panic!("{entity_ref} was never stitched"));
+        let mut actual: serde_json::Value = serde_json::from_str(&final_json).unwrap();
+        let mut stored: Vec<(String, String)> = actual["relations"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{entity_ref}: no relations array in {final_json}"))
+            .iter()
+            .map(|r| {
+                (
+                    r["type"].as_str().unwrap().to_string(),
+                    r["targetRef"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        stored.sort();
+        assert_eq!(stored, pairs, "relations of {entity_ref}");
+        actual.as_object_mut().unwrap().remove("relations");
+        assert_eq!(actual, expected, "{entity_ref}");
+    }
+}
+
+fn group(name: &str) -> EntityRecord {
+    EntityRecord {
+        entity_ref: format!("group:default/{name}"),
+        kind: "group".into(),
+        namespace: "default".into(),
+        name: name.into(),
+        title: None,
+        description: None,
+        spec_type: Some("team".into()),
+        lifecycle: None,
+        owner_ref: None,
+        system_ref: None,
+        body: json!({"apiVersion": "backstage.io/v1alpha1", "kind": "Group", "metadata": {"name": name}}),
+        etag: format!("{name}-1"),
+    }
+}
+
+fn owner_of(owner: &str, name: &str) -> RelationRecord {
+    RelationRecord {
+        origin_ref: format!("component:default/{name}"),
+        source_ref: format!("group:default/{owner}"),
+        relation_type: "ownerOf".into(),
+        target_ref: format!("component:default/{name}"),
+    }
+}
+
+/// The targets of `relation_type` relations in the API JSON of `entity_ref`.
+async fn served_relations(
+    store: &crate::Store,
+    entity_ref: &str,
+    relation_type: &str,
+) -> Vec<String> {
+    let found = store
+        .entity_json_by_refs(&[entity_ref.to_string()])
+        .await
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_str(&found[0].as_ref().unwrap().json).unwrap();
+    let mut targets: Vec<String> = json["relations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["type"] == relation_type)
+        .map(|r| r["targetRef"].as_str().unwrap().to_string())
+        .collect();
+    targets.sort();
+    targets
+}
+
+#[tokio::test]
+async fn every_write_keeps_the_stored_api_json_in_step_with_bodies_and_relations() {
+    for test in test_stores().await {
+        let store = &test.store;
+        let (a, b) = (location("a.yaml"), location("b.yaml"));
+        let batch = |names: &[&str]| -> (Vec<EntityRecord>, Vec<RelationRecord>) {
+            let entities = names.iter().map(|n| component(n, "team", "1")).collect();
+            let relations = names
+                .iter()
+                .flat_map(|n| [owned_by(n, "team"), owner_of("team", n)])
+                .collect();
+            (entities, relations)
+        };
+        let (mut entities, relations) = batch(&["c1"]);
+        entities.push(group("team"));
+        store
+            .apply_location_batch(&a, &entities, &relations)
+            .await
+            .unwrap();
+        assert_stitched(store).await;
+
+        // Another location's component changes the group's JSON too.
+        let (entities, relations) = batch(&["c2", "c3"]);
+        store
+            .apply_location_batch(&b, &entities, &relations)
+            .await
+            .unwrap();
+        assert_stitched(store).await;
+        let owned = [
+            "component:default/c1",
+            "component:default/c2",
+            "component:default/c3",
+        ];
+        assert_eq!(
+            served_relations(store, "group:default/team", "ownerOf").await,
+            owned
+        );
+
+        // A component its location no longer provides takes its relations with it.
+        let (entities, relations) = batch(&["c2"]);
+        store
+            .apply_location_batch(&b, &entities, &relations)
+            .await
+            .unwrap();
+        assert_stitched(store).await;
+        assert_eq!(
+            served_relations(store, "group:default/team", "ownerOf").await,
+            owned[..2]
+        );
+
+        let uid = store
+            .entity_by_ref("component:default/c2")
+            .await
+            .unwrap()
+            .unwrap()
+            .uid;
+        assert!(store.delete_entity_by_uid(&uid).await.unwrap());
+        assert_stitched(store).await;
+        assert_eq!(
+            served_relations(store, "group:default/team", "ownerOf").await,
+            owned[..1]
+        );
+
+        // Orphans kept on location delete carry the annotation in what is served.
+        let b_id = store
+            .location_by_target("file", "b.yaml")
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
+        let (entities, relations) = batch(&["c4"]);
+        store
+            .apply_location_batch(&b, &entities, &relations)
+            .await
+            .unwrap();
+        store.delete_location(&b_id, false).await.unwrap();
+        assert_stitched(store).await;
+        let c4 = store
+            .entity_json_by_refs(&["component:default/c4".into()])
+            .await
+            .unwrap();
+        assert!(
+            c4[0]
+                .as_ref()
+                .unwrap()
+                .json
+                .contains(crate::ORPHAN_ANNOTATION)
+        );
+
+        // A removed location's entities go, and so do their relations on the group.
+        let a_id = store
+            .location_by_target("file", "a.yaml")
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
+        store.delete_location(&a_id, true).await.unwrap();
+        assert_stitched(store).await;
+        let rest = store
+            .entity_json_by_refs(&["group:default/team".into()])
+            .await
+            .unwrap();
+        assert_eq!(rest, [None]);
+        assert_eq!(
+            served_relations(store, "component:default/c4", "ownedBy").await,
+            ["group:default/team"]
+        );
+    }
+}
+
+#[tokio::test]
+async fn concurrent_batches_that_touch_each_others_entities_both_apply() {
+    for test in test_stores().await {
+        let store = &test.store;
+        // Each location's components are owned by the other location's group, so each
+        // batch rebuilds the JSON of an entity the other batch writes.
+        let batch = |own: &str, other: &str, round: usize| {
+            let mut entities = vec![group(own)];
+            let mut relations = Vec::new();
+            for i in 0..20 {
+                let name = format!("{own}-c{i}-r{round}");
+                entities.push(component(&name, other, "1"));
+                relations.extend([owned_by(&name, other), owner_of(other, &name)]);
+            }
+            (entities, relations)
+        };
+        let (at_x, at_y) = (location("x.yaml"), location("y.yaml"));
+        for round in 0..10 {
+            let (x, y) = (batch("gx", "gy", round), batch("gy", "gx", round));
+            let (a, b) = tokio::join!(
+                store.apply_location_batch(&at_x, &x.0, &x.1),
+                store.apply_location_batch(&at_y, &y.0, &y.1),
+            );
+            a.unwrap();
+            b.unwrap();
+        }
+        assert_stitched(store).await;
+        assert_eq!(
+            served_relations(store, "group:default/gx", "ownerOf")
+                .await
+                .len(),
+            20
+        );
+    }
+}

@@ -15,7 +15,7 @@ use axum::{Json, Router};
 use query::{Cursor, Params, all, first};
 pub(super) use query::{decode_cursor, encode_cursor, parse_predicate};
 use serde_json::{Value, json};
-use store::{EntityFilter, EntityQuery, OrderField, Store, StoredEntity, TextFilter};
+use store::{EntityFilter, EntityJson, EntityQuery, OrderField, Store, TextFilter};
 
 /// The page size of `by-query` when the client names none (Backstage's default).
 const DEFAULT_PAGE_SIZE: i64 = 20;
@@ -61,23 +61,13 @@ impl<S: Send + Sync> FromRequestParts<S> for RequireWriter {
     }
 }
 
-/// An entity as Backstage serves it: the stored body with `metadata.uid`,
-/// `metadata.etag` and the relations that start at it.
-fn entity_json(entity: StoredEntity, fields: &[String]) -> Value {
-    let mut body = entity.body;
-    if let Some(metadata) = body.get_mut("metadata").and_then(Value::as_object_mut) {
-        metadata.insert("uid".into(), Value::String(entity.uid));
-        metadata.insert("etag".into(), Value::String(entity.etag));
+/// One entity's stored API JSON, keeping only `fields` when some are named.
+fn entity_text(json: String, fields: &[String]) -> Result<String, ApiError> {
+    if fields.is_empty() {
+        return Ok(json);
     }
-    if let Some(root) = body.as_object_mut() {
-        let relations = entity
-            .relations
-            .into_iter()
-            .map(|r| json!({"type": r.relation_type, "targetRef": r.target_ref}))
-            .collect();
-        root.insert("relations".into(), Value::Array(relations));
-    }
-    query::project(body, fields)
+    let entity: Value = serde_json::from_str(&json).map_err(ApiError::internal)?;
+    Ok(query::project(entity, fields).to_string())
 }
 
 /// `GET /entities?filter=…&fields=…&order=asc:metadata.name&offset=…&limit=…&after=…`:
@@ -128,15 +118,11 @@ async fn list_entities(
 /// Entities as the database wrote their JSON (see `Store::query_entity_json`), joined
 /// for an array; decoded only to keep just the requested `fields`.
 fn items_json(entities: Vec<String>, fields: &[String]) -> Result<String, ApiError> {
-    if fields.is_empty() {
-        return Ok(entities.join(","));
-    }
-    let mut projected = Vec::with_capacity(entities.len());
-    for text in entities {
-        let entity: Value = serde_json::from_str(&text).map_err(ApiError::internal)?;
-        projected.push(query::project(entity, fields).to_string());
-    }
-    Ok(projected.join(","))
+    let items: Result<Vec<String>, ApiError> = entities
+        .into_iter()
+        .map(|json| entity_text(json, fields))
+        .collect();
+    Ok(items?.join(","))
 }
 
 /// A response whose body is JSON text already.
@@ -377,7 +363,7 @@ async fn entities_by_refs(
     State(store): State<Store>,
     Query(params): Query<Params>,
     Json(body): Json<Value>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let Some(refs) = body.get("entityRefs").and_then(Value::as_array) else {
         return Err(ApiError::input(
             "The request body must be {\"entityRefs\": [\"kind:namespace/name\", …]}",
@@ -402,7 +388,7 @@ async fn entities_by_refs(
         Some(predicate) if !predicate.is_null() => Some(query::parse_predicate(predicate)?),
         _ => query::parse_filter_params(all(&params, "filter"))?,
     };
-    let mut found = store.entities_by_refs(&keys).await?;
+    let mut found = store.entity_json_by_refs(&keys).await?;
     if let Some(filter) = filter {
         // Only the requested entities that also match: ask for their uids under the filter.
         let uids: Vec<String> = found.iter().flatten().map(|e| e.uid.clone()).collect();
@@ -432,19 +418,19 @@ async fn entities_by_refs(
             }
         }
     }
-    let items: Vec<Value> = found
+    let items: Result<Vec<String>, ApiError> = found
         .into_iter()
-        .map(|e| e.map_or(Value::Null, |e| entity_json(e, &fields)))
+        .map(|e| e.map_or(Ok("null".to_string()), |e| entity_text(e.json, &fields)))
         .collect();
-    Ok(Json(json!({ "items": items })))
+    Ok(json_text(format!("{{\"items\":[{}]}}", items?.join(","))))
 }
 
 async fn entity_by_uid(
     State(store): State<Store>,
     Path(uid): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    match store.entity_by_uid(&uid).await? {
-        Some(entity) => Ok(Json(entity_json(entity, &[]))),
+) -> Result<Response, ApiError> {
+    match store.entity_json_by_uid(&uid).await? {
+        Some(entity) => Ok(json_text(entity.json)),
         None => Err(ApiError::not_found(format!("No entity with uid {uid}"))),
     }
 }
@@ -469,9 +455,10 @@ async fn find_by_name(
     kind: &str,
     namespace: &str,
     name: &str,
-) -> Result<StoredEntity, ApiError> {
+) -> Result<EntityJson, ApiError> {
     let key = catalog::EntityRef::new(kind, namespace, name).key();
-    store.entity_by_ref(&key).await?.ok_or_else(|| {
+    let found = store.entity_json_by_refs(&[key]).await?.pop().flatten();
+    found.ok_or_else(|| {
         ApiError::not_found(format!(
             "No entity named '{name}' found, with kind '{kind}' in namespace '{namespace}'"
         ))
@@ -481,9 +468,10 @@ async fn find_by_name(
 async fn entity_by_name(
     State(store): State<Store>,
     Path((kind, namespace, name)): Path<(String, String, String)>,
-) -> Result<Json<Value>, ApiError> {
-    let entity = find_by_name(&store, &kind, &namespace, &name).await?;
-    Ok(Json(entity_json(entity, &[])))
+) -> Result<Response, ApiError> {
+    Ok(json_text(
+        find_by_name(&store, &kind, &namespace, &name).await?.json,
+    ))
 }
 
 /// `GET …/ancestry`: `{rootEntityRef, items: [{entity, parentEntityRefs}]}`. Backstage's
@@ -492,13 +480,13 @@ async fn entity_by_name(
 async fn entity_ancestry(
     State(store): State<Store>,
     Path((kind, namespace, name)): Path<(String, String, String)>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let entity = find_by_name(&store, &kind, &namespace, &name).await?;
-    let root = entity.entity_ref.clone();
-    Ok(Json(json!({
-        "rootEntityRef": root,
-        "items": [{ "entity": entity_json(entity, &[]), "parentEntityRefs": [] }],
-    })))
+    let root = Value::String(entity.entity_ref).to_string();
+    Ok(json_text(format!(
+        "{{\"rootEntityRef\":{root},\"items\":[{{\"entity\":{},\"parentEntityRefs\":[]}}]}}",
+        entity.json
+    )))
 }
 
 /// `GET /entity-facets?facet=spec.lifecycle&facet=spec.owner&filter=kind=component`:
