@@ -93,6 +93,40 @@ fn components(prefix: &str, count: usize) -> String {
 }
 
 #[tokio::test]
+async fn a_facet_shows_its_most_common_values_and_the_selected_ones_and_counts_the_rest() {
+    for app in spawn_each().await {
+        // 31 owners: "owner-top" owns two components, the others one each.
+        let yaml = (0..32)
+            .map(|i| {
+                let owner = if i < 2 { "owner-top".to_string() } else { format!("owner-{i:02}") };
+                format!(
+                    "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: owned-{i:02}\n\
+                     spec:\n  type: service\n  lifecycle: production\n  owner: {owner}\n"
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("---\n");
+        import(&app, "owners.yaml", &yaml).await;
+        let (_, html) = page(&app, "/catalog?kind=component").await;
+        assert_eq!(facet_count(&html, "owner-top"), Some(2), "{html}");
+        assert!(
+            html.contains("and 6 more; search or pick a kind to narrow"),
+            "{html}"
+        );
+        let owners = html.matches("name=\"owner\"").count();
+        assert_eq!(owners, 25, "only the most common owners are in the page");
+        // The page's hydration data carries no more than the page shows.
+        assert!(html.contains(r#"\"value\":\"group:default/owner-25\""#), "{html}");
+        assert!(!html.contains(r#"\"value\":\"group:default/owner-26\""#));
+
+        // A selected owner is shown with its count wherever it ranks.
+        let (_, html) = page(&app, "/catalog?kind=component&owner=group:default/owner-31").await;
+        assert_eq!(facet_count(&html, "owner-31"), Some(1), "{html}");
+        assert_eq!(row_labels(&html), ["owned-31"]);
+    }
+}
+
+#[tokio::test]
 async fn catalog_shows_facets_with_counts_for_the_current_filter() {
     for app in demo_apps().await {
         let (status, html) = page(&app, "/catalog?kind=component").await;

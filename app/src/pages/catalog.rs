@@ -266,7 +266,10 @@ pub struct FacetValue {
 pub struct FacetGroup {
     pub param: String,
     pub label: String,
+    /// The most common values (at most `FACET_VALUES_SHOWN`) and the selected ones.
     pub values: Vec<FacetValue>,
+    /// How many less common values are not in `values`.
+    pub more: usize,
 }
 
 /// One page of the catalog with the counts around it.
@@ -389,8 +392,8 @@ fn Filters(params: CatalogParams, data: CatalogPageData) -> impl IntoView {
                 </select>
             </div>
             {data.facets.into_iter().enumerate().map(|(index, group)| {
+                let more = group.more;
                 let mut values = group.values;
-                values.truncate(FACET_VALUES_SHOWN);
                 for chosen in params.selected(&group.param) {
                     if !values.iter().any(|v| v.value.eq_ignore_ascii_case(chosen)) {
                         values.push(FacetValue { value: chosen.clone(), label: chosen.clone(), count: 0 });
@@ -419,6 +422,9 @@ fn Filters(params: CatalogParams, data: CatalogPageData) -> impl IntoView {
                                 </ul>
                             }.into_any()
                         }}
+                        {(more > 0).then(|| view! {
+                            <p class="facet-more">{format!("and {more} more; search or pick a kind to narrow")}</p>
+                        })}
                     </fieldset>
                 }
             }).collect_view()}
@@ -554,6 +560,23 @@ pub(crate) mod ssr {
         })
     }
 
+    /// The values a facet shows — the most common ones, and the selected ones wherever
+    /// they rank — and how many it leaves out. Only these travel in the page's data (a
+    /// catalog has hundreds of owners and systems).
+    fn most_common(
+        mut counts: Vec<store::FacetCount>,
+        selected: &[String],
+    ) -> (Vec<store::FacetCount>, usize) {
+        let total = counts.len();
+        let mut rank = 0;
+        counts.retain(|c| {
+            rank += 1;
+            rank <= FACET_VALUES_SHOWN || selected.iter().any(|s| s.eq_ignore_ascii_case(&c.value))
+        });
+        let more = total - counts.len();
+        (counts, more)
+    }
+
     pub async fn catalog_page(params: &CatalogParams) -> Result<CatalogPageData, ServerFnError> {
         let store = store()?;
         let full = filter(params, None);
@@ -615,17 +638,21 @@ pub(crate) mod ssr {
             .collect();
         let facets = FACETS
             .iter()
-            .map(|facet| FacetGroup {
-                param: facet.param.into(),
-                label: facet.label.into(),
-                values: take(facet.key)
-                    .into_iter()
-                    .map(|c| FacetValue {
-                        label: facet_label(facet, &c.value),
-                        value: c.value,
-                        count: c.count,
-                    })
-                    .collect(),
+            .map(|facet| {
+                let (values, more) = most_common(take(facet.key), params.selected(facet.param));
+                FacetGroup {
+                    param: facet.param.into(),
+                    label: facet.label.into(),
+                    values: values
+                        .into_iter()
+                        .map(|c| FacetValue {
+                            label: facet_label(facet, &c.value),
+                            value: c.value,
+                            count: c.count,
+                        })
+                        .collect(),
+                    more,
+                }
             })
             .collect();
         Ok(CatalogPageData {
