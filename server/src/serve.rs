@@ -31,6 +31,13 @@ pub async fn open_store(config: &Config) -> Result<Store, ServeError> {
     Ok(store)
 }
 
+/// [`open_store`] for `portico catalog import` (see [`Store::connect_for_bulk_load`]).
+pub async fn open_store_for_bulk_load(config: &Config) -> Result<Store, ServeError> {
+    let store = Store::connect_for_bulk_load(&config.database_url).await?;
+    store.migrate().await?;
+    Ok(store)
+}
+
 pub async fn migrate_only(config: Config) -> Result<(), ServeError> {
     let store = open_store(&config).await?;
     store.close().await;

@@ -40,6 +40,12 @@ static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../../migr
 /// analyses) JIT compilation cost ≈ 170 ms per page query, 20 times the query itself.
 pub const POSTGRES_SESSION: [(&str, &str); 1] = [("jit", "off")];
 
+/// SQLite page cache per connection while serving: 8 MiB (SQLite's default is 2 MiB), so
+/// the hot index pages of a large catalog stay in memory; 8 connections, ≤ 64 MiB.
+const SQLITE_CACHE_KIB: u32 = 8 * 1024;
+/// The same for a bulk import (one process, writes only): 256 MiB.
+const BULK_SQLITE_CACHE_KIB: u32 = 256 * 1024;
+
 #[derive(Clone, Debug)]
 pub enum Pool {
     Sqlite(SqlitePool),
@@ -76,6 +82,18 @@ impl Store {
     /// Connects to `url`: `sqlite://path` (the file and its folder are created) or
     /// `postgres://…`. Does not migrate; call [`Store::migrate`].
     pub async fn connect(url: &str) -> Result<Store, StoreError> {
+        Store::connect_with_cache(url, SQLITE_CACHE_KIB).await
+    }
+
+    /// [`Store::connect`] for one-off bulk writes (`portico catalog import`): SQLite gets a
+    /// page cache of `BULK_SQLITE_CACHE_KIB` per connection, so that the indexes a large
+    /// import writes at random places (uids are random) stay in memory instead of being
+    /// read and written back page by page.
+    pub async fn connect_for_bulk_load(url: &str) -> Result<Store, StoreError> {
+        Store::connect_with_cache(url, BULK_SQLITE_CACHE_KIB).await
+    }
+
+    async fn connect_with_cache(url: &str, sqlite_cache_kib: u32) -> Result<Store, StoreError> {
         let pool = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let options = PgConnectOptions::from_str(url)
                 .map_err(StoreError::connect)?
@@ -97,9 +115,7 @@ impl Store {
                 // WAL with NORMAL: a crash cannot corrupt the database; a power cut may
                 // lose the last commits. FULL syncs every commit, which halves import speed.
                 .synchronous(SqliteSynchronous::Normal)
-                // 8 MiB of page cache per connection (SQLite's default is 2 MiB): the hot
-                // index pages of a large catalog stay in memory; 8 connections, ≤ 64 MiB.
-                .pragma("cache_size", "-8192");
+                .pragma("cache_size", format!("-{sqlite_cache_kib}"));
             create_parent_dir(options.get_filename())?;
             let pool = SqlitePoolOptions::new()
                 .max_connections(8)
