@@ -225,6 +225,12 @@ impl Store {
                 insert.build().execute(&mut *tx).await?;
             }
             touched.extend(implied.iter().map(|r| r.source_ref.clone()));
+            if let Some(deferred) = &self.deferred_stitch {
+                let (now, later): (Vec<String>, Vec<String>) =
+                    touched.into_iter().partition(|r| written.contains_key(r));
+                deferred.lock().unwrap_or_else(|e| e.into_inner()).extend(later);
+                touched = now.into_iter().collect();
+            }
             crate::queries::stitch!(tx, self.engine(), &touched);
             tx.commit().await?;
             Ok(outcome)

@@ -597,3 +597,41 @@ async fn concurrent_batches_that_touch_each_others_entities_both_apply() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_bulk_load_stores_the_json_of_other_locations_entities_when_it_finishes() {
+    for test in test_stores().await {
+        let mut store = test.store.clone();
+        store.deferred_stitch = Some(Default::default());
+        let first = vec![group("team"), component("c1", "team", "1")];
+        let relations = vec![owned_by("c1", "team"), owner_of("team", "c1")];
+        store
+            .apply_location_batch(&location("a.yaml"), &first, &relations)
+            .await
+            .unwrap();
+        let relations = vec![owned_by("c2", "team"), owner_of("team", "c2")];
+        store
+            .apply_location_batch(
+                &location("b.yaml"),
+                &[component("c2", "team", "1")],
+                &relations,
+            )
+            .await
+            .unwrap();
+        // What a batch writes is served at once; the group of another file waits.
+        assert_eq!(
+            served_relations(&store, "component:default/c2", "ownedBy").await,
+            ["group:default/team"]
+        );
+        assert_eq!(
+            served_relations(&store, "group:default/team", "ownerOf").await,
+            ["component:default/c1"]
+        );
+        store.finish_bulk_load().await.unwrap();
+        assert_stitched(&store).await;
+        assert_eq!(
+            served_relations(&store, "group:default/team", "ownerOf").await,
+            ["component:default/c1", "component:default/c2"]
+        );
+    }
+}
