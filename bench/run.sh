@@ -52,16 +52,18 @@ start() {
   STARTUP_MS=$(( $(now_ms) - t0 ))
 }
 rss_mb() { awk '/VmRSS/ {printf "%.0f", $2/1024}' "/proc/$SERVER/status"; }
-# load NAME PATH [wrk args…]: one row with requests/s and latency percentiles.
+# load NAME PATH [wrk args…]: one row with the first request's time (cold caches), then
+# requests/s and latency percentiles under load.
 load() {
   local name="$1" path="$2"; shift 2
+  local first; first=$(curl -s -o /dev/null -w '%{time_total}' "$URL$path" | awk '{printf "%.1fms", $1 * 1000}')
   local out; out=$(wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency "$@" "$URL$path")
   local rps p50 p99 errors
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
   p50=$(awk '$1=="50%" {print $2}' <<<"$out")
   p99=$(awk '$1=="99%" {print $2}' <<<"$out")
   errors=$(grep -E "Non-2xx|Socket errors" <<<"$out" | tr -s ' ' | tr '\n' ' ' || true)
-  echo "| $ENGINE | $name | \`$path\` | $rps | $p50 | $p99 | ${errors:-none} |"
+  echo "| $ENGINE | $name | \`$path\` | $first | $rps | $p50 | $p99 | ${errors:-none} |"
 }
 
 echo "## $ENGINE, $(nproc) cores, wrk -t2 -c$CONNECTIONS -d$DURATION, $(date -u +%F)"
@@ -72,8 +74,8 @@ stop
 start "$(db_url demo)" true; sleep 1
 echo "- start-up to ready with the demo catalog loaded: ${STARTUP_MS} ms; RSS: $(rss_mb) MB"
 echo
-echo "| engine | what | path | requests/s | p50 | p99 | errors |"
-echo "|---|---|---|---|---|---|---|"
+echo "| engine | what | path | first request | requests/s | p50 | p99 | errors |"
+echo "|---|---|---|---|---|---|---|---|"
 load "probe" /healthz
 load "home page (SSR)" /
 stop
@@ -88,8 +90,8 @@ echo
 echo "- import of $ENTITIES generated entities (100 files, relations included): $((import_ms / 1000)).$(( (import_ms % 1000) / 100 )) s"
 echo "- start-up with $ENTITIES entities: ${STARTUP_MS} ms; RSS after start: $(rss_mb) MB"
 echo
-echo "| engine | what | path | requests/s | p50 | p99 | errors |"
-echo "|---|---|---|---|---|---|---|"
+echo "| engine | what | path | first request | requests/s | p50 | p99 | errors |"
+echo "|---|---|---|---|---|---|---|---|"
 name=$(curl -fs "$URL/api/catalog/entities/by-query?filter=kind=component&limit=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["metadata"]["name"])')
 load "by-query kind=component limit 50" "/api/catalog/entities/by-query?filter=kind=component&limit=50"
 load "by-name" "/api/catalog/entities/by-name/component/default/$name"
