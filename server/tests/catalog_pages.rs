@@ -116,7 +116,10 @@ async fn a_facet_shows_its_most_common_values_and_the_selected_ones_and_counts_t
         let owners = html.matches("name=\"owner\"").count();
         assert_eq!(owners, 25, "only the most common owners are in the page");
         // The page's hydration data carries no more than the page shows.
-        assert!(html.contains(r#"\"value\":\"group:default/owner-25\""#), "{html}");
+        assert!(
+            html.contains(r#"\"value\":\"group:default/owner-25\""#),
+            "{html}"
+        );
         assert!(!html.contains(r#"\"value\":\"group:default/owner-26\""#));
 
         // A selected owner is shown with its count wherever it ranks.
