@@ -18,7 +18,9 @@ use serde::{Deserialize, Serialize};
 
 /// Entities per page.
 pub const PAGE_SIZE: i64 = 50;
-/// Facet values listed per facet (selected values are always listed too).
+/// Facet values listed per facet (selected values are always listed too); the server
+/// sends no more.
+#[cfg(feature = "ssr")]
 const FACET_VALUES_SHOWN: usize = 25;
 
 /// A facet: its URL parameter, its heading, and the store key it counts.
