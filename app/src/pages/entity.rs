@@ -653,27 +653,21 @@ mod ssr {
             .iter()
             .map(|r| r.target_ref.clone())
             .collect();
-        let found = store.entities_by_refs(&targets).await.map_err(internal)?;
+        let found = store
+            .entity_summaries_by_refs(&targets)
+            .await
+            .map_err(internal)?;
         let relations = entity
             .relations
             .iter()
             .zip(found)
-            .map(|(relation, target)| {
-                let text = |pointer: &str| {
-                    target
-                        .as_ref()
-                        .and_then(|t| t.body.pointer(pointer))
-                        .and_then(Value::as_str)
-                        .map(str::to_string)
-                };
-                RelationView {
-                    relation_type: relation.relation_type.clone(),
-                    target_ref: relation.target_ref.clone(),
-                    resolved: target.is_some(),
-                    title: text("/metadata/title"),
-                    spec_type: text("/spec/type"),
-                    description: text("/metadata/description"),
-                }
+            .map(|(relation, target)| RelationView {
+                relation_type: relation.relation_type.clone(),
+                target_ref: relation.target_ref.clone(),
+                resolved: target.is_some(),
+                title: target.as_ref().and_then(|t| t.title.clone()),
+                spec_type: target.as_ref().and_then(|t| t.spec_type.clone()),
+                description: target.and_then(|t| t.description),
             })
             .collect::<Vec<_>>();
 

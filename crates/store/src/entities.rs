@@ -321,6 +321,32 @@ impl Store {
             .collect())
     }
 
+    /// The summaries of the entities with these lowercased references, in the same order,
+    /// `None` where there is none. Read from columns: no entity JSON is read or parsed
+    /// (an entity page lists dozens of related entities, APIs with long definitions).
+    pub async fn entity_summaries_by_refs(
+        &self,
+        entity_refs: &[String],
+    ) -> Result<Vec<Option<EntitySummary>>, StoreError> {
+        let mut found: HashMap<String, EntitySummary> = HashMap::new();
+        for chunk in entity_refs.chunks(DELETE_CHUNK) {
+            let rows: Vec<EntitySummary> = on_pool!(self, pool => {
+                let mut select = sqlx::QueryBuilder::new(format!(
+                    "SELECT {SUMMARY_COLUMNS} FROM entities WHERE entity_ref IN "
+                ));
+                select.push_tuples(chunk, |mut row, r| {
+                    row.push_bind(r.to_lowercase());
+                });
+                select.build_query_as().fetch_all(pool).await?
+            });
+            found.extend(rows.into_iter().map(|row| (row.entity_ref.clone(), row)));
+        }
+        Ok(entity_refs
+            .iter()
+            .map(|r| found.get(&r.to_lowercase()).cloned())
+            .collect())
+    }
+
     /// How many entities the catalog holds.
     pub async fn entity_count(&self) -> Result<i64, StoreError> {
         Ok(on_pool!(self, pool => {

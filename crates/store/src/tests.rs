@@ -635,3 +635,31 @@ async fn a_bulk_load_stores_the_json_of_other_locations_entities_when_it_finishe
         );
     }
 }
+
+#[tokio::test]
+async fn summaries_by_refs_keep_the_order_and_mark_missing_entities() {
+    for test in test_stores().await {
+        let store = &test.store;
+        let entities = [component("s1", "team", "1"), component("s2", "team", "1")];
+        store
+            .apply_location_batch(&location("s.yaml"), &entities, &[])
+            .await
+            .unwrap();
+        let refs = [
+            "Component:default/S2",
+            "component:default/none",
+            "component:default/s1",
+        ]
+        .map(String::from);
+        let found = store.entity_summaries_by_refs(&refs).await.unwrap();
+        let names: Vec<Option<&str>> = found
+            .iter()
+            .map(|s| s.as_ref().map(|s| s.name.as_str()))
+            .collect();
+        assert_eq!(names, [Some("s2"), None, Some("s1")]);
+        assert_eq!(
+            found[0].as_ref().unwrap().description.as_deref(),
+            Some("The s2 service")
+        );
+    }
+}
