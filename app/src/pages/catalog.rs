@@ -593,7 +593,10 @@ pub(crate) mod ssr {
             offset: params.offset,
             limit: Some(PAGE_SIZE),
         };
-        let entities = store.query_entities(&query).await.map_err(internal)?;
+        let entities = store
+            .query_entity_summaries(&query)
+            .await
+            .map_err(internal)?;
         let total = store
             .count_entities(full.as_ref(), text.as_ref())
             .await
@@ -659,10 +662,7 @@ pub(crate) mod ssr {
             .collect();
         Ok(CatalogPageData {
             total,
-            rows: entities
-                .iter()
-                .map(|e| row(&e.entity_ref, &e.body, &e.relations))
-                .collect(),
+            rows: entities.into_iter().map(crate::api::ssr::row).collect(),
             kinds,
             facets,
         })

@@ -69,7 +69,7 @@ pub struct BatchOutcome {
     pub conflicts: Vec<String>,
 }
 
-const SUMMARY_COLUMNS: &str = "entity_ref, kind, namespace, name, title, description, \
+pub(crate) const SUMMARY_COLUMNS: &str = "entity_ref, kind, namespace, name, title, description, \
      spec_type, lifecycle, owner_ref, updated_at";
 
 impl Store {

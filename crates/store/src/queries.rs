@@ -518,6 +518,28 @@ impl Store {
             .collect()
     }
 
+    /// [`Store::query_entities`] as summaries, read from columns (what lists show).
+    pub async fn query_entity_summaries(
+        &self,
+        query: &EntityQuery,
+    ) -> Result<Vec<crate::EntitySummary>, StoreError> {
+        let mut sql = Sql::new(self.engine());
+        let condition = sql.where_clause(query.filter.as_ref(), query.text.as_ref());
+        let order = sql.order_clause(&query.order);
+        let page = page_clause(query);
+        sql.text = format!(
+            "SELECT {} FROM entities e{condition}{order}{page}",
+            crate::entities::SUMMARY_COLUMNS
+        );
+        Ok(on_pool!(self, pool => {
+            let mut statement = sqlx::query_as(&sql.text);
+            for arg in &sql.args {
+                statement = statement.bind(arg);
+            }
+            statement.fetch_all(pool).await?
+        }))
+    }
+
     /// [`Store::query_entities`], each entity as the JSON text the catalog API serves:
     /// the body with `metadata.uid`, `metadata.etag` and the relations that start at it,
     /// as stored with the entity ([`stitch!`]): a page is one statement, and no JSON is

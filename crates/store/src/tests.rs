@@ -663,3 +663,41 @@ async fn summaries_by_refs_keep_the_order_and_mark_missing_entities() {
         );
     }
 }
+
+#[tokio::test]
+async fn summary_pages_follow_the_same_filter_order_and_page_as_entity_pages() {
+    for test in test_stores().await {
+        let store = &test.store;
+        let entities: Vec<EntityRecord> = ["b", "a", "d", "c"]
+            .iter()
+            .map(|n| component(n, if *n == "d" { "other" } else { "team" }, "1"))
+            .collect();
+        store
+            .apply_location_batch(&location("p.yaml"), &entities, &[owned_by("a", "team")])
+            .await
+            .unwrap();
+        let query = crate::EntityQuery {
+            filter: Some(crate::EntityFilter::Equals {
+                key: "kind".into(),
+                values: vec!["Component".into()],
+            }),
+            order: vec![crate::OrderField {
+                key: "metadata.name".into(),
+                descending: true,
+            }],
+            offset: 1,
+            limit: Some(2),
+            ..Default::default()
+        };
+        let summaries = store.query_entity_summaries(&query).await.unwrap();
+        let entities = store.query_entities(&query).await.unwrap();
+        let names: Vec<&str> = summaries.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["c", "b"]);
+        let refs: Vec<&str> = entities.iter().map(|e| e.entity_ref.as_str()).collect();
+        assert_eq!(refs, ["component:default/c", "component:default/b"]);
+        assert_eq!(
+            summaries[1].owner_ref.as_deref(),
+            Some("group:default/team")
+        );
+    }
+}
