@@ -499,18 +499,22 @@ fn escape_like(text: &str) -> String {
 }
 
 impl Store {
+    /// `SELECT columns` of the page of entities (as `e`) that `query` asks for.
+    fn page_sql(&self, columns: &str, query: &EntityQuery) -> Sql {
+        let mut sql = Sql::new(self.engine());
+        let condition = sql.where_clause(query.filter.as_ref(), query.text.as_ref());
+        let order = sql.order_clause(&query.order);
+        let page = page_clause(query);
+        sql.text = format!("SELECT {columns} FROM entities e{condition}{order}{page}");
+        sql
+    }
+
     /// One page of the entities that match `query`.
     pub async fn query_entities(
         &self,
         query: &EntityQuery,
     ) -> Result<Vec<StoredEntity>, StoreError> {
-        let mut sql = Sql::new(self.engine());
-        let condition = sql.where_clause(query.filter.as_ref(), query.text.as_ref());
-        let order = sql.order_clause(&query.order);
-        let page = page_clause(query);
-        sql.text = format!(
-            "SELECT e.uid, e.entity_ref, e.etag, e.final_json FROM entities e{condition}{order}{page}"
-        );
+        let sql = self.page_sql("e.uid, e.entity_ref, e.etag, e.final_json", query);
         self.entity_rows(sql)
             .await?
             .into_iter()
@@ -523,14 +527,7 @@ impl Store {
         &self,
         query: &EntityQuery,
     ) -> Result<Vec<crate::EntitySummary>, StoreError> {
-        let mut sql = Sql::new(self.engine());
-        let condition = sql.where_clause(query.filter.as_ref(), query.text.as_ref());
-        let order = sql.order_clause(&query.order);
-        let page = page_clause(query);
-        sql.text = format!(
-            "SELECT {} FROM entities e{condition}{order}{page}",
-            crate::entities::SUMMARY_COLUMNS
-        );
+        let sql = self.page_sql(crate::entities::SUMMARY_COLUMNS, query);
         Ok(on_pool!(self, pool => {
             let mut statement = sqlx::query_as(&sql.text);
             for arg in &sql.args {
@@ -545,11 +542,7 @@ impl Store {
     /// as stored with the entity ([`stitch!`]): a page is one statement, and no JSON is
     /// built, decoded or encoded per request (the API's hottest path).
     pub async fn query_entity_json(&self, query: &EntityQuery) -> Result<Vec<String>, StoreError> {
-        let mut sql = Sql::new(self.engine());
-        let condition = sql.where_clause(query.filter.as_ref(), query.text.as_ref());
-        let order = sql.order_clause(&query.order);
-        let page = page_clause(query);
-        sql.text = format!("SELECT e.final_json FROM entities e{condition}{order}{page}");
+        let sql = self.page_sql("e.final_json", query);
         Ok(on_pool!(self, pool => {
             let mut statement = sqlx::query_scalar(&sql.text);
             for arg in &sql.args {

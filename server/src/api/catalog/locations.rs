@@ -166,13 +166,7 @@ async fn update(
             )));
         }
     };
-    if let Some(Err(IngestError::Store(error))) = state
-        .ingester
-        .process_now(&state.store, &row.id, &state.worker)
-        .await?
-    {
-        return Err(ApiError::internal(error));
-    }
+    read_now(&state, &row.id).await?;
     Ok(Json(location_json(&row)))
 }
 
@@ -351,14 +345,22 @@ async fn refresh(
             "No location provides entity {entity_ref}"
         )));
     };
-    if let Some(Err(IngestError::Store(error))) = state
+    read_now(&state, &location.id).await?;
+    Ok(StatusCode::OK)
+}
+
+/// Reads the location `id` now (or hands it to the worker reading it). A read error is
+/// recorded on the location and shown in its status; only the portal's own failures are
+/// errors here.
+async fn read_now(state: &AppState, id: &str) -> Result<(), ApiError> {
+    match state
         .ingester
-        .process_now(&state.store, &location.id, &state.worker)
+        .process_now(&state.store, id, &state.worker)
         .await?
     {
-        return Err(ApiError::internal(error));
+        Some(Err(IngestError::Store(error))) => Err(ApiError::internal(error)),
+        _ => Ok(()),
     }
-    Ok(StatusCode::OK)
 }
 
 #[derive(Deserialize)]
