@@ -1,7 +1,8 @@
 //! The HTTP surface: every route in one place, and the layers around them.
 
+use crate::ops::{health, metrics};
 use crate::state::AppState;
-use crate::{api, health, metrics};
+use crate::{catalog, render};
 use app::{App, shell};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -46,7 +47,7 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
     let page_context = {
         let store = state.store.clone();
         let registrar: std::sync::Arc<dyn app::Registrar> =
-            std::sync::Arc::new(crate::register::PageRegistrar {
+            std::sync::Arc::new(crate::catalog::register::PageRegistrar {
                 store: state.store.clone(),
                 ingester: state.ingester.clone(),
                 worker: state.worker.clone(),
@@ -96,7 +97,8 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(metrics::serve))
-        .merge(api::router())
+        .nest("/api/catalog", catalog::api::router())
+        .merge(render::api::router())
         .merge(extra)
         .route(
             "/_server/{*fn_name}",

@@ -1,18 +1,22 @@
-//! The `portico` server: configuration, HTTP surface, REST API and background work.
-//! `main.rs` is only the command line around it.
+//! The `portico` server, one folder per capability:
+//!
+//! - `catalog/`: Backstage's catalog API, reading locations (ingest), the refresh loop,
+//!   the register page's backend, the demo organisation and the `portico catalog` commands;
+//! - `render/`: the Application spec renderer's API and the `portico render` command;
+//! - `identity/`: who is asking and what they may do — the one authorisation seam;
+//! - `ops/`: health probes and Prometheus metrics.
+//!
+//! Shared wiring sits at the top: `http.rs` (every route and layer in one place),
+//! `config.rs`, `state.rs`, `serve.rs`, `telemetry.rs`, and `error.rs` (the API error
+//! envelope). `main.rs` is only the command line around it.
 
-pub mod api;
-pub mod catalog_cli;
-pub mod catalog_import;
+pub mod catalog;
 pub mod config;
-pub mod demo;
-pub mod health;
+pub mod error;
 pub mod http;
-pub mod ingest;
-pub mod metrics;
-pub mod register;
-pub mod render_cli;
+pub mod identity;
+pub mod ops;
+pub mod render;
 pub mod serve;
 pub mod state;
 pub mod telemetry;
-pub mod workers;

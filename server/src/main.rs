@@ -1,8 +1,9 @@
 //! `portico`: the developer portal in one binary.
 
 use clap::{Parser, Subcommand};
+use server::catalog::cli as catalog_cli;
 use server::config::Config;
-use server::{catalog_cli, serve, telemetry};
+use server::{serve, telemetry};
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -26,7 +27,7 @@ enum Command {
     #[command(subcommand)]
     Catalog(CatalogCommand),
     /// Render an Application spec into its delivery files (no database or configuration needed).
-    Render(server::render_cli::RenderArgs),
+    Render(server::render::cli::RenderArgs),
 }
 
 #[derive(Subcommand)]
@@ -49,7 +50,7 @@ const EXIT_CONFIG: u8 = 2;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     if let Some(Command::Render(args)) = &cli.command {
-        return server::render_cli::run(args);
+        return server::render::cli::run(args);
     }
     if let Some(Command::Catalog(CatalogCommand::Validate { files })) = &cli.command {
         // Needs neither configuration nor a database: usable in CI and pre-commit hooks.

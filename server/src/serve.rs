@@ -1,9 +1,9 @@
 //! Starting and stopping the portal.
 
+use crate::catalog::refresh::RefreshLoop;
 use crate::config::Config;
 use crate::http;
 use crate::state::AppState;
-use crate::workers::refresh::RefreshLoop;
 use std::future::Future;
 use store::Store;
 use tokio::net::TcpListener;
@@ -13,7 +13,7 @@ pub enum ServeError {
     #[error(transparent)]
     Store(#[from] store::StoreError),
     #[error("cannot load the demo catalog: {0}")]
-    Demo(#[from] crate::catalog_import::ImportError),
+    Demo(#[from] crate::catalog::import::ImportError),
     #[error("cannot listen on {addr}: {source} (set PORTICO_LISTEN to a free address)")]
     Listen {
         addr: std::net::SocketAddr,
@@ -49,7 +49,7 @@ pub async fn migrate_only(config: Config) -> Result<(), ServeError> {
 pub async fn run(config: Config) -> Result<(), ServeError> {
     let store = open_store(&config).await?;
     if config.demo {
-        let written = crate::demo::load(&store).await?;
+        let written = crate::catalog::demo::load(&store).await?;
         tracing::info!(entities = written, "demo catalog loaded");
     }
     let listener = TcpListener::bind(config.listen)

@@ -1,8 +1,8 @@
 //! The one state every handler and page shares.
 
+use crate::catalog::ingest::Ingester;
 use crate::config::Config;
-use crate::ingest::Ingester;
-use crate::metrics::HttpMetrics;
+use crate::ops::metrics::HttpMetrics;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use std::sync::Arc;

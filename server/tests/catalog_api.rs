@@ -11,7 +11,9 @@ use std::collections::BTreeSet;
 async fn demo_apps() -> Vec<TestApp> {
     let apps = spawn_each().await;
     for app in &apps {
-        server::demo::load(&app.store).await.expect("demo catalog");
+        server::catalog::demo::load(&app.store)
+            .await
+            .expect("demo catalog");
     }
     apps
 }

@@ -10,7 +10,9 @@ use store::LocationRecord;
 async fn demo_apps() -> Vec<TestApp> {
     let apps = spawn_each().await;
     for app in &apps {
-        server::demo::load(&app.store).await.expect("demo catalog");
+        server::catalog::demo::load(&app.store)
+            .await
+            .expect("demo catalog");
     }
     apps
 }
@@ -21,7 +23,7 @@ async fn import(app: &TestApp, target: &str, yaml: &str) {
         location_type: "test".into(),
         target: target.into(),
     };
-    server::catalog_import::import_text(&app.store, &location, target, yaml)
+    server::catalog::import::import_text(&app.store, &location, target, yaml)
         .await
         .expect("test entities import");
 }
@@ -297,7 +299,7 @@ async fn entity_page_puts_the_last_processing_error_first() {
             location_type: "file".into(),
             target: "/srv/catalog/broken.yaml".into(),
         };
-        server::catalog_import::import_text(
+        server::catalog::import::import_text(
             &app.store,
             &record,
             "broken.yaml",

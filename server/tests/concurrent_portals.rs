@@ -20,7 +20,9 @@ async fn start_and_browse(offset: usize) {
         .build()
         .unwrap();
     for app in spawn_each().await {
-        server::demo::load(&app.store).await.expect("demo catalog");
+        server::catalog::demo::load(&app.store)
+            .await
+            .expect("demo catalog");
         for i in 0..20 {
             let (path, expected) = PAGES[(i + offset) % PAGES.len()];
             let response = client

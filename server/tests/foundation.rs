@@ -167,7 +167,7 @@ async fn pages_render_on_the_server_with_their_data() {
             .unwrap();
         assert!(html.contains("Your catalog is empty"), "{html}");
 
-        server::demo::load(&app.store).await.unwrap();
+        server::catalog::demo::load(&app.store).await.unwrap();
         let html = app
             .client
             .get(app.url("/"))

@@ -591,7 +591,7 @@ async fn the_refresh_loop_reads_due_locations() {
             .add_location("file", &target(&file), chrono::Utc::now())
             .await
             .unwrap();
-        let refresh = server::workers::refresh::RefreshLoop::start(
+        let refresh = server::catalog::refresh::RefreshLoop::start(
             app.store.store.clone(),
             app.state.ingester.clone(),
             "test-worker".into(),

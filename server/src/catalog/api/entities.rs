@@ -4,7 +4,7 @@
 
 mod query;
 
-use crate::api::error::{ApiError, KeepErrorBody};
+use crate::error::{ApiError, KeepErrorBody};
 use crate::state::AppState;
 use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;

@@ -5,7 +5,7 @@
 //! the claim; when nothing is due it sleeps for a short poll interval. A claim lapses
 //! after `CLAIM_LEASE`, so a replica that dies mid-read delays that location, nothing more.
 
-use crate::ingest::{CLAIM_LEASE, Ingester};
+use crate::catalog::ingest::{CLAIM_LEASE, Ingester};
 use chrono::Utc;
 use std::sync::Arc;
 use std::time::Duration;
@@ -76,7 +76,7 @@ pub async fn run_once(
     };
     // Errors are recorded on the location by `process_claimed`; only database
     // failures come back here.
-    if let Err(crate::ingest::IngestError::Store(error)) =
+    if let Err(crate::catalog::ingest::IngestError::Store(error)) =
         ingester.process_claimed(store, &location, worker).await
     {
         return Err(error);

@@ -10,7 +10,7 @@
 //! success, `{files: [], violations: [...], errors: [...]}`, so that one client shape
 //! reads both.
 
-use crate::api::error::{ApiError, KeepErrorBody, backstage_errors};
+use crate::error::{ApiError, KeepErrorBody, backstage_errors};
 use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Query, Request};

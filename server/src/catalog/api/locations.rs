@@ -2,10 +2,10 @@
 //! `@backstage/catalog-client` expects, plus Portico's per-location status
 //! (`status` on `GET /locations/{id}`, and `GET /locations/{id}/status`).
 
-use crate::api::auth::Writer;
-use crate::api::error::ApiError;
+use crate::catalog::ingest::{IngestError, Target};
 use crate::config::OrphanStrategy;
-use crate::ingest::{IngestError, Target};
+use crate::error::ApiError;
+use crate::identity::Writer;
 use crate::state::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;

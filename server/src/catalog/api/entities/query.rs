@@ -2,7 +2,7 @@
 //! `filter` strings, predicate objects (`$all`, `$any`, `$not`, `$in`, `$exists`),
 //! `fields` projections, `order`/`orderField` directives and opaque cursors.
 
-use crate::api::error::ApiError;
+use crate::error::ApiError;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use store::{EntityFilter, OrderField, TextFilter};

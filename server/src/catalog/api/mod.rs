@@ -3,7 +3,7 @@
 mod entities;
 mod locations;
 
-use crate::api::error::{ApiError, backstage_errors};
+use crate::error::{ApiError, backstage_errors};
 use crate::state::AppState;
 use axum::{Router, middleware};
 

@@ -2,8 +2,8 @@
 //! applied in one transaction; a URL becomes a `url` location read at once, as
 //! `POST /api/catalog/locations` does.
 
-use crate::catalog_import::{ImportError, import_text, records};
-use crate::ingest::{IngestError, Ingester, Target};
+use crate::catalog::import::{ImportError, import_text, records};
+use crate::catalog::ingest::{IngestError, Ingester, Target};
 use app::{RegisterIssue, RegisterSource, Registrar, RegistrarError, RegistrarFuture};
 use catalog::{CatalogError, Limits};
 use chrono::Utc;

@@ -1,7 +1,7 @@
 //! `portico catalog validate|import`: the catalog from the command line.
 
+use crate::catalog::ingest::{IngestError, Ingester, Target};
 use crate::config::Config;
-use crate::ingest::{IngestError, Ingester, Target};
 use catalog::Limits;
 use std::io::Read;
 use std::path::{Path, PathBuf};

@@ -13,7 +13,7 @@ mod url;
 
 pub use net::{AddressPolicy, forbidden_reason};
 
-use crate::catalog_import::records;
+use crate::catalog::import::records;
 use crate::config::{IngestConfig, OrphanStrategy};
 use catalog::{CatalogError, Entity, Limits};
 use chrono::Utc;

@@ -1,20 +1,23 @@
 //! The demo organisation loaded by `PORTICO_DEMO=true`: a small but realistic catalog,
 //! built into the binary from the YAML files under `demo/`.
 
-use crate::catalog_import::{ImportError, import_text};
+use crate::catalog::import::{ImportError, import_text};
 use store::{LocationRecord, Store};
 
 const FILES: &[(&str, &str)] = &[
-    ("demo/org.yaml", include_str!("../../demo/org.yaml")),
-    ("demo/systems.yaml", include_str!("../../demo/systems.yaml")),
+    ("demo/org.yaml", include_str!("../../../demo/org.yaml")),
+    (
+        "demo/systems.yaml",
+        include_str!("../../../demo/systems.yaml"),
+    ),
     (
         "demo/components.yaml",
-        include_str!("../../demo/components.yaml"),
+        include_str!("../../../demo/components.yaml"),
     ),
-    ("demo/apis.yaml", include_str!("../../demo/apis.yaml")),
+    ("demo/apis.yaml", include_str!("../../../demo/apis.yaml")),
     (
         "demo/resources.yaml",
-        include_str!("../../demo/resources.yaml"),
+        include_str!("../../../demo/resources.yaml"),
     ),
 ];
 

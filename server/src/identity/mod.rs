@@ -1,7 +1,7 @@
 //! Who may change the catalog. Every write endpoint takes a [`Writer`], so sign-in is
 //! added here, in one place, when it exists.
 
-use crate::api::error::ApiError;
+use crate::error::ApiError;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 

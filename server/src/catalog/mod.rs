@@ -1,0 +1,12 @@
+//! The software catalog: Backstage's REST API (`api/`), reading locations (`ingest/`),
+//! the background refresh loop, the register page's backend, the demo organisation and
+//! the `portico catalog validate|import` commands. Entity rules live in `crates/catalog`,
+//! SQL in `crates/store`.
+
+pub mod api;
+pub mod cli;
+pub mod demo;
+pub mod import;
+pub mod ingest;
+pub mod refresh;
+pub mod register;

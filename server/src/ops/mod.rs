@@ -1,0 +1,4 @@
+//! Operating the portal: health probes and Prometheus metrics.
+
+pub mod health;
+pub mod metrics;
