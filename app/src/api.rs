@@ -1,6 +1,7 @@
 //! What pages ask the server for: data shapes shared by server and browser, and the
 //! server functions that produce them from the store.
 
+use crate::error::AppError;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -75,10 +76,11 @@ fn encode_segment(segment: &str) -> String {
 }
 
 #[server(prefix = "/_server")]
-pub async fn fetch_home_summary() -> Result<HomeSummary, ServerFnError> {
+pub async fn fetch_home_summary() -> Result<HomeSummary, AppError> {
+    crate::identity::require(identity::Action::CatalogRead).await?;
     let store = ssr::store()?;
-    let kinds = store.kind_counts().await.map_err(ssr::internal)?;
-    let recent = store.recent_entities(12).await.map_err(ssr::internal)?;
+    let kinds = store.kind_counts().await?;
+    let recent = store.recent_entities(12).await?;
     Ok(HomeSummary {
         total: kinds.iter().map(|k| k.count).sum(),
         kinds: kinds.into_iter().map(|k| (k.kind, k.count)).collect(),
@@ -90,14 +92,14 @@ pub async fn fetch_home_summary() -> Result<HomeSummary, ServerFnError> {
 pub async fn fetch_entities(
     kind: Option<String>,
     text: Option<String>,
-) -> Result<Vec<EntityRow>, ServerFnError> {
+) -> Result<Vec<EntityRow>, AppError> {
+    crate::identity::require(identity::Action::CatalogRead).await?;
     let store = ssr::store()?;
     let kind = kind.filter(|k| !k.trim().is_empty());
     let text = text.filter(|t| !t.trim().is_empty());
     let rows = store
         .list_entities(kind.as_deref(), text.as_deref().map(str::trim), 500)
-        .await
-        .map_err(ssr::internal)?;
+        .await?;
     Ok(rows.into_iter().map(ssr::row).collect())
 }
 
@@ -106,18 +108,8 @@ pub(crate) mod ssr {
     use super::*;
 
     /// The store the server put in context.
-    pub fn store() -> Result<store::Store, ServerFnError> {
-        use_context::<store::Store>()
-            .ok_or_else(|| ServerFnError::new("the portal is not connected to its database"))
-    }
-
-    /// Logs an internal error once and returns a message that is safe to show.
-    pub fn internal(error: store::StoreError) -> ServerFnError {
-        tracing::error!(%error, "store error while rendering a page");
-        ServerFnError::new(
-            "The catalog database did not answer. Try again in a moment; if it persists, \
-             the portal's logs name the cause.",
-        )
+    pub fn store() -> Result<store::Store, AppError> {
+        use_context::<store::Store>().ok_or_else(|| AppError::internal("no store in context"))
     }
 
     pub fn row(summary: store::EntitySummary) -> EntityRow {

@@ -1,6 +1,7 @@
 //! Pieces shared by several pages.
 
 use crate::api::{EntityRow, display_kind, entity_href};
+use crate::error::AppError;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -56,10 +57,10 @@ pub fn ErrorPage(status: u16, message: String) -> impl IntoView {
     }
 }
 
-/// Shows a server function's error as an error page.
+/// Shows a server function's error as an error page with the error's status.
 #[component]
-pub fn LoadError(error: ServerFnError) -> impl IntoView {
-    view! { <ErrorPage status=500 message=error.to_string()/> }
+pub fn LoadError(error: AppError) -> impl IntoView {
+    view! { <ErrorPage status=error.status() message=error.message().to_string()/> }
 }
 
 /// A table of entities, one row each, linked to their pages.

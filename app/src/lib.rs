@@ -5,6 +5,8 @@
 
 pub mod api;
 mod components;
+pub mod error;
+pub mod identity;
 mod pages;
 
 /// What the server implements so the register page can read and store catalog sources.

@@ -47,6 +47,22 @@ impl ApiError {
         }
     }
 
+    pub fn unauthenticated(message: impl Into<String>) -> ApiError {
+        ApiError {
+            status: StatusCode::UNAUTHORIZED,
+            name: "AuthenticationError",
+            message: message.into(),
+        }
+    }
+
+    pub fn not_allowed(message: impl Into<String>) -> ApiError {
+        ApiError {
+            status: StatusCode::FORBIDDEN,
+            name: "NotAllowedError",
+            message: message.into(),
+        }
+    }
+
     /// Logs `cause` once and returns a 500 that does not reveal it.
     pub fn internal(cause: impl std::fmt::Display) -> ApiError {
         tracing::error!(%cause, "internal error in the API");

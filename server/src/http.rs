@@ -52,9 +52,11 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
                 ingester: state.ingester.clone(),
                 worker: state.worker.clone(),
             });
+        let seam: std::sync::Arc<dyn identity::Authorize> = state.seam.clone();
         move || {
             provide_context(store.clone());
             provide_context(registrar.clone());
+            provide_context(seam.clone());
             leptos::nonce::provide_nonce();
         }
     };
@@ -109,6 +111,7 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
             move || shell(options.clone())
         })
         .route_layer(middleware::from_fn(metrics::remember_route))
+        .route_layer(middleware::from_fn(server_fn_error_status))
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,
             _,
@@ -119,6 +122,33 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         ))
         .layer(layers)
         .with_state(state)
+}
+
+/// Server functions answer every error with 500; an [`app::error::AppError`] knows its
+/// real status (404, 400, 401, 403), so the response gets that one. A layer, because
+/// leptos routes each server function itself (`leptos_routes_with_context`).
+async fn server_fn_error_status(
+    request: Request<axum::body::Body>,
+    next: middleware::Next,
+) -> axum::response::Response {
+    use leptos::server_fn::error::SERVER_FN_ERROR_HEADER;
+    let response = next.run(request).await;
+    if response.status() != StatusCode::INTERNAL_SERVER_ERROR
+        || !response.headers().contains_key(SERVER_FN_ERROR_HEADER)
+    {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    // Encoded errors are a message and a tag; anything larger is not one of ours.
+    let bytes = axum::body::to_bytes(body, 64 * 1024)
+        .await
+        .unwrap_or_default();
+    if let Ok(error) = serde_json::from_slice::<app::error::AppError>(&bytes)
+        && let Ok(status) = StatusCode::from_u16(error.status())
+    {
+        parts.status = status;
+    }
+    axum::response::Response::from_parts(parts, axum::body::Body::from(bytes))
 }
 
 fn request_span(request: &Request<axum::body::Body>) -> tracing::Span {

@@ -2,6 +2,7 @@
 
 use crate::catalog::ingest::Ingester;
 use crate::config::Config;
+use crate::identity::{Rule, Seam};
 use crate::ops::metrics::HttpMetrics;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
@@ -18,6 +19,8 @@ pub struct AppState {
     pub ingester: Arc<Ingester>,
     /// This replica's name in location claims.
     pub worker: Arc<str>,
+    /// The one authorisation seam every read and write passes through.
+    pub seam: Arc<Seam>,
 }
 
 impl AppState {
@@ -36,6 +39,7 @@ impl AppState {
             store,
             leptos,
             metrics: HttpMetrics::new(),
+            seam: Arc::new(Seam::new(Rule::EveryoneMay)),
         }
     }
 }

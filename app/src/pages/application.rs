@@ -9,6 +9,7 @@
 //! field patches the YAML as soon as it changes.
 
 use crate::components::LoadError;
+use crate::error::AppError;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -91,13 +92,14 @@ pub struct Preview {
 pub async fn resolve_application_spec(
     spec: Option<String>,
     fields: Option<CommonFields>,
-) -> Result<String, ServerFnError> {
+) -> Result<String, AppError> {
+    crate::identity::require(identity::Action::SpecRender).await?;
     let yaml = spec
         .filter(|s| !s.trim().is_empty())
         .unwrap_or_else(|| ssr::EXAMPLE.to_string());
     match fields {
         None => Ok(yaml),
-        Some(fields) => ssr::apply_fields(&yaml, &fields).map_err(ServerFnError::new),
+        Some(fields) => ssr::apply_fields(&yaml, &fields).map_err(AppError::BadInput),
     }
 }
 
@@ -107,8 +109,9 @@ pub async fn apply_application_field(
     yaml: String,
     field: String,
     value: String,
-) -> Result<String, ServerFnError> {
-    ssr::apply_field(&yaml, &field, &value).map_err(ServerFnError::new)
+) -> Result<String, AppError> {
+    crate::identity::require(identity::Action::SpecRender).await?;
+    ssr::apply_field(&yaml, &field, &value).map_err(AppError::BadInput)
 }
 
 /// Renders the spec and reports files, errors, policy results and the differences
@@ -118,7 +121,8 @@ pub async fn preview_application(
     yaml: String,
     from: Option<String>,
     to: Option<String>,
-) -> Result<Preview, ServerFnError> {
+) -> Result<Preview, AppError> {
+    crate::identity::require(identity::Action::SpecRender).await?;
     Ok(ssr::preview(&yaml, from, to))
 }
 

@@ -8,6 +8,7 @@
 
 use crate::api::{EntityRow, display_kind, entity_href};
 use crate::components::{LoadError, OwnerLink};
+use crate::error::AppError;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::NavigateOptions;
@@ -286,7 +287,8 @@ pub struct CatalogPageData {
 }
 
 #[server(prefix = "/_server", input = leptos::server_fn::codec::Json)]
-pub async fn fetch_catalog(params: CatalogParams) -> Result<CatalogPageData, ServerFnError> {
+pub async fn fetch_catalog(params: CatalogParams) -> Result<CatalogPageData, AppError> {
+    crate::identity::require(identity::Action::CatalogRead).await?;
     ssr::catalog_page(&params).await
 }
 
@@ -525,7 +527,7 @@ fn CatalogTable(params: CatalogParams, rows: Vec<EntityRow>) -> impl IntoView {
 #[cfg(feature = "ssr")]
 pub(crate) mod ssr {
     use super::*;
-    use crate::api::ssr::{internal, store};
+    use crate::api::ssr::store;
     use serde_json::Value;
     use store::{EntityFilter, EntityQuery, EntityRelationRow, OrderField, TextFilter};
 
@@ -579,7 +581,7 @@ pub(crate) mod ssr {
         (counts, more)
     }
 
-    pub async fn catalog_page(params: &CatalogParams) -> Result<CatalogPageData, ServerFnError> {
+    pub async fn catalog_page(params: &CatalogParams) -> Result<CatalogPageData, AppError> {
         let store = store()?;
         let full = filter(params, None);
         let text = text(params);
@@ -593,14 +595,8 @@ pub(crate) mod ssr {
             offset: params.offset,
             limit: Some(PAGE_SIZE),
         };
-        let entities = store
-            .query_entity_summaries(&query)
-            .await
-            .map_err(internal)?;
-        let total = store
-            .count_entities(full.as_ref(), text.as_ref())
-            .await
-            .map_err(internal)?;
+        let entities = store.query_entity_summaries(&query).await?;
+        let total = store.count_entities(full.as_ref(), text.as_ref()).await?;
 
         // Facets without a selection share the full filter: one query for all of them.
         let mut unselected: Vec<String> = Vec::new();
@@ -619,8 +615,7 @@ pub(crate) mod ssr {
         }
         let mut counts = store
             .entity_facets_matching(&unselected, full.as_ref(), text.as_ref())
-            .await
-            .map_err(internal)?;
+            .await?;
         for (param, key) in separate {
             let own = store
                 .entity_facets_matching(
@@ -628,8 +623,7 @@ pub(crate) mod ssr {
                     filter(params, Some(param)).as_ref(),
                     text.as_ref(),
                 )
-                .await
-                .map_err(internal)?;
+                .await?;
             counts.extend(own);
         }
         let mut take = |key: &str| counts.remove(key).unwrap_or_default();

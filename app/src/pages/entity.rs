@@ -7,7 +7,8 @@
 //! escapes it) and only http(s) and mailto links become anchors.
 
 use crate::api::{EntityRow, display_kind, entity_href, split_ref};
-use crate::components::{ErrorPage, LoadError};
+use crate::components::LoadError;
+use crate::error::AppError;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -95,9 +96,15 @@ pub async fn fetch_entity_page(
     namespace: String,
     kind: String,
     name: String,
-) -> Result<Option<EntityPageData>, ServerFnError> {
+) -> Result<EntityPageData, AppError> {
+    crate::identity::require(identity::Action::CatalogRead).await?;
     let entity_ref = format!("{kind}:{namespace}/{name}").to_lowercase();
-    ssr::entity_page(&entity_ref).await
+    ssr::entity_page(&entity_ref).await?.ok_or_else(|| {
+        AppError::NotFound(format!(
+            "The catalog has no {kind} named \"{name}\" in namespace \"{namespace}\". It may \
+             have been removed from its source, or the address is mistyped."
+        ))
+    })
 }
 
 #[component]
@@ -118,14 +125,7 @@ pub fn EntityPage() -> impl IntoView {
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok(Some(data)) => view! { <EntityView data/> }.into_any(),
-                    Ok(None) => {
-                        let (namespace, kind, name) = key();
-                        let message = format!(
-                            "The catalog has no {kind} named \"{name}\" in namespace \"{namespace}\". It may have been removed from its source, or the address is mistyped."
-                        );
-                        view! { <ErrorPage status=404 message/> }.into_any()
-                    }
+                    Ok(data) => view! { <EntityView data/> }.into_any(),
                     Err(error) => view! { <LoadError error/> }.into_any(),
                 }
             })}
@@ -634,7 +634,7 @@ fn short_time(rfc3339: &str) -> String {
 #[cfg(feature = "ssr")]
 mod ssr {
     use super::*;
-    use crate::api::ssr::{internal, store};
+    use crate::api::ssr::store;
     use serde_json::Value;
 
     /// Operations listed from one OpenAPI document.
@@ -643,9 +643,9 @@ mod ssr {
         "get", "put", "post", "delete", "options", "head", "patch", "trace",
     ];
 
-    pub async fn entity_page(entity_ref: &str) -> Result<Option<EntityPageData>, ServerFnError> {
+    pub async fn entity_page(entity_ref: &str) -> Result<Option<EntityPageData>, AppError> {
         let store = store()?;
-        let Some(entity) = store.entity_by_ref(entity_ref).await.map_err(internal)? else {
+        let Some(entity) = store.entity_by_ref(entity_ref).await? else {
             return Ok(None);
         };
         let targets: Vec<String> = entity
@@ -653,10 +653,7 @@ mod ssr {
             .iter()
             .map(|r| r.target_ref.clone())
             .collect();
-        let found = store
-            .entity_summaries_by_refs(&targets)
-            .await
-            .map_err(internal)?;
+        let found = store.entity_summaries_by_refs(&targets).await?;
         let relations = entity
             .relations
             .iter()
@@ -671,14 +668,10 @@ mod ssr {
             })
             .collect::<Vec<_>>();
 
-        let location = match store
-            .location_of_entity(&entity.entity_ref)
-            .await
-            .map_err(internal)?
-        {
+        let location = match store.location_of_entity(&entity.entity_ref).await? {
             None => None,
             Some(row) => {
-                let status = store.location_status(&row.id).await.map_err(internal)?;
+                let status = store.location_status(&row.id).await?;
                 let conflicts = status
                     .map(|s| {
                         s.conflicts

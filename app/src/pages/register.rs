@@ -10,6 +10,7 @@
 
 use crate::api::{display_kind, entity_href, split_ref};
 use crate::components::LoadError;
+use crate::error::AppError;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -92,14 +93,12 @@ pub type RegisterPreviewRaw = Vec<(String, String)>;
 
 /// Starts a preview: stores pasted text as a draft and redirects to its preview page.
 #[server(prefix = "/_server")]
-pub async fn start_preview(yaml: Option<String>, url: Option<String>) -> Result<(), ServerFnError> {
+pub async fn start_preview(yaml: Option<String>, url: Option<String>) -> Result<(), AppError> {
+    crate::identity::require(identity::Action::LocationAnalyze).await?;
     let target = match ssr::source(yaml, url) {
         Some(RegisterSource::Yaml(yaml)) => {
             let store = crate::api::ssr::store()?;
-            let id = store
-                .save_register_draft(&yaml)
-                .await
-                .map_err(crate::api::ssr::internal)?;
+            let id = store.save_register_draft(&yaml).await?;
             format!("/catalog/register?draft={id}")
         }
         Some(RegisterSource::Url(url)) => format!(
@@ -116,7 +115,8 @@ pub async fn start_preview(yaml: Option<String>, url: Option<String>) -> Result<
 pub async fn preview_registration(
     draft: Option<String>,
     url: Option<String>,
-) -> Result<RegisterPreview, ServerFnError> {
+) -> Result<RegisterPreview, AppError> {
+    crate::identity::require(identity::Action::LocationAnalyze).await?;
     let (source, yaml) = match ssr::stored_source(draft, url).await? {
         Ok(Some(source)) => source,
         Ok(None) => return Ok(RegisterPreview::default()),
@@ -136,11 +136,12 @@ pub async fn preview_registration(
 pub async fn register_entities(
     draft: Option<String>,
     url: Option<String>,
-) -> Result<Vec<String>, ServerFnError> {
+) -> Result<Vec<String>, AppError> {
+    crate::identity::require(identity::Action::LocationCreate).await?;
     let (source, _) = ssr::stored_source(draft, url)
         .await?
-        .map_err(ServerFnError::new)?
-        .ok_or_else(|| ServerFnError::new("Paste catalog YAML or enter a URL first."))?;
+        .map_err(AppError::BadInput)?
+        .ok_or_else(|| AppError::BadInput("Paste catalog YAML or enter a URL first.".into()))?;
     let refs = ssr::register(source).await?;
     let query: Vec<String> = refs
         .iter()
@@ -347,15 +348,12 @@ mod ssr {
     pub async fn stored_source(
         draft: Option<String>,
         url: Option<String>,
-    ) -> Result<Result<Option<(RegisterSource, Option<String>)>, String>, ServerFnError> {
+    ) -> Result<Result<Option<(RegisterSource, Option<String>)>, String>, AppError> {
         let Some(id) = draft.filter(|d| !d.trim().is_empty()) else {
             return Ok(Ok(source(None, url).map(|source| (source, None))));
         };
         let store = crate::api::ssr::store()?;
-        let yaml = store
-            .register_draft(id.trim())
-            .await
-            .map_err(crate::api::ssr::internal)?;
+        let yaml = store.register_draft(id.trim()).await?;
         Ok(match yaml {
             Some(yaml) => Ok(Some((RegisterSource::Yaml(yaml.clone()), Some(yaml)))),
             None => Err(format!(
@@ -365,13 +363,12 @@ mod ssr {
         })
     }
 
-    fn registrar() -> Result<Arc<dyn Registrar>, ServerFnError> {
-        use_context::<Arc<dyn Registrar>>().ok_or_else(|| {
-            ServerFnError::new("Registering entities is not available on this portal.")
-        })
+    fn registrar() -> Result<Arc<dyn Registrar>, AppError> {
+        use_context::<Arc<dyn Registrar>>()
+            .ok_or_else(|| AppError::internal("no registrar in context"))
     }
 
-    pub async fn preview(source: RegisterSource) -> Result<RegisterPreview, ServerFnError> {
+    pub async fn preview(source: RegisterSource) -> Result<RegisterPreview, AppError> {
         let store = crate::api::ssr::store()?;
         let found = match registrar()?.preview(source).await {
             Ok(found) => found,
@@ -387,13 +384,10 @@ mod ssr {
                     ..Default::default()
                 });
             }
-            Err(RegistrarError::Internal(error)) => return Err(internal(error)),
+            Err(RegistrarError::Internal(error)) => return Err(AppError::internal(error)),
         };
         let refs: Vec<String> = found.iter().map(|(r, _)| r.clone()).collect();
-        let existing = store
-            .entities_by_refs(&refs)
-            .await
-            .map_err(crate::api::ssr::internal)?;
+        let existing = store.entities_by_refs(&refs).await?;
         let entities = found
             .into_iter()
             .zip(existing)
@@ -412,20 +406,15 @@ mod ssr {
         })
     }
 
-    pub async fn register(source: RegisterSource) -> Result<Vec<String>, ServerFnError> {
+    pub async fn register(source: RegisterSource) -> Result<Vec<String>, AppError> {
         match registrar()?.register(source).await {
             Ok(refs) => Ok(refs),
-            Err(RegistrarError::Invalid(issues)) => Err(ServerFnError::new(format!(
+            Err(RegistrarError::Invalid(issues)) => Err(AppError::BadInput(format!(
                 "{} problems in the catalog YAML; preview it to see where.",
                 issues.len()
             ))),
-            Err(RegistrarError::User(message)) => Err(ServerFnError::new(message)),
-            Err(RegistrarError::Internal(error)) => Err(internal(error)),
+            Err(RegistrarError::User(message)) => Err(AppError::BadInput(message)),
+            Err(RegistrarError::Internal(error)) => Err(AppError::internal(error)),
         }
-    }
-
-    fn internal(error: String) -> ServerFnError {
-        tracing::error!(%error, "registering entities failed");
-        ServerFnError::new("The portal could not register the entities; its logs name the cause.")
     }
 }

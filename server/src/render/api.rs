@@ -11,6 +11,8 @@
 //! reads both.
 
 use crate::error::{ApiError, KeepErrorBody, backstage_errors};
+use crate::identity::Authorized;
+use crate::identity::act::SpecRender;
 use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Query, Request};
@@ -100,7 +102,11 @@ async fn schema() -> Response {
         .into_response()
 }
 
-async fn render_spec(Query(query): Query<RenderQuery>, request: Request) -> Response {
+async fn render_spec(
+    _auth: Authorized<SpecRender>,
+    Query(query): Query<RenderQuery>,
+    request: Request,
+) -> Response {
     match render_request(query, request).await {
         Ok(response) => response,
         Err(error) => error.into_response(),

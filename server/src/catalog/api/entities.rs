@@ -5,9 +5,10 @@
 mod query;
 
 use crate::error::{ApiError, KeepErrorBody};
+use crate::identity::Authorized;
+use crate::identity::act::{CatalogRead, EntityUnregister};
 use crate::state::AppState;
-use axum::extract::{FromRequestParts, Path, Query, State};
-use axum::http::request::Parts;
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -48,19 +49,6 @@ pub fn router() -> Router<AppState> {
         .route("/openapi.json", get(openapi))
 }
 
-/// A caller allowed to change the catalog. The portal has no sign-in yet, so everyone
-/// is; when it has, this is the one place that checks it, and every write endpoint
-/// (they all take this extractor) is covered.
-pub(crate) struct RequireWriter;
-
-impl<S: Send + Sync> FromRequestParts<S> for RequireWriter {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(_parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
-        Ok(RequireWriter)
-    }
-}
-
 /// One entity's stored API JSON, keeping only `fields` when some are named.
 fn entity_text(json: String, fields: &[String]) -> Result<String, ApiError> {
     if fields.is_empty() {
@@ -73,6 +61,7 @@ fn entity_text(json: String, fields: &[String]) -> Result<String, ApiError> {
 /// `GET /entities?filter=…&fields=…&order=asc:metadata.name&offset=…&limit=…&after=…`:
 /// a JSON array; with a `limit` and more to come, a `Link: <…?after=…>; rel="next"`.
 async fn list_entities(
+    _auth: Authorized<CatalogRead>,
     State(store): State<Store>,
     Query(params): Query<Params>,
 ) -> Result<Response, ApiError> {
@@ -177,6 +166,7 @@ impl PageRequest {
 
 /// `GET /entities/by-query`: `{items, totalItems, pageInfo: {nextCursor?, prevCursor?}}`.
 async fn query_entities(
+    _auth: Authorized<CatalogRead>,
     State(store): State<Store>,
     Query(params): Query<Params>,
 ) -> Result<Response, ApiError> {
@@ -224,6 +214,7 @@ fn parse_total_items(value: Option<&str>) -> Result<bool, ApiError> {
 /// `POST /entities/by-query` with `{query, limit, offset, orderBy, fullTextFilter, fields,
 /// totalItems}` or `{cursor, limit, fields}`.
 async fn query_entities_by_predicate(
+    _auth: Authorized<CatalogRead>,
     State(store): State<Store>,
     Json(body): Json<Value>,
 ) -> Result<Response, ApiError> {
@@ -360,6 +351,7 @@ async fn page(store: &Store, request: PageRequest) -> Result<Response, ApiError>
 /// `POST /entities/by-refs` with `{entityRefs, fields?}` (and `?filter=`): the entities
 /// in the order asked for, `null` for those that do not exist or do not match.
 async fn entities_by_refs(
+    _auth: Authorized<CatalogRead>,
     State(store): State<Store>,
     Query(params): Query<Params>,
     Json(body): Json<Value>,
@@ -426,6 +418,7 @@ async fn entities_by_refs(
 }
 
 async fn entity_by_uid(
+    _auth: Authorized<CatalogRead>,
     State(store): State<Store>,
     Path(uid): Path<String>,
 ) -> Result<Response, ApiError> {
@@ -438,7 +431,7 @@ async fn entity_by_uid(
 /// `DELETE /entities/by-uid/{uid}`: 204. The entity comes back when its location is
 /// read again, as in Backstage; to remove it for good, remove it from its source.
 async fn delete_entity_by_uid(
-    _writer: RequireWriter,
+    _auth: Authorized<EntityUnregister>,
     State(store): State<Store>,
     Path(uid): Path<String>,
 ) -> Result<StatusCode, ApiError> {
@@ -466,6 +459,7 @@ async fn find_by_name(
 }
 
 async fn entity_by_name(
+    _auth: Authorized<CatalogRead>,
     State(store): State<Store>,
     Path((kind, namespace, name)): Path<(String, String, String)>,
 ) -> Result<Response, ApiError> {
@@ -478,6 +472,7 @@ async fn entity_by_name(
 /// ancestry is the chain of entities that emitted this one; Portico reads entities from
 /// locations directly, so the chain is the entity alone.
 async fn entity_ancestry(
+    _auth: Authorized<CatalogRead>,
     State(store): State<Store>,
     Path((kind, namespace, name)): Path<(String, String, String)>,
 ) -> Result<Response, ApiError> {
@@ -492,6 +487,7 @@ async fn entity_ancestry(
 /// `GET /entity-facets?facet=spec.lifecycle&facet=spec.owner&filter=kind=component`:
 /// `{facets: {"spec.lifecycle": [{value, count}, …], …}}`.
 async fn entity_facets(
+    _auth: Authorized<CatalogRead>,
     State(store): State<Store>,
     Query(params): Query<Params>,
 ) -> Result<Json<Value>, ApiError> {
@@ -505,6 +501,7 @@ async fn entity_facets(
 
 /// `POST /entity-facets` with `{facets, query?}`.
 async fn entity_facets_by_predicate(
+    _auth: Authorized<CatalogRead>,
     State(store): State<Store>,
     Json(body): Json<Value>,
 ) -> Result<Json<Value>, ApiError> {
@@ -541,7 +538,10 @@ async fn facets_response(
 
 /// `POST /validate-entity` with `{entity, location}`: 200 when valid; 400 with
 /// `{errors: [{name, message}]}` (Backstage's shape, read by the client) when not.
-async fn validate_entity(Json(body): Json<Value>) -> Result<Response, ApiError> {
+async fn validate_entity(
+    _auth: Authorized<CatalogRead>,
+    Json(body): Json<Value>,
+) -> Result<Response, ApiError> {
     let (Some(entity), Some(Value::String(_location))) = (body.get("entity"), body.get("location"))
     else {
         return Err(ApiError::input(

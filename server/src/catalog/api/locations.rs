@@ -5,7 +5,10 @@
 use crate::catalog::ingest::{IngestError, Target};
 use crate::config::OrphanStrategy;
 use crate::error::ApiError;
-use crate::identity::Writer;
+use crate::identity::Authorized;
+use crate::identity::act::{
+    CatalogRead, EntityRefresh, LocationAnalyze, LocationChange, LocationCreate,
+};
 use crate::state::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -80,7 +83,7 @@ fn ingest_error(error: IngestError) -> ApiError {
 /// `POST /locations[?dryRun=true][&onConflict=refresh]`: registers a location and reads
 /// it at once, so its entities are in the catalog when this answers.
 async fn create(
-    _writer: Writer,
+    _auth: Authorized<LocationCreate>,
     State(state): State<AppState>,
     Query(query): Query<CreateQuery>,
     Json(input): Json<LocationInput>,
@@ -138,7 +141,10 @@ async fn create(
 }
 
 /// `GET /locations`: `[{data: {id, type, target}}]`.
-async fn list(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+async fn list(
+    _auth: Authorized<CatalogRead>,
+    State(state): State<AppState>,
+) -> Result<Json<Value>, ApiError> {
     let rows = state.store.locations().await?;
     Ok(Json(Value::Array(
         rows.iter()
@@ -150,7 +156,7 @@ async fn list(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
 /// `PUT /locations/{id}` `{type, target}`: points a location elsewhere and reads it at
 /// once; answers the updated `Location`.
 async fn update(
-    _writer: Writer,
+    _auth: Authorized<LocationChange>,
     State(state): State<AppState>,
     Path(id): Path<String>,
     Json(input): Json<LocationInput>,
@@ -186,6 +192,7 @@ struct LocationCursor {
 /// pageInfo: {nextCursor?}}`, oldest first. `query` is a filter predicate over `id`,
 /// `type` and `target` (values match ignoring case, as for entities).
 async fn query_locations(
+    _auth: Authorized<CatalogRead>,
     State(state): State<AppState>,
     body: Option<Json<Value>>,
 ) -> Result<Json<Value>, ApiError> {
@@ -277,6 +284,7 @@ fn location_matches(row: &LocationRow, filter: &EntityFilter) -> bool {
 }
 
 async fn show(
+    _auth: Authorized<CatalogRead>,
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
@@ -287,6 +295,7 @@ async fn show(
 }
 
 async fn status(
+    _auth: Authorized<CatalogRead>,
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
@@ -300,7 +309,7 @@ fn found<T>(value: Option<T>, id: &str) -> Result<T, ApiError> {
 
 /// `DELETE /locations/{id}`: with orphan strategy `delete` its entities go too.
 async fn remove(
-    _writer: Writer,
+    _auth: Authorized<LocationChange>,
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
@@ -313,6 +322,7 @@ async fn remove(
 }
 
 async fn by_entity(
+    _auth: Authorized<CatalogRead>,
     State(state): State<AppState>,
     Path((kind, namespace, name)): Path<(String, String, String)>,
 ) -> Result<Json<Value>, ApiError> {
@@ -333,7 +343,7 @@ struct RefreshInput {
 
 /// `POST /refresh {entityRef}`: reads the location that provides the entity again, now.
 async fn refresh(
-    _writer: Writer,
+    _auth: Authorized<EntityRefresh>,
     State(state): State<AppState>,
     Json(input): Json<RefreshInput>,
 ) -> Result<StatusCode, ApiError> {
@@ -371,6 +381,7 @@ struct AnalyzeInput {
 /// `POST /analyze-location`: what a location holds and whether it is registered. Portico
 /// does not generate entities for repositories without catalog files.
 async fn analyze(
+    _auth: Authorized<LocationAnalyze>,
     State(state): State<AppState>,
     Json(input): Json<AnalyzeInput>,
 ) -> Result<Json<Value>, ApiError> {

@@ -1,0 +1,24 @@
+//! The server functions' way through the authorisation seam: [`require`] asks the seam
+//! the server put in context whether this request may do an action. Every server
+//! function calls it first; REST handlers use the server's `Authorized` extractor, which
+//! asks the same seam.
+
+#[cfg(feature = "ssr")]
+pub use ssr::require;
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    use crate::error::AppError;
+    use identity::{Action, Authorize, Grant};
+    use leptos::prelude::use_context;
+    use std::sync::Arc;
+
+    /// The caller's grant for `action`, or the refusal as a 401/403 error.
+    pub async fn require(action: Action) -> Result<Grant, AppError> {
+        let seam = use_context::<Arc<dyn Authorize>>()
+            .ok_or_else(|| AppError::internal("no authorisation seam in context"))?;
+        let request = use_context::<http::request::Parts>()
+            .ok_or_else(|| AppError::internal("no request parts in context"))?;
+        Ok(seam.authorize(&request, action).await?)
+    }
+}

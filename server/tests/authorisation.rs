@@ -1,0 +1,147 @@
+//! The authorisation seam: every API operation and every server function asks it.
+//!
+//! With the seam switched to refuse everyone, each operation of the catalog API (as its
+//! OpenAPI document lists them), the render API and each registered server function must
+//! answer 401. One that answers anything else did its work without asking.
+
+mod common;
+
+use server::identity::{Rule, Seam};
+use std::sync::Arc;
+
+/// Starts a portal whose seam refuses everything.
+async fn refusing_portal() -> common::TestApp {
+    let mut app = common::spawn(store::testing::sqlite().await).await;
+    app.shut_down();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    app.address = listener.local_addr().unwrap();
+    let mut state = app.state.clone();
+    state.seam = Arc::new(Seam::new(Rule::NobodyMay));
+    app.server = tokio::spawn(server::serve::serve(
+        listener,
+        server::http::router(state),
+        std::future::pending(),
+    ));
+    app
+}
+
+/// Documentation is public: reading it reveals nothing of the catalog.
+const PUBLIC_OPERATIONS: [(&str, &str); 2] = [
+    ("GET", "/api/catalog/openapi.json"),
+    ("GET", "/api/render/schema"),
+];
+
+/// Every operation in the catalog API's OpenAPI document, with path parameters filled in.
+fn catalog_operations() -> Vec<(String, String)> {
+    let document: serde_json::Value =
+        serde_json::from_str(include_str!("../src/catalog/api/entities/openapi.json")).unwrap();
+    let mut operations = Vec::new();
+    for (path, item) in document["paths"].as_object().unwrap() {
+        for method in ["get", "post", "put", "patch", "delete"] {
+            if item.get(method).is_some() {
+                let path = path
+                    .split('/')
+                    .map(|s| if s.starts_with('{') { "x" } else { s })
+                    .collect::<Vec<_>>()
+                    .join("/");
+                operations.push((method.to_uppercase(), format!("/api/catalog{path}")));
+            }
+        }
+    }
+    assert!(operations.len() > 20, "the OpenAPI document lost its paths");
+    operations
+}
+
+#[tokio::test]
+async fn every_api_operation_asks_the_seam() {
+    let app = refusing_portal().await;
+    let mut operations = catalog_operations();
+    operations.push(("POST".into(), "/api/render".into()));
+    operations.push(("GET".into(), "/api/render/schema".into()));
+    for (method, path) in operations {
+        let request = app
+            .client
+            .request(method.parse().unwrap(), app.url(&path))
+            .header("content-type", "application/json")
+            .body("{}");
+        let response = request.send().await.unwrap();
+        let public = PUBLIC_OPERATIONS.contains(&(method.as_str(), path.as_str()));
+        if public {
+            assert_eq!(response.status(), 200, "{method} {path} is public");
+            continue;
+        }
+        assert_eq!(
+            response.status(),
+            401,
+            "{method} {path} did its work without asking the authorisation seam"
+        );
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(
+            body["error"]["name"], "AuthenticationError",
+            "{method} {path}"
+        );
+    }
+}
+
+/// Arguments each server function accepts, so that the call reaches its body. A new
+/// server function must be added here; the test says so.
+fn server_function_arguments(name: &str) -> Option<(&'static str, &'static str)> {
+    const FORM: &str = "application/x-www-form-urlencoded";
+    Some(match name {
+        "fetch_home_summary"
+        | "start_preview"
+        | "preview_registration"
+        | "register_entities"
+        | "fetch_entities"
+        | "resolve_application_spec" => (FORM, ""),
+        "fetch_entity_page" => (FORM, "namespace=default&kind=component&name=x"),
+        "apply_application_field" => (FORM, "yaml=a%3A+1&field=name&value=x"),
+        "preview_application" => (FORM, "yaml=a%3A+1"),
+        "fetch_catalog" => (
+            "application/json",
+            r#"{"params":{"kind":null,"q":null,"selected":[],"sort":"Name","descending":false,"offset":0}}"#,
+        ),
+        _ => return None,
+    })
+}
+
+#[tokio::test]
+async fn every_server_function_asks_the_seam() {
+    let app = refusing_portal().await;
+    let functions: Vec<_> = leptos::server_fn::axum::server_fn_paths().collect();
+    assert!(functions.len() >= 10, "server functions not registered");
+    for (path, method) in functions {
+        // Paths are `/_server/<name><hash>`.
+        let name = path
+            .trim_start_matches("/_server/")
+            .trim_end_matches(|c: char| c.is_ascii_digit());
+        let Some((content_type, body)) = server_function_arguments(name) else {
+            panic!("add arguments for the server function {name} ({path}) to this test");
+        };
+        let response = app
+            .client
+            .request(method, app.url(path))
+            .header("content-type", content_type)
+            .header("accept", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        let headers = format!("{:?}", response.headers());
+        assert_eq!(
+            status,
+            401,
+            "{name} ({path}) did its work without asking the authorisation seam: {headers} {:?}",
+            response.text().await.unwrap_or_default()
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_refused_page_says_so_with_its_status() {
+    let app = refusing_portal().await;
+    let response = app.client.get(app.url("/catalog")).send().await.unwrap();
+    assert_eq!(response.status(), 401);
+    assert!(response.text().await.unwrap().contains("Sign in"));
+}
