@@ -296,8 +296,70 @@ fn byte_order_mark_is_accepted() {
 #[test]
 fn next_document_marker_finds_only_real_markers() {
     let text = "a\n---x\n --- \n---\n--- # c\n";
-    assert_eq!(next_document_marker(text, 0, 0), Some((13, 4)));
-    assert_eq!(next_document_marker(text, 0, 4), Some((13, 4)));
-    assert_eq!(next_document_marker(text, 13, 4), Some((17, 5)));
-    assert_eq!(next_document_marker(text, 17, 5), None);
+    let at = |offset, line| Segment { offset, line };
+    assert_eq!(next_document_marker(text, at(0, 1), 0), Some(at(13, 4)));
+    assert_eq!(next_document_marker(text, at(0, 1), 4), Some(at(13, 4)));
+    assert_eq!(next_document_marker(text, at(13, 4), 4), Some(at(17, 5)));
+    assert_eq!(next_document_marker(text, at(17, 5), 5), None);
+}
+
+/// `---\n]\n` repeated: every document is broken (issue 8).
+fn broken_documents(bytes: usize) -> String {
+    "---\n]\n".repeat(bytes / 6)
+}
+
+#[test]
+fn recovery_walks_the_text_once() {
+    let text = broken_documents(480 * 1024);
+    let limits = Limits {
+        max_documents: usize::MAX,
+        ..Limits::default()
+    };
+    let loader = read(&text, &limits);
+    assert_eq!(loader.errors.len(), 81_920);
+    // Searching from the top of the text after each error walked 20 GB here.
+    assert!(
+        loader.recovery_scanned <= text.len(),
+        "{} bytes walked for {} bytes of text",
+        loader.recovery_scanned,
+        text.len()
+    );
+    let wrong = loader
+        .errors
+        .iter()
+        .enumerate()
+        .find(|(i, e)| (e.line, e.column) != (2 * i + 2, 1));
+    assert_eq!(wrong, None, "positions stay right after every recovery");
+}
+
+#[test]
+fn document_limit_counts_failed_and_broken_documents() {
+    let limits = Limits {
+        max_documents: 2,
+        ..Limits::default()
+    };
+    // A duplicate key fails the first document, `]` breaks the second.
+    let text = "a: 1\na: 1\n---\n]\n---\nb: 2\n";
+    let (docs, errors) = load_documents(text, &limits);
+    assert!(docs.is_empty(), "{docs:?}");
+    assert_eq!(errors.len(), 3, "{errors:?}");
+    assert_eq!(errors[2].kind, YamlErrorKind::Limit);
+    assert_eq!(errors[2].line, 6);
+    assert!(errors[2].message.contains("more than 2 documents"));
+}
+
+#[test]
+fn anchors_do_not_outlive_their_document() {
+    // A document with many anchors, then one with one anchor: the map the
+    // second starts from must not be the first's (clearing it costs its
+    // capacity, for every later document).
+    let many: String = (0..1_000).map(|i| format!("- &a{i} x\n")).collect();
+    let text = format!("{many}--- &b ~\n");
+    let limits = Limits::default();
+    let loader = read(&text, &limits);
+    assert!(
+        loader.anchors.capacity() < 100,
+        "{}",
+        loader.anchors.capacity()
+    );
 }
