@@ -24,6 +24,14 @@ pub struct Limits {
     pub max_depth: usize,
     /// Most nodes in one document, counting every node an alias copies.
     pub max_nodes: usize,
+    /// Most nodes that anchors and aliases may copy in the whole text, all
+    /// documents together. Plain nodes need text, so `max_bytes` already
+    /// bounds them; copies need none, and `max_nodes` per document times
+    /// `max_documents` is no bound at all (200 documents of 90,000 copied
+    /// nodes each are 63 KB of text and took 1.7 GB). Anchors cannot reach
+    /// across documents, so real catalog files copy little: by default the
+    /// whole text may copy as many nodes as one document may hold.
+    pub max_alias_nodes: usize,
 }
 
 impl Default for Limits {
@@ -33,6 +41,7 @@ impl Default for Limits {
             max_documents: 10_000,
             max_depth: 64,
             max_nodes: 100_000,
+            max_alias_nodes: 100_000,
         }
     }
 }
@@ -151,6 +160,8 @@ struct Loader<'l> {
     errors: Vec<YamlError>,
     /// Documents with content so far, failed and broken ones included.
     documents: usize,
+    /// Nodes anchors kept and aliases copied, in all documents.
+    copied: usize,
     /// A whole-text limit was reached: read no further.
     stopped: bool,
     /// Bytes walked looking for the next document after syntax errors;
@@ -178,6 +189,7 @@ impl<'l> Loader<'l> {
             docs: Vec::new(),
             errors: Vec::new(),
             documents: 0,
+            copied: 0,
             stopped: false,
             recovery_scanned: 0,
             line_offset: 0,
@@ -372,7 +384,7 @@ impl<'l> Loader<'l> {
         span: Span,
     ) -> bool {
         self.kept = self.kept.saturating_add(nodes);
-        if !self.within_node_limit(span) {
+        if !self.within_node_limit(span) || !self.count_copies(nodes, span) {
             return false;
         }
         let anchored = Anchored {
@@ -398,6 +410,9 @@ impl<'l> Loader<'l> {
         if self.stack.len() + depth > self.limits.max_depth {
             let message = self.depth_message();
             self.fail(YamlErrorKind::Limit, span, message);
+            return;
+        }
+        if !self.count_copies(nodes, span) {
             return;
         }
         let value = self.anchors[&id].value.clone();
@@ -463,6 +478,23 @@ impl<'l> Loader<'l> {
             self.limits.max_nodes
         );
         self.fail(YamlErrorKind::Limit, span, message);
+        false
+    }
+
+    /// Counts `n` more nodes copied for an anchor or an alias against the
+    /// whole text's budget. Past it, reading stops: every later copy would
+    /// fail too, and the limit is the file's, not one document's.
+    fn count_copies(&mut self, n: usize, span: Span) -> bool {
+        self.copied = self.copied.saturating_add(n);
+        if self.copied <= self.limits.max_alias_nodes {
+            return true;
+        }
+        let message = format!(
+            "file has more than {} nodes copied by anchors and aliases (all its documents together); reading stopped here. Remove nested aliases or split the file into several files",
+            self.limits.max_alias_nodes
+        );
+        self.fail(YamlErrorKind::Limit, span, message);
+        self.stopped = true;
         false
     }
 

@@ -303,6 +303,56 @@ fn next_document_marker_finds_only_real_markers() {
     assert_eq!(next_document_marker(text, at(17, 5), 5), None);
 }
 
+/// One document of the 63 KB file in issue 8 (`bench/hostile-yaml.sh` writes
+/// the same): 91,363 nodes counting the copies anchors keep, within the
+/// 100,000-node limit of one document; 91,340 of them are copies.
+fn alias_document(number: usize) -> String {
+    format!(
+        "---\napiVersion: backstage.io/v1alpha1\nkind: System\nmetadata: {{name: lol-{number}}}\n\
+         spec:\n  owner: team-a\n\
+         \x20 a: &a [lol,lol,lol,lol,lol,lol,lol,lol,lol,lol]\n\
+         \x20 b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n\
+         \x20 c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n\
+         \x20 d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n\
+         \x20 e: [*d, *d, *d, *d, *d, *d]\n"
+    )
+}
+
+#[test]
+fn alias_copies_are_limited_for_the_whole_file() {
+    let (docs, errors) = load(&alias_document(1));
+    assert_eq!((docs.len(), errors), (1, vec![]), "one is within limits");
+    let text: String = (1..=200).map(alias_document).collect();
+    assert_eq!(text.len(), 65_092);
+    let (docs, errors) = load(&text);
+    assert_eq!(docs.len(), 1, "reading stops in the second document");
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0].kind, YamlErrorKind::Limit);
+    assert_eq!(
+        errors[0].message,
+        "file has more than 100000 nodes copied by anchors and aliases (all its documents together); \
+         reading stopped here. Remove nested aliases or split the file into several files"
+    );
+    // The second document's sixth `*c` takes the file past 100,000 copies.
+    assert_eq!((errors[0].line, errors[0].column), (21, 30));
+}
+
+#[test]
+fn alias_limit_is_exact() {
+    // The anchor keeps a copy of 4 nodes and the alias copies 4 more: 8 per
+    // document, 16 for the file.
+    let text = "k: &l [1, 2, 3]\nm: *l\n---\nk: &l [1, 2, 3]\nm: *l\n";
+    let at = |max_alias_nodes| {
+        let limits = Limits {
+            max_alias_nodes,
+            ..Limits::default()
+        };
+        load_documents(text, &limits).1.len()
+    };
+    assert_eq!(at(16), 0);
+    assert_eq!(at(15), 1);
+}
+
 /// `---\n]\n` repeated: every document is broken (issue 8).
 fn broken_documents(bytes: usize) -> String {
     "---\n]\n".repeat(bytes / 6)
