@@ -13,7 +13,9 @@ use saphyr_parser::{Event, Marker, Parser, ScalarStyle, ScanError, Span, Tag};
 use serde_json::{Map, Number, Value};
 
 /// Bounds on what one text may cost to parse. All are configurable; the
-/// defaults suit hand-written catalog files with room to spare.
+/// defaults suit hand-written catalog files with room to spare. Together
+/// they bound the work for the whole text, however many documents it has,
+/// so no clock is needed (wasm32 has none).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     /// Largest accepted text, in bytes.
@@ -32,6 +34,10 @@ pub struct Limits {
     /// across documents, so real catalog files copy little: by default the
     /// whole text may copy as many nodes as one document may hold.
     pub max_alias_nodes: usize,
+    /// Most errors reported for one text. Reading stops at the next one,
+    /// which is reported as where reading stopped, so a text broken all
+    /// through costs no more than one with this many errors.
+    pub max_errors: usize,
 }
 
 impl Default for Limits {
@@ -42,6 +48,7 @@ impl Default for Limits {
             max_depth: 64,
             max_nodes: 100_000,
             max_alias_nodes: 100_000,
+            max_errors: 100,
         }
     }
 }
@@ -73,7 +80,8 @@ pub(crate) struct YamlError {
 
 /// Reads every document of `text`. A syntax error loses the document it is
 /// in; reading resumes at the next `---` line, so later documents are still
-/// returned. Documents with no content (`---` alone) are skipped.
+/// returned. Documents with no content (`---` alone) are skipped. After
+/// `max_errors` errors, reading stops at the next one (returned last).
 pub(crate) fn load_documents(text: &str, limits: &Limits) -> (Vec<Document>, Vec<YamlError>) {
     let loader = read(text, limits);
     (loader.docs, loader.errors)
@@ -512,7 +520,8 @@ impl<'l> Loader<'l> {
         self.anchors.clear();
     }
 
-    /// Records an error at `at`.
+    /// Records an error at `at`. The one after `max_errors` stops reading;
+    /// the caller reports it as where reading stopped.
     fn push_error(&mut self, kind: YamlErrorKind, at: Marker, message: String) {
         let (line, column) = self.position(at);
         self.errors.push(YamlError {
@@ -521,6 +530,9 @@ impl<'l> Loader<'l> {
             column,
             message,
         });
+        if self.errors.len() > self.limits.max_errors {
+            self.stopped = true;
+        }
     }
 
     fn position(&self, marker: Marker) -> (usize, usize) {

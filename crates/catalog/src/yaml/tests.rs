@@ -359,9 +359,24 @@ fn broken_documents(bytes: usize) -> String {
 }
 
 #[test]
+fn errors_are_capped_and_reading_stops() {
+    let text = broken_documents(480 * 1024);
+    let (docs, errors) = load(&text);
+    assert!(docs.is_empty());
+    assert_eq!(
+        errors.len(),
+        101,
+        "100 errors and the one reading stopped at"
+    );
+    let last = &errors[100];
+    assert_eq!((last.line, last.column), (202, 1), "{last:?}");
+}
+
+#[test]
 fn recovery_walks_the_text_once() {
     let text = broken_documents(480 * 1024);
     let limits = Limits {
+        max_errors: usize::MAX,
         max_documents: usize::MAX,
         ..Limits::default()
     };
@@ -396,6 +411,19 @@ fn document_limit_counts_failed_and_broken_documents() {
     assert_eq!(errors[2].kind, YamlErrorKind::Limit);
     assert_eq!(errors[2].line, 6);
     assert!(errors[2].message.contains("more than 2 documents"));
+}
+
+#[test]
+fn error_limit_stops_reading() {
+    let limits = Limits {
+        max_errors: 2,
+        ..Limits::default()
+    };
+    let text = format!("{}---\nok: 1\n", broken_documents(4 * 6));
+    let (docs, errors) = load_documents(&text, &limits);
+    assert!(docs.is_empty(), "nothing after the third error is read");
+    let lines: Vec<_> = errors.iter().map(|e| e.line).collect();
+    assert_eq!(lines, [2, 4, 6]);
 }
 
 #[test]
