@@ -160,7 +160,30 @@ pub fn parse_documents(source: &str, text: &str, limits: &Limits) -> Parsed {
         }
     }
     parsed.errors.sort_by_key(|e| (e.line, e.column));
+    cap_errors(source, &mut parsed.errors, limits.max_errors);
     parsed
+}
+
+/// Keeps the first `max_errors` errors (by position) and replaces the rest
+/// with one that says where reporting stopped. The YAML reader has already
+/// stopped reading at its own error after `max_errors`.
+fn cap_errors(source: &str, errors: &mut Vec<CatalogError>, max_errors: usize) {
+    let Some(next) = errors.get(max_errors) else {
+        return;
+    };
+    let stopped = CatalogError {
+        kind: ErrorKind::Limit,
+        source: source.to_string(),
+        line: next.line,
+        column: next.column,
+        entity: None,
+        path: None,
+        message: format!(
+            "stopped after {max_errors} errors, the limit for one file; fix the errors above and check the file again"
+        ),
+    };
+    errors.truncate(max_errors);
+    errors.push(stopped);
 }
 
 fn check_size(source: &str, len: usize, limits: &Limits) -> Option<CatalogError> {

@@ -13,17 +13,31 @@ use saphyr_parser::{Event, Marker, Parser, ScalarStyle, ScanError, Span, Tag};
 use serde_json::{Map, Number, Value};
 
 /// Bounds on what one text may cost to parse. All are configurable; the
-/// defaults suit hand-written catalog files with room to spare.
+/// defaults suit hand-written catalog files with room to spare. Together
+/// they bound the work for the whole text, however many documents it has,
+/// so no clock is needed (wasm32 has none).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     /// Largest accepted text, in bytes.
     pub max_bytes: usize,
-    /// Most documents (entities) in one text.
+    /// Most documents (entities) in one text, broken ones included.
     pub max_documents: usize,
     /// Deepest nesting of lists and mappings in one document.
     pub max_depth: usize,
     /// Most nodes in one document, counting every node an alias copies.
     pub max_nodes: usize,
+    /// Most nodes that anchors and aliases may copy in the whole text, all
+    /// documents together. Plain nodes need text, so `max_bytes` already
+    /// bounds them; copies need none, and `max_nodes` per document times
+    /// `max_documents` is no bound at all (200 documents of 90,000 copied
+    /// nodes each are 63 KB of text and took 1.7 GB). Anchors cannot reach
+    /// across documents, so real catalog files copy little: by default the
+    /// whole text may copy as many nodes as one document may hold.
+    pub max_alias_nodes: usize,
+    /// Most errors reported for one text. Reading stops at the next one,
+    /// which is reported as where reading stopped, so a text broken all
+    /// through costs no more than one with this many errors.
+    pub max_errors: usize,
 }
 
 impl Default for Limits {
@@ -33,6 +47,8 @@ impl Default for Limits {
             max_documents: 10_000,
             max_depth: 64,
             max_nodes: 100_000,
+            max_alias_nodes: 100_000,
+            max_errors: 100,
         }
     }
 }
@@ -64,46 +80,52 @@ pub(crate) struct YamlError {
 
 /// Reads every document of `text`. A syntax error loses the document it is
 /// in; reading resumes at the next `---` line, so later documents are still
-/// returned. Documents with no content (`---` alone) are skipped.
+/// returned. Documents with no content (`---` alone) are skipped. After
+/// `max_errors` errors, reading stops at the next one (returned last).
 pub(crate) fn load_documents(text: &str, limits: &Limits) -> (Vec<Document>, Vec<YamlError>) {
-    let mut docs = Vec::new();
-    let mut errors = Vec::new();
-    let mut offset = 0;
-    let mut line_offset = 0;
-    loop {
-        let mut loader = Loader::new(limits, line_offset, docs.len());
-        let outcome = loader.run(&text[offset..]);
-        docs.append(&mut loader.docs);
-        errors.append(&mut loader.errors);
-        let Outcome::Broken { line } = outcome else {
-            break;
-        };
-        match next_document_marker(text, offset, line) {
-            Some((next_offset, next_line)) => {
-                offset = next_offset;
-                line_offset = next_line - 1;
-            }
-            None => break,
-        }
-    }
-    (docs, errors)
+    let loader = read(text, limits);
+    (loader.docs, loader.errors)
 }
 
-/// The byte offset and line number of the first `---` line at or after
-/// absolute line `after_line` and after byte `offset`.
-fn next_document_marker(text: &str, offset: usize, after_line: usize) -> Option<(usize, usize)> {
-    let mut line_start = 0;
-    for (index, line) in text.split_inclusive('\n').enumerate() {
-        let number = index + 1;
+/// Where a parser starts reading: a byte offset and its line (1-based).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Segment {
+    offset: usize,
+    line: usize,
+}
+
+/// A syntax error stops saphyr's parser for good, so a new parser starts at
+/// the next `---` line after the error. Each search starts where the last
+/// parser started, never at the top of the text, so the text is walked about
+/// once however many documents are broken.
+fn read<'l>(text: &str, limits: &'l Limits) -> Loader<'l> {
+    let mut loader = Loader::new(limits);
+    let mut segment = Segment { offset: 0, line: 1 };
+    while let Outcome::Broken { line } = loader.run(&text[segment.offset..], segment.line - 1) {
+        let Some(next) = next_document_marker(text, segment, line) else {
+            break;
+        };
+        loader.recovery_scanned += next.offset - segment.offset;
+        segment = next;
+    }
+    loader
+}
+
+/// The first `---` line at or after line `error_line` and after the start of
+/// `segment`, searching from the segment's start.
+fn next_document_marker(text: &str, segment: Segment, error_line: usize) -> Option<Segment> {
+    let mut at = segment;
+    for line in text[segment.offset..].split_inclusive('\n') {
         let starts_document = line
             .strip_prefix("---")
             .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t', '\r', '\n']));
         // At or after the error line (an unclosed flow collection fails on
         // the next `---`), but past the segment start so each retry moves on.
-        if line_start > offset && number >= after_line && starts_document {
-            return Some((line_start, number));
+        if at.offset > segment.offset && at.line >= error_line && starts_document {
+            return Some(at);
         }
-        line_start += line.len();
+        at.offset += line.len();
+        at.line += 1;
     }
     None
 }
@@ -111,7 +133,7 @@ fn next_document_marker(text: &str, offset: usize, after_line: usize) -> Option<
 enum Outcome {
     /// The whole text was read.
     Finished,
-    /// Reading must stop for good (document limit).
+    /// Reading must stop for good (a whole-text limit).
     Stopped,
     /// A syntax error at this absolute line stopped the parser.
     Broken { line: usize },
@@ -141,10 +163,21 @@ enum Frame {
 
 struct Loader<'l> {
     limits: &'l Limits,
-    line_offset: usize,
-    documents_before: usize,
+    // The whole text.
     docs: Vec<Document>,
     errors: Vec<YamlError>,
+    /// Documents with content so far, failed and broken ones included.
+    documents: usize,
+    /// Nodes anchors kept and aliases copied, in all documents.
+    copied: usize,
+    /// A whole-text limit was reached: read no further.
+    stopped: bool,
+    /// Bytes walked looking for the next document after syntax errors;
+    /// tests check it stays within the text's length.
+    recovery_scanned: usize,
+    // The current parser: its lines are counted from its segment's start.
+    line_offset: usize,
+    // The current document.
     stack: Vec<Frame>,
     anchors: HashMap<usize, Anchored>,
     /// Nodes in the document, including those aliases copied in.
@@ -158,13 +191,16 @@ struct Loader<'l> {
 }
 
 impl<'l> Loader<'l> {
-    fn new(limits: &'l Limits, line_offset: usize, documents_before: usize) -> Self {
+    fn new(limits: &'l Limits) -> Self {
         Loader {
             limits,
-            line_offset,
-            documents_before,
             docs: Vec::new(),
             errors: Vec::new(),
+            documents: 0,
+            copied: 0,
+            stopped: false,
+            recovery_scanned: 0,
+            line_offset: 0,
             stack: Vec::new(),
             anchors: HashMap::new(),
             nodes: 0,
@@ -175,35 +211,42 @@ impl<'l> Loader<'l> {
         }
     }
 
-    fn run(&mut self, text: &str) -> Outcome {
+    /// Reads `text`, whose first line is line `line_offset + 1` of the whole text.
+    fn run(&mut self, text: &str, line_offset: usize) -> Outcome {
+        self.line_offset = line_offset;
+        self.reset_document();
         for event in Parser::new_from_str(text) {
             match event {
-                Ok((event, span)) => {
-                    if let Some(outcome) = self.on_event(event, span) {
-                        return outcome;
-                    }
-                }
+                Ok((event, span)) => self.on_event(event, span),
                 Err(e) => return self.on_scan_error(&e),
+            }
+            if self.stopped {
+                return Outcome::Stopped;
             }
         }
         Outcome::Finished
     }
 
     fn on_scan_error(&mut self, error: &ScanError) -> Outcome {
-        let line = self.line_offset + error.marker().line();
-        self.errors.push(YamlError {
-            kind: YamlErrorKind::Syntax,
-            line,
-            column: error.marker().col() + 1,
-            message: format!("invalid YAML: {}", error.info()),
-        });
-        Outcome::Broken { line }
+        let marker = *error.marker();
+        // The broken document counts like any other, or a text of broken
+        // documents would escape the document limit.
+        if self.count_document(marker) {
+            let message = format!("invalid YAML: {}", error.info());
+            self.push_error(YamlErrorKind::Syntax, marker, message);
+        }
+        if self.stopped {
+            return Outcome::Stopped;
+        }
+        Outcome::Broken {
+            line: self.line_offset + marker.line(),
+        }
     }
 
-    fn on_event(&mut self, event: Event<'_>, span: Span) -> Option<Outcome> {
+    fn on_event(&mut self, event: Event<'_>, span: Span) {
         match event {
             Event::DocumentStart(_) => self.reset_document(),
-            Event::DocumentEnd => return self.finish_document(),
+            Event::DocumentEnd => self.finish_document(),
             _ if self.failed => {}
             Event::Scalar(text, style, anchor, tag) => {
                 self.on_scalar(&text, style, anchor, tag.as_deref(), span)
@@ -227,12 +270,14 @@ impl<'l> Loader<'l> {
             Event::Alias(id) => self.on_alias(id, span),
             Event::StreamStart | Event::StreamEnd | Event::Nothing => {}
         }
-        None
     }
 
     fn reset_document(&mut self) {
         self.stack.clear();
-        self.anchors.clear();
+        // A new map rather than `clear()`, which costs the map's capacity:
+        // one document with 50,000 anchors would otherwise make every later
+        // document pay for them.
+        self.anchors = HashMap::new();
         self.nodes = 0;
         self.kept = 0;
         self.root = None;
@@ -240,26 +285,13 @@ impl<'l> Loader<'l> {
         self.failed = false;
     }
 
-    fn finish_document(&mut self) -> Option<Outcome> {
+    fn finish_document(&mut self) {
         let root = self.root.take();
         let had_content = root.as_ref().is_some_and(|(v, _)| !v.is_null()) || self.failed;
-        if !had_content {
-            return None;
+        if !had_content || !self.count_document(self.root_start.unwrap_or_default()) {
+            return;
         }
-        let count = self.documents_before + self.docs.len() + 1;
-        if count > self.limits.max_documents {
-            let (line, column) = self.position(self.root_start.unwrap_or_default());
-            self.errors.push(YamlError {
-                kind: YamlErrorKind::Limit,
-                line,
-                column,
-                message: format!(
-                    "more than {} documents in one file; split it into several files",
-                    self.limits.max_documents
-                ),
-            });
-            return Some(Outcome::Stopped);
-        }
+        // Failed documents count towards the limit but are not returned.
         if let (false, Some((value, start))) = (self.failed, root) {
             let (line, column) = self.position(start);
             self.docs.push(Document {
@@ -267,11 +299,23 @@ impl<'l> Loader<'l> {
                 line,
                 column,
             });
-        } else {
-            // Failed documents count towards the limit but are not returned.
-            self.documents_before += 1;
         }
-        None
+    }
+
+    /// Counts one more document with content; past the limit, reports it at
+    /// `start` and stops reading.
+    fn count_document(&mut self, start: Marker) -> bool {
+        self.documents += 1;
+        if self.documents <= self.limits.max_documents {
+            return true;
+        }
+        let message = format!(
+            "more than {} documents in one file; split it into several files",
+            self.limits.max_documents
+        );
+        self.push_error(YamlErrorKind::Limit, start, message);
+        self.stopped = true;
+        false
     }
 
     fn on_scalar(
@@ -348,7 +392,7 @@ impl<'l> Loader<'l> {
         span: Span,
     ) -> bool {
         self.kept = self.kept.saturating_add(nodes);
-        if !self.within_node_limit(span) {
+        if !self.within_node_limit(span) || !self.count_copies(nodes, span) {
             return false;
         }
         let anchored = Anchored {
@@ -374,6 +418,9 @@ impl<'l> Loader<'l> {
         if self.stack.len() + depth > self.limits.max_depth {
             let message = self.depth_message();
             self.fail(YamlErrorKind::Limit, span, message);
+            return;
+        }
+        if !self.count_copies(nodes, span) {
             return;
         }
         let value = self.anchors[&id].value.clone();
@@ -442,6 +489,23 @@ impl<'l> Loader<'l> {
         false
     }
 
+    /// Counts `n` more nodes copied for an anchor or an alias against the
+    /// whole text's budget. Past it, reading stops: every later copy would
+    /// fail too, and the limit is the file's, not one document's.
+    fn count_copies(&mut self, n: usize, span: Span) -> bool {
+        self.copied = self.copied.saturating_add(n);
+        if self.copied <= self.limits.max_alias_nodes {
+            return true;
+        }
+        let message = format!(
+            "file has more than {} nodes copied by anchors and aliases (all its documents together); reading stopped here. Remove nested aliases or split the file into several files",
+            self.limits.max_alias_nodes
+        );
+        self.fail(YamlErrorKind::Limit, span, message);
+        self.stopped = true;
+        false
+    }
+
     fn depth_message(&self) -> String {
         format!(
             "document nests lists and mappings more than {} levels deep",
@@ -450,16 +514,25 @@ impl<'l> Loader<'l> {
     }
 
     fn fail(&mut self, kind: YamlErrorKind, span: Span, message: String) {
-        let (line, column) = self.position(span.start);
+        self.push_error(kind, span.start, message);
+        self.failed = true;
+        self.stack.clear();
+        self.anchors.clear();
+    }
+
+    /// Records an error at `at`. The one after `max_errors` stops reading;
+    /// the caller reports it as where reading stopped.
+    fn push_error(&mut self, kind: YamlErrorKind, at: Marker, message: String) {
+        let (line, column) = self.position(at);
         self.errors.push(YamlError {
             kind,
             line,
             column,
             message,
         });
-        self.failed = true;
-        self.stack.clear();
-        self.anchors.clear();
+        if self.errors.len() > self.limits.max_errors {
+            self.stopped = true;
+        }
     }
 
     fn position(&self, marker: Marker) -> (usize, usize) {

@@ -296,8 +296,148 @@ fn byte_order_mark_is_accepted() {
 #[test]
 fn next_document_marker_finds_only_real_markers() {
     let text = "a\n---x\n --- \n---\n--- # c\n";
-    assert_eq!(next_document_marker(text, 0, 0), Some((13, 4)));
-    assert_eq!(next_document_marker(text, 0, 4), Some((13, 4)));
-    assert_eq!(next_document_marker(text, 13, 4), Some((17, 5)));
-    assert_eq!(next_document_marker(text, 17, 5), None);
+    let at = |offset, line| Segment { offset, line };
+    assert_eq!(next_document_marker(text, at(0, 1), 0), Some(at(13, 4)));
+    assert_eq!(next_document_marker(text, at(0, 1), 4), Some(at(13, 4)));
+    assert_eq!(next_document_marker(text, at(13, 4), 4), Some(at(17, 5)));
+    assert_eq!(next_document_marker(text, at(17, 5), 5), None);
+}
+
+/// One document of the 63 KB file in issue 8 (`bench/hostile-yaml.sh` writes
+/// the same): 91,363 nodes counting the copies anchors keep, within the
+/// 100,000-node limit of one document; 91,340 of them are copies.
+fn alias_document(number: usize) -> String {
+    format!(
+        "---\napiVersion: backstage.io/v1alpha1\nkind: System\nmetadata: {{name: lol-{number}}}\n\
+         spec:\n  owner: team-a\n\
+         \x20 a: &a [lol,lol,lol,lol,lol,lol,lol,lol,lol,lol]\n\
+         \x20 b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n\
+         \x20 c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n\
+         \x20 d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n\
+         \x20 e: [*d, *d, *d, *d, *d, *d]\n"
+    )
+}
+
+#[test]
+fn alias_copies_are_limited_for_the_whole_file() {
+    let (docs, errors) = load(&alias_document(1));
+    assert_eq!((docs.len(), errors), (1, vec![]), "one is within limits");
+    let text: String = (1..=200).map(alias_document).collect();
+    assert_eq!(text.len(), 65_092);
+    let (docs, errors) = load(&text);
+    assert_eq!(docs.len(), 1, "reading stops in the second document");
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0].kind, YamlErrorKind::Limit);
+    assert_eq!(
+        errors[0].message,
+        "file has more than 100000 nodes copied by anchors and aliases (all its documents together); \
+         reading stopped here. Remove nested aliases or split the file into several files"
+    );
+    // The second document's sixth `*c` takes the file past 100,000 copies.
+    assert_eq!((errors[0].line, errors[0].column), (21, 30));
+}
+
+#[test]
+fn alias_limit_is_exact() {
+    // The anchor keeps a copy of 4 nodes and the alias copies 4 more: 8 per
+    // document, 16 for the file.
+    let text = "k: &l [1, 2, 3]\nm: *l\n---\nk: &l [1, 2, 3]\nm: *l\n";
+    let at = |max_alias_nodes| {
+        let limits = Limits {
+            max_alias_nodes,
+            ..Limits::default()
+        };
+        load_documents(text, &limits).1.len()
+    };
+    assert_eq!(at(16), 0);
+    assert_eq!(at(15), 1);
+}
+
+/// `---\n]\n` repeated: every document is broken (issue 8).
+fn broken_documents(bytes: usize) -> String {
+    "---\n]\n".repeat(bytes / 6)
+}
+
+#[test]
+fn errors_are_capped_and_reading_stops() {
+    let text = broken_documents(480 * 1024);
+    let (docs, errors) = load(&text);
+    assert!(docs.is_empty());
+    assert_eq!(
+        errors.len(),
+        101,
+        "100 errors and the one reading stopped at"
+    );
+    let last = &errors[100];
+    assert_eq!((last.line, last.column), (202, 1), "{last:?}");
+}
+
+#[test]
+fn recovery_walks_the_text_once() {
+    let text = broken_documents(480 * 1024);
+    let limits = Limits {
+        max_errors: usize::MAX,
+        max_documents: usize::MAX,
+        ..Limits::default()
+    };
+    let loader = read(&text, &limits);
+    assert_eq!(loader.errors.len(), 81_920);
+    // Searching from the top of the text after each error walked 20 GB here.
+    assert!(
+        loader.recovery_scanned <= text.len(),
+        "{} bytes walked for {} bytes of text",
+        loader.recovery_scanned,
+        text.len()
+    );
+    let wrong = loader
+        .errors
+        .iter()
+        .enumerate()
+        .find(|(i, e)| (e.line, e.column) != (2 * i + 2, 1));
+    assert_eq!(wrong, None, "positions stay right after every recovery");
+}
+
+#[test]
+fn document_limit_counts_failed_and_broken_documents() {
+    let limits = Limits {
+        max_documents: 2,
+        ..Limits::default()
+    };
+    // A duplicate key fails the first document, `]` breaks the second.
+    let text = "a: 1\na: 1\n---\n]\n---\nb: 2\n";
+    let (docs, errors) = load_documents(text, &limits);
+    assert!(docs.is_empty(), "{docs:?}");
+    assert_eq!(errors.len(), 3, "{errors:?}");
+    assert_eq!(errors[2].kind, YamlErrorKind::Limit);
+    assert_eq!(errors[2].line, 6);
+    assert!(errors[2].message.contains("more than 2 documents"));
+}
+
+#[test]
+fn error_limit_stops_reading() {
+    let limits = Limits {
+        max_errors: 2,
+        ..Limits::default()
+    };
+    let text = format!("{}---\nok: 1\n", broken_documents(4 * 6));
+    let (docs, errors) = load_documents(&text, &limits);
+    assert!(docs.is_empty(), "nothing after the third error is read");
+    let lines: Vec<_> = errors.iter().map(|e| e.line).collect();
+    assert_eq!(lines, [2, 4, 6]);
+}
+
+#[test]
+fn anchors_do_not_outlive_their_document() {
+    // A document with many anchors, then one with one anchor: the map the
+    // second starts from must not be the first's (clearing it costs its
+    // capacity, for every later document).
+    let many: String = (0..1_000).map(|i| format!("- &a{i} x\n")).collect();
+    let text = format!("{many}--- &b ~\n");
+    let limits = Limits::default();
+    let loader = read(&text, &limits);
+    assert!(
+        loader.anchors.capacity() < 100,
+        "{}",
+        loader.anchors.capacity()
+    );
 }
