@@ -3,8 +3,7 @@
 //! process-wide, so a page another portal was rendering at that moment hung until the
 //! request timeout (leptos issue #4773). Before the fix this failed most runs.
 
-mod common;
-use common::*;
+use crate::support::*;
 
 const PAGES: [(&str, u16); 5] = [
     ("/", 200),

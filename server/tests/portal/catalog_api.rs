@@ -1,9 +1,7 @@
 //! The entities part of the catalog API, through HTTP, on every engine, against the demo
 //! catalog. Shapes and status codes are Backstage's (`@backstage/catalog-client` reads them).
 
-mod common;
-
-use common::{TestApp, spawn_each};
+use crate::support::{TestApp, spawn_each};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;

@@ -1,13 +1,11 @@
 //! `POST /api/render` and `GET /api/render/schema` through HTTP.
 
-mod common;
-
-use common::{TestApp, spawn};
+use crate::support::{TestApp, spawn};
 use reqwest::StatusCode;
 use serde_json::Value;
 use std::io::Read;
 
-const NEXTJS: &str = include_str!("../../crates/render/tests/specs/nextjs.yaml");
+const NEXTJS: &str = include_str!("../../../crates/render/tests/specs/nextjs.yaml");
 
 const BAD_SPEC: &str = "apiVersion: platform.company.com/v1
 kind: Application

@@ -2,8 +2,6 @@
 //! refreshed, with conflicts, errors, orphans, claims and the hostile-input limits; and
 //! the `portico catalog` commands.
 
-mod common;
-
 use axum::Router;
 use axum::routing::get;
 use reqwest::StatusCode;
@@ -69,7 +67,7 @@ impl App {
 }
 
 fn config(configure: impl FnOnce(&mut Config)) -> Config {
-    let mut config = common::test_config();
+    let mut config = crate::support::test_config();
     configure(&mut config);
     config
 }

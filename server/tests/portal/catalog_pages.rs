@@ -1,9 +1,7 @@
 //! The catalog's pages as the server renders them (what a browser without JavaScript
 //! gets), on every engine, against the demo catalog plus what each test adds.
 
-mod common;
-
-use common::{TestApp, spawn_each};
+use crate::support::{TestApp, spawn_each};
 use reqwest::StatusCode;
 use store::LocationRecord;
 

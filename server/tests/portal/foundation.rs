@@ -1,10 +1,8 @@
 //! The portal's own operability: probes, metrics, request ids, security headers, limits,
 //! error shapes, server-side rendering and graceful shutdown.
 
-mod common;
-
+use crate::support::{spawn, spawn_each, spawn_with};
 use axum::routing::get;
-use common::{spawn, spawn_each, spawn_with};
 use std::time::Duration;
 
 #[tokio::test]
@@ -29,7 +27,7 @@ async fn readyz_is_503_when_the_database_is_not_migrated() {
     app.shut_down();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
-    let state = server::state::AppState::new(common::test_config(), unmigrated.clone());
+    let state = server::state::AppState::new(crate::support::test_config(), unmigrated.clone());
     tokio::spawn(server::serve::serve(
         listener,
         server::http::router(state),
@@ -307,7 +305,7 @@ async fn graceful_shutdown_finishes_in_flight_requests() {
 #[tokio::test]
 async fn shutdown_stops_waiting_for_requests_after_the_grace_period() {
     let store = store::testing::sqlite().await;
-    let state = server::state::AppState::new(common::test_config(), store.store.clone());
+    let state = server::state::AppState::new(crate::support::test_config(), store.store.clone());
     let extra = axum::Router::new().route(
         "/test/stuck",
         get(|| async {
