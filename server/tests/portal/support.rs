@@ -9,7 +9,7 @@
 use axum::Router;
 use reqwest::header::HeaderMap;
 use reqwest::{Method, RequestBuilder, StatusCode, Url};
-use serde_json::Value;
+use serde_json::{Value, json};
 use server::config::Config;
 use server::state::AppState;
 use std::collections::BTreeMap;
@@ -44,6 +44,12 @@ impl TestPortal {
             routes: Router::new(),
             demo_catalog: false,
         }
+    }
+
+    /// Changes the configuration (e.g. what ingestion may read).
+    pub fn configure(mut self, change: impl FnOnce(&mut Config)) -> TestPortal {
+        change(&mut self.config);
+        self
     }
 
     /// Merges `routes` into the portal's router (e.g. a handler that panics).
@@ -140,6 +146,10 @@ impl TestApp {
         format!("http://{}{}", self.address, path)
     }
 
+    pub fn engine(&self) -> store::Engine {
+        self.store.engine()
+    }
+
     /// Asks the server to stop; in-flight requests are finished first.
     pub fn shut_down(&mut self) {
         if let Some(tx) = self.shutdown.take() {
@@ -199,6 +209,17 @@ impl TestApp {
         body: impl Into<reqwest::Body>,
     ) -> TestResponse {
         let request = self.request(Method::POST, path);
+        self.send(request.header("content-type", content_type).body(body))
+            .await
+    }
+
+    pub async fn put(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> TestResponse {
+        let request = self.request(Method::PUT, path);
         self.send(request.header("content-type", content_type).body(body))
             .await
     }
@@ -274,5 +295,31 @@ impl TestApp {
         server::catalog::import::import_text(&self.store, &location, target, yaml)
             .await
             .expect("test entities import");
+    }
+
+    /// Registers a location through `POST /api/catalog/locations`; expects 201.
+    pub async fn register_location(&self, location_type: &str, target: &str) -> Value {
+        let (status, body) = self
+            .post_json(
+                "/api/catalog/locations",
+                json!({ "type": location_type, "target": target }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body
+    }
+
+    /// `GET /api/catalog/locations/{id}/status`; expects 200.
+    pub async fn location_status(&self, id: &str) -> Value {
+        let (status, body) = self
+            .get_json(&format!("/api/catalog/locations/{id}/status"))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body
+    }
+
+    /// Whether the store holds `entity_ref`.
+    pub async fn has_entity(&self, entity_ref: &str) -> bool {
+        self.store.entity_body(entity_ref).await.unwrap().is_some()
     }
 }
