@@ -2,7 +2,7 @@
 //! refreshed, with conflicts, errors, orphans, claims and the hostile-input limits; and
 //! the `portico catalog` commands.
 
-use crate::support::{TestApp, TestPortal, each_engine_with};
+use crate::support::{TestApp, TestPortal, each_engine_with, portico};
 use axum::Router;
 use axum::routing::get;
 use reqwest::StatusCode;
@@ -858,12 +858,6 @@ async fn two_workers_never_hold_the_same_location() {
 }
 
 // --- CLI -------------------------------------------------------------------------------
-
-fn portico() -> std::process::Command {
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_portico"));
-    command.env_clear().env("PORTICO_CONFIG", "/dev/null");
-    command
-}
 
 #[test]
 fn catalog_validate_exits_0_for_valid_files_and_1_with_located_messages() {

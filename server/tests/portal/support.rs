@@ -1,6 +1,6 @@
 //! What the test modules share: a test portal (the whole app on an ephemeral port, against
 //! a fresh database), one set of request helpers, typed helpers for the catalog endpoints
-//! tests set data up with.
+//! tests set data up with, and the built `portico` binary.
 //!
 //! Every portal gets a database of its own from `store::testing`: a fresh SQLite file and,
 //! when `TEST_DATABASE_URL` names a PostgreSQL server, a fresh schema there (required under
@@ -14,6 +14,7 @@ use server::config::Config;
 use server::state::AppState;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
+use std::process::Command;
 use store::LocationRecord;
 use store::testing::TestStore;
 use tokio::sync::oneshot;
@@ -322,4 +323,20 @@ impl TestApp {
     pub async fn has_entity(&self, entity_ref: &str) -> bool {
         self.store.entity_body(entity_ref).await.unwrap().is_some()
     }
+}
+
+// --- The built binary ------------------------------------------------------------------
+
+/// The built `portico` binary with an empty environment (no DATABASE_URL, no PORTICO_*).
+pub fn portico_bare() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_portico"));
+    command.env_clear();
+    command
+}
+
+/// `portico_bare` told to read no configuration file (`PORTICO_CONFIG=/dev/null`).
+pub fn portico() -> Command {
+    let mut command = portico_bare();
+    command.env("PORTICO_CONFIG", "/dev/null");
+    command
 }
