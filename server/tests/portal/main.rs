@@ -1,10 +1,12 @@
-//! The server's integration tests, in one test binary so the whole server is compiled and
-//! linked into a test executable once, not once per file.
+//! The server's integration tests, in one test binary: the whole server is compiled and
+//! linked into one test executable, not once per file.
 //!
-//! One module per area; what modules share (the test portal, request helpers, the built
-//! `portico` binary) is in `support`. To add tests, add a file here (`server/tests/portal/`)
-//! and a `mod` line for it below; start it with `use crate::support::...` for what it
-//! needs. A file directly in `server/tests/` would be a test binary of its own.
+//! To add tests, put a file in this folder (`server/tests/portal/`) and a `mod` line for it
+//! below; take what it needs from `support` (`use crate::support::{each_engine, ...};`).
+//! A file directly in `server/tests/` would be a test binary of its own again. To move one
+//! in: `git mv` it here, add its `mod` line, and swap `mod common;` for `support`:
+//! `for app in spawn_each().await { .. }` becomes `each_engine(async |app| { .. }).await`,
+//! `spawn(store::testing::sqlite().await)` becomes `TestPortal::new().start_sqlite()`.
 
 mod support;
 

@@ -55,7 +55,7 @@ impl TestPortal {
 
     /// Merges `routes` into the portal's router (e.g. a handler that panics).
     pub fn routes(mut self, routes: Router<AppState>) -> TestPortal {
-        self.routes = routes;
+        self.routes = self.routes.merge(routes);
         self
     }
 
