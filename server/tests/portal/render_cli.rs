@@ -1,12 +1,13 @@
 //! `portico render` as users run it: the built binary, no configuration, no database.
 
+use crate::support::portico_bare;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 /// The binary with an empty environment (no DATABASE_URL, no PORTICO_*), run in `cwd`.
 fn portico(cwd: &Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_portico"));
-    command.env_clear().current_dir(cwd);
+    let mut command = portico_bare();
+    command.current_dir(cwd);
     command
 }
 

@@ -1,13 +1,11 @@
 //! `POST /api/render` and `GET /api/render/schema` through HTTP.
 
-mod common;
-
-use common::{TestApp, spawn};
-use reqwest::StatusCode;
+use crate::support::{TestApp, TestPortal, TestResponse};
+use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use std::io::Read;
 
-const NEXTJS: &str = include_str!("../../crates/render/tests/specs/nextjs.yaml");
+const NEXTJS: &str = include_str!("../../../crates/render/tests/specs/nextjs.yaml");
 
 const BAD_SPEC: &str = "apiVersion: platform.company.com/v1
 kind: Application
@@ -21,17 +19,17 @@ spec:
 ";
 
 async fn app() -> TestApp {
-    spawn(store::testing::sqlite().await).await
+    TestPortal::new().start_sqlite().await
 }
 
-async fn post(app: &TestApp, query: &str, content_type: &str, body: &str) -> reqwest::Response {
-    app.client
-        .post(app.url(&format!("/api/render{query}")))
-        .header("content-type", content_type)
-        .body(body.to_string())
-        .send()
-        .await
-        .unwrap()
+/// POSTs a spec to `/api/render{query}`.
+async fn post(app: &TestApp, query: &str, content_type: &str, body: &str) -> TestResponse {
+    app.post(
+        &format!("/api/render{query}"),
+        content_type,
+        body.to_string(),
+    )
+    .await
 }
 
 fn paths(json: &Value) -> Vec<String> {
@@ -47,8 +45,8 @@ fn paths(json: &Value) -> Vec<String> {
 async fn yaml_in_json_out() {
     let app = app().await;
     let response = post(&app, "", "application/yaml", NEXTJS).await;
-    assert_eq!(response.status(), StatusCode::OK);
-    let json: Value = response.json().await.unwrap();
+    assert_eq!(response.status, StatusCode::OK);
+    let json: Value = response.json();
     assert_eq!(json["errors"], Value::Array(vec![]));
     assert_eq!(json["violations"], Value::Array(vec![]));
     let expected = render::render(
@@ -74,8 +72,8 @@ async fn json_spec_and_text_yaml_and_env() {
         &spec.to_string(),
     )
     .await;
-    assert_eq!(response.status(), StatusCode::OK);
-    let json: Value = response.json().await.unwrap();
+    assert_eq!(response.status, StatusCode::OK);
+    let json: Value = response.json();
     let files = paths(&json);
     assert!(
         files
@@ -89,11 +87,11 @@ async fn json_spec_and_text_yaml_and_env() {
     );
 
     let response = post(&app, "", "text/yaml; charset=utf-8", NEXTJS).await;
-    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.status, StatusCode::OK);
 
     let response = post(&app, "?env=moon", "application/yaml", NEXTJS).await;
-    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
-    let json: Value = response.json().await.unwrap();
+    assert_eq!(response.status, StatusCode::BAD_REQUEST);
+    let json: Value = response.json();
     assert!(
         json["error"]["message"].as_str().unwrap().contains("moon"),
         "{json}"
@@ -111,8 +109,8 @@ async fn spec_errors_are_422_with_every_path() {
             BAD_SPEC,
         )
         .await;
-        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
-        let json: Value = response.json().await.unwrap();
+        assert_eq!(response.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let json: Value = response.json();
         assert_eq!(json["files"], Value::Array(vec![]));
         assert_eq!(json["violations"], Value::Array(vec![]));
         let errors: Vec<&str> = json["errors"]
@@ -128,8 +126,8 @@ async fn spec_errors_are_422_with_every_path() {
         assert!(errors.contains(&"spec.scaling.min_replicas"), "{errors:?}");
     }
     let response = post(&app, "", "application/yaml", "spec: [unclosed").await;
-    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let json: Value = response.json().await.unwrap();
+    assert_eq!(response.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let json: Value = response.json();
     assert_eq!(json["errors"][0]["path"], "<document>");
 }
 
@@ -137,8 +135,8 @@ async fn spec_errors_are_422_with_every_path() {
 async fn bad_requests_say_what_to_send() {
     let app = app().await;
     let response = post(&app, "", "text/plain", NEXTJS).await;
-    assert_eq!(response.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
-    let json: Value = response.json().await.unwrap();
+    assert_eq!(response.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let json: Value = response.json();
     assert!(
         json["error"]["message"]
             .as_str()
@@ -147,20 +145,16 @@ async fn bad_requests_say_what_to_send() {
     );
 
     let response = post(&app, "", "application/yaml", "  \n").await;
-    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(response.status, StatusCode::BAD_REQUEST);
 
     let response = post(&app, "?format=rar", "application/yaml", NEXTJS).await;
-    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
-    let json: Value = response.json().await.unwrap();
+    assert_eq!(response.status, StatusCode::BAD_REQUEST);
+    let json: Value = response.json();
     assert!(json["error"]["message"].as_str().unwrap().contains("rar"));
 }
 
 async fn json_files(app: &TestApp) -> Vec<(String, String)> {
-    let json: Value = post(app, "", "application/yaml", NEXTJS)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let json: Value = post(app, "", "application/yaml", NEXTJS).await.json();
     json["files"]
         .as_array()
         .unwrap()
@@ -178,13 +172,13 @@ async fn json_files(app: &TestApp) -> Vec<(String, String)> {
 async fn zip_download_holds_the_same_files() {
     let app = app().await;
     let response = post(&app, "?format=zip", "application/yaml", NEXTJS).await;
-    assert_eq!(response.status(), StatusCode::OK);
-    assert_eq!(response.headers()["content-type"], "application/zip");
+    assert_eq!(response.status, StatusCode::OK);
+    assert_eq!(response.headers["content-type"], "application/zip");
     assert_eq!(
-        response.headers()["content-disposition"],
+        response.headers["content-disposition"],
         "attachment; filename=\"my-web-app.zip\""
     );
-    let bytes = response.bytes().await.unwrap();
+    let bytes = response.body;
     let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
     let mut found = Vec::new();
     for i in 0..archive.len() {
@@ -198,31 +192,26 @@ async fn zip_download_holds_the_same_files() {
     // Deterministic: the same spec gives the same bytes.
     let again = post(&app, "?format=zip", "application/yaml", NEXTJS)
         .await
-        .bytes()
-        .await
-        .unwrap();
+        .body;
     assert_eq!(again, bytes);
 }
 
 #[tokio::test]
 async fn tar_download_by_accept_holds_the_same_files() {
     let app = app().await;
-    let response = app
-        .client
-        .post(app.url("/api/render?env=production"))
+    let request = app
+        .request(Method::POST, "/api/render?env=production")
         .header("content-type", "application/yaml")
         .header("accept", "application/gzip")
-        .body(NEXTJS)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    assert_eq!(response.headers()["content-type"], "application/gzip");
+        .body(NEXTJS);
+    let response = app.send(request).await;
+    assert_eq!(response.status, StatusCode::OK);
+    assert_eq!(response.headers["content-type"], "application/gzip");
     assert_eq!(
-        response.headers()["content-disposition"],
+        response.headers["content-disposition"],
         "attachment; filename=\"my-web-app-production.tar.gz\""
     );
-    let bytes = response.bytes().await.unwrap();
+    let bytes = response.body;
     let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(&bytes[..]));
     let mut found = Vec::new();
     for entry in archive.entries().unwrap() {
@@ -235,9 +224,7 @@ async fn tar_download_by_accept_holds_the_same_files() {
     }
     let json: Value = post(&app, "?env=production", "application/yaml", NEXTJS)
         .await
-        .json()
-        .await
-        .unwrap();
+        .json();
     let expected: Vec<(String, String)> = json["files"]
         .as_array()
         .unwrap()
@@ -255,32 +242,23 @@ async fn tar_download_by_accept_holds_the_same_files() {
 #[tokio::test]
 async fn an_html_form_downloads_a_zip() {
     let app = app().await;
-    let response = app
-        .client
-        .post(app.url("/api/render"))
-        .form(&[("spec", NEXTJS), ("format", "zip"), ("env", "")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    assert_eq!(response.headers()["content-type"], "application/zip");
+    let request = app.request(Method::POST, "/api/render").form(&[
+        ("spec", NEXTJS),
+        ("format", "zip"),
+        ("env", ""),
+    ]);
+    let response = app.send(request).await;
+    assert_eq!(response.status, StatusCode::OK);
+    assert_eq!(response.headers["content-type"], "application/zip");
 }
 
 #[tokio::test]
 async fn the_schema_is_served() {
     let app = app().await;
-    let response = app
-        .client
-        .get(app.url("/api/render/schema"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    assert_eq!(
-        response.headers()["content-type"],
-        "application/schema+json"
-    );
-    let schema: Value = response.json().await.unwrap();
+    let response = app.get("/api/render/schema").await;
+    assert_eq!(response.status, StatusCode::OK);
+    assert_eq!(response.headers["content-type"], "application/schema+json");
+    let schema: Value = response.json();
     assert_eq!(
         schema,
         serde_json::from_str::<Value>(render::json_schema()).unwrap()

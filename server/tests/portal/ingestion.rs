@@ -2,107 +2,22 @@
 //! refreshed, with conflicts, errors, orphans, claims and the hostile-input limits; and
 //! the `portico catalog` commands.
 
-mod common;
-
+use crate::support::{TestApp, TestPortal, each_engine_with, portico};
 use axum::Router;
 use axum::routing::get;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use server::config::{Config, OrphanStrategy};
-use server::state::AppState;
+use server::config::OrphanStrategy;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use store::testing::TestStore;
 use tokio::sync::oneshot;
 
-struct App {
-    address: std::net::SocketAddr,
-    client: reqwest::Client,
-    state: AppState,
-    store: TestStore,
-    _shutdown: oneshot::Sender<()>,
-}
-
-impl App {
-    fn url(&self, path: &str) -> String {
-        format!("http://{}/api/catalog{}", self.address, path)
-    }
-
-    async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
-        let response = self
-            .client
-            .post(self.url(path))
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        let status = response.status();
-        (status, response.json().await.unwrap_or(Value::Null))
-    }
-
-    async fn get(&self, path: &str) -> (StatusCode, Value) {
-        let response = self.client.get(self.url(path)).send().await.unwrap();
-        let status = response.status();
-        (status, response.json().await.unwrap_or(Value::Null))
-    }
-
-    async fn register(&self, location_type: &str, target: &str) -> Value {
-        let (status, body) = self
-            .post(
-                "/locations",
-                json!({ "type": location_type, "target": target }),
-            )
-            .await;
-        assert_eq!(status, StatusCode::CREATED, "{body}");
-        body
-    }
-
-    async fn status(&self, id: &str) -> Value {
-        let (status, body) = self.get(&format!("/locations/{id}/status")).await;
-        assert_eq!(status, StatusCode::OK, "{body}");
-        body
-    }
-
-    async fn has_entity(&self, entity_ref: &str) -> bool {
-        self.store.entity_body(entity_ref).await.unwrap().is_some()
-    }
-}
-
-fn config(configure: impl FnOnce(&mut Config)) -> Config {
-    let mut config = common::test_config();
-    configure(&mut config);
-    config
-}
-
-async fn spawn(store: TestStore, config: Config) -> App {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    let state = AppState::new(config, store.store.clone());
-    let router = server::http::router(state.clone());
-    let (tx, rx) = oneshot::channel();
-    tokio::spawn(server::serve::serve(listener, router, async {
-        let _ = rx.await;
-    }));
-    App {
-        address,
-        client: reqwest::Client::new(),
-        state,
-        store,
-        _shutdown: tx,
-    }
-}
-
-/// One portal per engine whose file locations may read `root`.
-async fn apps_reading(root: &Path, orphans: OrphanStrategy) -> Vec<App> {
-    let mut apps = Vec::new();
-    for store in store::testing::test_stores().await {
-        let config = config(|c| {
-            c.ingest.file_roots = vec![root.to_path_buf()];
-            c.ingest.orphan_strategy = orphans;
-        });
-        apps.push(spawn(store, config).await);
-    }
-    apps
+/// A portal whose file locations may read `root`.
+fn reading(root: &Path, orphans: OrphanStrategy) -> TestPortal {
+    TestPortal::new().configure(|c| {
+        c.ingest.file_roots = vec![root.to_path_buf()];
+        c.ingest.orphan_strategy = orphans;
+    })
 }
 
 fn component(name: &str, owner: &str) -> String {
@@ -139,8 +54,8 @@ async fn a_registered_file_location_is_browsable_at_once_and_listed() {
             component("api", "team-a")
         ),
     );
-    for app in apps_reading(dir.path(), OrphanStrategy::Delete).await {
-        let body = app.register("file", &target(&file)).await;
+    each_engine_with(reading(dir.path(), OrphanStrategy::Delete), async |app| {
+        let body = app.register_location("file", &target(&file)).await;
         let id = body["location"]["id"].as_str().unwrap().to_string();
         assert_eq!(body["location"]["type"], "file");
         assert_eq!(body["location"]["target"], target(&file));
@@ -158,13 +73,13 @@ async fn a_registered_file_location_is_browsable_at_once_and_listed() {
             format!("file:{}", target(&file))
         );
 
-        let (status, list) = app.get("/locations").await;
+        let (status, list) = app.get_json("/api/catalog/locations").await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(
             list,
             json!([{ "data": { "id": id, "type": "file", "target": target(&file) } }])
         );
-        let (status, one) = app.get(&format!("/locations/{id}")).await;
+        let (status, one) = app.get_json(&format!("/api/catalog/locations/{id}")).await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(one["target"], target(&file));
         assert_eq!(one["status"]["entityCount"], 2);
@@ -172,23 +87,26 @@ async fn a_registered_file_location_is_browsable_at_once_and_listed() {
         assert!(one["status"]["lastReadAt"].is_string(), "{one}");
         assert!(one["status"]["nextReadAt"].is_string(), "{one}");
 
-        let (status, by_entity) = app.get("/locations/by-entity/Component/default/web").await;
+        let (status, by_entity) = app
+            .get_json("/api/catalog/locations/by-entity/Component/default/web")
+            .await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(by_entity["id"], id.as_str());
 
         // Registering it again is a conflict, as in Backstage.
         let (status, error) = app
-            .post(
-                "/locations",
+            .post_json(
+                "/api/catalog/locations",
                 json!({ "type": "file", "target": target(&file) }),
             )
             .await;
         assert_eq!(status, StatusCode::CONFLICT);
         assert_eq!(error["error"]["name"], "ConflictError");
 
-        let (status, _) = app.get("/locations/nope").await;
+        let (status, _) = app.get_json("/api/catalog/locations/nope").await;
         assert_eq!(status, StatusCode::NOT_FOUND);
-    }
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -200,25 +118,20 @@ async fn locations_can_be_moved_with_put_and_queried_by_predicate_in_pages() {
             &component(&format!("moved-{name}"), "team-a"),
         )
     });
-    for app in apps_reading(dir.path(), OrphanStrategy::Delete).await {
-        let id = app.register("file", &target(&a)).await["location"]["id"]
+    each_engine_with(reading(dir.path(), OrphanStrategy::Delete), async |app| {
+        let id = app.register_location("file", &target(&a)).await["location"]["id"]
             .as_str()
             .unwrap()
             .to_string();
-        let other = app.register("file", &target(&c)).await["location"]["id"]
+        let other = app.register_location("file", &target(&c)).await["location"]["id"]
             .as_str()
             .unwrap()
             .to_string();
 
-        let put = |id: &str, body: Value| {
-            let request = app
-                .client
-                .put(app.url(&format!("/locations/{id}")))
-                .json(&body);
-            async move {
-                let response = request.send().await.unwrap();
-                (response.status(), response.json::<Value>().await.unwrap())
-            }
+        let put = async |id: &str, body: Value| {
+            let path = format!("/api/catalog/locations/{id}");
+            let response = app.put(&path, "application/json", body.to_string()).await;
+            (response.status, response.json())
         };
         let (status, body) = put(&id, json!({ "type": "file", "target": target(&b) })).await;
         assert_eq!(status, StatusCode::OK, "{body}");
@@ -242,8 +155,8 @@ async fn locations_can_be_moved_with_put_and_queried_by_predicate_in_pages() {
 
         // Pages of one, oldest first, with the query carried in the cursor.
         let (status, page) = app
-            .post(
-                "/locations/by-query",
+            .post_json(
+                "/api/catalog/locations/by-query",
                 json!({ "limit": 1, "query": { "type": "FILE" } }),
             )
             .await;
@@ -252,14 +165,17 @@ async fn locations_can_be_moved_with_put_and_queried_by_predicate_in_pages() {
         assert_eq!(page["items"][0]["id"], id.as_str());
         let cursor = page["pageInfo"]["nextCursor"].as_str().unwrap().to_string();
         let (_, page) = app
-            .post("/locations/by-query", json!({ "cursor": cursor }))
+            .post_json(
+                "/api/catalog/locations/by-query",
+                json!({ "cursor": cursor }),
+            )
             .await;
         assert_eq!(page["items"][0]["id"], other.as_str());
         assert_eq!(page["pageInfo"], json!({}));
 
         let (_, page) = app
-            .post(
-                "/locations/by-query",
+            .post_json(
+                "/api/catalog/locations/by-query",
                 json!({ "query": { "$not": { "target": target(&b) } } }),
             )
             .await;
@@ -268,7 +184,10 @@ async fn locations_can_be_moved_with_put_and_queried_by_predicate_in_pages() {
             json!([{ "id": other, "type": "file", "target": target(&c) }])
         );
         let (status, error) = app
-            .post("/locations/by-query", json!({ "cursor": "not a cursor" }))
+            .post_json(
+                "/api/catalog/locations/by-query",
+                json!({ "cursor": "not a cursor" }),
+            )
             .await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
         assert!(
@@ -278,20 +197,21 @@ async fn locations_can_be_moved_with_put_and_queried_by_predicate_in_pages() {
                 .contains("Malformed cursor")
         );
         let (status, _) = app
-            .post("/locations/by-query", json!({ "limit": -1 }))
+            .post_json("/api/catalog/locations/by-query", json!({ "limit": -1 }))
             .await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
-    }
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn dry_run_shows_the_entities_and_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let file = write(&dir.path().join("c.yaml"), &component("web", "team-a"));
-    for app in apps_reading(dir.path(), OrphanStrategy::Delete).await {
+    each_engine_with(reading(dir.path(), OrphanStrategy::Delete), async |app| {
         let (status, body) = app
-            .post(
-                "/locations?dryRun=true",
+            .post_json(
+                "/api/catalog/locations?dryRun=true",
                 json!({ "type": "file", "target": target(&file) }),
             )
             .await;
@@ -307,8 +227,8 @@ async fn dry_run_shows_the_entities_and_writes_nothing() {
             "kind: Component\nmetadata:\n  name: x y\n",
         );
         let (status, body) = app
-            .post(
-                "/locations?dryRun=true",
+            .post_json(
+                "/api/catalog/locations?dryRun=true",
                 json!({ "type": "file", "target": target(&bad) }),
             )
             .await;
@@ -318,7 +238,8 @@ async fn dry_run_shows_the_entities_and_writes_nothing() {
             message.contains(&format!("{}:1:1", target(&bad))),
             "{message}"
         );
-    }
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -327,11 +248,11 @@ async fn file_locations_outside_the_roots_are_refused() {
     let root = dir.path().join("root");
     let outside = write(&dir.path().join("secret.yaml"), &component("secret", "x"));
     write(&root.join("ok.yaml"), &component("ok", "x"));
-    for app in apps_reading(&root, OrphanStrategy::Delete).await {
+    each_engine_with(reading(&root, OrphanStrategy::Delete), async |app| {
         let escape = format!("{}/../secret.yaml", root.display());
         let (status, body) = app
-            .post(
-                "/locations?dryRun=true",
+            .post_json(
+                "/api/catalog/locations?dryRun=true",
                 json!({ "type": "file", "target": escape }),
             )
             .await;
@@ -343,24 +264,28 @@ async fn file_locations_outside_the_roots_are_refused() {
                 .contains("outside")
         );
         // Registered anyway (without dry run), it imports nothing and shows the error.
-        let body = app.register("file", &target(&outside)).await;
+        let body = app.register_location("file", &target(&outside)).await;
         assert!(body["entities"].as_array().unwrap().is_empty());
         let error = body["status"]["lastError"].as_str().unwrap();
         assert!(error.contains("outside"), "{error}");
         assert!(!app.has_entity("component:default/secret").await);
 
         let (status, _) = app
-            .post(
-                "/locations",
+            .post_json(
+                "/api/catalog/locations",
                 json!({ "type": "file", "target": "relative.yaml" }),
             )
             .await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
         let (status, _) = app
-            .post("/locations", json!({ "type": "git", "target": "x" }))
+            .post_json(
+                "/api/catalog/locations",
+                json!({ "type": "git", "target": "x" }),
+            )
             .await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
-    }
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -383,8 +308,8 @@ async fn nested_location_entities_are_followed_relative_to_their_parent() {
         &component("c", "team-c"),
     );
     write(&dir.path().join("shared/b.yaml"), &component("b", "team-b"));
-    for app in apps_reading(dir.path(), OrphanStrategy::Delete).await {
-        let body = app.register("file", &target(&root)).await;
+    each_engine_with(reading(dir.path(), OrphanStrategy::Delete), async |app| {
+        let body = app.register_location("file", &target(&root)).await;
         // The cycle back to all.yaml is read once; everything is one batch.
         assert_eq!(body["entities"].as_array().unwrap().len(), 5, "{body}");
         for name in ["a", "b", "c"] {
@@ -412,21 +337,19 @@ async fn nested_location_entities_are_followed_relative_to_their_parent() {
                 .ends_with("org/teams/deeper/c.yaml")
         );
         let id = body["location"]["id"].as_str().unwrap();
-        assert_eq!(app.status(id).await["entityCount"], 5);
-    }
+        assert_eq!(app.location_status(id).await["entityCount"], 5);
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn a_broken_child_keeps_the_last_good_batch_and_shows_the_error() {
     let dir = tempfile::tempdir().unwrap();
-    for (i, app) in apps_reading(dir.path(), OrphanStrategy::Delete)
-        .await
-        .into_iter()
-        .enumerate()
-    {
+    each_engine_with(reading(dir.path(), OrphanStrategy::Delete), async |app| {
         // Each engine gets files of its own: this test edits them.
+        let engine = format!("{:?}", app.engine());
         let root = write(
-            &dir.path().join(format!("{i}/all.yaml")),
+            &dir.path().join(format!("{engine}/all.yaml")),
             &format!(
                 "{}---\n{}",
                 component("web", "team-a"),
@@ -434,10 +357,10 @@ async fn a_broken_child_keeps_the_last_good_batch_and_shows_the_error() {
             ),
         );
         let child = write(
-            &dir.path().join(format!("{i}/child.yaml")),
+            &dir.path().join(format!("{engine}/child.yaml")),
             &component("api", "team-a"),
         );
-        let body = app.register("file", &target(&root)).await;
+        let body = app.register_location("file", &target(&root)).await;
         let id = body["location"]["id"].as_str().unwrap().to_string();
         assert!(app.has_entity("component:default/api").await);
 
@@ -448,25 +371,31 @@ async fn a_broken_child_keeps_the_last_good_batch_and_shows_the_error() {
         );
         write(&root, &location_entity("more", &["child.yaml"]));
         let (status, _) = app
-            .post("/refresh", json!({ "entityRef": "component:default/api" }))
+            .post_json(
+                "/api/catalog/refresh",
+                json!({ "entityRef": "component:default/api" }),
+            )
             .await;
         assert_eq!(status, StatusCode::OK);
-        eprintln!("DEBUG {}", app.status(&id).await);
+        eprintln!("DEBUG {}", app.location_status(&id).await);
         assert!(
             app.has_entity("component:default/web").await,
             "last good batch stays"
         );
         assert!(app.has_entity("component:default/api").await);
-        let status = app.status(&id).await;
+        let status = app.location_status(&id).await;
         let error = status["lastError"].as_str().unwrap();
         assert!(error.contains("child.yaml:1:1"), "{error}");
         assert!(error.contains("spec"), "{error}");
 
         // Fixed: the batch applies and the error clears; web is now an orphan and goes.
         write(&child, &component("api", "team-b"));
-        app.post("/refresh", json!({ "entityRef": "component:default/api" }))
-            .await;
-        let status = app.status(&id).await;
+        app.post_json(
+            "/api/catalog/refresh",
+            json!({ "entityRef": "component:default/api" }),
+        )
+        .await;
+        let status = app.location_status(&id).await;
         assert_eq!(status["lastError"], Value::Null, "{status}");
         assert!(!app.has_entity("component:default/web").await);
         let api = app
@@ -476,38 +405,41 @@ async fn a_broken_child_keeps_the_last_good_batch_and_shows_the_error() {
             .unwrap()
             .unwrap();
         assert_eq!(api["spec"]["owner"], "team-b");
-    }
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn orphans_are_deleted_or_kept_as_configured() {
     for strategy in [OrphanStrategy::Delete, OrphanStrategy::Keep] {
         let dir = tempfile::tempdir().unwrap();
-        for (i, app) in apps_reading(dir.path(), strategy)
-            .await
-            .into_iter()
-            .enumerate()
-        {
+        each_engine_with(reading(dir.path(), strategy), async |app| {
             // Each engine gets files of its own: this test edits them.
+            let engine = format!("{:?}", app.engine());
             let file = write(
-                &dir.path().join(format!("{i}/c.yaml")),
+                &dir.path().join(format!("{engine}/c.yaml")),
                 &format!(
                     "{}---\n{}",
                     component("web", "team-a"),
                     component("api", "team-a")
                 ),
             );
-            let body = app.register("file", &target(&file)).await;
+            let body = app.register_location("file", &target(&file)).await;
             let id = body["location"]["id"].as_str().unwrap().to_string();
             write(&file, &component("web", "team-a"));
-            app.post("/refresh", json!({ "entityRef": "component:default/web" }))
-                .await;
+            app.post_json(
+                "/api/catalog/refresh",
+                json!({ "entityRef": "component:default/web" }),
+            )
+            .await;
             let kept = app.has_entity("component:default/api").await;
             assert_eq!(kept, strategy == OrphanStrategy::Keep, "{strategy:?}");
-            assert_eq!(app.status(&id).await["entityCount"], 1);
+            assert_eq!(app.location_status(&id).await["entityCount"], 1);
             // Kept orphans carry Backstage's annotation, which a filter finds.
             let orphans = app
-                .get("/entities?filter=metadata.annotations.backstage.io/orphan=true")
+                .get_json(
+                    "/api/catalog/entities?filter=metadata.annotations.backstage.io/orphan=true",
+                )
                 .await
                 .1;
             let names = |list: &Value| -> Vec<String> {
@@ -523,19 +455,16 @@ async fn orphans_are_deleted_or_kept_as_configured() {
             }
 
             // Deleting the location: its entities go with `delete`, stay with `keep`.
-            let response = app
-                .client
-                .delete(app.url(&format!("/locations/{id}")))
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(response.status(), StatusCode::NO_CONTENT);
+            let response = app.delete(&format!("/api/catalog/locations/{id}")).await;
+            assert_eq!(response.status, StatusCode::NO_CONTENT);
             assert_eq!(
                 app.has_entity("component:default/web").await,
                 strategy == OrphanStrategy::Keep
             );
             if strategy == OrphanStrategy::Keep {
-                let (_, web) = app.get("/entities/by-name/component/default/web").await;
+                let (_, web) = app
+                    .get_json("/api/catalog/entities/by-name/component/default/web")
+                    .await;
                 assert_eq!(
                     web["metadata"]["annotations"]["backstage.io/orphan"],
                     "true"
@@ -548,9 +477,10 @@ async fn orphans_are_deleted_or_kept_as_configured() {
                     "{web}"
                 );
             }
-            let (status, _) = app.get(&format!("/locations/{id}")).await;
+            let (status, _) = app.get_json(&format!("/api/catalog/locations/{id}")).await;
             assert_eq!(status, StatusCode::NOT_FOUND);
-        }
+        })
+        .await;
     }
 }
 
@@ -559,9 +489,9 @@ async fn an_entity_claimed_by_two_locations_is_a_conflict_on_both() {
     let dir = tempfile::tempdir().unwrap();
     let first = write(&dir.path().join("a.yaml"), &component("web", "team-a"));
     let second = write(&dir.path().join("b.yaml"), &component("web", "team-b"));
-    for app in apps_reading(dir.path(), OrphanStrategy::Delete).await {
-        let a = app.register("file", &target(&first)).await;
-        let b = app.register("file", &target(&second)).await;
+    each_engine_with(reading(dir.path(), OrphanStrategy::Delete), async |app| {
+        let a = app.register_location("file", &target(&first)).await;
+        let b = app.register_location("file", &target(&second)).await;
         let web = app
             .store
             .entity_body("component:default/web")
@@ -571,21 +501,22 @@ async fn an_entity_claimed_by_two_locations_is_a_conflict_on_both() {
         assert_eq!(web["spec"]["owner"], "team-a", "never overwritten");
         for body in [&a, &b] {
             let id = body["location"]["id"].as_str().unwrap();
-            let status = app.status(id).await;
+            let status = app.location_status(id).await;
             let conflicts = status["conflicts"].as_array().unwrap();
             assert_eq!(conflicts.len(), 1, "{status}");
             assert_eq!(conflicts[0]["entityRef"], "component:default/web");
             assert_eq!(conflicts[0]["ownerTarget"], target(&first));
             assert_eq!(conflicts[0]["rejectedTarget"], target(&second));
         }
-    }
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn the_refresh_loop_reads_due_locations() {
     let dir = tempfile::tempdir().unwrap();
     let file = write(&dir.path().join("c.yaml"), &component("web", "team-a"));
-    for app in apps_reading(dir.path(), OrphanStrategy::Delete).await {
+    each_engine_with(reading(dir.path(), OrphanStrategy::Delete), async |app| {
         let (row, _) = app
             .store
             .add_location("file", &target(&file), chrono::Utc::now())
@@ -609,7 +540,8 @@ async fn the_refresh_loop_reads_due_locations() {
         let row = app.store.location(&row.id).await.unwrap().unwrap();
         assert!(row.claimed_by.is_none(), "the claim is released");
         assert!(row.next_read_at.unwrap() > chrono::Utc::now() + chrono::TimeDelta::seconds(200));
-    }
+    })
+    .await;
 }
 
 // --- URL locations -----------------------------------------------------------------
@@ -658,8 +590,8 @@ async fn catalog_host() -> (std::net::SocketAddr, oneshot::Sender<()>) {
     (address, tx)
 }
 
-async fn url_app(allow_loopback: bool) -> App {
-    let config = config(|c| {
+async fn url_app(allow_loopback: bool) -> TestApp {
+    let portal = TestPortal::new().configure(|c| {
         if allow_loopback {
             c.ingest.url_allow = vec!["127.0.0.1/32".parse().unwrap()];
         }
@@ -667,7 +599,7 @@ async fn url_app(allow_loopback: bool) -> App {
         c.ingest.max_file_bytes = 32 * 1024;
         c.ingest.max_redirects = 3;
     });
-    spawn(store::testing::sqlite().await, config).await
+    portal.start_sqlite().await
 }
 
 #[tokio::test]
@@ -675,15 +607,15 @@ async fn url_locations_are_read_with_nested_locations_and_redirects() {
     let (host, _stop) = catalog_host().await;
     let app = url_app(true).await;
     let body = app
-        .register("url", &format!("http://{host}/catalog.yaml"))
+        .register_location("url", &format!("http://{host}/catalog.yaml"))
         .await;
     assert_eq!(body["entities"].as_array().unwrap().len(), 3, "{body}");
     assert!(app.has_entity("component:default/remote-x").await);
     assert_eq!(body["status"]["lastError"], Value::Null);
 
     let (status, body) = app
-        .post(
-            "/locations?dryRun=true",
+        .post_json(
+            "/api/catalog/locations?dryRun=true",
             json!({ "type": "url", "target": format!("http://{host}/moved") }),
         )
         .await;
@@ -691,8 +623,8 @@ async fn url_locations_are_read_with_nested_locations_and_redirects() {
     assert_eq!(body["entities"].as_array().unwrap().len(), 3);
 
     let (status, body) = app
-        .post(
-            "/analyze-location",
+        .post_json(
+            "/api/catalog/analyze-location",
             json!({ "location": { "type": "url", "target": format!("http://{host}/catalog.yaml") } }),
         )
         .await;
@@ -701,10 +633,10 @@ async fn url_locations_are_read_with_nested_locations_and_redirects() {
     assert_eq!(body["generateEntities"], json!([]));
 }
 
-async fn dry_run_error(app: &App, url: &str) -> String {
+async fn dry_run_error(app: &TestApp, url: &str) -> String {
     let (status, body) = app
-        .post(
-            "/locations?dryRun=true",
+        .post_json(
+            "/api/catalog/locations?dryRun=true",
             json!({ "type": "url", "target": url }),
         )
         .await;
@@ -805,14 +737,14 @@ async fn github_blob_urls_are_read_through_the_github_api_with_the_token() {
     let (api, requests, _stop) = github_api().await;
     // No allow-list entry: the API address is the operator's, not the location's.
     let github_app = |token: &'static str| {
-        config(move |c| {
+        TestPortal::new().configure(move |c| {
             c.ingest.github_api_url = format!("http://{api}");
             c.ingest.github_token = Some(server::config::Secret::new(token));
         })
     };
-    let app = spawn(store::testing::sqlite().await, github_app("ghp_test")).await;
+    let app = github_app("ghp_test").start_sqlite().await;
     let body = app
-        .register(
+        .register_location(
             "url",
             "https://github.com/acme/web/blob/main/catalog/catalog-info.yaml",
         )
@@ -830,7 +762,7 @@ async fn github_blob_urls_are_read_through_the_github_api_with_the_token() {
         "{error}"
     );
 
-    let wrong_token = spawn(store::testing::sqlite().await, github_app("ghp_wrong")).await;
+    let wrong_token = github_app("ghp_wrong").start_sqlite().await;
     let error = dry_run_error(
         &wrong_token,
         "https://github.com/acme/web/blob/main/catalog/catalog-info.yaml",
@@ -926,12 +858,6 @@ async fn two_workers_never_hold_the_same_location() {
 }
 
 // --- CLI -------------------------------------------------------------------------------
-
-fn portico() -> std::process::Command {
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_portico"));
-    command.env_clear().env("PORTICO_CONFIG", "/dev/null");
-    command
-}
 
 #[test]
 fn catalog_validate_exits_0_for_valid_files_and_1_with_located_messages() {

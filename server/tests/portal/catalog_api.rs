@@ -1,40 +1,10 @@
 //! The entities part of the catalog API, through HTTP, on every engine, against the demo
 //! catalog. Shapes and status codes are Backstage's (`@backstage/catalog-client` reads them).
 
-mod common;
-
-use common::{TestApp, spawn_each};
+use crate::support::{TestPortal, each_engine_with};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
-
-async fn demo_apps() -> Vec<TestApp> {
-    let apps = spawn_each().await;
-    for app in &apps {
-        server::catalog::demo::load(&app.store)
-            .await
-            .expect("demo catalog");
-    }
-    apps
-}
-
-async fn get(app: &TestApp, path: &str) -> (StatusCode, Value) {
-    let response = app.client.get(app.url(path)).send().await.unwrap();
-    let status = response.status();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
-
-async fn post(app: &TestApp, path: &str, body: Value) -> (StatusCode, Value) {
-    let response = app
-        .client
-        .post(app.url(path))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
 
 /// Backstage's error body: `{"error": {"name", "message"}, "request", "response"}`.
 fn assert_error(body: &Value, status: StatusCode, name: &str, needle: &str) {
@@ -61,12 +31,10 @@ fn sorted(mut names: Vec<String>) -> Vec<String> {
 
 #[tokio::test]
 async fn by_name_returns_the_entity_with_uid_etag_and_relations() {
-    for app in demo_apps().await {
-        let (status, entity) = get(
-            &app,
-            "/api/catalog/entities/by-name/Component/default/Web-Shop",
-        )
-        .await;
+    each_engine_with(TestPortal::new().demo_catalog(), async |app| {
+        let (status, entity) = app
+            .get_json("/api/catalog/entities/by-name/Component/default/Web-Shop")
+            .await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(entity["kind"], "Component");
         assert_eq!(entity["metadata"]["name"], "web-shop");
@@ -85,11 +53,9 @@ async fn by_name_returns_the_entity_with_uid_etag_and_relations() {
             "{relations:?}"
         );
         // Relations implied by other entities' specs are on the group as well.
-        let (_, group) = get(
-            &app,
-            "/api/catalog/entities/by-name/group/default/checkout-team",
-        )
-        .await;
+        let (_, group) = app
+            .get_json("/api/catalog/entities/by-name/group/default/checkout-team")
+            .await;
         assert!(
             group["relations"]
                 .as_array()
@@ -97,89 +63,92 @@ async fn by_name_returns_the_entity_with_uid_etag_and_relations() {
                 .contains(&json!({"type": "ownerOf", "targetRef": "component:default/web-shop"}))
         );
 
-        let (status, body) =
-            get(&app, "/api/catalog/entities/by-name/component/default/nope").await;
+        let (status, body) = app
+            .get_json("/api/catalog/entities/by-name/component/default/nope")
+            .await;
         assert_eq!(status, StatusCode::NOT_FOUND);
         assert_error(&body, status, "NotFoundError", "No entity named 'nope'");
-    }
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn by_uid_gets_and_deletes_and_unknown_uids_are_404() {
-    for app in demo_apps().await {
-        let (_, entity) = get(
-            &app,
-            "/api/catalog/entities/by-name/component/default/web-shop",
-        )
-        .await;
+    each_engine_with(TestPortal::new().demo_catalog(), async |app| {
+        let (_, entity) = app
+            .get_json("/api/catalog/entities/by-name/component/default/web-shop")
+            .await;
         let uid = entity["metadata"]["uid"].as_str().unwrap().to_string();
-        let (status, by_uid) = get(&app, &format!("/api/catalog/entities/by-uid/{uid}")).await;
+        let (status, by_uid) = app
+            .get_json(&format!("/api/catalog/entities/by-uid/{uid}"))
+            .await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(by_uid, entity);
 
-        let url = app.url(&format!("/api/catalog/entities/by-uid/{uid}"));
-        let deleted = app.client.delete(&url).send().await.unwrap();
-        assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
-        let (status, body) = get(&app, &format!("/api/catalog/entities/by-uid/{uid}")).await;
+        let path = format!("/api/catalog/entities/by-uid/{uid}");
+        let deleted = app.delete(&path).await;
+        assert_eq!(deleted.status, StatusCode::NO_CONTENT);
+        let (status, body) = app
+            .get_json(&format!("/api/catalog/entities/by-uid/{uid}"))
+            .await;
         assert_eq!(status, StatusCode::NOT_FOUND);
         assert_error(&body, status, "NotFoundError", &uid);
-        let (status, _) = get(
-            &app,
-            "/api/catalog/entities/by-name/component/default/web-shop",
-        )
-        .await;
+        let (status, _) = app
+            .get_json("/api/catalog/entities/by-name/component/default/web-shop")
+            .await;
         assert_eq!(status, StatusCode::NOT_FOUND);
-        let again = app.client.delete(&url).send().await.unwrap();
-        assert_eq!(again.status(), StatusCode::NOT_FOUND);
-        let body: Value = again.json().await.unwrap();
+        let again = app.delete(&path).await;
+        assert_eq!(again.status, StatusCode::NOT_FOUND);
+        let body = again.json();
         assert_error(
             &body,
             StatusCode::NOT_FOUND,
             "NotFoundError",
             "No entity with uid",
         );
-    }
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn entities_filters_and_combinations() {
-    for app in demo_apps().await {
-        let (status, all) = get(&app, "/api/catalog/entities").await;
+    each_engine_with(TestPortal::new().demo_catalog(), async |app| {
+        let (status, all) = app.get_json("/api/catalog/entities").await;
         assert_eq!(status, StatusCode::OK);
         let total = all.as_array().unwrap().len();
         assert!(total >= 25, "{total}");
 
-        let (_, components) = get(&app, "/api/catalog/entities?filter=kind=component").await;
+        let (_, components) = app
+            .get_json("/api/catalog/entities?filter=kind=component")
+            .await;
         let components = names(&components);
         assert!(components.contains(&"web-shop".to_string()));
-        let (_, services) = get(
-            &app,
-            "/api/catalog/entities?filter=kind=Component,spec.type=SERVICE",
-        )
-        .await;
+        let (_, services) = app
+            .get_json("/api/catalog/entities?filter=kind=Component,spec.type=SERVICE")
+            .await;
         let services = names(&services);
         assert!(!services.is_empty() && services.len() < components.len());
         assert!(services.contains(&"basket-service".to_string()));
         assert!(!services.contains(&"web-shop".to_string()));
 
         // Several values of one key: any of them; repeated filters: any filter.
-        let (_, either) = get(
-            &app,
-            "/api/catalog/entities?filter=kind=component,spec.type=service,spec.type=website",
-        )
-        .await;
+        let (_, either) = app
+            .get_json(
+                "/api/catalog/entities?filter=kind=component,spec.type=service,spec.type=website",
+            )
+            .await;
         let either = names(&either);
         assert!(
             either.contains(&"web-shop".to_string())
                 && either.contains(&"basket-service".to_string())
         );
-        let (_, or) = get(
-            &app,
-            "/api/catalog/entities?filter=kind=group&filter=kind=user",
-        )
-        .await;
-        let (_, groups) = get(&app, "/api/catalog/entities?filter=kind=group").await;
-        let (_, users) = get(&app, "/api/catalog/entities?filter=kind=user").await;
+        let (_, or) = app
+            .get_json("/api/catalog/entities?filter=kind=group&filter=kind=user")
+            .await;
+        let (_, groups) = app
+            .get_json("/api/catalog/entities?filter=kind=group")
+            .await;
+        let (_, users) = app.get_json("/api/catalog/entities?filter=kind=user").await;
         assert_eq!(
             or.as_array().unwrap().len(),
             groups.as_array().unwrap().len() + users.as_array().unwrap().len()
@@ -187,13 +156,13 @@ async fn entities_filters_and_combinations() {
         assert!(!users.as_array().unwrap().is_empty());
 
         // Exists, tags, relations.
-        let (_, tagged) = get(&app, "/api/catalog/entities?filter=metadata.tags=java").await;
+        let (_, tagged) = app
+            .get_json("/api/catalog/entities?filter=metadata.tags=java")
+            .await;
         assert!(names(&tagged).contains(&"payment-service".to_string()));
-        let (_, owned) = get(
-            &app,
-            "/api/catalog/entities?filter=relations.ownedBy=group:default/checkout-team",
-        )
-        .await;
+        let (_, owned) = app
+            .get_json("/api/catalog/entities?filter=relations.ownedBy=group:default/checkout-team")
+            .await;
         assert!(names(&owned).contains(&"web-shop".to_string()));
         assert!(
             owned
@@ -203,40 +172,35 @@ async fn entities_filters_and_combinations() {
                 .all(|e| e["spec"]["owner"] == "checkout-team"),
             "{owned}"
         );
-        let (_, with_owner) = get(
-            &app,
-            "/api/catalog/entities?filter=kind=component,spec.owner",
-        )
-        .await;
+        let (_, with_owner) = app
+            .get_json("/api/catalog/entities?filter=kind=component,spec.owner")
+            .await;
         assert_eq!(with_owner.as_array().unwrap().len(), components.len());
-        let (_, none) = get(
-            &app,
-            "/api/catalog/entities?filter=kind=component,spec.nosuchfield",
-        )
-        .await;
+        let (_, none) = app
+            .get_json("/api/catalog/entities?filter=kind=component,spec.nosuchfield")
+            .await;
         assert_eq!(none, json!([]));
 
-        let (status, body) = get(&app, "/api/catalog/entities?filter==component").await;
+        let (status, body) = app
+            .get_json("/api/catalog/entities?filter==component")
+            .await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
         assert_error(&body, status, "InputError", "Invalid filter");
-    }
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn entities_fields_order_and_pages() {
-    for app in demo_apps().await {
-        let (_, projected) = get(
-            &app,
-            "/api/catalog/entities?filter=kind=component&fields=metadata.name,kind",
+    each_engine_with(TestPortal::new().demo_catalog(), async |app| {
+        let (_, projected) = app.get_json("/api/catalog/entities?filter=kind=component&fields=metadata.name,kind",
         )
         .await;
         for entity in projected.as_array().unwrap() {
             assert_eq!(entity.as_object().unwrap().len(), 2, "{entity}");
             assert_eq!(entity["metadata"].as_object().unwrap().len(), 1, "{entity}");
         }
-        let (_, ordered) = get(
-            &app,
-            "/api/catalog/entities?filter=kind=component&order=desc:metadata.name",
+        let (_, ordered) = app.get_json("/api/catalog/entities?filter=kind=component&order=desc:metadata.name",
         )
         .await;
         let ordered = names(&ordered);
@@ -245,9 +209,7 @@ async fn entities_fields_order_and_pages() {
         assert_eq!(ordered, expected);
 
         // limit/offset, then `after` from the Link header until the end.
-        let (_, page) = get(
-            &app,
-            "/api/catalog/entities?filter=kind=component&order=asc:metadata.name&limit=2&offset=1",
+        let (_, page) = app.get_json("/api/catalog/entities?filter=kind=component&order=asc:metadata.name&limit=2&offset=1",
         )
         .await;
         assert_eq!(names(&page), {
@@ -260,12 +222,12 @@ async fn entities_fields_order_and_pages() {
             "/api/catalog/entities?filter=kind=component&order=asc:metadata.name&limit=3"
                 .to_string();
         loop {
-            let response = app.client.get(app.url(&path)).send().await.unwrap();
+            let response = app.get(&path).await;
             let link = response
-                .headers()
+                .headers
                 .get("link")
                 .map(|l| l.to_str().unwrap().to_string());
-            collected.extend(names(&response.json::<Value>().await.unwrap()));
+            collected.extend(names(&response.json()));
             let Some(link) = link else { break };
             let query = link
                 .trim_start_matches("<?")
@@ -280,22 +242,23 @@ async fn entities_fields_order_and_pages() {
         asc.reverse();
         assert_eq!(collected, asc);
 
-        let (status, body) = get(&app, "/api/catalog/entities?order=sideways:metadata.name").await;
+        let (status, body) = app.get_json("/api/catalog/entities?order=sideways:metadata.name").await;
         assert_error(&body, status, "InputError", "asc or desc");
-        let (status, body) = get(&app, "/api/catalog/entities?limit=-1").await;
+        let (status, body) = app.get_json("/api/catalog/entities?limit=-1").await;
         assert_error(&body, status, "InputError", "limit");
-        let (status, body) = get(&app, "/api/catalog/entities?after=garbage!").await;
+        let (status, body) = app.get_json("/api/catalog/entities?after=garbage!").await;
         assert_error(&body, status, "InputError", "cursor");
-    }
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn by_query_pages_with_cursors_and_counts() {
-    for app in demo_apps().await {
-        let (_, components) = get(&app, "/api/catalog/entities?filter=kind=component").await;
+    each_engine_with(TestPortal::new().demo_catalog(), async |app| {
+        let (_, components) = app.get_json("/api/catalog/entities?filter=kind=component").await;
         let expected = sorted(names(&components));
 
-        let (status, first) = get(&app, "/api/catalog/entities/by-query?filter=kind=component&limit=2&orderField=metadata.name,asc").await;
+        let (status, first) = app.get_json("/api/catalog/entities/by-query?filter=kind=component&limit=2&orderField=metadata.name,asc").await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(first["totalItems"], expected.len());
         assert!(first["pageInfo"].get("prevCursor").is_none());
@@ -303,9 +266,7 @@ async fn by_query_pages_with_cursors_and_counts() {
         let mut cursor = first["pageInfo"]["nextCursor"].as_str().map(str::to_string);
         let mut last_page = first.clone();
         while let Some(next) = cursor {
-            let (status, page) = get(
-                &app,
-                &format!("/api/catalog/entities/by-query?cursor={}", urlencode(&next)),
+            let (status, page) = app.get_json(&format!("/api/catalog/entities/by-query?cursor={}", urlencode(&next)),
             )
             .await;
             assert_eq!(status, StatusCode::OK, "{page}");
@@ -330,15 +291,13 @@ async fn by_query_pages_with_cursors_and_counts() {
         );
         // prevCursor of the last page gives the page before it.
         let prev = last_page["pageInfo"]["prevCursor"].as_str().unwrap();
-        let (_, before) = get(
-            &app,
-            &format!("/api/catalog/entities/by-query?cursor={}", urlencode(prev)),
+        let (_, before) = app.get_json(&format!("/api/catalog/entities/by-query?cursor={}", urlencode(prev)),
         )
         .await;
         assert_eq!(before["items"].as_array().unwrap().len(), 2);
 
         // Full text, in the named fields, ignoring case; totalItems=exclude gives 0.
-        let (_, found) = get(&app, "/api/catalog/entities/by-query?fullTextFilterTerm=BASKET&fullTextFilterFields=metadata.name,metadata.title&totalItems=exclude").await;
+        let (_, found) = app.get_json("/api/catalog/entities/by-query?fullTextFilterTerm=BASKET&fullTextFilterFields=metadata.name,metadata.title&totalItems=exclude").await;
         assert!(
             names(&found["items"]).contains(&"basket-service".to_string()),
             "{found}"
@@ -352,9 +311,7 @@ async fn by_query_pages_with_cursors_and_counts() {
                     .contains("basket")
         }));
         assert_eq!(found["totalItems"], 0);
-        let (_, fields) = get(
-            &app,
-            "/api/catalog/entities/by-query?filter=kind=api&fields=metadata.name",
+        let (_, fields) = app.get_json("/api/catalog/entities/by-query?filter=kind=api&fields=metadata.name",
         )
         .await;
         assert_eq!(
@@ -373,22 +330,23 @@ async fn by_query_pages_with_cursors_and_counts() {
             "totalItems=maybe",
             "filter==x",
         ] {
-            let (status, body) = get(&app, &format!("/api/catalog/entities/by-query?{bad}")).await;
+            let (status, body) = app.get_json(&format!("/api/catalog/entities/by-query?{bad}")).await;
             assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {body}");
             assert_eq!(body["error"]["name"], "InputError", "{bad}: {body}");
         }
-    }
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn by_query_predicates_page_through_post() {
-    for app in demo_apps().await {
+    each_engine_with(TestPortal::new().demo_catalog(), async |app| {
         let query =
             json!({"$all": [{"kind": "component"}, {"$not": {"spec.type": {"$in": ["website"]}}}]});
-        let (status, first) = post(&app, "/api/catalog/entities/by-query", json!({"query": query, "limit": 1, "orderBy": [{"field": "metadata.name", "order": "asc"}]})).await;
+        let (status, first) = app.post_json("/api/catalog/entities/by-query", json!({"query": query, "limit": 1, "orderBy": [{"field": "metadata.name", "order": "asc"}]})).await;
         assert_eq!(status, StatusCode::OK, "{first}");
         let total = first["totalItems"].as_u64().unwrap();
-        let (_, expected) = get(&app, "/api/catalog/entities?filter=kind=component").await;
+        let (_, expected) = app.get_json("/api/catalog/entities?filter=kind=component").await;
         let expected: Vec<String> = sorted(
             expected
                 .as_array()
@@ -402,9 +360,7 @@ async fn by_query_predicates_page_through_post() {
         let mut seen = names(&first["items"]);
         let mut cursor = first["pageInfo"]["nextCursor"].as_str().map(str::to_string);
         while let Some(next) = cursor {
-            let (status, page) = post(
-                &app,
-                "/api/catalog/entities/by-query",
+            let (status, page) = app.post_json("/api/catalog/entities/by-query",
                 json!({"cursor": next}),
             )
             .await;
@@ -414,29 +370,26 @@ async fn by_query_predicates_page_through_post() {
         }
         assert_eq!(sorted(seen), expected);
 
-        let (status, body) = post(
-            &app,
-            "/api/catalog/entities/by-query",
+        let (status, body) = app.post_json("/api/catalog/entities/by-query",
             json!({"query": {"kind": {"$regex": "."}}}),
         )
         .await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
         assert_error(&body, status, "InputError", "Invalid query");
-        let (status, body) = post(
-            &app,
-            "/api/catalog/entities/by-query",
+        let (status, body) = app.post_json("/api/catalog/entities/by-query",
             json!({"cursor": "garbage"}),
         )
         .await;
         assert_error(&body, status, "InputError", "cursor");
-    }
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn by_refs_keeps_order_and_gives_null_for_missing() {
-    for app in demo_apps().await {
+    each_engine_with(TestPortal::new().demo_catalog(), async |app| {
         let refs = json!({"entityRefs": ["group:default/checkout-team", "component:default/nope", "Component:web-shop"], "fields": ["kind", "metadata.name"]});
-        let (status, body) = post(&app, "/api/catalog/entities/by-refs", refs.clone()).await;
+        let (status, body) = app.post_json("/api/catalog/entities/by-refs", refs.clone()).await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(
             body,
@@ -447,34 +400,29 @@ async fn by_refs_keeps_order_and_gives_null_for_missing() {
             ]})
         );
         // With a filter, entities that do not match are null too.
-        let (_, filtered) = post(
-            &app,
-            "/api/catalog/entities/by-refs?filter=kind=group",
+        let (_, filtered) = app.post_json("/api/catalog/entities/by-refs?filter=kind=group",
             refs,
         )
         .await;
         assert_eq!(filtered["items"][0]["kind"], "Group");
         assert_eq!(filtered["items"][2], Value::Null);
 
-        let (status, body) = post(
-            &app,
-            "/api/catalog/entities/by-refs",
+        let (status, body) = app.post_json("/api/catalog/entities/by-refs",
             json!({"entityRefs": ["no-kind-here"]}),
         )
         .await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
         assert_error(&body, status, "InputError", "entity ref");
-        let (status, body) = post(&app, "/api/catalog/entities/by-refs", json!({"refs": []})).await;
+        let (status, body) = app.post_json("/api/catalog/entities/by-refs", json!({"refs": []})).await;
         assert_error(&body, status, "InputError", "entityRefs");
-    }
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn ancestry_facets_validation_and_openapi() {
-    for app in demo_apps().await {
-        let (status, ancestry) = get(
-            &app,
-            "/api/catalog/entities/by-name/component/default/web-shop/ancestry",
+    each_engine_with(TestPortal::new().demo_catalog(), async |app| {
+        let (status, ancestry) = app.get_json("/api/catalog/entities/by-name/component/default/web-shop/ancestry",
         )
         .await;
         assert_eq!(status, StatusCode::OK);
@@ -484,21 +432,17 @@ async fn ancestry_facets_validation_and_openapi() {
             "web-shop"
         );
         assert_eq!(ancestry["items"][0]["parentEntityRefs"], json!([]));
-        let (status, body) = get(
-            &app,
-            "/api/catalog/entities/by-name/component/default/nope/ancestry",
+        let (status, body) = app.get_json("/api/catalog/entities/by-name/component/default/nope/ancestry",
         )
         .await;
         assert_error(&body, status, "NotFoundError", "nope");
 
         // Facet counts add up to the entities that have the key.
-        let (status, facets) = get(
-            &app,
-            "/api/catalog/entity-facets?facet=spec.lifecycle&facet=kind&filter=kind=component",
+        let (status, facets) = app.get_json("/api/catalog/entity-facets?facet=spec.lifecycle&facet=kind&filter=kind=component",
         )
         .await;
         assert_eq!(status, StatusCode::OK);
-        let (_, components) = get(&app, "/api/catalog/entities?filter=kind=component").await;
+        let (_, components) = app.get_json("/api/catalog/entities?filter=kind=component").await;
         let sum: u64 = facets["facets"]["spec.lifecycle"]
             .as_array()
             .unwrap()
@@ -510,9 +454,7 @@ async fn ancestry_facets_validation_and_openapi() {
             facets["facets"]["kind"],
             json!([{"value": "Component", "count": components.as_array().unwrap().len()}])
         );
-        let (_, posted) = post(
-            &app,
-            "/api/catalog/entity-facets",
+        let (_, posted) = app.post_json("/api/catalog/entity-facets",
             json!({"facets": ["spec.lifecycle"], "query": {"kind": "component"}}),
         )
         .await;
@@ -520,24 +462,20 @@ async fn ancestry_facets_validation_and_openapi() {
             posted["facets"]["spec.lifecycle"],
             facets["facets"]["spec.lifecycle"]
         );
-        let (status, body) = get(&app, "/api/catalog/entity-facets").await;
+        let (status, body) = app.get_json("/api/catalog/entity-facets").await;
         assert_error(&body, status, "InputError", "facet");
 
         // validate-entity: 200 when valid, 400 with {errors} when not.
         let entity = json!({"apiVersion": "backstage.io/v1alpha1", "kind": "Component",
             "metadata": {"name": "ok"}, "spec": {"type": "service", "lifecycle": "production", "owner": "me"}});
-        let (status, _) = post(
-            &app,
-            "/api/catalog/validate-entity",
+        let (status, _) = app.post_json("/api/catalog/validate-entity",
             json!({"entity": entity, "location": "url:https://example.com/x.yaml"}),
         )
         .await;
         assert_eq!(status, StatusCode::OK);
         let mut invalid = entity.clone();
         invalid["metadata"]["name"] = json!("not a name");
-        let (status, body) = post(
-            &app,
-            "/api/catalog/validate-entity",
+        let (status, body) = app.post_json("/api/catalog/validate-entity",
             json!({"entity": invalid, "location": "url:x"}),
         )
         .await;
@@ -552,15 +490,13 @@ async fn ancestry_facets_validation_and_openapi() {
             "{body}"
         );
         assert!(errors[0]["name"].is_string());
-        let (status, body) = post(
-            &app,
-            "/api/catalog/validate-entity",
+        let (status, body) = app.post_json("/api/catalog/validate-entity",
             json!({"entity": entity}),
         )
         .await;
         assert_error(&body, status, "InputError", "location");
 
-        let (status, openapi) = get(&app, "/api/catalog/openapi.json").await;
+        let (status, openapi) = app.get_json("/api/catalog/openapi.json").await;
         assert_eq!(status, StatusCode::OK);
         assert!(openapi["openapi"].as_str().unwrap().starts_with("3."));
         let paths: BTreeSet<&str> = openapi["paths"]
@@ -590,7 +526,8 @@ async fn ancestry_facets_validation_and_openapi() {
                 "{path} missing from the OpenAPI document"
             );
         }
-    }
+    })
+    .await;
 }
 
 fn urlencode(text: &str) -> String {

@@ -1,67 +1,9 @@
 //! The catalog's pages as the server renders them (what a browser without JavaScript
 //! gets), on every engine, against the demo catalog plus what each test adds.
 
-mod common;
-
-use common::{TestApp, spawn_each};
-use reqwest::StatusCode;
+use crate::support::{TestApp, TestPortal, each_engine, each_engine_with, strip_comments};
+use reqwest::{Method, StatusCode};
 use store::LocationRecord;
-
-async fn demo_apps() -> Vec<TestApp> {
-    let apps = spawn_each().await;
-    for app in &apps {
-        server::catalog::demo::load(&app.store)
-            .await
-            .expect("demo catalog");
-    }
-    apps
-}
-
-/// Imports `yaml` as its own location.
-async fn import(app: &TestApp, target: &str, yaml: &str) {
-    let location = LocationRecord {
-        location_type: "test".into(),
-        target: target.into(),
-    };
-    server::catalog::import::import_text(&app.store, &location, target, yaml)
-        .await
-        .expect("test entities import");
-}
-
-/// The page's HTML without the comment markers hydration leaves between nodes.
-async fn page(app: &TestApp, path: &str) -> (StatusCode, String) {
-    let response = app.client.get(app.url(path)).send().await.unwrap();
-    let status = response.status();
-    let html = response.text().await.unwrap();
-    (status, strip_comments(&html))
-}
-
-fn strip_comments(html: &str) -> String {
-    let mut out = String::with_capacity(html.len());
-    let mut rest = html;
-    while let Some(start) = rest.find("<!") {
-        out.push_str(&rest[..start]);
-        let after = &rest[start..];
-        if after.starts_with("<!DOCTYPE") || after.starts_with("<!doctype") {
-            out.push_str("<!");
-            rest = &after[2..];
-            continue;
-        }
-        let end = if after.starts_with("<!--") {
-            after.find("-->").map(|i| i + 3)
-        } else {
-            after.find('>').map(|i| i + 1)
-        };
-        match end {
-            Some(end) => rest = &after[end..],
-            None => {
-                rest = "";
-            }
-        }
-    }
-    out.push_str(rest);
-    out
-}
 
 /// The names (labels) of the catalog table's rows, in order.
 fn row_labels(html: &str) -> Vec<String> {
@@ -96,7 +38,7 @@ fn components(prefix: &str, count: usize) -> String {
 
 #[tokio::test]
 async fn a_facet_shows_its_most_common_values_and_the_selected_ones_and_counts_the_rest() {
-    for app in spawn_each().await {
+    each_engine(async |app| {
         // 31 owners: "owner-top" owns two components, the others one each.
         let yaml = (0..32)
             .map(|i| {
@@ -108,8 +50,8 @@ async fn a_facet_shows_its_most_common_values_and_the_selected_ones_and_counts_t
             })
             .collect::<Vec<_>>()
             .join("---\n");
-        import(&app, "owners.yaml", &yaml).await;
-        let (_, html) = page(&app, "/catalog?kind=component").await;
+        app.import_yaml("owners.yaml", &yaml).await;
+        let (_, html) = app.page("/catalog?kind=component").await;
         assert_eq!(facet_count(&html, "owner-top"), Some(2), "{html}");
         assert!(
             html.contains("and 6 more; search or pick a kind to narrow"),
@@ -125,16 +67,17 @@ async fn a_facet_shows_its_most_common_values_and_the_selected_ones_and_counts_t
         assert!(!html.contains(r#"\"value\":\"group:default/owner-26\""#));
 
         // A selected owner is shown with its count wherever it ranks.
-        let (_, html) = page(&app, "/catalog?kind=component&owner=group:default/owner-31").await;
+        let (_, html) = app.page("/catalog?kind=component&owner=group:default/owner-31").await;
         assert_eq!(facet_count(&html, "owner-31"), Some(1), "{html}");
         assert_eq!(row_labels(&html), ["owned-31"]);
-    }
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn catalog_shows_facets_with_counts_for_the_current_filter() {
-    for app in demo_apps().await {
-        let (status, html) = page(&app, "/catalog?kind=component").await;
+    each_engine_with(TestPortal::new().demo_catalog(), async |app| {
+        let (status, html) = app.page("/catalog?kind=component").await;
         assert_eq!(status, StatusCode::OK);
         for heading in ["Type", "Owner", "Lifecycle", "Tags", "Namespace", "System"] {
             assert!(
@@ -153,7 +96,7 @@ async fn catalog_shows_facets_with_counts_for_the_current_filter() {
 
         // Narrowing by type updates the other facets; the type facet keeps its own
         // other values (so more can be chosen), and the choice stays checked.
-        let (_, html) = page(&app, "/catalog?kind=component&type=service").await;
+        let (_, html) = app.page("/catalog?kind=component&type=service").await;
         assert!(html.contains("5 entities"), "{html}");
         assert_eq!(facet_count(&html, "website"), Some(2));
         assert_eq!(facet_count(&html, "checkout-team"), Some(2));
@@ -163,22 +106,21 @@ async fn catalog_shows_facets_with_counts_for_the_current_filter() {
         );
 
         // Full-text search narrows the rows and the counts.
-        let (_, html) = page(&app, "/catalog?q=indexer").await;
+        let (_, html) = app.page("/catalog?q=indexer").await;
         assert_eq!(row_labels(&html), ["Search Indexer"]);
         assert_eq!(facet_count(&html, "catalog-team"), Some(1));
         assert_eq!(facet_count(&html, "checkout-team"), None);
-    }
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn catalog_filters_sorts_and_pages_through_the_url() {
-    for app in demo_apps().await {
-        import(&app, "bulk.yaml", &components("bulk", 60)).await;
-        let (_, html) = page(
-            &app,
-            "/catalog?kind=component&owner=group:default/bulk-team",
-        )
-        .await;
+    each_engine_with(TestPortal::new().demo_catalog(), async |app| {
+        app.import_yaml("bulk.yaml", &components("bulk", 60)).await;
+        let (_, html) = app
+            .page("/catalog?kind=component&owner=group:default/bulk-team")
+            .await;
         let first = row_labels(&html);
         assert_eq!(first.len(), 50, "{html}");
         assert_eq!(first[0], "bulk-000");
@@ -186,27 +128,25 @@ async fn catalog_filters_sorts_and_pages_through_the_url() {
         assert!(html.contains("rel=\"next\""));
         assert!(!html.contains("rel=\"prev\""));
 
-        let (_, html) = page(
-            &app,
-            "/catalog?kind=component&owner=group:default/bulk-team&offset=50",
-        )
-        .await;
+        let (_, html) = app
+            .page("/catalog?kind=component&owner=group:default/bulk-team&offset=50")
+            .await;
         let second = row_labels(&html);
         assert_eq!(second.len(), 10);
         assert_eq!(second[0], "bulk-050");
         assert!(html.contains("51–60 of 60 entities"));
         assert!(html.contains("rel=\"prev\""));
 
-        let (_, html) = page(
-            &app,
-            "/catalog?kind=component&owner=group:default/bulk-team&sort=name&dir=desc",
-        )
-        .await;
+        let (_, html) = app
+            .page("/catalog?kind=component&owner=group:default/bulk-team&sort=name&dir=desc")
+            .await;
         assert_eq!(row_labels(&html)[0], "bulk-059");
         assert!(html.contains("aria-sort=\"descending\""), "{html}");
 
         // Sort by lifecycle among the demo components: deprecated < experimental < production.
-        let (_, html) = page(&app, "/catalog?kind=component&type=service&sort=lifecycle").await;
+        let (_, html) = app
+            .page("/catalog?kind=component&type=service&sort=lifecycle")
+            .await;
         let labels = row_labels(&html);
         assert_eq!(
             labels.first().map(String::as_str),
@@ -216,9 +156,10 @@ async fn catalog_filters_sorts_and_pages_through_the_url() {
         assert!(html.contains("aria-sort=\"ascending\""));
 
         // A tag facet filters too.
-        let (_, html) = page(&app, "/catalog?kind=api&tag=rest").await;
+        let (_, html) = app.page("/catalog?kind=api&tag=rest").await;
         assert_eq!(row_labels(&html).len(), 2, "{html}");
-    }
+    })
+    .await;
 }
 
 const HOSTILE: &str = r#"apiVersion: backstage.io/v1alpha1
@@ -245,9 +186,9 @@ spec:
 
 #[tokio::test]
 async fn entity_page_shows_relations_graph_yaml_and_location_and_escapes_user_text() {
-    for app in demo_apps().await {
-        import(&app, "hostile.yaml", HOSTILE).await;
-        let (status, html) = page(&app, "/catalog/default/component/hostile").await;
+    each_engine_with(TestPortal::new().demo_catalog(), async |app| {
+        app.import_yaml("hostile.yaml", HOSTILE).await;
+        let (status, html) = app.page("/catalog/default/component/hostile").await;
         assert_eq!(status, StatusCode::OK);
         // User text is escaped, never markup.
         assert!(!html.contains("<script>alert"), "{html}");
@@ -281,14 +222,15 @@ async fn entity_page_shows_relations_graph_yaml_and_location_and_escapes_user_te
         assert!(html.contains("hostile.yaml"));
         assert!(!html.contains("Processing problems"));
 
-        let (status, _) = page(&app, "/catalog/default/component/nope").await;
+        let (status, _) = app.page("/catalog/default/component/nope").await;
         assert_eq!(status, StatusCode::NOT_FOUND);
-    }
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn entity_page_puts_the_last_processing_error_first() {
-    for app in demo_apps().await {
+    each_engine_with(TestPortal::new().demo_catalog(), async |app| {
         let now = chrono::Utc::now();
         let (location, _) = app
             .store
@@ -324,18 +266,19 @@ async fn entity_page_puts_the_last_processing_error_first() {
             .finish_location_read(&location.id, "test", now, now, &failed)
             .await
             .unwrap();
-        let (_, html) = page(&app, "/catalog/default/component/kept-000").await;
+        let (_, html) = app.page("/catalog/default/component/kept-000").await;
         let problems = html.find("Processing problems").expect("errors shown");
         assert!(problems < html.find("About").unwrap(), "errors come first");
         assert!(html.contains("broken.yaml:3:7: metadata.name &lt;must&gt; match"));
         assert!(html.contains("Last read failed"));
-    }
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn api_group_and_user_pages_show_what_their_kind_adds() {
-    for app in demo_apps().await {
-        let (_, html) = page(&app, "/catalog/default/api/checkout-api").await;
+    each_engine_with(TestPortal::new().demo_catalog(), async |app| {
+        let (_, html) = app.page("/catalog/default/api/checkout-api").await;
         assert!(
             html.contains("<table class=\"entity-table operations\">"),
             "{html}"
@@ -344,7 +287,7 @@ async fn api_group_and_user_pages_show_what_their_kind_adds() {
         assert!(html.contains("<code>/baskets/{id}</code>"));
         assert!(html.contains("Place an order"));
 
-        let (_, html) = page(&app, "/catalog/default/group/checkout-team").await;
+        let (_, html) = app.page("/catalog/default/group/checkout-team").await;
         for heading in ["Members", "Parent group", "Owned entities"] {
             assert!(
                 html.contains(&format!("<h3>{heading} ")),
@@ -355,11 +298,12 @@ async fn api_group_and_user_pages_show_what_their_kind_adds() {
         assert!(html.contains("href=\"/catalog/default/group/acme\""));
         assert!(html.contains("href=\"/catalog/default/component/basket-service\""));
 
-        let (_, html) = page(&app, "/catalog/default/user/grace.hopper").await;
+        let (_, html) = app.page("/catalog/default/user/grace.hopper").await;
         assert!(html.contains("<h3>Groups "));
         assert!(html.contains("Grace Hopper"));
         assert!(html.contains("<a href=\"mailto:grace@acme.example\">"));
-    }
+    })
+    .await;
 }
 
 const PASTED: &str = "apiVersion: backstage.io/v1alpha1
@@ -385,24 +329,21 @@ fn form_action(html: &str, class: &str) -> String {
 
 /// Posts a form as a browser without JavaScript does; returns the final URL and page.
 async fn submit(app: &TestApp, action: &str, fields: &[(&str, &str)]) -> (String, String) {
-    let response = app
-        .client
-        .post(app.url(action))
+    let request = app
+        .request(Method::POST, action)
         .header("accept", "text/html")
         .header("referer", app.url("/catalog/register"))
-        .form(fields)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    let url = response.url().to_string();
-    (url, strip_comments(&response.text().await.unwrap()))
+        .form(fields);
+    let response = app.send(request).await;
+    assert_eq!(response.status, StatusCode::OK);
+    let url = response.url.to_string();
+    (url, strip_comments(&response.text()))
 }
 
 #[tokio::test]
 async fn register_page_previews_problems_and_changes_then_registers() {
-    for app in demo_apps().await {
-        let (status, html) = page(&app, "/catalog/register").await;
+    each_engine_with(TestPortal::new().demo_catalog(), async |app| {
+        let (status, html) = app.page("/catalog/register").await;
         assert_eq!(status, StatusCode::OK);
         assert!(html.contains("<label for=\"register-yaml\">"));
         assert!(!html.contains("Preview</h2>"));
@@ -446,7 +387,7 @@ async fn register_page_previews_problems_and_changes_then_registers() {
             html.contains(&format!("name=\"draft\" value=\"{draft}\"")),
             "{html}"
         );
-        let (_, again) = page(&app, &format!("/catalog/register?draft={draft}")).await;
+        let (_, again) = app.page(&format!("/catalog/register?draft={draft}")).await;
         assert!(again.contains("change-new"));
 
         // Confirming without JavaScript: a form POST that redirects to the result.
@@ -456,15 +397,15 @@ async fn register_page_previews_problems_and_changes_then_registers() {
         assert!(html.contains("Registered 1 entities"), "{html}");
         assert!(html.contains("href=\"/catalog/default/component/pasted-thing\""));
 
-        let (_, html) = page(&app, "/catalog?q=pasted").await;
+        let (_, html) = app.page("/catalog?q=pasted").await;
         assert_eq!(row_labels(&html), ["pasted-thing"]);
-        let (_, html) = page(&app, "/catalog/default/component/pasted-thing").await;
+        let (_, html) = app.page("/catalog/default/component/pasted-thing").await;
         assert!(html.contains("inline:"), "the origin is an inline location");
-        let (_, html) = page(&app, &format!("/catalog/register?draft={draft}")).await;
+        let (_, html) = app.page(&format!("/catalog/register?draft={draft}")).await;
         assert!(html.contains("change-unchanged"), "{html}");
 
         // A draft that is gone says so and how to go on.
-        let (_, html) = page(&app, "/catalog/register?draft=no-such-draft").await;
+        let (_, html) = app.page("/catalog/register?draft=no-such-draft").await;
         assert!(html.contains("paste the YAML again"), "{html}");
         let (url, _) = submit(&app, &action, &[("draft", "no-such-draft")]).await;
         assert!(!url.contains("done=1"), "{url}");
@@ -478,5 +419,6 @@ async fn register_page_previews_problems_and_changes_then_registers() {
         .await;
         assert!(url.contains("/catalog/register?url=http"), "{url}");
         assert!(html.contains("class=\"register-error\""), "{html}");
-    }
+    })
+    .await;
 }

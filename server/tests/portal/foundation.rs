@@ -1,22 +1,22 @@
 //! The portal's own operability: probes, metrics, request ids, security headers, limits,
 //! error shapes, server-side rendering and graceful shutdown.
 
-mod common;
-
+use crate::support::{TestPortal, each_engine, test_config};
 use axum::routing::get;
-use common::{spawn, spawn_each, spawn_with};
+use reqwest::Method;
 use std::time::Duration;
 
 #[tokio::test]
 async fn healthz_and_readyz_answer_on_every_engine() {
-    for app in spawn_each().await {
-        let health = app.client.get(app.url("/healthz")).send().await.unwrap();
-        assert_eq!(health.status(), 200);
-        let ready = app.client.get(app.url("/readyz")).send().await.unwrap();
-        assert_eq!(ready.status(), 200, "{:?}", app.store.engine());
-        let body: serde_json::Value = ready.json().await.unwrap();
+    each_engine(async |app| {
+        let health = app.get("/healthz").await;
+        assert_eq!(health.status, 200);
+        let ready = app.get("/readyz").await;
+        assert_eq!(ready.status, 200, "{:?}", app.store.engine());
+        let body = ready.json();
         assert_eq!(body["status"], "ready");
-    }
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -24,12 +24,12 @@ async fn readyz_is_503_when_the_database_is_not_migrated() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("fresh.db").display());
     let unmigrated = store::Store::connect(&url).await.unwrap();
-    let mut app = spawn(store::testing::sqlite().await).await;
+    let mut app = TestPortal::new().start_sqlite().await;
     // Swap in a store that was never migrated.
     app.shut_down();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
-    let state = server::state::AppState::new(common::test_config(), unmigrated.clone());
+    let state = server::state::AppState::new(test_config(), unmigrated.clone());
     tokio::spawn(server::serve::serve(
         listener,
         server::http::router(state),
@@ -55,24 +55,12 @@ async fn readyz_is_503_when_the_database_is_not_migrated() {
 
 #[tokio::test]
 async fn metrics_count_requests_by_route_template() {
-    let app = spawn(store::testing::sqlite().await).await;
+    let app = TestPortal::new().start_sqlite().await;
     for _ in 0..3 {
-        app.client.get(app.url("/healthz")).send().await.unwrap();
+        app.get("/healthz").await;
     }
-    app.client
-        .get(app.url("/catalog/default/component/does-not-exist"))
-        .send()
-        .await
-        .unwrap();
-    let text = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    app.get("/catalog/default/component/does-not-exist").await;
+    let text = app.get("/metrics").await.text();
     assert!(
         text.contains(r#"http_requests_total{method="GET",route="/healthz",status="200"} 3"#),
         "{text}"
@@ -95,10 +83,10 @@ async fn metrics_count_requests_by_route_template() {
 
 #[tokio::test]
 async fn every_response_has_a_request_id_and_security_headers() {
-    let app = spawn(store::testing::sqlite().await).await;
+    let app = TestPortal::new().start_sqlite().await;
     for path in ["/healthz", "/", "/api/catalog/nope"] {
-        let response = app.client.get(app.url(path)).send().await.unwrap();
-        let headers = response.headers();
+        let response = app.get(path).await;
+        let headers = &response.headers;
         let id = headers
             .get("x-request-id")
             .expect("request id")
@@ -112,25 +100,22 @@ async fn every_response_has_a_request_id_and_security_headers() {
         assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
     }
     // A request id sent by a proxy is kept.
-    let response = app
-        .client
-        .get(app.url("/healthz"))
-        .header("x-request-id", "abc-123")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.headers()["x-request-id"], "abc-123");
+    let request = app
+        .request(Method::GET, "/healthz")
+        .header("x-request-id", "abc-123");
+    let response = app.send(request).await;
+    assert_eq!(response.headers["x-request-id"], "abc-123");
 }
 
 #[tokio::test]
 async fn pages_carry_a_nonce_based_policy_that_allows_the_hydration_script() {
-    let app = spawn(store::testing::sqlite().await).await;
-    let response = app.client.get(app.url("/")).send().await.unwrap();
-    let csp = response.headers()["content-security-policy"]
+    let app = TestPortal::new().start_sqlite().await;
+    let response = app.get("/").await;
+    let csp = response.headers["content-security-policy"]
         .to_str()
         .unwrap()
         .to_string();
-    let html = response.text().await.unwrap();
+    let html = response.text();
     let nonce = csp
         .split("'nonce-")
         .nth(1)
@@ -143,9 +128,9 @@ async fn pages_carry_a_nonce_based_policy_that_allows_the_hydration_script() {
     );
     assert!(csp.contains("'wasm-unsafe-eval'"));
     // A fresh nonce per response.
-    let again = app.client.get(app.url("/")).send().await.unwrap();
+    let again = app.get("/").await;
     assert!(
-        !again.headers()["content-security-policy"]
+        !again.headers["content-security-policy"]
             .to_str()
             .unwrap()
             .contains(nonce)
@@ -154,81 +139,48 @@ async fn pages_carry_a_nonce_based_policy_that_allows_the_hydration_script() {
 
 #[tokio::test]
 async fn pages_render_on_the_server_with_their_data() {
-    for app in spawn_each().await {
+    each_engine(async |app| {
         // Empty portal: the first-run page says how to register entities.
-        let html = app
-            .client
-            .get(app.url("/"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let html = app.get("/").await.text();
         assert!(html.contains("Your catalog is empty"), "{html}");
 
         server::catalog::demo::load(&app.store).await.unwrap();
-        let html = app
-            .client
-            .get(app.url("/"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let html = app.get("/").await.text();
         assert!(html.contains("Recently changed"), "{html}");
         let total = app.store.entity_count().await.unwrap();
         assert!(
             html.contains(&format!("{total} entities, owned by your teams")),
             "{html}"
         );
-        let html = app
-            .client
-            .get(app.url("/catalog?kind=component"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let html = app.get("/catalog?kind=component").await.text();
         assert!(html.contains("Basket Service"));
         assert!(!html.contains("Checkout API"), "only components are listed");
-        let page = app
-            .client
-            .get(app.url("/catalog/default/component/web-shop"))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(page.status(), 200);
-        let html = page.text().await.unwrap();
+        let page = app.get("/catalog/default/component/web-shop").await;
+        assert_eq!(page.status, 200);
+        let html = page.text();
         assert!(html.contains("The Next.js storefront"));
         assert!(html.contains("consumesApi"));
-    }
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn unknown_pages_and_entities_are_404_pages() {
-    let app = spawn(store::testing::sqlite().await).await;
+    let app = TestPortal::new().start_sqlite().await;
     for path in ["/no-such-page", "/catalog/default/component/ghost"] {
-        let response = app.client.get(app.url(path)).send().await.unwrap();
-        assert_eq!(response.status(), 404, "{path}");
-        let html = response.text().await.unwrap();
+        let response = app.get(path).await;
+        assert_eq!(response.status, 404, "{path}");
+        let html = response.text();
         assert!(html.contains("Not found"), "{path}: {html}");
     }
 }
 
 #[tokio::test]
 async fn api_errors_use_backstages_shape_without_internals() {
-    let app = spawn(store::testing::sqlite().await).await;
-    let response = app
-        .client
-        .get(app.url("/api/catalog/no-such-endpoint"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 404);
-    let body: serde_json::Value = response.json().await.unwrap();
+    let app = TestPortal::new().start_sqlite().await;
+    let response = app.get("/api/catalog/no-such-endpoint").await;
+    assert_eq!(response.status, 404);
+    let body = response.json();
     assert_eq!(body["error"]["name"], "NotFoundError");
     assert_eq!(body["request"]["method"], "GET");
     assert_eq!(body["request"]["url"], "/api/catalog/no-such-endpoint");
@@ -241,24 +193,13 @@ async fn oversized_request_bodies_are_refused() {
         "/test/echo",
         axum::routing::post(|body: String| async move { body }),
     );
-    let app = spawn_with(store::testing::sqlite().await, extra).await;
+    let app = TestPortal::new().routes(extra).start_sqlite().await;
     let limit = app.state.config.max_body_bytes;
-    let ok = app
-        .client
-        .post(app.url("/test/echo"))
-        .body("x".repeat(100))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(ok.status(), 200);
-    let big = app
-        .client
-        .post(app.url("/test/echo"))
-        .body("x".repeat(limit + 1))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(big.status(), 413);
+    let echo = |body: String| app.request(Method::POST, "/test/echo").body(body);
+    let ok = app.send(echo("x".repeat(100))).await;
+    assert_eq!(ok.status, 200);
+    let big = app.send(echo("x".repeat(limit + 1))).await;
+    assert_eq!(big.status, 413);
 }
 
 #[tokio::test]
@@ -272,10 +213,10 @@ async fn panics_become_a_plain_500() {
             ""
         }),
     );
-    let app = spawn_with(store::testing::sqlite().await, extra).await;
-    let response = app.client.get(app.url("/test/panic")).send().await.unwrap();
-    assert_eq!(response.status(), 500);
-    assert!(!response.text().await.unwrap().contains("secret detail"));
+    let app = TestPortal::new().routes(extra).start_sqlite().await;
+    let response = app.get("/test/panic").await;
+    assert_eq!(response.status, 500);
+    assert!(!response.text().contains("secret detail"));
 }
 
 #[tokio::test]
@@ -287,7 +228,7 @@ async fn graceful_shutdown_finishes_in_flight_requests() {
             "finished"
         }),
     );
-    let mut app = spawn_with(store::testing::sqlite().await, extra).await;
+    let mut app = TestPortal::new().routes(extra).start_sqlite().await;
     let url = app.url("/test/slow");
     let client = app.client.clone();
     let in_flight =
@@ -307,7 +248,7 @@ async fn graceful_shutdown_finishes_in_flight_requests() {
 #[tokio::test]
 async fn shutdown_stops_waiting_for_requests_after_the_grace_period() {
     let store = store::testing::sqlite().await;
-    let state = server::state::AppState::new(common::test_config(), store.store.clone());
+    let state = server::state::AppState::new(test_config(), store.store.clone());
     let extra = axum::Router::new().route(
         "/test/stuck",
         get(|| async {

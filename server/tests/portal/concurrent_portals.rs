@@ -3,8 +3,7 @@
 //! process-wide, so a page another portal was rendering at that moment hung until the
 //! request timeout (leptos issue #4773). Before the fix this failed most runs.
 
-mod common;
-use common::*;
+use crate::support::{TestPortal, each_engine_with};
 
 const PAGES: [(&str, u16); 5] = [
     ("/", 200),
@@ -19,10 +18,7 @@ async fn start_and_browse(offset: usize) {
         .timeout(std::time::Duration::from_secs(10))
         .build()
         .unwrap();
-    for app in spawn_each().await {
-        server::catalog::demo::load(&app.store)
-            .await
-            .expect("demo catalog");
+    each_engine_with(TestPortal::new().demo_catalog(), async |app| {
         for i in 0..20 {
             let (path, expected) = PAGES[(i + offset) % PAGES.len()];
             let response = client
@@ -32,7 +28,8 @@ async fn start_and_browse(offset: usize) {
                 .unwrap_or_else(|e| panic!("{path} (request {i}): {e}"));
             assert_eq!(response.status().as_u16(), expected, "{path} (request {i})");
         }
-    }
+    })
+    .await;
 }
 
 #[tokio::test]

@@ -1,12 +1,6 @@
 //! The binary's start-up behaviour: bad configuration fails fast with one clear line.
 
-use std::process::Command;
-
-fn portico() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_portico"));
-    command.env_clear().env("PORTICO_CONFIG", "/dev/null");
-    command
-}
+use crate::support::portico;
 
 #[test]
 fn bad_configuration_exits_2_with_one_line_naming_key_value_and_fix() {
