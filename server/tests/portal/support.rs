@@ -35,6 +35,7 @@ pub struct TestPortal {
     config: Config,
     routes: Router<AppState>,
     demo_catalog: bool,
+    seam: Option<server::identity::Rule>,
 }
 
 impl TestPortal {
@@ -44,6 +45,7 @@ impl TestPortal {
             config: test_config(),
             routes: Router::new(),
             demo_catalog: false,
+            seam: None,
         }
     }
 
@@ -65,11 +67,20 @@ impl TestPortal {
         self
     }
 
+    /// Replaces the authorisation seam's rule (e.g. to refuse everyone).
+    pub fn seam(mut self, rule: server::identity::Rule) -> TestPortal {
+        self.seam = Some(rule);
+        self
+    }
+
     /// Starts the portal on `store`.
     pub async fn start(self, store: TestStore) -> TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();
-        let state = AppState::new(self.config, store.store.clone());
+        let mut state = AppState::new(self.config, store.store.clone());
+        if let Some(rule) = self.seam {
+            state.seam = std::sync::Arc::new(server::identity::Seam::new(rule));
+        }
         let router = server::http::router_with(state.clone(), self.routes);
         let (tx, rx) = oneshot::channel();
         let server = tokio::spawn(server::serve::serve(listener, router, async {

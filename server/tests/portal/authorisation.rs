@@ -4,25 +4,12 @@
 //! OpenAPI document lists them), the render API and each registered server function must
 //! answer 401. One that answers anything else did its work without asking.
 
-mod common;
-
-use server::identity::{Rule, Seam};
-use std::sync::Arc;
+use crate::support::{TestApp, TestPortal};
+use server::identity::Rule;
 
 /// Starts a portal whose seam refuses everything.
-async fn refusing_portal() -> common::TestApp {
-    let mut app = common::spawn(store::testing::sqlite().await).await;
-    app.shut_down();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    app.address = listener.local_addr().unwrap();
-    let mut state = app.state.clone();
-    state.seam = Arc::new(Seam::new(Rule::NobodyMay));
-    app.server = tokio::spawn(server::serve::serve(
-        listener,
-        server::http::router(state),
-        std::future::pending(),
-    ));
-    app
+async fn refusing_portal() -> TestApp {
+    TestPortal::new().seam(Rule::NobodyMay).start_sqlite().await
 }
 
 /// Documentation is public: reading it reveals nothing of the catalog.
@@ -34,7 +21,7 @@ const PUBLIC_OPERATIONS: [(&str, &str); 2] = [
 /// Every operation in the catalog API's OpenAPI document, with path parameters filled in.
 fn catalog_operations() -> Vec<(String, String)> {
     let document: serde_json::Value =
-        serde_json::from_str(include_str!("../src/catalog/api/entities/openapi.json")).unwrap();
+        serde_json::from_str(include_str!("../../src/catalog/api/entities/openapi.json")).unwrap();
     let mut operations = Vec::new();
     for (path, item) in document["paths"].as_object().unwrap() {
         for method in ["get", "post", "put", "patch", "delete"] {
