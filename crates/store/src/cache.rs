@@ -6,7 +6,7 @@
 //! read) and reuses an answer computed at that version. Replicas need no coordination:
 //! a write on any of them changes the version all of them read.
 
-use crate::{Store, StoreError, on_pool};
+use crate::{Store, StoreError, Tx, on_pool, on_tx};
 use std::collections::HashMap;
 use std::sync::Mutex;
 
@@ -68,14 +68,14 @@ impl<T: Clone> VersionedCache<T> {
 /// catalog writes, across replicas on PostgreSQL. A write rebuilds the stored JSON of
 /// entities other locations own (their relations change), so two writes running side by
 /// side could each wait for rows the other holds; queued on one row first, they cannot.
-macro_rules! bump_catalog_version {
-    ($tx:expr) => {
+pub(crate) async fn bump_catalog_version(tx: &mut Tx<'_>) -> Result<(), StoreError> {
+    on_tx!(tx, conn => {
         sqlx::query("UPDATE catalog_version SET version = version + 1 WHERE id = 1")
-            .execute(&mut *$tx)
+            .execute(conn)
             .await?;
-    };
+    });
+    Ok(())
 }
-pub(crate) use bump_catalog_version;
 
 impl Store {
     /// The current catalog version (changes with every write to the catalog).

@@ -1,28 +1,34 @@
 //! All SQL of Portico, for both engines: embedded SQLite (the default) and PostgreSQL.
+//! One file per aggregate: entity writes, entity reads, the filter compiler, search rows
+//! and stitching, locations, claims, drafts.
 //!
-//! Queries are written once with `$n` placeholders, which sqlx accepts on both engines;
-//! the [`on_pool!`] macro runs the same code against whichever pool is configured.
-//! Engine-specific SQL sits side by side in the same function where it pays.
+//! Queries are written once with `$n` placeholders, which sqlx accepts on both engines.
+//! A single statement runs on whichever pool is configured through [`on_pool!`]; a
+//! transaction is a [`Tx`] passed to ordinary async functions, each statement running on
+//! the concrete connection through [`on_tx!`]. Engine-specific SQL sits side by side in
+//! the same function where it pays.
 
 mod cache;
+mod claims;
 mod drafts;
-mod entities;
+mod entity_reads;
+mod entity_writes;
 mod error;
+mod filters;
 mod locations;
-mod queries;
+mod stitching;
 
 pub use drafts::DRAFT_LIFETIME;
-pub use entities::{
-    BatchOutcome, EntityRecord, EntitySummary, KindCount, LocationRecord, RelationRecord,
+pub use entity_reads::{
+    EntityJson, EntityRelationRow, EntitySummary, FacetCount, KindCount, StoredEntity,
 };
+pub use entity_writes::{BatchOutcome, EntityRecord, LocationRecord, RelationRecord};
 pub use error::StoreError;
+pub use filters::{EntityFilter, EntityQuery, OrderField, TextFilter};
 pub use locations::{
     LocationConflict, LocationRow, LocationStatus, LocationUpdate, ORPHAN_ANNOTATION, ReadResult,
 };
-pub use queries::{
-    EntityFilter, EntityJson, EntityQuery, EntityRelationRow, FacetCount, OrderField, SearchRow,
-    StoredEntity, TextFilter, search_rows,
-};
+pub use stitching::{SearchRow, search_rows};
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
@@ -63,6 +69,47 @@ macro_rules! on_pool {
 }
 pub(crate) use on_pool;
 
+/// A transaction on either engine. Multi-statement writes are ordinary async functions
+/// over `&mut Tx`; each statement runs on the concrete connection through [`on_tx!`].
+pub(crate) enum Tx<'c> {
+    Sqlite(sqlx::Transaction<'c, sqlx::Sqlite>),
+    Postgres(sqlx::Transaction<'c, sqlx::Postgres>),
+}
+
+/// Runs `$body` with `$conn` bound to the transaction's connection of either engine.
+macro_rules! on_tx {
+    ($tx:expr, $conn:ident => $body:expr) => {
+        match $tx {
+            $crate::Tx::Sqlite(tx) => {
+                let $conn = &mut **tx;
+                $body
+            }
+            $crate::Tx::Postgres(tx) => {
+                let $conn = &mut **tx;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use on_tx;
+
+impl Tx<'_> {
+    pub(crate) fn engine(&self) -> Engine {
+        match self {
+            Tx::Sqlite(_) => Engine::Sqlite,
+            Tx::Postgres(_) => Engine::Postgres,
+        }
+    }
+
+    pub(crate) async fn commit(self) -> Result<(), StoreError> {
+        match self {
+            Tx::Sqlite(tx) => tx.commit().await?,
+            Tx::Postgres(tx) => tx.commit().await?,
+        }
+        Ok(())
+    }
+}
+
 /// Which engine a store runs on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Engine {
@@ -101,24 +148,6 @@ impl Store {
         let mut store = Store::connect_with_cache(url, BULK_SQLITE_CACHE_KIB).await?;
         store.deferred_stitch = Some(Default::default());
         Ok(store)
-    }
-
-    /// Stores the API JSON of the entities a bulk load's batches left for the end.
-    pub async fn finish_bulk_load(&self) -> Result<(), StoreError> {
-        let Some(deferred) = &self.deferred_stitch else {
-            return Ok(());
-        };
-        let refs: Vec<String> =
-            std::mem::take(&mut *deferred.lock().unwrap_or_else(|e| e.into_inner()))
-                .into_iter()
-                .collect();
-        on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
-            crate::cache::bump_catalog_version!(tx);
-            crate::queries::stitch!(tx, self.engine(), &refs);
-            tx.commit().await?;
-        });
-        Ok(())
     }
 
     async fn connect_with_cache(url: &str, sqlite_cache_kib: u32) -> Result<Store, StoreError> {
@@ -164,6 +193,14 @@ impl Store {
             count_cache: Default::default(),
             deferred_stitch: None,
         }
+    }
+
+    /// Starts a transaction.
+    pub(crate) async fn begin(&self) -> Result<Tx<'static>, StoreError> {
+        Ok(match &self.pool {
+            Pool::Sqlite(pool) => Tx::Sqlite(pool.begin().await?),
+            Pool::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        })
     }
 
     pub fn engine(&self) -> Engine {

@@ -4,48 +4,18 @@
 //! Every time is passed in by the caller (`now`), never read from the database clock, so
 //! replicas and both engines agree and tests can move time.
 
-use crate::{Engine, Store, StoreError, on_pool};
+use crate::cache::bump_catalog_version;
+use crate::claims::ClaimQueue;
+use crate::entity_reads::parse_body;
+use crate::entity_writes::{delete_where_in, refs_of_location};
+use crate::stitching::{relation_sources, stitch, write_search_rows};
+use crate::{Store, StoreError, Tx, on_pool, on_tx};
 
 /// The annotation Backstage puts on an entity whose location no longer provides it
 /// (orphan strategy `keep`): `filter=metadata.annotations.backstage.io/orphan=true`
 /// lists them.
 pub const ORPHAN_ANNOTATION: &str = "backstage.io/orphan";
 
-/// Detaches the entities `$refs` from their location inside the transaction `$tx` and
-/// marks them as orphans as Backstage does: the annotation above, a changed etag (the
-/// last content hash with `.orphan`: clients that cache by etag see the change) and
-/// their search rows rebuilt. If a location provides one again, it is written afresh.
-macro_rules! mark_orphans {
-    ($tx:ident, $engine:expr, $refs:expr) => {{
-        for entity_ref in $refs {
-            let row: Option<(String, String)> =
-                sqlx::query_as("SELECT body, etag FROM entities WHERE entity_ref = $1")
-                    .bind(entity_ref)
-                    .fetch_optional(&mut *$tx)
-                    .await?;
-            let Some((body, etag)) = row else { continue };
-            let mut body = crate::queries::parse_body(entity_ref, &body)?;
-            if let Some(metadata) = body.get_mut("metadata").and_then(|m| m.as_object_mut()) {
-                let annotations = metadata
-                    .entry("annotations")
-                    .or_insert_with(|| serde_json::json!({}));
-                if let Some(annotations) = annotations.as_object_mut() {
-                    annotations.insert(ORPHAN_ANNOTATION.into(), "true".into());
-                }
-            }
-            sqlx::query(
-                "UPDATE entities SET body = $1, etag = $2, location_id = NULL WHERE entity_ref = $3",
-            )
-            .bind(body.to_string())
-            .bind(format!("{etag}.orphan"))
-            .bind(entity_ref)
-            .execute(&mut *$tx)
-            .await?;
-            crate::queries::write_search_rows!($tx, entity_ref, &body);
-        }
-        crate::queries::stitch!($tx, $engine, $refs);
-    }};
-}
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -115,9 +85,14 @@ pub enum LocationUpdate {
 const LOCATION_COLUMNS: &str = "id, type, target, created_at, last_read_at, next_read_at, \
      last_error, claimed_by, claimed_until";
 
-/// Only these types are read by the refresh loop; others (e.g. the built-in demo) are
-/// written once by whoever created them.
-const READABLE_TYPES: &str = "('url', 'file')";
+/// Locations as claimable work for the refresh loop: due when never read or past their
+/// next read, most overdue first. Only `url` and `file` locations are read by the loop;
+/// others (e.g. the built-in demo) are written once by whoever created them.
+const LOCATION_QUEUE: ClaimQueue = ClaimQueue {
+    table: "locations",
+    due: "type IN ('url', 'file') AND (next_read_at IS NULL OR next_read_at <= $3)",
+    order: "next_read_at IS NOT NULL, next_read_at, id",
+};
 
 impl Store {
     /// Registers a location. Returns it and whether it is new (`false`: it already was).
@@ -168,28 +143,30 @@ impl Store {
             "UPDATE locations SET type = $1, target = $2, next_read_at = NULL, last_error = NULL \
              WHERE id = $3 RETURNING {LOCATION_COLUMNS}"
         );
-        on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
-            let other: Option<String> = sqlx::query_scalar(
+        let mut tx = self.begin().await?;
+        let other: Option<String> = on_tx!(&mut tx, conn => {
+            sqlx::query_scalar(
                 "SELECT id FROM locations WHERE type = $1 AND target = $2 AND id <> $3",
             )
             .bind(location_type)
             .bind(target)
             .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?;
-            if let Some(other) = other {
-                return Ok(LocationUpdate::Taken { by: other });
-            }
-            let row: Option<LocationRow> = sqlx::query_as(&update)
+            .fetch_optional(conn)
+            .await?
+        });
+        if let Some(other) = other {
+            return Ok(LocationUpdate::Taken { by: other });
+        }
+        let row: Option<LocationRow> = on_tx!(&mut tx, conn => {
+            sqlx::query_as(&update)
                 .bind(location_type)
                 .bind(target)
                 .bind(id)
-                .fetch_optional(&mut *tx)
-                .await?;
-            tx.commit().await?;
-            Ok(row.map_or(LocationUpdate::NotFound, LocationUpdate::Updated))
-        })
+                .fetch_optional(conn)
+                .await?
+        });
+        tx.commit().await?;
+        Ok(row.map_or(LocationUpdate::NotFound, LocationUpdate::Updated))
     }
 
     /// The location registered with this type and target, if any.
@@ -269,78 +246,48 @@ impl Store {
         id: &str,
         remove_entities: bool,
     ) -> Result<bool, StoreError> {
-        on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
-            crate::cache::bump_catalog_version!(tx);
-            if remove_entities {
-                let removed: Vec<String> =
-                    sqlx::query_scalar("SELECT entity_ref FROM entities WHERE location_id = $1")
-                        .bind(id)
-                        .fetch_all(&mut *tx)
-                        .await?;
-                let sources = crate::queries::relation_sources!(tx, &removed);
-                sqlx::query(
-                    "DELETE FROM relations WHERE origin_ref IN \
-                     (SELECT entity_ref FROM entities WHERE location_id = $1)",
-                )
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-                sqlx::query("DELETE FROM entities WHERE location_id = $1")
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
-                crate::queries::stitch!(tx, self.engine(), &sources);
-            } else {
-                let kept: Vec<String> =
-                    sqlx::query_scalar("SELECT entity_ref FROM entities WHERE location_id = $1")
-                        .bind(id)
-                        .fetch_all(&mut *tx)
-                        .await?;
-                mark_orphans!(tx, self.engine(), &kept);
-            }
+        let mut tx = self.begin().await?;
+        bump_catalog_version(&mut tx).await?;
+        let owned = refs_of_location(&mut tx, id).await?;
+        if remove_entities {
+            let sources = relation_sources(&mut tx, &owned).await?;
+            let owned: Vec<&str> = owned.iter().map(String::as_str).collect();
+            delete_where_in(
+                &mut tx,
+                "DELETE FROM relations WHERE origin_ref IN ",
+                &owned,
+            )
+            .await?;
+            delete_where_in(&mut tx, "DELETE FROM entities WHERE entity_ref IN ", &owned).await?;
+            stitch(&mut tx, &sources).await?;
+        } else {
+            mark_orphans(&mut tx, &owned).await?;
+        }
+        let deleted = on_tx!(&mut tx, conn => {
             sqlx::query("DELETE FROM location_conflicts WHERE location_id = $1")
                 .bind(id)
-                .execute(&mut *tx)
+                .execute(&mut *conn)
                 .await?;
-            let deleted = sqlx::query("DELETE FROM locations WHERE id = $1")
+            sqlx::query("DELETE FROM locations WHERE id = $1")
                 .bind(id)
-                .execute(&mut *tx)
+                .execute(conn)
                 .await?
-                .rows_affected();
-            tx.commit().await?;
-            Ok(deleted > 0)
-        })
+                .rows_affected()
+        });
+        tx.commit().await?;
+        Ok(deleted > 0)
     }
 
     /// Claims the location that is most overdue for a read, for `lease`, and returns it;
-    /// `None` when nothing is due. Two workers never hold the same location: on
-    /// PostgreSQL the candidate row is locked with `FOR UPDATE SKIP LOCKED`; on SQLite the
-    /// single `UPDATE` runs under the database's one writer lock.
+    /// `None` when nothing is due (see `claims.rs`).
     pub async fn claim_due_location(
         &self,
         worker: &str,
         now: DateTime<Utc>,
         lease: Duration,
     ) -> Result<Option<LocationRow>, StoreError> {
-        let lock = match self.engine() {
-            Engine::Postgres => "FOR UPDATE SKIP LOCKED",
-            Engine::Sqlite => "",
-        };
-        let sql = format!(
-            "UPDATE locations SET claimed_by = $1, claimed_until = $2 \
-             WHERE id = (SELECT id FROM locations \
-                         WHERE type IN {READABLE_TYPES} \
-                           AND (next_read_at IS NULL OR next_read_at <= $3) \
-                           AND (claimed_until IS NULL OR claimed_until < $3) \
-                         ORDER BY next_read_at IS NOT NULL, next_read_at, id \
-                         LIMIT 1 {lock}) \
-             RETURNING {LOCATION_COLUMNS}"
-        );
-        let until = now + lease_delta(lease);
-        Ok(on_pool!(self, pool => {
-            sqlx::query_as(&sql).bind(worker).bind(until).bind(now).fetch_optional(pool).await?
-        }))
+        self.claim_next(&LOCATION_QUEUE, LOCATION_COLUMNS, worker, now, lease)
+            .await
     }
 
     /// Claims one location for `lease` unless another worker holds it (e.g. to read a
@@ -352,15 +299,21 @@ impl Store {
         now: DateTime<Utc>,
         lease: Duration,
     ) -> Result<Option<LocationRow>, StoreError> {
-        let sql = format!(
-            "UPDATE locations SET claimed_by = $1, claimed_until = $2 \
-             WHERE id = $3 AND (claimed_until IS NULL OR claimed_until < $4) \
-             RETURNING {LOCATION_COLUMNS}"
-        );
-        let until = now + lease_delta(lease);
-        Ok(on_pool!(self, pool => {
-            sqlx::query_as(&sql).bind(worker).bind(until).bind(id).bind(now).fetch_optional(pool).await?
-        }))
+        self.claim_row(&LOCATION_QUEUE, id, LOCATION_COLUMNS, worker, now, lease)
+            .await
+    }
+
+    /// Extends `worker`'s claim on a location while it is still reading it. False when
+    /// the claim lapsed and another worker took the location over.
+    pub async fn extend_location_claim(
+        &self,
+        id: &str,
+        worker: &str,
+        now: DateTime<Utc>,
+        lease: Duration,
+    ) -> Result<bool, StoreError> {
+        self.extend_claim(&LOCATION_QUEUE, id, worker, now, lease)
+            .await
     }
 
     /// Records how `worker`'s read of a location ended, schedules the next read and
@@ -378,9 +331,9 @@ impl Store {
             ReadResult::Applied { .. } => None,
             ReadResult::Failed { error } => Some(error.as_str()),
         };
-        on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
-            let updated = sqlx::query(
+        let mut tx = self.begin().await?;
+        let updated = on_tx!(&mut tx, conn => {
+            sqlx::query(
                 "UPDATE locations SET last_read_at = $1, next_read_at = $2, last_error = $3, \
                    claimed_by = NULL, claimed_until = NULL \
                  WHERE id = $4 AND claimed_by = $5",
@@ -390,31 +343,18 @@ impl Store {
             .bind(error)
             .bind(id)
             .bind(worker)
-            .execute(&mut *tx)
+            .execute(conn)
             .await?
-            .rows_affected();
-            if updated == 0 {
-                return Ok(false);
-            }
-            if let ReadResult::Applied { conflicts } = result {
-                sqlx::query("DELETE FROM location_conflicts WHERE location_id = $1")
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
-                for entity_ref in conflicts {
-                    sqlx::query(
-                        "INSERT INTO location_conflicts (location_id, entity_ref) VALUES ($1, $2) \
-                         ON CONFLICT DO NOTHING",
-                    )
-                    .bind(id)
-                    .bind(entity_ref)
-                    .execute(&mut *tx)
-                    .await?;
-                }
-            }
-            tx.commit().await?;
-            Ok(true)
-        })
+            .rows_affected()
+        });
+        if updated == 0 {
+            return Ok(false);
+        }
+        if let ReadResult::Applied { conflicts } = result {
+            record_conflicts(&mut tx, id, conflicts).await?;
+        }
+        tx.commit().await?;
+        Ok(true)
     }
 
     /// Makes a location due now, so the next free worker reads it.
@@ -437,25 +377,81 @@ impl Store {
     ) -> Result<Vec<String>, StoreError> {
         let provided: std::collections::HashSet<&str> =
             provided.iter().map(String::as_str).collect();
-        on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
-            crate::cache::bump_catalog_version!(tx);
-            let owned: Vec<String> =
-                sqlx::query_scalar("SELECT entity_ref FROM entities WHERE location_id = $1")
-                    .bind(location_id)
-                    .fetch_all(&mut *tx)
-                    .await?;
-            let orphans: Vec<String> =
-                owned.into_iter().filter(|r| !provided.contains(r.as_str())).collect();
-            mark_orphans!(tx, self.engine(), &orphans);
-            tx.commit().await?;
-            Ok(orphans)
-        })
+        let mut tx = self.begin().await?;
+        bump_catalog_version(&mut tx).await?;
+        let orphans: Vec<String> = refs_of_location(&mut tx, location_id)
+            .await?
+            .into_iter()
+            .filter(|r| !provided.contains(r.as_str()))
+            .collect();
+        mark_orphans(&mut tx, &orphans).await?;
+        tx.commit().await?;
+        Ok(orphans)
     }
 }
 
-fn lease_delta(lease: Duration) -> chrono::TimeDelta {
-    chrono::TimeDelta::from_std(lease).unwrap_or(chrono::TimeDelta::MAX)
+/// Replaces the conflicts recorded for location `id` with `conflicts`.
+async fn record_conflicts(
+    tx: &mut Tx<'_>,
+    id: &str,
+    conflicts: &[String],
+) -> Result<(), StoreError> {
+    on_tx!(tx, conn => {
+        sqlx::query("DELETE FROM location_conflicts WHERE location_id = $1")
+            .bind(id)
+            .execute(conn)
+            .await?;
+    });
+    for entity_ref in conflicts {
+        on_tx!(tx, conn => {
+            sqlx::query(
+                "INSERT INTO location_conflicts (location_id, entity_ref) VALUES ($1, $2) \
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(id)
+            .bind(entity_ref)
+            .execute(conn)
+            .await?;
+        });
+    }
+    Ok(())
+}
+
+/// Detaches the entities `refs` from their location and marks them as orphans as
+/// Backstage does: the annotation above, a changed etag (the last content hash with
+/// `.orphan`: clients that cache by etag see the change) and their search rows rebuilt.
+/// If a location provides one again, it is written afresh.
+async fn mark_orphans(tx: &mut Tx<'_>, refs: &[String]) -> Result<(), StoreError> {
+    for entity_ref in refs {
+        let row: Option<(String, String)> = on_tx!(tx, conn => {
+            sqlx::query_as("SELECT body, etag FROM entities WHERE entity_ref = $1")
+                .bind(entity_ref)
+                .fetch_optional(conn)
+                .await?
+        });
+        let Some((body, etag)) = row else { continue };
+        let mut body = parse_body(entity_ref, &body)?;
+        if let Some(metadata) = body.get_mut("metadata").and_then(|m| m.as_object_mut()) {
+            let annotations = metadata
+                .entry("annotations")
+                .or_insert_with(|| serde_json::json!({}));
+            if let Some(annotations) = annotations.as_object_mut() {
+                annotations.insert(ORPHAN_ANNOTATION.into(), "true".into());
+            }
+        }
+        on_tx!(tx, conn => {
+            sqlx::query(
+                "UPDATE entities SET body = $1, etag = $2, location_id = NULL WHERE entity_ref = $3",
+            )
+            .bind(body.to_string())
+            .bind(format!("{etag}.orphan"))
+            .bind(entity_ref)
+            .execute(conn)
+            .await?;
+        });
+        write_search_rows(tx, entity_ref, &body).await?;
+    }
+    stitch(tx, refs).await
 }
 
 fn prefixed(prefix: &str) -> String {

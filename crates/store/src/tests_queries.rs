@@ -803,11 +803,11 @@ fn the_migrations_index_exactly_the_full_text_keys() {
         ),
     ] {
         let sql = sql.replace("''", "'");
-        for key in crate::queries::FULL_TEXT_KEYS {
+        for key in crate::stitching::FULL_TEXT_KEYS {
             assert!(sql.contains(&quoted(key)), "{engine}: {key}");
         }
         let listed = sql.matches("'metadata.").count() + sql.matches("'spec.").count();
-        let per_list = crate::queries::FULL_TEXT_KEYS.len();
+        let per_list = crate::stitching::FULL_TEXT_KEYS.len();
         assert_eq!(
             listed % per_list,
             0,
