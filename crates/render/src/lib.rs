@@ -10,6 +10,7 @@
 
 mod artifacts;
 mod context;
+mod escape;
 pub mod options;
 pub mod policy;
 mod render;
