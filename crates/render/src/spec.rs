@@ -3,6 +3,7 @@
 //! knowledge used for defaults lives in [`crate::stack`].
 
 mod parse;
+mod text;
 
 use std::collections::BTreeMap;
 use std::fmt;
