@@ -128,9 +128,20 @@ pub fn shell_exec(script: &str) -> String {
     format!("[\"/bin/sh\", \"-ec\", {}]", json_string(script))
 }
 
-/// A JSON string literal; serde_json escapes `"`, `\` and control characters.
+/// A JSON string literal. serde_json escapes `"`, `\` and C0 controls;
+/// DEL, C1 controls and the Unicode line/paragraph separators are escaped
+/// too, so the Dockerfile line stays readable and one line in any editor.
 fn json_string(text: &str) -> String {
-    serde_json::to_string(text).expect("strings always serialise")
+    let json = serde_json::to_string(text).expect("strings always serialise");
+    let mut out = String::with_capacity(json.len());
+    for c in json.chars() {
+        if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}') {
+            let _ = write!(out, "\\u{:04X}", c as u32);
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -187,5 +198,10 @@ mod tests {
             shell_exec("make \\\nUSER root"),
             r#"["/bin/sh", "-ec", "make \\\nUSER root"]"#
         );
+        let script = "a\u{7f}\u{85}\u{2028}\"";
+        let exec = shell_exec(script);
+        assert_eq!(exec, r#"["/bin/sh", "-ec", "a\u007F\u0085\u2028\""]"#);
+        let argv: Vec<String> = serde_json::from_str(&exec).unwrap();
+        assert_eq!(argv[2], script);
     }
 }
