@@ -7,6 +7,40 @@ use crate::context::{Context, EnvironmentContext, TerraformContext};
 use crate::render::RenderError;
 use crate::spec::Language;
 
+/// The escapers of [`crate::escape`] as askama filters. Every template
+/// interpolation of spec text goes through one, named for the format it is
+/// written in: `{{ c.owner|yaml }}`, `{{ tf.module|hcl }}`.
+mod filters {
+    use std::fmt::Display;
+
+    use crate::escape;
+
+    #[askama::filter_fn]
+    pub fn yaml<T: Display>(value: T, _: &dyn askama::Values) -> askama::Result<String> {
+        Ok(escape::yaml(&value.to_string()))
+    }
+
+    #[askama::filter_fn]
+    pub fn workflow<T: Display>(value: T, _: &dyn askama::Values) -> askama::Result<String> {
+        Ok(escape::workflow(&value.to_string()))
+    }
+
+    #[askama::filter_fn]
+    pub fn hcl<T: Display>(value: T, _: &dyn askama::Values) -> askama::Result<String> {
+        Ok(escape::hcl(&value.to_string()))
+    }
+
+    #[askama::filter_fn]
+    pub fn url_path<T: Display>(value: T, _: &dyn askama::Values) -> askama::Result<String> {
+        Ok(escape::url_path(&value.to_string()))
+    }
+
+    #[askama::filter_fn]
+    pub fn shell_exec<T: Display>(value: T, _: &dyn askama::Values) -> askama::Result<String> {
+        Ok(escape::shell_exec(&value.to_string()))
+    }
+}
+
 /// Declares a template struct over the render context, optionally with one
 /// extra field.
 macro_rules! template {

@@ -1,6 +1,9 @@
 //! Everything the templates need, computed once per render so templates
-//! stay declarative: quoting, sizing and SLO arithmetic happen here.
+//! stay declarative: sizing and SLO arithmetic happen here. Values stay
+//! raw; each template escapes them for its format with the filters of
+//! `artifacts` (see `escape`).
 
+use crate::escape;
 use crate::options::{RenderOptions, SecurityContext};
 use crate::sizing::{self, ContainerResources};
 use crate::spec::{Alert, Framework, Language, Spec, Strategy, Toggle};
@@ -12,7 +15,7 @@ pub struct Context {
     pub labels: Vec<(&'static str, String)>,
     pub name: String,
     pub namespace: String,
-    /// YAML/JSON-quoted description.
+    /// The spec's description, or the name when it has none.
     pub description: String,
     pub owner: String,
     pub system: Option<String>,
@@ -33,7 +36,7 @@ pub struct Context {
     pub lang: stack::LanguageDefaults,
     pub start_command: String,
     pub extra_ports: Vec<(String, u16)>,
-    /// (NAME, quoted value)
+    /// (NAME, value)
     pub env: Vec<(String, String)>,
     /// (volume name, mount path) besides /tmp.
     pub writable_paths: Vec<(String, String)>,
@@ -102,6 +105,8 @@ pub struct EnvironmentContext {
     pub job_id: String,
     /// The workflow job this environment's deploy waits for.
     pub needs: String,
+    /// The deploy job's `if:` expression: a push to the branch.
+    pub deploy_condition: String,
 }
 
 pub struct CanaryStep {
@@ -148,7 +153,11 @@ impl Context {
             ],
             name: spec.name().to_string(),
             namespace: spec.namespace().to_string(),
-            description: quote(spec.metadata.description.as_deref().unwrap_or(spec.name())),
+            description: spec
+                .metadata
+                .description
+                .clone()
+                .unwrap_or_else(|| spec.name().to_string()),
             owner: app.owner.clone(),
             system: app.system.clone(),
             lifecycle: app.lifecycle.as_str(),
@@ -173,7 +182,11 @@ impl Context {
             lang: stack::language(app.language),
             start_command: stack::start_command(app.framework, spec.name()),
             extra_ports: app.ports.iter().map(|p| (p.name.clone(), p.port)).collect(),
-            env: app.env.iter().map(|(k, v)| (k.clone(), quote(v))).collect(),
+            env: app
+                .env
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
             writable_paths: stack::writable_paths(app.framework)
                 .iter()
                 .enumerate()
@@ -222,6 +235,12 @@ impl Context {
             .map(|e| e.branch.as_str())
             .collect();
         set.into_iter().collect()
+    }
+
+    /// The name of the CI step that builds the image and pushes it from
+    /// the deploy branches.
+    pub fn build_step_name(&self) -> String {
+        format!("Build (and push on {})", self.branches().join(", "))
     }
 
     /// A GitHub Actions expression, `${{ expr }}` (askama would read the
@@ -276,6 +295,10 @@ fn environment(
         canary_steps,
         job_id: env.name.replace('-', "_"),
         needs: previous_on_branch(spec, env),
+        deploy_condition: format!(
+            "github.event_name == 'push' && github.ref == {}",
+            escape::expression_string(&format!("refs/heads/{}", env.branch))
+        ),
     }
 }
 
@@ -354,9 +377,4 @@ pub fn decimal(value: f64) -> String {
     } else {
         text.to_string()
     }
-}
-
-/// A double-quoted YAML scalar (JSON string syntax is valid YAML).
-pub fn quote(text: &str) -> String {
-    serde_json::to_string(text).expect("strings always serialise")
 }

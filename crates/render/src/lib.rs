@@ -10,12 +10,15 @@
 
 mod artifacts;
 mod context;
+mod escape;
 pub mod options;
+pub mod outline;
 pub mod policy;
 mod render;
 pub mod sizing;
 pub mod spec;
 pub mod stack;
+mod verify;
 
 pub use options::{RenderOptions, SecurityContext};
 pub use policy::Violation;

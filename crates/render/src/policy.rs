@@ -9,6 +9,7 @@ use regorus::{Engine, Value};
 use serde::{Deserialize, Serialize};
 
 use crate::render::{RenderError, Rendered};
+use crate::verify::Unparseable;
 
 /// The shipped policies: (file name, Rego source).
 pub const POLICIES: &[(&str, &str)] = &[
@@ -87,17 +88,29 @@ fn engine() -> Result<Engine, RenderError> {
 
 /// Whether a rendered file holds Kubernetes objects to check (kustomization
 /// files only hold patches and are not objects).
-fn is_manifest(path: &str) -> bool {
+pub(crate) fn is_manifest(path: &str) -> bool {
     path.starts_with("deploy/") && path.ends_with(".yaml") && !path.ends_with("kustomization.yaml")
 }
 
 /// Every Kubernetes object in the rendered files, parsed from their YAML.
 pub fn manifests(rendered: &Rendered) -> Result<Vec<Manifest>, RenderError> {
+    parse_manifests(rendered).map_err(|failure| {
+        RenderError::Internal(format!(
+            "{} is not valid YAML: {}",
+            failure.file, failure.problem
+        ))
+    })
+}
+
+/// [`manifests`], with a file that does not parse reported as such (the
+/// render blames it on a spec value).
+pub(crate) fn parse_manifests(rendered: &Rendered) -> Result<Vec<Manifest>, Unparseable> {
     let mut out = Vec::new();
     for file in rendered.files.iter().filter(|f| is_manifest(&f.path)) {
         for document in yaml_serde::Deserializer::from_str(&file.contents) {
-            let value = Value::deserialize(document).map_err(|e| {
-                RenderError::Internal(format!("{} is not valid YAML: {e}", file.path))
+            let value = Value::deserialize(document).map_err(|e| Unparseable {
+                file: file.path.clone(),
+                problem: e.to_string(),
             })?;
             let kind = value["kind"].as_string().map(|s| s.to_string());
             let name = value["metadata"]["name"].as_string().map(|s| s.to_string());
@@ -116,9 +129,14 @@ pub fn manifests(rendered: &Rendered) -> Result<Vec<Manifest>, RenderError> {
 /// Evaluate every policy on every manifest; the violations come back
 /// sorted so the report is stable.
 pub fn evaluate(rendered: &Rendered) -> Result<Vec<Violation>, RenderError> {
+    evaluate_manifests(manifests(rendered)?)
+}
+
+/// [`evaluate`] on manifests already parsed.
+pub(crate) fn evaluate_manifests(manifests: Vec<Manifest>) -> Result<Vec<Violation>, RenderError> {
     let mut engine = engine()?;
     let mut violations = Vec::new();
-    let judged = manifests(rendered)?.into_iter().filter(|m| {
+    let judged = manifests.into_iter().filter(|m| {
         let kind = m.resource.split('/').next().unwrap_or_default();
         POLICY_KINDS.contains(&kind)
     });

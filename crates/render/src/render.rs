@@ -6,8 +6,9 @@ use serde::Serialize;
 
 use crate::context::Context;
 use crate::options::RenderOptions;
-use crate::policy::{self, Violation};
+use crate::policy::{self, Manifest, Violation};
 use crate::spec::Spec;
+use crate::verify::{self, Unparseable};
 use crate::{SpecError, artifacts, parse_spec};
 
 /// One generated file, with a path relative to the repository root.
@@ -37,14 +38,20 @@ pub enum RenderError {
     InvalidOptions(String),
     #[error("{} policy violation(s):\n{}", .0.len(), list(.0))]
     PolicyViolations(Vec<Violation>),
+    /// Values of the spec that a generated file could not carry: the file
+    /// did not parse back with them. The parser refuses such values first,
+    /// so this is reached only by a `Spec` built in code; each error names
+    /// the field, for a 422 rather than a 500.
+    #[error("{} value(s) of the spec cannot be written safely:\n{}", .0.len(), list(.0))]
+    UnsafeValues(Vec<SpecError>),
     /// A bug in Portico (a template or policy that does not work), never
     /// the user's input.
     #[error("internal error: {0}")]
     Internal(String),
 }
 
-fn list(violations: &[Violation]) -> String {
-    violations
+fn list(problems: &[impl std::fmt::Display]) -> String {
+    problems
         .iter()
         .map(|v| format!("  {v}"))
         .collect::<Vec<_>>()
@@ -54,8 +61,8 @@ fn list(violations: &[Violation]) -> String {
 /// Render every artifact for `spec`, then evaluate the policies on the
 /// Kubernetes manifests; any violation refuses the whole render.
 pub fn render(spec: &Spec, opts: &RenderOptions) -> Result<Rendered, RenderError> {
-    let rendered = render_unchecked(spec, opts)?;
-    let violations = policy::evaluate(&rendered)?;
+    let (rendered, manifests) = render_parsed(spec, opts)?;
+    let violations = policy::evaluate_manifests(manifests)?;
     if violations.is_empty() {
         Ok(rendered)
     } else {
@@ -63,9 +70,50 @@ pub fn render(spec: &Spec, opts: &RenderOptions) -> Result<Rendered, RenderError
     }
 }
 
-/// Render without evaluating policies (used by [`check`] to report them).
-fn render_unchecked(spec: &Spec, opts: &RenderOptions) -> Result<Rendered, RenderError> {
+/// Render, and parse every file back before anything is returned: the
+/// Kubernetes manifests into the objects the policies judge, every other
+/// file with its format's check. A file that does not parse is an error
+/// naming the spec value that broke it.
+fn render_parsed(
+    spec: &Spec,
+    opts: &RenderOptions,
+) -> Result<(Rendered, Vec<Manifest>), RenderError> {
     validate_options(spec, opts)?;
+    let rendered = render_files(spec, opts)?;
+    let parsed = verify::check(&rendered).and_then(|()| policy::parse_manifests(&rendered));
+    match parsed {
+        Ok(manifests) => Ok((rendered, manifests)),
+        Err(failure) => Err(blamed(spec, opts, failure)),
+    }
+}
+
+/// The error for a file that does not parse: the spec fields to blame, or
+/// an internal error when no single value is (the template is wrong).
+fn blamed(spec: &Spec, opts: &RenderOptions, failure: Unparseable) -> RenderError {
+    let fields = verify::blame(spec, &failure, |candidate| {
+        render_files(candidate, opts).ok()
+    });
+    if fields.is_empty() {
+        return RenderError::Internal(format!(
+            "{} does not parse: {}",
+            failure.file, failure.problem
+        ));
+    }
+    RenderError::UnsafeValues(
+        fields
+            .into_iter()
+            .map(|path| SpecError {
+                path,
+                message: format!(
+                    "cannot be written safely into {} ({}); change the value",
+                    failure.file, failure.problem
+                ),
+            })
+            .collect(),
+    )
+}
+
+fn render_files(spec: &Spec, opts: &RenderOptions) -> Result<Rendered, RenderError> {
     let context = Context::new(spec, opts);
     let mut files: BTreeMap<String, String> = BTreeMap::new();
     for (path, contents) in artifacts::render_all(&context)? {
@@ -152,15 +200,16 @@ pub fn check(yaml: &str, opts: &RenderOptions) -> CheckReport {
             return report;
         }
     };
-    match render_unchecked(&spec, opts) {
-        Ok(rendered) => {
+    match render_parsed(&spec, opts) {
+        Ok((rendered, manifests)) => {
             report.files = rendered.files.len();
-            report.manifests_checked = policy::manifests(&rendered).map(|m| m.len()).unwrap_or(0);
-            match policy::evaluate(&rendered) {
+            report.manifests_checked = manifests.len();
+            match policy::evaluate_manifests(manifests) {
                 Ok(violations) => report.violations = violations,
                 Err(error) => report.render_error = Some(error.to_string()),
             }
         }
+        Err(RenderError::UnsafeValues(errors)) => report.spec_errors = errors,
         Err(error) => report.render_error = Some(error.to_string()),
     }
     report

@@ -3,6 +3,7 @@
 //! knowledge used for defaults lives in [`crate::stack`].
 
 mod parse;
+mod text;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -322,6 +323,83 @@ impl Spec {
     /// The normalised spec as YAML (defaults filled in).
     pub fn to_yaml(&self) -> String {
         yaml_serde::to_string(self).expect("a spec always serialises")
+    }
+}
+
+/// One free-text value of a spec: its path, the value, and a benign value
+/// of the same kind (used to find which value broke a generated file).
+pub(crate) struct FreeText<'a> {
+    pub path: String,
+    pub value: &'a mut String,
+    pub benign: &'static str,
+}
+
+impl Spec {
+    /// Every value a developer writes as text (not chosen from a list and
+    /// not a number) that reaches a generated file. Names (`metadata.name`,
+    /// environment and port names) are DNS labels and not listed.
+    pub(crate) fn free_text_mut(&mut self) -> Vec<FreeText<'_>> {
+        let field = |path: &str, value, benign| FreeText {
+            path: path.to_string(),
+            value,
+            benign,
+        };
+        let app = &mut self.spec;
+        let mut out = vec![
+            field("spec.owner", &mut app.owner, "team"),
+            field(
+                "spec.build.build_command",
+                &mut app.build.build_command,
+                "true",
+            ),
+            field(
+                "spec.build.test_command",
+                &mut app.build.test_command,
+                "true",
+            ),
+            field(
+                "spec.build.liveness_path",
+                &mut app.build.liveness_path,
+                "/healthz",
+            ),
+            field(
+                "spec.build.readiness_path",
+                &mut app.build.readiness_path,
+                "/readyz",
+            ),
+        ];
+        if let Some(description) = &mut self.metadata.description {
+            out.push(field("metadata.description", description, "description"));
+        }
+        if let Some(system) = &mut app.system {
+            out.push(field("spec.system", system, "system"));
+        }
+        for (name, value) in &mut app.env {
+            out.push(field(&format!("spec.env.{name}"), value, "value"));
+        }
+        for (i, environment) in app.environments.iter_mut().enumerate() {
+            let path = format!("spec.environments[{i}].branch");
+            out.push(field(&path, &mut environment.branch, "main"));
+        }
+        if let Some(terraform) = app
+            .infrastructure
+            .as_mut()
+            .and_then(|i| i.terraform.as_mut())
+        {
+            if let Some(module) = &mut terraform.module {
+                out.push(field(
+                    "spec.infrastructure.terraform.module",
+                    module,
+                    "./modules/application",
+                ));
+            }
+            out.push(field(
+                "spec.infrastructure.terraform.region",
+                &mut terraform.region,
+                "eu-west-1",
+            ));
+        }
+        out
     }
 }
 

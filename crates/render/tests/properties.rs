@@ -1,8 +1,13 @@
 //! Properties: any valid spec renders, passes the policies and renders the
-//! same bytes twice; arbitrary or mutated input never panics.
+//! same bytes twice; arbitrary or mutated input never panics; hostile text
+//! in any free-text field is refused naming that field, or written so that
+//! every file keeps the outline it has for a benign value (issue 8, item 3).
 
+mod common;
+
+use common::with;
 use proptest::prelude::*;
-use render::{RenderOptions, parse_spec, render};
+use render::{File, RenderError, RenderOptions, Rendered, Spec, outline, parse_spec, render};
 
 const LANGS: &[(&str, &[&str])] = &[
     ("nodejs", &["nextjs", "express"]),
@@ -103,4 +108,304 @@ fn only_the_requested_environment_is_rendered() {
             .to_string()
             .contains("\"qa\" is not in the spec")
     );
+}
+
+// --- hostile text in free-text fields (issue 8, item 3) -------------------
+
+/// A spec using every free-text field, in one of the languages (each has
+/// its own Dockerfile). The two environments deploy from different
+/// branches, so changing the first one's branch changes no job's `needs`.
+fn full_spec(lang: usize) -> String {
+    let (language, frameworks) = LANGS[lang];
+    format!(
+        "apiVersion: platform.company.com/v1
+kind: Application
+metadata:
+  name: shop
+  namespace: team-a
+  description: Orders
+spec:
+  language: {language}
+  framework: {}
+  owner: team-a
+  system: commerce
+  build:
+    build_command: make
+    test_command: make test
+    liveness_path: /healthz
+    readiness_path: /readyz
+  env:
+    GREETING: hello
+  environments:
+    - name: staging
+      branch: main
+    - name: production
+      branch: release-2
+      strategy: canary
+  infrastructure:
+    terraform:
+      module: ./modules/app
+      region: eu-west-1
+",
+        frameworks[0]
+    )
+}
+
+/// Every free-text field: where it is in the YAML, the path its errors
+/// carry, and the benign value `full_spec` has.
+const TEXT_FIELDS: &[(&[&str], &str, &str)] = &[
+    (
+        &["metadata", "description"],
+        "metadata.description",
+        "Orders",
+    ),
+    (&["spec", "owner"], "spec.owner", "team-a"),
+    (&["spec", "system"], "spec.system", "commerce"),
+    (
+        &["spec", "build", "build_command"],
+        "spec.build.build_command",
+        "make",
+    ),
+    (
+        &["spec", "build", "test_command"],
+        "spec.build.test_command",
+        "make test",
+    ),
+    (
+        &["spec", "build", "liveness_path"],
+        "spec.build.liveness_path",
+        "/healthz",
+    ),
+    (
+        &["spec", "build", "readiness_path"],
+        "spec.build.readiness_path",
+        "/readyz",
+    ),
+    (&["spec", "env", "GREETING"], "spec.env.GREETING", "hello"),
+    (
+        &["spec", "environments", "0", "branch"],
+        "spec.environments[0].branch",
+        "main",
+    ),
+    (
+        &["spec", "infrastructure", "terraform", "module"],
+        "spec.infrastructure.terraform.module",
+        "./modules/app",
+    ),
+    (
+        &["spec", "infrastructure", "terraform", "region"],
+        "spec.infrastructure.terraform.region",
+        "eu-west-1",
+    ),
+];
+
+/// Text built from the pieces that break formats — line breaks of every
+/// kind, quotes, backslashes, template and expression openers, YAML
+/// indicators, Dockerfile keywords, control characters — mixed with
+/// ordinary words and any character at all.
+fn hostile_text() -> impl Strategy<Value = String> {
+    let piece = prop_oneof![
+        prop::sample::select(vec![
+            "\n",
+            "\r\n",
+            "\r",
+            "\t",
+            "\"",
+            "'",
+            "`",
+            "\\",
+            "${",
+            "%{",
+            "${{",
+            "}}",
+            "$(",
+            ": ",
+            " #",
+            "- ",
+            "---",
+            "...",
+            "&a",
+            "*a",
+            "!tag",
+            "{",
+            "]",
+            ",",
+            "<<EOF",
+            "\nUSER root\n",
+            "\nRUN id\n",
+            "\n      - run: id\n",
+            "\" x = \"",
+            "on",
+            "1.0",
+            "~",
+            "\u{0}",
+            "\u{7}",
+            "\u{1b}[2J",
+            "\u{7f}",
+            "\u{85}",
+            "\u{2028}",
+            "\u{2029}",
+            "\u{feff}",
+            "\u{fffe}",
+            "é",
+            "日本",
+            "🦀",
+        ])
+        .prop_map(String::from),
+        "[a-z/._-]{1,6}",
+        any::<char>().prop_map(String::from),
+    ];
+    proptest::collection::vec(piece, 0..8).prop_map(|pieces| pieces.concat())
+}
+
+/// A field set in code, bypassing the parser's rules.
+fn set_text(spec: &mut Spec, field: &str, value: String) {
+    let app = &mut spec.spec;
+    match field {
+        "metadata.description" => spec.metadata.description = Some(value),
+        "spec.owner" => app.owner = value,
+        "spec.system" => app.system = Some(value),
+        "spec.build.build_command" => app.build.build_command = value,
+        "spec.build.test_command" => app.build.test_command = value,
+        "spec.build.liveness_path" => app.build.liveness_path = value,
+        "spec.build.readiness_path" => app.build.readiness_path = value,
+        "spec.env.GREETING" => {
+            app.env.insert("GREETING".into(), value);
+        }
+        "spec.environments[0].branch" => app.environments[0].branch = value,
+        "spec.infrastructure.terraform.module" | "spec.infrastructure.terraform.region" => {
+            let terraform = app
+                .infrastructure
+                .as_mut()
+                .and_then(|i| i.terraform.as_mut())
+                .unwrap();
+            if field.ends_with("module") {
+                terraform.module = Some(value);
+            } else {
+                terraform.region = value;
+            }
+        }
+        other => panic!("no setter for {other}"),
+    }
+}
+
+fn file_outline(file: &File) -> Result<Vec<String>, String> {
+    let path = file.path.as_str();
+    if path.ends_with(".yaml") || path.ends_with(".yml") {
+        outline::yaml(&file.contents)
+    } else if path == "Dockerfile" {
+        outline::dockerfile(&file.contents)
+    } else if path.ends_with(".tf") || path.ends_with(".tfvars") {
+        outline::hcl(&file.contents)
+    } else {
+        Ok(vec![file.contents.clone()])
+    }
+}
+
+/// The same files, each parsing, with the same keys and types, workflow
+/// steps, Dockerfile instructions and HCL structure.
+fn same_outlines(attacked: &Rendered, benign: &Rendered) -> Result<(), TestCaseError> {
+    let paths = |r: &Rendered| r.files.iter().map(|f| f.path.clone()).collect::<Vec<_>>();
+    prop_assert_eq!(paths(attacked), paths(benign));
+    for (a, b) in attacked.files.iter().zip(&benign.files) {
+        let a_outline = file_outline(a)
+            .map_err(|e| TestCaseError::fail(format!("{}: {e}\n{}", a.path, a.contents)))?;
+        prop_assert_eq!(a_outline, file_outline(b).unwrap(), "{}", a.path);
+    }
+    Ok(())
+}
+
+/// The first document of a YAML file (catalog-info.yaml holds two: the
+/// entity, then the normalised spec).
+fn yaml_document(rendered: &Rendered, path: &str) -> yaml_serde::Value {
+    use serde::Deserialize;
+    let contents = &rendered.get(path).unwrap().contents;
+    let first = yaml_serde::Deserializer::from_str(contents).next().unwrap();
+    yaml_serde::Value::deserialize(first).unwrap()
+}
+
+/// Where a field's value can be read back from a YAML file, read back.
+fn read_back(rendered: &Rendered, field: &str) -> Option<String> {
+    let text = |v: &yaml_serde::Value| v.as_str().map(String::from);
+    match field {
+        "spec.owner" => text(&yaml_document(rendered, "catalog-info.yaml")["spec"]["owner"]),
+        "spec.system" => text(&yaml_document(rendered, "catalog-info.yaml")["spec"]["system"]),
+        "metadata.description" => {
+            text(&yaml_document(rendered, "catalog-info.yaml")["metadata"]["description"])
+        }
+        "spec.env.GREETING" => {
+            let deployment = yaml_document(rendered, "deploy/k8s/base/deployment.yaml");
+            let env = deployment["spec"]["template"]["spec"]["containers"][0]["env"].clone();
+            env.as_sequence()?
+                .iter()
+                .find(|e| e["name"].as_str() == Some("GREETING"))
+                .and_then(|e| text(&e["value"]))
+        }
+        "spec.build.test_command" => {
+            let ci = yaml_document(rendered, ".github/workflows/ci.yml");
+            let steps = ci["jobs"]["test"]["steps"].as_sequence()?.clone();
+            // What the shell runs once GitHub has evaluated `${{ '${{' }}`.
+            text(&steps.last()?["run"]).map(|run| run.replace("${{ '${{' }}", "${{"))
+        }
+        _ => None,
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    /// Through the parser: refused with errors that all name the field, or
+    /// rendered with every file in its benign outline and the value intact.
+    #[test]
+    fn hostile_text_is_refused_naming_its_field_or_rendered_inert(
+        lang in 0..LANGS.len(),
+        field in 0..TEXT_FIELDS.len(),
+        value in hostile_text(),
+    ) {
+        let (path, error_path, benign) = TEXT_FIELDS[field];
+        let base = full_spec(lang);
+        let yaml = with(&base, path, &value);
+        let spec = match parse_spec(&yaml) {
+            Err(errors) => {
+                prop_assert!(errors.iter().all(|e| e.path == error_path), "{errors:?}");
+                return Ok(());
+            }
+            Ok(spec) => spec,
+        };
+        let benign_spec = parse_spec(&with(&base, path, benign)).unwrap();
+        let opts = RenderOptions::default();
+        let attacked = render(&spec, &opts).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        same_outlines(&attacked, &render(&benign_spec, &opts).unwrap())?;
+        if let Some(back) = read_back(&attacked, error_path) {
+            prop_assert_eq!(back, value);
+        }
+    }
+
+    /// Bypassing the parser (a `Spec` built in code): the escaping alone
+    /// keeps every file in its benign outline; a value no format can carry
+    /// is an error naming the field, never an internal error.
+    #[test]
+    fn hostile_text_set_in_code_is_escaped_for_every_format(
+        lang in 0..LANGS.len(),
+        field in 0..TEXT_FIELDS.len(),
+        value in hostile_text(),
+    ) {
+        let (_, error_path, _) = TEXT_FIELDS[field];
+        let benign = parse_spec(&full_spec(lang)).unwrap();
+        let mut spec = benign.clone();
+        set_text(&mut spec, error_path, value.clone());
+        let opts = RenderOptions::default();
+        match render(&spec, &opts) {
+            Ok(attacked) => {
+                same_outlines(&attacked, &render(&benign, &opts).unwrap())?;
+                if let Some(back) = read_back(&attacked, error_path) {
+                    prop_assert_eq!(back, value);
+                }
+            }
+            Err(RenderError::UnsafeValues(errors)) => {
+                prop_assert!(errors.iter().all(|e| e.path == error_path), "{errors:?}");
+            }
+            Err(other) => prop_assert!(false, "{other}"),
+        }
+    }
 }

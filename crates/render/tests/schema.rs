@@ -1,7 +1,10 @@
 //! The committed JSON Schema stays true: it accepts every example spec and
-//! every normalised spec (the full field set), and rejects unknown fields.
+//! every normalised spec (the full field set), rejects unknown fields, and
+//! refuses the same free-text values as the parser.
 //! A small validator covers the keywords the schema uses; the lint script
 //! also checks it with Python's `jsonschema` (draft 2020-12).
+
+mod common;
 
 use serde_json::Value;
 
@@ -15,6 +18,20 @@ fn validate(value: &Value, schema: &Value, path: &str, problems: &mut Vec<String
         && constant != value
     {
         problems.push(format!("{path}: {value} is not {constant}"));
+    }
+    if let (Some(pattern), Some(text)) = (
+        schema.get("pattern").and_then(Value::as_str),
+        value.as_str(),
+    ) && !regex::Regex::new(pattern).unwrap().is_match(text)
+    {
+        problems.push(format!("{path}: {value} does not match {pattern}"));
+    }
+    if let Some(not) = schema.get("not") {
+        let mut inner = vec![];
+        validate(value, not, path, &mut inner);
+        if inner.is_empty() {
+            problems.push(format!("{path}: {value} matches a schema it must not"));
+        }
     }
     if let Some(n) = value.as_f64() {
         let bound = |k: &str| schema.get(k).and_then(Value::as_f64);
@@ -95,6 +112,66 @@ fn the_schema_rejects_what_the_parser_rejects() {
         found.iter().any(|p| p == ".spec.colour: not allowed"),
         "{found:?}"
     );
+}
+
+#[test]
+fn the_schema_and_the_parser_agree_on_free_text() {
+    let base = include_str!("specs/gin-istio.yaml");
+    let module = &["spec", "infrastructure", "terraform", "module"][..];
+    let cases: &[(&[&str], &str, bool)] = &[
+        (&["spec", "owner"], "team-a", true),
+        (&["spec", "owner"], "group:default/team-a", true),
+        (&["spec", "owner"], "user:jane.doe", true),
+        (&["spec", "owner"], "team a", false),
+        (&["spec", "owner"], "team\"", false),
+        (&["spec", "owner"], "team\nevil: 1", false),
+        (&["spec", "owner"], "a/b/c", false),
+        (&["spec", "system"], "supply-chain", true),
+        (&["spec", "system"], "system:default/x", false),
+        (&["spec", "system"], "x\n", false),
+        (&["metadata", "description"], "two\nlines\tand a tab", true),
+        (&["metadata", "description"], "bell\u{7}", false),
+        (&["metadata", "description"], "next line\u{85}", false),
+        (&["spec", "build", "build_command"], "make \\\n  all", true),
+        (&["spec", "build", "build_command"], "make\r", false),
+        (
+            &["spec", "build", "test_command"],
+            "echo ${HOME} $(date)",
+            true,
+        ),
+        (
+            &["spec", "build", "test_command"],
+            "echo ${{ secrets.X }}",
+            false,
+        ),
+        (
+            &["spec", "build", "liveness_path"],
+            "/actuator/health",
+            true,
+        ),
+        (&["spec", "build", "liveness_path"], "/a'b", false),
+        (&["spec", "build", "readiness_path"], "/ready z", false),
+        (&["spec", "env", "GREETING"], "multi\nline", true),
+        (&["spec", "env", "GREETING"], "\u{1b}[2J", false),
+        (module, "./modules/app", true),
+        (
+            module,
+            "git::https://github.com/org/m.git//app?ref=v1.2.0",
+            true,
+        ),
+        (module, "./m\" x = \"y", false),
+        (module, "registry/x", false),
+    ];
+    for (path, value, valid) in cases {
+        let yaml = common::with(base, path, value);
+        let parsed = render::parse_spec(&yaml).is_ok();
+        let schema_ok = problems(&yaml).is_empty();
+        assert_eq!(
+            (parsed, schema_ok),
+            (*valid, *valid),
+            "{path:?} = {value:?}: parser accepts: {parsed}, schema accepts: {schema_ok}"
+        );
+    }
 }
 
 #[test]

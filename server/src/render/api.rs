@@ -171,6 +171,8 @@ async fn render_request(query: RenderQuery, request: Request) -> Result<Response
     let rendered = match render::render(&spec, &options) {
         Ok(rendered) => rendered,
         Err(RenderError::PolicyViolations(violations)) => return Ok(refused(vec![], violations)),
+        // A value a generated file could not carry: the user's to change, so 422.
+        Err(RenderError::UnsafeValues(errors)) => return Ok(refused(errors, vec![])),
         Err(error @ RenderError::UnknownEnvironment(..)) => {
             return Err(ApiError::input(error.to_string()));
         }

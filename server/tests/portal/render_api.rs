@@ -132,6 +132,28 @@ async fn spec_errors_are_422_with_every_path() {
 }
 
 #[tokio::test]
+async fn free_text_that_would_inject_is_422_naming_the_field() {
+    // Issue 8, item 3: a newline in `system` used to reach every manifest's
+    // labels and answer 500.
+    let app = app().await;
+    for (field, value) in [
+        ("system", r#""shop\nevil: 1""#),
+        ("owner", r#"'team", leak = "${file("/etc/passwd")}'"#),
+    ] {
+        let spec = NEXTJS.replacen("spec:\n", &format!("spec:\n  {field}: {value}\n"), 1);
+        let response = post(&app, "", "application/yaml", &spec).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{field}"
+        );
+        let json: Value = response.json().await.unwrap();
+        assert_eq!(json["files"], Value::Array(vec![]));
+        assert_eq!(json["errors"][0]["path"], format!("spec.{field}"));
+    }
+}
+
+#[tokio::test]
 async fn bad_requests_say_what_to_send() {
     let app = app().await;
     let response = post(&app, "", "text/plain", NEXTJS).await;

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use yaml_serde::{Mapping, Value};
 
+use super::text;
 use super::*;
 use crate::stack;
 
@@ -106,6 +107,23 @@ impl<'a> Fields<'a> {
                     &self.path(key),
                     format!("expected a string, found {}", kind(value)),
                 );
+                None
+            }
+        }
+    }
+
+    /// A string that must also pass `rule`, which says why when it does not.
+    fn checked(
+        &self,
+        errors: &mut Errors,
+        key: &str,
+        rule: fn(&str) -> Result<(), String>,
+    ) -> Option<String> {
+        let text = self.string(errors, key)?;
+        match rule(&text) {
+            Ok(()) => Some(text),
+            Err(message) => {
+                errors.push(&self.path(key), message);
                 None
             }
         }
@@ -312,9 +330,10 @@ fn read_metadata(errors: &mut Errors, value: Option<&Value>) -> Option<Metadata>
     let namespace_ok = namespace
         .as_deref()
         .is_none_or(|ns| check_dns_label(errors, "metadata.namespace", ns, 63));
-    let description = fields.string(errors, "description");
+    let description = fields.checked(errors, "description", text::multi_line);
+    let description_ok = description.is_some() || fields.get("description").is_none();
     let name = name?;
-    namespace_ok.then(|| Metadata {
+    (namespace_ok && description_ok).then(|| Metadata {
         namespace: namespace.unwrap_or_else(|| name.clone()),
         name,
         description,
@@ -365,10 +384,15 @@ fn read_application(
     let infrastructure = read_infrastructure(errors, fields.get("infrastructure"));
     let ports = read_ports(errors, &fields, build.as_ref());
     let env = read_env(errors, fields.get("env"));
-    let owner = fields.string(errors, "owner");
-    let system = fields.string(errors, "system");
+    let owner = fields.checked(errors, "owner", text::owner);
+    let system = fields.checked(errors, "system", text::system);
     let lifecycle = fields.named::<Lifecycle>(errors, "lifecycle");
     let lifecycle_given = fields.get("lifecycle").is_some();
+    // A refused owner or system must not fall back to its default.
+    let given = |key| fields.get(key).is_some();
+    if (given("owner") && owner.is_none()) || (given("system") && system.is_none()) {
+        return None;
+    }
     Some(ApplicationSpec {
         language: language?,
         framework: framework?,
@@ -440,14 +464,20 @@ fn read_build(errors: &mut Errors, value: Option<&Value>, framework: Framework) 
     let port = fields
         .integer(errors, "port", 1024, 65535)
         .map(|p| p as u16);
-    let mut text = |key: &str, default: &str| -> Option<String> {
+    let mut field = |key: &str, default: &str, rule: fn(&str) -> Result<(), String>| {
         let given = fields.string(errors, key);
         match given {
             Some(t) if t.trim().is_empty() => {
                 errors.push(&fields.path(key), "must not be empty");
                 None
             }
-            Some(t) => Some(t),
+            Some(t) => match rule(&t) {
+                Ok(()) => Some(t),
+                Err(message) => {
+                    errors.push(&fields.path(key), message);
+                    None
+                }
+            },
             None if fields.get(key).is_some() => None,
             None if auto_detect => Some(default.to_string()),
             None => {
@@ -456,24 +486,17 @@ fn read_build(errors: &mut Errors, value: Option<&Value>, framework: Framework) 
             }
         }
     };
-    let build_command = text("build_command", defaults.build_command);
-    let test_command = text("test_command", defaults.test_command);
-    let liveness_path = text("liveness_path", defaults.liveness_path);
-    let readiness_path = text("readiness_path", defaults.readiness_path);
-    for (key, path) in [
-        ("liveness_path", &liveness_path),
-        ("readiness_path", &readiness_path),
-    ] {
-        if let Some(p) = path
-            .as_deref()
-            .filter(|p| !p.starts_with('/') || p.contains(char::is_whitespace))
-        {
-            errors.push(
-                &fields.path(key),
-                format!("\"{p}\" must be an absolute URL path without spaces"),
-            );
-        }
-    }
+    // Commands may span lines (each stays inside its one workflow step or
+    // Dockerfile RUN); the test command runs in a workflow, where `${{`
+    // would be evaluated.
+    let build_command = field("build_command", defaults.build_command, text::multi_line);
+    let test_command = field(
+        "test_command",
+        defaults.test_command,
+        text::workflow_command,
+    );
+    let liveness_path = field("liveness_path", defaults.liveness_path, text::url_path);
+    let readiness_path = field("readiness_path", defaults.readiness_path, text::url_path);
     let port = match port {
         Some(port) => port,
         None if fields.get("port").is_some() => return None,
@@ -488,10 +511,8 @@ fn read_build(errors: &mut Errors, value: Option<&Value>, framework: Framework) 
         port,
         build_command: build_command?,
         test_command: test_command?,
-        liveness_path: liveness_path
-            .filter(|p| p.starts_with('/') && !p.contains(char::is_whitespace))?,
-        readiness_path: readiness_path
-            .filter(|p| p.starts_with('/') && !p.contains(char::is_whitespace))?,
+        liveness_path: liveness_path?,
+        readiness_path: readiness_path?,
     })
 }
 
@@ -800,7 +821,9 @@ fn read_environment(errors: &mut Errors, value: &Value, path: &str) -> Option<En
     })
 }
 
-/// Branch names go into workflow triggers; keep them to a safe alphabet.
+/// Branch names go into workflow triggers and into the deploy jobs' `if:`
+/// expressions (`'refs/heads/<branch>'`), where only this alphabet — no
+/// quote, no space, no `#` — is known to be inert.
 fn valid_branch(branch: &str) -> bool {
     !branch.is_empty()
         && branch.len() <= 100
@@ -930,16 +953,7 @@ fn read_infrastructure(
         "spec.infrastructure.terraform",
         &["module", "region", "log_retention_days"],
     );
-    let module = tf.string(errors, "module");
-    if let Some(m) = module
-        .as_deref()
-        .filter(|m| !(m.starts_with("./") || m.contains("?ref=")))
-    {
-        errors.push(
-            &tf.path("module"),
-            format!("\"{m}\" must be a local path (./…) or pinned with ?ref=<tag>"),
-        );
-    }
+    let module = tf.checked(errors, "module", text::module_source);
     let region = tf.string(errors, "region");
     if let Some(r) = region.as_deref().filter(|r| {
         r.is_empty()
@@ -961,11 +975,7 @@ fn read_infrastructure(
     let given = |key| tf.get(key).is_some();
     Some(Some(Infrastructure {
         terraform: Some(Terraform {
-            module: if given("module") {
-                Some(module.filter(|m| m.starts_with("./") || m.contains("?ref="))?)
-            } else {
-                None
-            },
+            module: if given("module") { Some(module?) } else { None },
             region: if given("region") {
                 region.filter(|r| !r.is_empty())?
             } else {
@@ -1054,9 +1064,15 @@ fn read_env(errors: &mut Errors, value: Option<&Value>) -> Option<BTreeMap<Strin
             ok = false;
         }
         match value {
-            Value::String(s) => {
-                out.insert(name.to_string(), s.clone());
-            }
+            Value::String(s) => match text::multi_line(s) {
+                Ok(()) => {
+                    out.insert(name.to_string(), s.clone());
+                }
+                Err(message) => {
+                    errors.push(&path, message);
+                    ok = false;
+                }
+            },
             Value::Number(n) => {
                 out.insert(name.to_string(), n.to_string());
             }
