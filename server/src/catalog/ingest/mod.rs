@@ -234,7 +234,13 @@ impl Ingester {
     async fn read_bytes(&self, target: &Target) -> Result<Vec<u8>, ReadError> {
         match target {
             Target::File(path) => {
-                file::read(&self.config.file_roots, path, self.config.max_file_bytes).await
+                file::read(
+                    &self.config.file_roots,
+                    path,
+                    self.config.max_file_bytes,
+                    self.config.read_timeout,
+                )
+                .await
             }
             Target::Url(url) => self.urls.read(url).await,
         }
