@@ -11,7 +11,7 @@ mod error;
 mod locations;
 mod queries;
 
-pub use drafts::DRAFT_LIFETIME;
+pub use drafts::{DraftLimits, DraftSave};
 pub use entities::{
     BatchOutcome, EntityRecord, EntitySummary, KindCount, LocationRecord, RelationRecord,
 };
