@@ -193,9 +193,9 @@ impl PageRegistrar {
 /// A lifetime as people say it: `1 hour`, `90 minutes`.
 fn lifetime(duration: Duration) -> String {
     let seconds = duration.as_secs();
-    let (n, unit) = if seconds % 3600 == 0 {
+    let (n, unit) = if seconds.is_multiple_of(3600) {
         (seconds / 3600, "hour")
-    } else if seconds % 60 == 0 {
+    } else if seconds.is_multiple_of(60) {
         (seconds / 60, "minute")
     } else {
         (seconds, "second")

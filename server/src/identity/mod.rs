@@ -34,7 +34,7 @@ pub fn client_key(
 ) -> String {
     use std::net::IpAddr;
     let forwarded = header.and_then(|name| {
-        let value = headers.get_all(name).iter().last()?.to_str().ok()?;
+        let value = headers.get_all(name).iter().next_back()?.to_str().ok()?;
         value.rsplit(',').next()?.trim().parse::<IpAddr>().ok()
     });
     match forwarded.or(peer).map(|ip| ip.to_canonical()) {
