@@ -85,12 +85,15 @@ impl CatalogParser {
             .await
             .map_err(|_| ParseError::Busy(self.deadline))?
             .map_err(|_| ParseError::Failed)?;
+        let left = self.deadline.saturating_sub(started.elapsed());
+        if left.is_zero() {
+            return Err(ParseError::Busy(self.deadline));
+        }
         let limits = self.limits;
         let parse = tokio::task::spawn_blocking(move || {
             let _slot = slot;
             work(&limits)
         });
-        let left = self.deadline.saturating_sub(started.elapsed());
         match tokio::time::timeout(left, parse).await {
             Ok(Ok(parsed)) => Ok(parsed),
             Ok(Err(error)) => {

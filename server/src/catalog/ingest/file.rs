@@ -162,14 +162,18 @@ mod tests {
             .unwrap();
         assert!(made.success());
         let roots = [dir.path().to_path_buf()];
-        // Nothing ever writes to it: opening it for reading would wait forever.
-        let error = tokio::time::timeout(
+        // Nothing writes to it: opening it for reading would wait for a writer.
+        let outcome = tokio::time::timeout(
             Duration::from_secs(30),
             read(&roots, &fifo, 100, Duration::from_secs(60)),
         )
-        .await
-        .expect("the read does not wait for a writer")
-        .unwrap_err();
+        .await;
+        // Had the read opened it, it would still wait on a blocking thread, and the
+        // runtime would wait for that at the end: be the writer, so the test ends.
+        std::thread::spawn(move || std::fs::OpenOptions::new().write(true).open(fifo));
+        let error = outcome
+            .expect("the read does not wait for a writer")
+            .unwrap_err();
         assert!(error.to_string().contains("not a regular file"), "{error}");
     }
 
