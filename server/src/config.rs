@@ -28,7 +28,21 @@ pub struct Config {
     pub request_timeout: Duration,
     pub max_body_bytes: usize,
     pub shutdown_grace: Duration,
+    /// The header a reverse proxy puts the client's address in (e.g. `x-forwarded-for`);
+    /// `None`: the TCP peer is the client.
+    pub client_address_header: Option<axum::http::HeaderName>,
     pub ingest: IngestConfig,
+    pub drafts: DraftConfig,
+}
+
+/// The register page's drafts (pasted text kept for its preview URL): how long each is
+/// kept and how many are kept per client and in all. Each is at most
+/// `catalog_max_file_bytes`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DraftConfig {
+    pub lifetime: Duration,
+    pub per_client: u32,
+    pub total: u32,
 }
 
 /// What happens to entities a location no longer provides.
@@ -48,9 +62,9 @@ pub struct IngestConfig {
     pub orphan_strategy: OrphanStrategy,
     /// Folders `file` locations may read from; none means `file` locations are refused.
     pub file_roots: Vec<PathBuf>,
-    /// Networks URL locations may reach even though they are private, loopback,
-    /// link-local or cloud metadata addresses (refused by default: SSRF).
-    pub url_allow: Vec<ipnet::IpNet>,
+    /// Networks (and ports) URL locations may reach even though they are private,
+    /// loopback, link-local or cloud metadata addresses (refused by default: SSRF).
+    pub url_allow: Vec<AllowedNetwork>,
     /// Sent to the GitHub API (`github_api_url`) and raw.githubusercontent.com only.
     pub github_token: Option<Secret>,
     /// The host whose `…/blob/ref/path` URLs are read through the GitHub API
@@ -60,11 +74,85 @@ pub struct IngestConfig {
     /// `https://HOST/api/v3` for GitHub Enterprise). Set by the operator, so it is not
     /// subject to the URL allow-list.
     pub github_api_url: String,
-    /// Time limit for one URL read, redirects included.
+    /// Time limit for one URL read (redirects included) or one file read.
     pub read_timeout: Duration,
-    /// Largest catalog file read from a location.
+    /// Largest catalog file read from a location (and largest pasted text).
     pub max_file_bytes: u64,
+    /// Time limit for parsing one catalog file or pasted text.
+    pub parse_timeout: Duration,
     pub max_redirects: usize,
+}
+
+/// An entry of `catalog_url_allow`: addresses a URL location may reach although they are
+/// not public, and the one port it may reach them on (`10.1.2.3:443`, `10.1.0.0/16:443`,
+/// `[fd00::1]:8443`); without a port (`10.1.2.3`), the web ports 80 and 443 only, so an
+/// allowed Git server does not open the database next to it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AllowedNetwork {
+    pub network: ipnet::IpNet,
+    pub port: Option<u16>,
+}
+
+impl AllowedNetwork {
+    /// The ports an entry without its own port allows.
+    pub const WEB_PORTS: [u16; 2] = [80, 443];
+
+    /// Whether `ip` is in this network and `port` one this entry allows.
+    pub fn permits(&self, ip: std::net::IpAddr, port: u16) -> bool {
+        self.network.contains(&ip) && self.ports().contains(&port)
+    }
+
+    /// The ports this entry allows.
+    pub fn ports(&self) -> Vec<u16> {
+        match self.port {
+            Some(port) => vec![port],
+            None => AllowedNetwork::WEB_PORTS.to_vec(),
+        }
+    }
+}
+
+impl std::str::FromStr for AllowedNetwork {
+    type Err = String;
+
+    /// `ADDRESS`, `NETWORK/PREFIX`, either followed by `:PORT` (IPv6 in brackets then).
+    fn from_str(text: &str) -> Result<AllowedNetwork, String> {
+        let network = |text: &str| {
+            text.parse::<ipnet::IpNet>()
+                .or_else(|_| text.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .ok()
+        };
+        let port = |text: &str| text.parse::<u16>().ok().filter(|port| *port > 0);
+        let text = text.trim();
+        if let Some(network) = network(text) {
+            return Ok(AllowedNetwork {
+                network,
+                port: None,
+            });
+        }
+        let (address, port_text) = match text.strip_prefix('[') {
+            Some(rest) => rest.split_once("]:"),
+            // Unbracketed, only IPv4 can carry a port: IPv6 has colons of its own.
+            None => text.rsplit_once(':').filter(|(a, _)| !a.contains(':')),
+        }
+        .ok_or_else(|| format!("{text:?} is not an address or network"))?;
+        match (network(address), port(port_text)) {
+            (Some(network), Some(port)) => Ok(AllowedNetwork {
+                network,
+                port: Some(port),
+            }),
+            _ => Err(format!("{text:?} is not an address or network with a port")),
+        }
+    }
+}
+
+impl fmt::Display for AllowedNetwork {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.port, self.network) {
+            (None, network) => write!(f, "{network}"),
+            (Some(port), ipnet::IpNet::V6(network)) => write!(f, "[{network}]:{port}"),
+            (Some(port), network) => write!(f, "{network}:{port}"),
+        }
+    }
 }
 
 /// A secret value: never printed by `Debug` or logs.
@@ -145,6 +233,11 @@ const SHUTDOWN_GRACE: Key = Key {
     env: &["PORTICO_SHUTDOWN_GRACE_SECS"],
     default: "25",
 };
+const CLIENT_ADDRESS_HEADER: Key = Key {
+    file: "client_address_header",
+    env: &["PORTICO_CLIENT_ADDRESS_HEADER"],
+    default: "",
+};
 
 const CATALOG_REFRESH_INTERVAL: Key = Key {
     file: "catalog_refresh_interval_secs",
@@ -191,10 +284,31 @@ const CATALOG_MAX_FILE_BYTES: Key = Key {
     env: &["PORTICO_CATALOG_MAX_FILE_BYTES"],
     default: "5242880",
 };
+const CATALOG_PARSE_TIMEOUT: Key = Key {
+    file: "catalog_parse_timeout_secs",
+    env: &["PORTICO_CATALOG_PARSE_TIMEOUT_SECS"],
+    default: "10",
+};
 const CATALOG_MAX_REDIRECTS: Key = Key {
     file: "catalog_max_redirects",
     env: &["PORTICO_CATALOG_MAX_REDIRECTS"],
     default: "5",
+};
+
+const REGISTER_DRAFT_LIFETIME: Key = Key {
+    file: "register_draft_lifetime_secs",
+    env: &["PORTICO_REGISTER_DRAFT_LIFETIME_SECS"],
+    default: "3600",
+};
+const REGISTER_DRAFTS_PER_CLIENT: Key = Key {
+    file: "register_drafts_per_client",
+    env: &["PORTICO_REGISTER_DRAFTS_PER_CLIENT"],
+    default: "10",
+};
+const REGISTER_DRAFTS_TOTAL: Key = Key {
+    file: "register_drafts_total",
+    env: &["PORTICO_REGISTER_DRAFTS_TOTAL"],
+    default: "100",
 };
 
 const KEYS: &[&Key] = &[
@@ -208,6 +322,7 @@ const KEYS: &[&Key] = &[
     &REQUEST_TIMEOUT,
     &MAX_BODY_BYTES,
     &SHUTDOWN_GRACE,
+    &CLIENT_ADDRESS_HEADER,
     &CATALOG_REFRESH_INTERVAL,
     &CATALOG_ORPHAN_STRATEGY,
     &CATALOG_FILE_ROOTS,
@@ -217,7 +332,11 @@ const KEYS: &[&Key] = &[
     &GITHUB_API_URL,
     &CATALOG_READ_TIMEOUT,
     &CATALOG_MAX_FILE_BYTES,
+    &CATALOG_PARSE_TIMEOUT,
     &CATALOG_MAX_REDIRECTS,
+    &REGISTER_DRAFT_LIFETIME,
+    &REGISTER_DRAFTS_PER_CLIENT,
+    &REGISTER_DRAFTS_TOTAL,
 ];
 
 /// A configuration value that cannot be used, and how to fix it.
@@ -243,6 +362,7 @@ impl fmt::Display for ConfigError {
 impl std::error::Error for ConfigError {}
 
 /// A raw value with where it came from.
+#[derive(Clone)]
 struct Raw {
     source: String,
     value: String,
@@ -298,6 +418,8 @@ impl Config {
             request_timeout: Duration::from_secs(parse_number(raw(&REQUEST_TIMEOUT), 1, 3600)?),
             max_body_bytes: parse_number(raw(&MAX_BODY_BYTES), 1024, 1 << 30)? as usize,
             shutdown_grace: Duration::from_secs(parse_number(raw(&SHUTDOWN_GRACE), 0, 600)?),
+            client_address_header: parse_header_name(raw(&CLIENT_ADDRESS_HEADER))?,
+            drafts: parse_drafts(&raw)?,
             ingest: IngestConfig {
                 refresh_interval: Duration::from_secs(parse_number(
                     raw(&CATALOG_REFRESH_INTERVAL),
@@ -318,10 +440,40 @@ impl Config {
                     600,
                 )?),
                 max_file_bytes: parse_number(raw(&CATALOG_MAX_FILE_BYTES), 1024, 1 << 30)?,
+                parse_timeout: Duration::from_secs(parse_number(
+                    raw(&CATALOG_PARSE_TIMEOUT),
+                    1,
+                    600,
+                )?),
                 max_redirects: parse_number(raw(&CATALOG_MAX_REDIRECTS), 0, 20)? as usize,
             },
         })
     }
+}
+
+/// The draft keys; the total must leave room for one client's drafts.
+fn parse_drafts(raw: &impl Fn(&Key) -> Raw) -> Result<DraftConfig, ConfigError> {
+    let lifetime = parse_number(raw(&REGISTER_DRAFT_LIFETIME), 60, 24 * 3600)?;
+    let per_client = parse_number(raw(&REGISTER_DRAFTS_PER_CLIENT), 1, 1000)?;
+    let total = raw(&REGISTER_DRAFTS_TOTAL);
+    let total = match parse_number(total.clone(), 1, 100_000)? {
+        total if total >= per_client => total,
+        _ => {
+            let fix = format!(
+                "use at least register_drafts_per_client ({per_client}), or lower that one"
+            );
+            return Err(invalid(
+                total,
+                "is below the drafts one client may keep",
+                &fix,
+            ));
+        }
+    };
+    Ok(DraftConfig {
+        lifetime: Duration::from_secs(lifetime),
+        per_client: per_client as u32,
+        total: total as u32,
+    })
 }
 
 /// Reads a `portico.yaml`: a flat map of the documented keys to scalars.
@@ -457,6 +609,23 @@ fn parse_number(raw: Raw, min: u64, max: u64) -> Result<u64, ConfigError> {
     }
 }
 
+/// An HTTP header name, or nothing.
+fn parse_header_name(raw: Raw) -> Result<Option<axum::http::HeaderName>, ConfigError> {
+    let name = raw.value.trim();
+    if name.is_empty() {
+        return Ok(None);
+    }
+    match axum::http::HeaderName::try_from(name.to_ascii_lowercase()) {
+        Ok(name) => Ok(Some(name)),
+        Err(_) => Err(invalid(
+            raw,
+            "is not an HTTP header name",
+            "use the header your reverse proxy sets, e.g. x-forwarded-for or x-real-ip, or \
+             leave it empty when clients connect directly",
+        )),
+    }
+}
+
 fn parse_orphan_strategy(raw: Raw) -> Result<OrphanStrategy, ConfigError> {
     match raw.value.to_ascii_lowercase().as_str() {
         "delete" => Ok(OrphanStrategy::Delete),
@@ -482,19 +651,16 @@ fn parse_file_roots(raw: Raw) -> Result<Vec<PathBuf>, ConfigError> {
     Ok(roots)
 }
 
-/// A comma-separated list of networks (`10.0.0.0/8`) or single addresses (`127.0.0.1`).
-fn parse_networks(raw: Raw) -> Result<Vec<ipnet::IpNet>, ConfigError> {
-    let networks: Result<Vec<ipnet::IpNet>, _> = split_list(&raw.value)
-        .map(|item| {
-            item.parse::<ipnet::IpNet>()
-                .or_else(|_| item.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
-        })
-        .collect();
+/// A comma-separated list of networks (`10.0.0.0/8`) or single addresses (`127.0.0.1`),
+/// each optionally with the one port it may be reached on (`10.1.2.3:443`).
+fn parse_networks(raw: Raw) -> Result<Vec<AllowedNetwork>, ConfigError> {
+    let networks: Result<Vec<AllowedNetwork>, _> = split_list(&raw.value).map(str::parse).collect();
     networks.map_err(|_| {
         invalid(
             raw,
             "is not a list of IP networks",
-            "use comma-separated CIDR networks or addresses, e.g. 10.1.0.0/16,127.0.0.1",
+            "use comma-separated CIDR networks or addresses, each best with its port, \
+             e.g. 10.1.0.0/16:443,127.0.0.1:8080,[fd00::1]:443",
         )
     })
 }
@@ -674,6 +840,7 @@ mod tests {
         assert_eq!(ingest.github_host, "github.com");
         assert_eq!(ingest.github_api_url, "https://api.github.com");
         assert_eq!(ingest.max_file_bytes, 5 * 1024 * 1024);
+        assert_eq!(ingest.parse_timeout, Duration::from_secs(10));
         assert_eq!(ingest.max_redirects, 5);
     }
 
@@ -686,6 +853,7 @@ mod tests {
             ("PORTICO_CATALOG_URL_ALLOW", "127.0.0.1,10.0.0.0/8"),
             ("GITHUB_TOKEN", "ghp_secret"),
             ("PORTICO_CATALOG_READ_TIMEOUT_SECS", "3"),
+            ("PORTICO_CATALOG_PARSE_TIMEOUT_SECS", "2"),
             ("PORTICO_CATALOG_MAX_REDIRECTS", "0"),
         ])
         .unwrap()
@@ -697,13 +865,19 @@ mod tests {
             [PathBuf::from("/srv/catalog"), PathBuf::from("/opt/teams")]
         );
         assert_eq!(ingest.url_allow.len(), 2);
-        assert!(ingest.url_allow[0].contains(&"127.0.0.1".parse::<std::net::IpAddr>().unwrap()));
+        let loopback: std::net::IpAddr = "127.0.0.1".parse().unwrap();
+        assert!(
+            !ingest.url_allow[0].permits(loopback, 5432),
+            "no port: web ports only"
+        );
+        assert!(ingest.url_allow[0].permits(loopback, 443));
         assert_eq!(ingest.github_token.as_ref().unwrap().expose(), "ghp_secret");
         assert!(
             !format!("{ingest:?}").contains("ghp_secret"),
             "secrets never print"
         );
         assert_eq!(ingest.read_timeout, Duration::from_secs(3));
+        assert_eq!(ingest.parse_timeout, Duration::from_secs(2));
         assert_eq!(ingest.max_redirects, 0);
 
         for (key, value) in [
@@ -711,13 +885,83 @@ mod tests {
             ("PORTICO_CATALOG_ORPHAN_STRATEGY", "archive"),
             ("PORTICO_CATALOG_FILE_ROOTS", "relative/dir"),
             ("PORTICO_CATALOG_URL_ALLOW", "localhost"),
+            ("PORTICO_CATALOG_URL_ALLOW", "127.0.0.1:0"),
             ("PORTICO_CATALOG_MAX_FILE_BYTES", "10"),
+            ("PORTICO_CATALOG_PARSE_TIMEOUT_SECS", "0"),
             ("PORTICO_CATALOG_MAX_REDIRECTS", "100"),
         ] {
             let error = load(&[(key, value)]).unwrap_err();
             assert_eq!(error.source, key, "{error}");
             assert_eq!(error.value, value);
         }
+    }
+
+    #[test]
+    fn url_allow_entries_may_name_the_one_port_they_allow() {
+        let ingest = load(&[(
+            "PORTICO_CATALOG_URL_ALLOW",
+            "10.1.0.0/16:443, 127.0.0.1:8080, [::1]:8443, [fd00::/8]:443, ::1",
+        )])
+        .unwrap()
+        .ingest;
+        let ip = |text: &str| text.parse::<std::net::IpAddr>().unwrap();
+        let [git, local, v6, v6_net, any] = ingest.url_allow[..] else {
+            panic!("{:?}", ingest.url_allow);
+        };
+        assert!(git.permits(ip("10.1.2.3"), 443));
+        assert!(!git.permits(ip("10.1.2.3"), 5432));
+        assert!(!git.permits(ip("10.2.0.1"), 443));
+        assert!(local.permits(ip("127.0.0.1"), 8080));
+        assert!(!local.permits(ip("127.0.0.1"), 5432));
+        assert!(v6.permits(ip("::1"), 8443) && !v6.permits(ip("::1"), 443));
+        assert!(v6_net.permits(ip("fd00::5"), 443));
+        assert!(any.permits(ip("::1"), 5432));
+        assert_eq!(git.to_string(), "10.1.0.0/16:443");
+        assert_eq!(v6.to_string(), "[::1/128]:8443");
+    }
+
+    #[test]
+    fn drafts_are_bounded_by_default_and_their_keys_are_checked() {
+        let config = load(&[]).unwrap();
+        assert_eq!(
+            config.drafts,
+            DraftConfig {
+                lifetime: Duration::from_secs(3600),
+                per_client: 10,
+                total: 100,
+            }
+        );
+        assert_eq!(config.client_address_header, None);
+        let config = load(&[
+            ("PORTICO_REGISTER_DRAFT_LIFETIME_SECS", "600"),
+            ("PORTICO_REGISTER_DRAFTS_PER_CLIENT", "2"),
+            ("PORTICO_REGISTER_DRAFTS_TOTAL", "2"),
+            ("PORTICO_CLIENT_ADDRESS_HEADER", "X-Forwarded-For"),
+        ])
+        .unwrap();
+        assert_eq!(config.drafts.lifetime, Duration::from_secs(600));
+        assert_eq!(config.drafts.total, 2);
+        assert_eq!(
+            config.client_address_header.unwrap().as_str(),
+            "x-forwarded-for"
+        );
+        for (key, value) in [
+            ("PORTICO_REGISTER_DRAFT_LIFETIME_SECS", "86401"),
+            ("PORTICO_REGISTER_DRAFTS_PER_CLIENT", "0"),
+            ("PORTICO_REGISTER_DRAFTS_TOTAL", "5"),
+            ("PORTICO_CLIENT_ADDRESS_HEADER", "x forwarded"),
+        ] {
+            let error = load(&[(key, value)]).unwrap_err();
+            assert_eq!(error.source, key, "{error}");
+            assert_eq!(error.value, value);
+        }
+        let error = load(&[("PORTICO_REGISTER_DRAFTS_TOTAL", "5")]).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("register_drafts_per_client (10)"),
+            "{error}"
+        );
     }
 
     #[test]

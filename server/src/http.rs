@@ -1,16 +1,20 @@
 //! The HTTP surface: every route in one place, and the layers around them.
 
+use crate::catalog::register::PageRegistrar;
 use crate::ops::{health, metrics};
 use crate::state::AppState;
-use crate::{catalog, render};
+use crate::{catalog, identity, render};
 use app::{App, shell};
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{ConnectInfo, DefaultBodyLimit};
+use axum::http::request::Parts;
 use axum::http::{HeaderName, HeaderValue, Request, StatusCode, header};
 use axum::middleware;
 use axum::routing::get;
-use leptos::prelude::provide_context;
+use leptos::prelude::{provide_context, use_context};
 use leptos_axum::{LeptosRoutes, generate_route_list, handle_server_fns_with_context};
+use std::net::SocketAddr;
+use std::sync::Arc;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
@@ -44,22 +48,7 @@ pub fn router(state: AppState) -> Router {
 /// The portal's router with `extra` routes merged in (tests add routes this way).
 pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
     let routes = route_list();
-    let page_context = {
-        let store = state.store.clone();
-        let registrar: std::sync::Arc<dyn app::Registrar> =
-            std::sync::Arc::new(crate::catalog::register::PageRegistrar {
-                store: state.store.clone(),
-                ingester: state.ingester.clone(),
-                worker: state.worker.clone(),
-            });
-        let seam: std::sync::Arc<dyn identity::Authorize> = state.seam.clone();
-        move || {
-            provide_context(store.clone());
-            provide_context(registrar.clone());
-            provide_context(seam.clone());
-            leptos::nonce::provide_nonce();
-        }
-    };
+    let page_context = page_context(&state);
     let server_fns = {
         let page_context = page_context.clone();
         move |request: Request<axum::body::Body>| {
@@ -149,6 +138,37 @@ async fn server_fn_error_status(
         parts.status = status;
     }
     axum::response::Response::from_parts(parts, axum::body::Body::from(bytes))
+}
+
+/// What pages and server functions find in their context, per request: the store and
+/// the register page's [`app::Registrar`] for the client asking (drafts are counted per
+/// client). leptos_axum puts the request's parts in context before this runs.
+fn page_context(state: &AppState) -> impl Fn() + Clone + Send + Sync + use<> {
+    let store = state.store.clone();
+    let ingester = state.ingester.clone();
+    let worker = state.worker.clone();
+    let config = state.config.clone();
+    let seam: Arc<dyn ::identity::Authorize> = state.seam.clone();
+    move || {
+        let client = use_context::<Parts>().map(|parts| {
+            let peer = parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|info| info.0.ip());
+            identity::client_key(&parts.headers, peer, config.client_address_header.as_ref())
+        });
+        let registrar: Arc<dyn app::Registrar> = Arc::new(PageRegistrar {
+            store: store.clone(),
+            ingester: ingester.clone(),
+            worker: worker.clone(),
+            drafts: config.drafts,
+            client: client.unwrap_or_else(|| "unknown".to_string()),
+        });
+        provide_context(store.clone());
+        provide_context(registrar);
+        provide_context(seam.clone());
+        leptos::nonce::provide_nonce();
+    }
 }
 
 fn request_span(request: &Request<axum::body::Body>) -> tracing::Span {

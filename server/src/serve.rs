@@ -75,15 +75,19 @@ pub async fn run(config: Config) -> Result<(), ServeError> {
 }
 
 /// Serves `router` on `listener` until `shutdown` completes; requests already in flight
-/// are finished before this returns.
+/// are finished before this returns. Handlers can read the peer's address
+/// (`ConnectInfo<SocketAddr>`), which per-client limits use.
 pub async fn serve(
     listener: TcpListener,
     router: axum::Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }
 
 /// Like [`serve`], but once `shutdown` completes, in-flight requests get at most `grace`

@@ -5,8 +5,9 @@
 //! Previewing posts the form: pasted text is stored as a draft and the browser is
 //! redirected to `/catalog/register?draft=ID` (a URL is put in the query as it is), so
 //! pasted YAML never travels in a URL, and reload and back work. The confirmation is a
-//! POST that redirects to the result. Both work without JavaScript. Reading and storing
-//! are the server's ingestion code, reached through the [`Registrar`] it puts in context.
+//! POST that redirects to the result. Both work without JavaScript. Drafts, reading and
+//! storing are the server's (its limits and ingestion code), reached through the
+//! [`Registrar`] it puts in context.
 
 use crate::api::{display_kind, entity_href, split_ref};
 use crate::components::LoadError;
@@ -63,9 +64,15 @@ pub struct RegisterPreview {
     pub yaml: Option<String>,
 }
 
-/// The server's side of registration (implemented with its ingestion code).
+/// The server's side of registration (implemented with its ingestion code), for the
+/// request at hand.
 #[cfg(feature = "ssr")]
 pub trait Registrar: Send + Sync {
+    /// Keeps pasted text as a draft for its preview page and returns the draft's id; `Err`
+    /// (`User`) when the text is too large or the portal keeps too many drafts.
+    fn save_draft(&self, yaml: String) -> RegistrarFuture<'_, String>;
+    /// The text of a draft; `Err` (`User`) when it is gone.
+    fn draft(&self, id: String) -> RegistrarFuture<'_, String>;
     /// What `source` provides, validated, with each entity's etag; nothing is written.
     fn preview(&self, source: RegisterSource) -> RegistrarFuture<'_, RegisterPreviewRaw>;
     /// Registers `source` and reads it into the catalog; returns the refs it provided.
@@ -97,8 +104,7 @@ pub async fn start_preview(yaml: Option<String>, url: Option<String>) -> Result<
     crate::identity::require(identity::Action::LocationAnalyze).await?;
     let target = match ssr::source(yaml, url) {
         Some(RegisterSource::Yaml(yaml)) => {
-            let store = crate::api::ssr::store()?;
-            let id = store.save_register_draft(&yaml).await?;
+            let id = ssr::save_draft(yaml).await?;
             format!("/catalog/register?draft={id}")
         }
         Some(RegisterSource::Url(url)) => format!(
@@ -203,7 +209,14 @@ fn SourceForm(
     yaml: Option<String>,
     url: Option<String>,
 ) -> impl IntoView {
+    let refused =
+        move || {
+            start.value().get().and_then(|result| result.err()).map(
+                |error| view! { <p class="register-error" role="alert">{error.to_string()}</p> },
+            )
+        };
     view! {
+        {refused}
         <ActionForm action=start attr:class="register-form">
             <div class="field">
                 <label for="register-yaml">"Catalog YAML"</label>
@@ -352,15 +365,16 @@ mod ssr {
         let Some(id) = draft.filter(|d| !d.trim().is_empty()) else {
             return Ok(Ok(source(None, url).map(|source| (source, None))));
         };
-        let store = crate::api::ssr::store()?;
-        let yaml = store.register_draft(id.trim()).await?;
-        Ok(match yaml {
-            Some(yaml) => Ok(Some((RegisterSource::Yaml(yaml.clone()), Some(yaml)))),
-            None => Err(format!(
-                "This draft is no longer here (drafts are kept for {} hours); paste the YAML again.",
-                store::DRAFT_LIFETIME.num_hours()
-            )),
-        })
+        match registrar()?.draft(id.trim().to_string()).await {
+            Ok(yaml) => Ok(Ok(Some((RegisterSource::Yaml(yaml.clone()), Some(yaml))))),
+            Err(RegistrarError::User(problem)) => Ok(Err(problem)),
+            Err(other) => Err(failure(other)),
+        }
+    }
+
+    /// Stores pasted text as a draft; a refusal says why and what to do.
+    pub async fn save_draft(yaml: String) -> Result<String, AppError> {
+        registrar()?.save_draft(yaml).await.map_err(failure)
     }
 
     fn registrar() -> Result<Arc<dyn Registrar>, AppError> {
@@ -407,14 +421,17 @@ mod ssr {
     }
 
     pub async fn register(source: RegisterSource) -> Result<Vec<String>, AppError> {
-        match registrar()?.register(source).await {
-            Ok(refs) => Ok(refs),
-            Err(RegistrarError::Invalid(issues)) => Err(AppError::BadInput(format!(
+        registrar()?.register(source).await.map_err(failure)
+    }
+
+    fn failure(error: RegistrarError) -> AppError {
+        match error {
+            RegistrarError::Invalid(issues) => AppError::BadInput(format!(
                 "{} problems in the catalog YAML; preview it to see where.",
                 issues.len()
-            ))),
-            Err(RegistrarError::User(message)) => Err(AppError::BadInput(message)),
-            Err(RegistrarError::Internal(error)) => Err(AppError::internal(error)),
+            )),
+            RegistrarError::User(message) => AppError::BadInput(message),
+            RegistrarError::Internal(error) => AppError::internal(error),
         }
     }
 }

@@ -18,7 +18,7 @@ mod filters;
 mod locations;
 mod stitching;
 
-pub use drafts::DRAFT_LIFETIME;
+pub use drafts::{DraftLimits, DraftSave};
 pub use entity_reads::{
     EntityJson, EntityRelationRow, EntitySummary, FacetCount, KindCount, StoredEntity,
 };

@@ -326,20 +326,61 @@ async fn cached_facets_and_counts_follow_every_write() {
     }
 }
 
+const DRAFTS: crate::DraftLimits = crate::DraftLimits {
+    lifetime: chrono::Duration::hours(1),
+    per_client: 3,
+    total: 5,
+};
+
+/// Saves a draft that must be stored; returns its id.
+async fn save_draft(store: &crate::Store, client: &str, yaml: &str) -> String {
+    match store
+        .save_register_draft(client, yaml, chrono::Utc::now(), &DRAFTS)
+        .await
+        .unwrap()
+    {
+        crate::DraftSave::Saved(id) => id,
+        crate::DraftSave::Full => panic!("no room for a draft of {client}"),
+    }
+}
+
+async fn draft_count(store: &crate::Store) -> i64 {
+    crate::on_pool!(store, pool => {
+        sqlx::query_scalar("SELECT COUNT(*) FROM register_drafts")
+            .fetch_one(pool)
+            .await
+            .unwrap()
+    })
+}
+
+fn an_hour_ago() -> chrono::DateTime<chrono::Utc> {
+    chrono::Utc::now() - DRAFTS.lifetime
+}
+
 #[tokio::test]
 async fn register_drafts_keep_pasted_text_until_they_expire() {
     for test in test_stores().await {
         let store = &test.store;
         let yaml = "kind: Component\nmetadata:\n  name: ünïcode — and a long line\n".repeat(500);
-        let id = store.save_register_draft(&yaml).await.unwrap();
+        let id = save_draft(store, "203.0.113.7", &yaml).await;
         assert_eq!(
-            store.register_draft(&id).await.unwrap().as_deref(),
+            store
+                .register_draft(&id, an_hour_ago())
+                .await
+                .unwrap()
+                .as_deref(),
             Some(yaml.as_str())
         );
-        assert_eq!(store.register_draft("no-such-draft").await.unwrap(), None);
+        assert_eq!(
+            store
+                .register_draft("no-such-draft", an_hour_ago())
+                .await
+                .unwrap(),
+            None
+        );
 
         // A draft past its lifetime is not served, and the next save removes it.
-        let old = chrono::Utc::now() - crate::DRAFT_LIFETIME - chrono::Duration::minutes(1);
+        let old = chrono::Utc::now() - DRAFTS.lifetime - chrono::Duration::minutes(1);
         crate::on_pool!(store, pool => {
             sqlx::query("UPDATE register_drafts SET created_at = $1 WHERE id = $2")
                 .bind(old)
@@ -348,8 +389,11 @@ async fn register_drafts_keep_pasted_text_until_they_expire() {
                 .await
                 .unwrap();
         });
-        assert_eq!(store.register_draft(&id).await.unwrap(), None);
-        store.save_register_draft("x").await.unwrap();
+        assert_eq!(
+            store.register_draft(&id, an_hour_ago()).await.unwrap(),
+            None
+        );
+        save_draft(store, "198.51.100.1", "x").await;
         let left: i64 = crate::on_pool!(store, pool => {
             sqlx::query_scalar("SELECT COUNT(*) FROM register_drafts WHERE id = $1")
                 .bind(&id)
@@ -358,6 +402,83 @@ async fn register_drafts_keep_pasted_text_until_they_expire() {
                 .unwrap()
         });
         assert_eq!(left, 0);
+    }
+}
+
+#[tokio::test]
+async fn a_client_keeps_its_latest_drafts_and_all_drafts_are_capped() {
+    for test in test_stores().await {
+        let store = &test.store;
+        let mut ids = Vec::new();
+        for n in 0..4 {
+            ids.push(save_draft(store, "a", &format!("draft {n}")).await);
+            // Distinct creation times, so "oldest" is well defined.
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        // The fourth draft of client a replaced its first; the other three stay.
+        assert_eq!(
+            store.register_draft(&ids[0], an_hour_ago()).await.unwrap(),
+            None
+        );
+        for (n, id) in ids.iter().enumerate().skip(1) {
+            assert_eq!(
+                store.register_draft(id, an_hour_ago()).await.unwrap(),
+                Some(format!("draft {n}"))
+            );
+        }
+        assert_eq!(draft_count(store).await, 3);
+
+        // Other clients are not affected by a's drafts, up to the total.
+        let b = save_draft(store, "b", "b's").await;
+        save_draft(store, "c", "c's").await;
+        assert_eq!(draft_count(store).await, 5);
+        let full = store
+            .save_register_draft("d", "d's", chrono::Utc::now(), &DRAFTS)
+            .await
+            .unwrap();
+        assert_eq!(full, crate::DraftSave::Full);
+        assert_eq!(
+            draft_count(store).await,
+            5,
+            "a refused save changes nothing"
+        );
+        assert!(
+            store
+                .register_draft(&b, an_hour_ago())
+                .await
+                .unwrap()
+                .is_some()
+        );
+        // At the total, a client at its own cap still replaces its oldest draft.
+        save_draft(store, "a", "draft 4").await;
+        assert_eq!(
+            store.register_draft(&ids[1], an_hour_ago()).await.unwrap(),
+            None
+        );
+        assert_eq!(draft_count(store).await, 5);
+    }
+}
+
+#[tokio::test]
+async fn concurrent_draft_saves_never_exceed_the_total() {
+    for test in test_stores().await {
+        let saves = (0..12).map(|n| {
+            let store = test.store.clone();
+            tokio::spawn(async move {
+                store
+                    .save_register_draft(&format!("client-{n}"), "x", chrono::Utc::now(), &DRAFTS)
+                    .await
+                    .unwrap()
+            })
+        });
+        let mut saved = 0;
+        for save in saves.collect::<Vec<_>>() {
+            if matches!(save.await.unwrap(), crate::DraftSave::Saved(_)) {
+                saved += 1;
+            }
+        }
+        assert_eq!(saved, 5, "{:?}", test.store.engine());
+        assert_eq!(draft_count(&test.store).await, 5);
     }
 }
 

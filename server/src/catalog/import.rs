@@ -1,27 +1,40 @@
 //! Turning catalog files into stored entities: parse and validate with the `catalog`
-//! crate, then apply the whole batch in one transaction, or nothing.
+//! crate (off the async threads, see `parsing`), then apply the whole batch in one
+//! transaction, or nothing.
 
+use crate::catalog::parsing::{CatalogParser, ParseError};
 use catalog::{CatalogError, Entity, Limits, Parsed};
+use std::time::Duration;
 use store::{BatchOutcome, EntityRecord, LocationRecord, RelationRecord, Store, StoreError};
+
+/// How long [`import_text`] waits for its text to be parsed.
+const TEXT_PARSE_DEADLINE: Duration = Duration::from_secs(60);
 
 /// Why a batch was not applied.
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
     #[error("{} problem(s) in the catalog files; nothing was imported", .0.len())]
     Invalid(Vec<CatalogError>),
+    #[error("the catalog text {0}")]
+    Parse(ParseError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
 
-/// Parses `text` (read from `source`) and, when every document is valid, replaces what
-/// `location` provided before with its entities.
+/// Parses `text` (read from `source`) with the default limits and, when every document
+/// is valid, replaces what `location` provided before with its entities. For text the
+/// portal trusts (the built-in demo); what users send is parsed with the ingester's
+/// parser ([`crate::catalog::ingest::Ingester::parser`]), whose limits are configured.
 pub async fn import_text(
     store: &Store,
     location: &LocationRecord,
     source: &str,
     text: &str,
 ) -> Result<BatchOutcome, ImportError> {
-    let parsed = catalog::parse_documents(source, text, &Limits::default());
+    let parsed = CatalogParser::new(Limits::default(), TEXT_PARSE_DEADLINE)
+        .parse_text(source, text.to_string())
+        .await
+        .map_err(ImportError::Parse)?;
     import_parsed(store, location, parsed).await
 }
 

@@ -1,31 +1,99 @@
-//! The register page's access to ingestion: pasted YAML becomes an `inline` location
-//! applied in one transaction; a URL becomes a `url` location read at once, as
-//! `POST /api/catalog/locations` does.
+//! The register page's access to drafts and ingestion: pasted YAML is kept as a bounded
+//! draft for its preview URL, and becomes an `inline` location applied in one
+//! transaction; a URL becomes a `url` location read at once, as
+//! `POST /api/catalog/locations` does. Text is parsed off the async threads.
 
-use crate::catalog::import::{ImportError, import_text, records};
+use crate::catalog::import::{ImportError, import_parsed, records};
 use crate::catalog::ingest::{IngestError, Ingester, Target};
+use crate::catalog::parsing::ParseError;
+use crate::config::DraftConfig;
 use app::{RegisterIssue, RegisterSource, Registrar, RegistrarError, RegistrarFuture};
-use catalog::{CatalogError, Limits};
+use catalog::{CatalogError, Parsed};
 use chrono::Utc;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
-use store::{LocationRecord, Store};
+use std::time::Duration;
+use store::{DraftLimits, DraftSave, LocationRecord, Store};
 
 /// What the pasted text is called in error messages.
 const PASTED: &str = "pasted YAML";
 
+/// Registration for one request, from one client.
 pub struct PageRegistrar {
     pub store: Store,
     pub ingester: Arc<Ingester>,
     pub worker: Arc<str>,
+    pub drafts: DraftConfig,
+    /// Who is asking ([`crate::identity::client_key`]); drafts are counted per client.
+    pub client: String,
 }
 
 impl Registrar for PageRegistrar {
+    fn save_draft(&self, yaml: String) -> RegistrarFuture<'_, String> {
+        Box::pin(async move {
+            let max = self.ingester.config().max_file_bytes;
+            if yaml.len() as u64 > max {
+                return Err(RegistrarError::User(format!(
+                    "The pasted text is {} bytes, more than the {max} bytes a catalog file may \
+                     have (catalog_max_file_bytes), so it was not kept. Split it into smaller \
+                     parts and register each, or register the file from a URL.",
+                    yaml.len()
+                )));
+            }
+            // Per client the oldest drafts go: someone previewing edit after edit needs
+            // only the latest, and a client can push out only its own drafts. At the total
+            // new drafts are refused instead: evicting there would let one client (or one
+            // with many addresses) push out everyone's drafts in progress, whereas
+            // refusing leaves them alone, and it bounds storage at
+            // register_drafts_total × catalog_max_file_bytes.
+            let limits = self.draft_limits();
+            match self
+                .store
+                .save_register_draft(&self.client, &yaml, Utc::now(), &limits)
+                .await
+            {
+                Ok(DraftSave::Saved(id)) => Ok(id),
+                Ok(DraftSave::Full) => {
+                    tracing::warn!(
+                        client = %self.client,
+                        total = limits.total,
+                        "register drafts: the portal keeps the most it may; a new one was refused"
+                    );
+                    Err(RegistrarError::User(format!(
+                        "The portal already keeps {} register drafts, the most it keeps at once \
+                         (register_drafts_total), so this one was not kept. Drafts expire {} \
+                         after they are pasted: try again in a few minutes, or register the \
+                         file from a URL.",
+                        limits.total,
+                        lifetime(self.drafts.lifetime)
+                    )))
+                }
+                Err(error) => Err(RegistrarError::Internal(error.to_string())),
+            }
+        })
+    }
+
+    fn draft(&self, id: String) -> RegistrarFuture<'_, String> {
+        Box::pin(async move {
+            let oldest = Utc::now() - self.draft_limits().lifetime;
+            match self.store.register_draft(&id, oldest).await {
+                Ok(Some(yaml)) => Ok(yaml),
+                Ok(None) => Err(RegistrarError::User(format!(
+                    "This draft is no longer here (drafts are kept for {}, and only the {} \
+                     latest of each client); paste the YAML again.",
+                    lifetime(self.drafts.lifetime),
+                    self.drafts.per_client
+                ))),
+                Err(error) => Err(RegistrarError::Internal(error.to_string())),
+            }
+        })
+    }
+
     fn preview(&self, source: RegisterSource) -> RegistrarFuture<'_, Vec<(String, String)>> {
         Box::pin(async move {
             let entities = match source {
                 RegisterSource::Yaml(text) => {
-                    let parsed = catalog::parse_documents(PASTED, &text, &self.limits());
+                    let parsed = self.parse(text).await?;
                     if !parsed.errors.is_empty() {
                         return Err(RegistrarError::Invalid(issues(&parsed.errors)));
                     }
@@ -52,15 +120,19 @@ impl Registrar for PageRegistrar {
                         location_type: "inline".into(),
                         target: inline_target(&text),
                     };
-                    let outcome = import_text(&self.store, &location, PASTED, &text)
+                    let parsed = self.parse(text).await?;
+                    let refs = parsed
+                        .entities
+                        .iter()
+                        .map(|p| p.entity.entity_ref().key())
+                        .collect();
+                    let outcome = import_parsed(&self.store, &location, parsed)
                         .await
                         .map_err(|error| match error {
                             ImportError::Invalid(errors) => {
                                 RegistrarError::Invalid(issues(&errors))
                             }
-                            ImportError::Store(error) => {
-                                RegistrarError::Internal(error.to_string())
-                            }
+                            other => RegistrarError::Internal(other.to_string()),
                         })?;
                     if !outcome.conflicts.is_empty() {
                         return Err(RegistrarError::User(format!(
@@ -68,12 +140,7 @@ impl Registrar for PageRegistrar {
                             outcome.conflicts.join(", ")
                         )));
                     }
-                    let parsed = catalog::parse_documents(PASTED, &text, &self.limits());
-                    Ok(parsed
-                        .entities
-                        .iter()
-                        .map(|p| p.entity.entity_ref().key())
-                        .collect())
+                    Ok(refs)
                 }
                 RegisterSource::Url(url) => {
                     let target = Target::parse("url", &url).map_err(ingest_error)?;
@@ -104,12 +171,36 @@ impl Registrar for PageRegistrar {
 }
 
 impl PageRegistrar {
-    fn limits(&self) -> Limits {
-        Limits {
-            max_bytes: self.ingester.config().max_file_bytes as usize,
-            ..Limits::default()
+    fn draft_limits(&self) -> DraftLimits {
+        DraftLimits {
+            // The configuration keeps it within a day, far inside chrono's range.
+            lifetime: chrono::Duration::from_std(self.drafts.lifetime).unwrap_or_default(),
+            per_client: self.drafts.per_client,
+            total: self.drafts.total,
         }
     }
+
+    /// Parses pasted text with the ingester's limits, off the async threads.
+    async fn parse(&self, text: String) -> Result<Parsed, RegistrarError> {
+        self.ingester
+            .parser()
+            .parse_text(PASTED, text)
+            .await
+            .map_err(|error: ParseError| RegistrarError::User(format!("The {PASTED} {error}")))
+    }
+}
+
+/// A lifetime as people say it: `1 hour`, `90 minutes`.
+fn lifetime(duration: Duration) -> String {
+    let seconds = duration.as_secs();
+    let (n, unit) = if seconds.is_multiple_of(3600) {
+        (seconds / 3600, "hour")
+    } else if seconds.is_multiple_of(60) {
+        (seconds / 60, "minute")
+    } else {
+        (seconds, "second")
+    };
+    format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
 }
 
 /// The same text always gets the same target, so registering it twice updates one

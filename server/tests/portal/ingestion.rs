@@ -8,6 +8,7 @@ use axum::routing::get;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use server::config::OrphanStrategy;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tokio::sync::oneshot;
@@ -590,10 +591,11 @@ async fn catalog_host() -> (std::net::SocketAddr, oneshot::Sender<()>) {
     (address, tx)
 }
 
-async fn url_app(allow_loopback: bool) -> TestApp {
+/// A portal reading URLs, allowed to reach the test host `allow` on its port.
+async fn url_app(allow: Option<SocketAddr>) -> TestApp {
     let portal = TestPortal::new().configure(|c| {
-        if allow_loopback {
-            c.ingest.url_allow = vec!["127.0.0.1/32".parse().unwrap()];
+        if let Some(host) = allow {
+            c.ingest.url_allow = vec![format!("127.0.0.1/32:{}", host.port()).parse().unwrap()];
         }
         c.ingest.read_timeout = Duration::from_secs(1);
         c.ingest.max_file_bytes = 32 * 1024;
@@ -605,7 +607,7 @@ async fn url_app(allow_loopback: bool) -> TestApp {
 #[tokio::test]
 async fn url_locations_are_read_with_nested_locations_and_redirects() {
     let (host, _stop) = catalog_host().await;
-    let app = url_app(true).await;
+    let app = url_app(Some(host)).await;
     let body = app
         .register_location("url", &format!("http://{host}/catalog.yaml"))
         .await;
@@ -647,7 +649,7 @@ async fn dry_run_error(app: &TestApp, url: &str) -> String {
 #[tokio::test]
 async fn loopback_private_and_metadata_addresses_are_refused_without_the_allow_list() {
     let (host, _stop) = catalog_host().await;
-    let app = url_app(false).await;
+    let app = url_app(None).await;
     let error = dry_run_error(&app, &format!("http://{host}/catalog.yaml")).await;
     assert!(error.contains("loopback"), "{error}");
     let error = dry_run_error(
@@ -777,7 +779,7 @@ async fn github_blob_urls_are_read_through_the_github_api_with_the_token() {
 #[tokio::test]
 async fn redirects_are_bounded_and_each_hop_is_checked() {
     let (host, _stop) = catalog_host().await;
-    let app = url_app(true).await;
+    let app = url_app(Some(host)).await;
     let error = dry_run_error(&app, &format!("http://{host}/loop")).await;
     assert!(error.contains("redirected more than 3 times"), "{error}");
     let error = dry_run_error(&app, &format!("http://{host}/to-metadata")).await;
@@ -787,7 +789,7 @@ async fn redirects_are_bounded_and_each_hop_is_checked() {
 #[tokio::test]
 async fn large_and_slow_sources_are_cut_off() {
     let (host, _stop) = catalog_host().await;
-    let app = url_app(true).await;
+    let app = url_app(Some(host)).await;
     let error = dry_run_error(&app, &format!("http://{host}/big.yaml")).await;
     assert!(error.contains("larger than 32768 bytes"), "{error}");
     let started = std::time::Instant::now();

@@ -16,6 +16,7 @@ mod catalog_pages;
 mod cli;
 mod concurrent_portals;
 mod foundation;
+mod hostile_input;
 mod ingestion;
 mod render_api;
 mod render_cli;

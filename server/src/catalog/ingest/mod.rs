@@ -14,8 +14,9 @@ mod url;
 pub use net::{AddressPolicy, forbidden_reason};
 
 use crate::catalog::import::records;
+use crate::catalog::parsing::{CatalogParser, ParseError};
 use crate::config::{IngestConfig, OrphanStrategy};
-use catalog::{CatalogError, Entity, Limits};
+use catalog::{CatalogError, Entity, ErrorKind, Limits};
 use chrono::Utc;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::{Path, PathBuf};
@@ -114,6 +115,49 @@ impl Target {
     }
 }
 
+impl Target {
+    /// The problems of this file as they may be shown: a URL's answer can be anything
+    /// (an internal service's page, a secret in a private repository), and the parser's
+    /// messages quote the text, so for URLs only where and what kind of problem remain.
+    /// Local files are under the operator's roots and keep every detail.
+    fn shown(&self, errors: Vec<CatalogError>) -> Vec<CatalogError> {
+        match self {
+            Target::File(_) => errors,
+            Target::Url(_) => without_content(errors),
+        }
+    }
+}
+
+/// `errors` reduced to place and kind. Encoding and limit messages name only offsets and
+/// limits, so they stay; the others quote values, keys or names and are replaced.
+fn without_content(errors: Vec<CatalogError>) -> Vec<CatalogError> {
+    let hidden = |what: &str| {
+        format!(
+            "{what} (details are not shown for URL locations; check the file with \
+             `portico catalog validate` or paste it on the register page)"
+        )
+    };
+    let mut shown: Vec<CatalogError> = Vec::new();
+    for error in errors {
+        let message = match error.kind {
+            ErrorKind::Encoding | ErrorKind::Limit => error.message,
+            ErrorKind::Syntax => hidden("is not valid YAML"),
+            ErrorKind::Invalid => hidden("is not a valid catalog entity"),
+            ErrorKind::Duplicate => hidden("defines an entity that is defined elsewhere too"),
+        };
+        let error = CatalogError {
+            entity: None,
+            path: None,
+            message,
+            ..error
+        };
+        if !shown.contains(&error) {
+            shown.push(error);
+        }
+    }
+    shown
+}
+
 /// Removes `.` and resolves `..` lexically (the file reader resolves symlinks and checks
 /// the roots; this only gives cycles one spelling).
 fn normalize(path: &Path) -> PathBuf {
@@ -168,6 +212,8 @@ pub enum IngestError {
     Read { target: String, error: ReadError },
     #[error("{}", invalid_summary(.0))]
     Invalid(Vec<CatalogError>),
+    #[error("{target}: {error}")]
+    Parse { target: String, error: ParseError },
     #[error("{0}")]
     Limit(String),
     #[error(transparent)]
@@ -210,7 +256,7 @@ pub struct Applied {
 pub struct Ingester {
     config: IngestConfig,
     urls: UrlReader,
-    limits: Limits,
+    parser: CatalogParser,
 }
 
 impl Ingester {
@@ -223,7 +269,7 @@ impl Ingester {
         Ingester {
             config: config.clone(),
             urls,
-            limits,
+            parser: CatalogParser::new(limits, config.parse_timeout),
         }
     }
 
@@ -231,10 +277,21 @@ impl Ingester {
         &self.config
     }
 
+    /// Parses catalog text with the configured limits, off the async threads.
+    pub fn parser(&self) -> &CatalogParser {
+        &self.parser
+    }
+
     async fn read_bytes(&self, target: &Target) -> Result<Vec<u8>, ReadError> {
         match target {
             Target::File(path) => {
-                file::read(&self.config.file_roots, path, self.config.max_file_bytes).await
+                file::read(
+                    &self.config.file_roots,
+                    path,
+                    self.config.max_file_bytes,
+                    self.config.read_timeout,
+                )
+                .await
             }
             Target::Url(url) => self.urls.read(url).await,
         }
@@ -267,15 +324,22 @@ impl Ingester {
                     });
                 }
             };
-            let parsed = catalog::parse_bytes(&target.target(), &bytes, &self.limits);
+            let parsed = self
+                .parser
+                .parse_bytes(&target.target(), bytes)
+                .await
+                .map_err(|error| IngestError::Parse {
+                    target: target.target(),
+                    error,
+                })?;
             if !parsed.errors.is_empty() {
-                return Err(IngestError::Invalid(parsed.errors));
+                return Err(IngestError::Invalid(target.shown(parsed.errors)));
             }
             for parsed in parsed.entities {
                 let key = parsed.entity.entity_ref().key();
                 if let Some(first) = defined.insert(key.clone(), target.target()) {
-                    return Err(IngestError::Invalid(vec![CatalogError {
-                        kind: catalog::ErrorKind::Duplicate,
+                    return Err(IngestError::Invalid(target.shown(vec![CatalogError {
+                        kind: ErrorKind::Duplicate,
                         source: target.target(),
                         line: parsed.line,
                         column: parsed.column,
@@ -284,7 +348,7 @@ impl Ingester {
                         message: format!(
                             "is also defined in {first}; an entity may come from one file only"
                         ),
-                    }]));
+                    }])));
                 }
                 if parsed.entity.is_kind_location() {
                     let spec = &parsed.entity.spec;
@@ -477,6 +541,39 @@ mod tests {
         assert!(
             error.to_string().contains("cannot point at a file"),
             "{error}"
+        );
+    }
+
+    #[test]
+    fn url_problems_keep_their_place_and_kind_but_not_the_text() {
+        let text = "password: hunter2\n---\nSECRET-TOKEN-abc\n---\nkey: [1, 2\n";
+        let errors = catalog::parse_documents("https://x/c.yaml", text, &Limits::default()).errors;
+        let url = Target::parse("url", "https://x/c.yaml").unwrap();
+        let shown: Vec<String> = url
+            .shown(errors.clone())
+            .iter()
+            .map(|e| e.to_string())
+            .collect();
+        let all = shown.join("\n");
+        for secret in ["hunter2", "password", "SECRET-TOKEN"] {
+            assert!(!all.contains(secret), "{secret} in {all}");
+        }
+        assert!(
+            all.contains("https://x/c.yaml:1:1: is not a valid catalog entity"),
+            "{all}"
+        );
+        assert!(
+            all.contains("https://x/c.yaml:3:1: is not a valid catalog entity"),
+            "{all}"
+        );
+        assert!(all.contains("is not valid YAML"), "{all}");
+        assert!(all.contains("portico catalog validate"), "{all}");
+        assert_eq!(shown.len(), 3, "one line per place and kind: {all}");
+        let file = Target::parse("file", "/srv/c.yaml").unwrap();
+        assert_eq!(
+            file.shown(errors.clone()),
+            errors,
+            "local files keep every detail"
         );
     }
 }

@@ -6,9 +6,11 @@
 //! messages. Every address a host resolves to is checked, and the connection goes to
 //! one of exactly those checked addresses (the resolver below is the only one the HTTP
 //! client uses), so a DNS answer that changes between check and connect (rebinding)
-//! cannot slip through.
+//! cannot slip through. An allowed private address is reachable on the port its
+//! `catalog_url_allow` entry names only, so allowing a Git server does not open the
+//! database next to it; the resolver is made per port so that it can check both.
 
-use ipnet::IpNet;
+use crate::config::AllowedNetwork;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
@@ -67,20 +69,37 @@ fn v6_reason(ip: Ipv6Addr) -> Option<&'static str> {
     })
 }
 
-/// The addresses a URL location may reach: public ones, and any in `allow`.
+/// The addresses a URL location may reach: public ones, and those `allow` permits.
 #[derive(Clone, Debug, Default)]
 pub struct AddressPolicy {
-    pub allow: Vec<IpNet>,
+    pub allow: Vec<AllowedNetwork>,
 }
 
 impl AddressPolicy {
-    /// `Err` with a message for users when `ip` may not be reached.
-    pub fn check(&self, host: &str, ip: IpAddr) -> Result<(), String> {
+    /// `Err` with a message for users when `ip` may not be reached on `port`.
+    pub fn check(&self, host: &str, ip: IpAddr, port: u16) -> Result<(), String> {
         let Some(reason) = forbidden_reason(ip) else {
             return Ok(());
         };
-        if self.allow.iter().any(|net| net.contains(&ip)) {
+        let entries: Vec<&AllowedNetwork> = self
+            .allow
+            .iter()
+            .filter(|entry| entry.network.contains(&ip))
+            .collect();
+        if entries.iter().any(|entry| entry.permits(ip, port)) {
             return Ok(());
+        }
+        if !entries.is_empty() {
+            let ports: Vec<String> = entries
+                .iter()
+                .flat_map(|entry| entry.ports())
+                .map(|port| port.to_string())
+                .collect();
+            return Err(format!(
+                "{host} is {reason} ({ip}); catalog_url_allow (PORTICO_CATALOG_URL_ALLOW) \
+                 permits it on port {} only, not on port {port}",
+                ports.join(", ")
+            ));
         }
         Err(format!(
             "{host} is {reason} ({ip}); catalog URLs may only reach public addresses \
@@ -90,14 +109,17 @@ impl AddressPolicy {
 }
 
 /// The HTTP client's only resolver: resolves with the system resolver and refuses the
-/// whole host when any of its addresses is forbidden.
+/// whole host when any of its addresses is forbidden on `port` (reqwest asks for a name
+/// without its port, so each port has a client with a resolver of its own).
 pub struct GuardedResolver {
     pub policy: Arc<AddressPolicy>,
+    pub port: u16,
 }
 
 impl Resolve for GuardedResolver {
     fn resolve(&self, name: Name) -> Resolving {
         let policy = self.policy.clone();
+        let port = self.port;
         Box::pin(async move {
             let host = name.as_str().to_string();
             let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
@@ -108,7 +130,7 @@ impl Resolve for GuardedResolver {
                 return Err(format!("{host} has no addresses").into());
             }
             for addr in &addrs {
-                policy.check(&host, addr.ip())?;
+                policy.check(&host, addr.ip(), port)?;
             }
             let addrs: Addrs = Box::new(addrs.into_iter());
             Ok(addrs)
@@ -174,24 +196,40 @@ mod tests {
     }
 
     #[test]
-    fn the_allow_list_permits_exactly_its_networks() {
+    fn the_allow_list_permits_exactly_its_networks_and_ports() {
         let policy = AddressPolicy {
             allow: vec!["127.0.0.1/32".parse().unwrap()],
         };
-        assert!(policy.check("localhost", ip("127.0.0.1")).is_ok());
-        let error = policy.check("localhost", ip("127.0.0.2")).unwrap_err();
+        assert!(policy.check("localhost", ip("127.0.0.1"), 5432).is_ok());
+        let error = policy.check("localhost", ip("127.0.0.2"), 80).unwrap_err();
         assert!(error.contains("loopback"), "{error}");
         assert!(error.contains("PORTICO_CATALOG_URL_ALLOW"), "{error}");
         let error = AddressPolicy::default()
-            .check("metadata", ip("169.254.169.254"))
+            .check("metadata", ip("169.254.169.254"), 80)
             .unwrap_err();
         assert!(error.contains("metadata"), "{error}");
+
+        let policy = AddressPolicy {
+            allow: vec![
+                "10.1.2.3:443".parse().unwrap(),
+                "10.1.2.3:8443".parse().unwrap(),
+            ],
+        };
+        assert!(policy.check("git", ip("10.1.2.3"), 443).is_ok());
+        assert!(policy.check("git", ip("10.1.2.3"), 8443).is_ok());
+        let error = policy.check("git", ip("10.1.2.3"), 5432).unwrap_err();
+        assert!(
+            error.contains("on port 443, 8443 only, not on port 5432"),
+            "{error}"
+        );
+        assert!(policy.check("public", ip("1.1.1.1"), 5432).is_ok());
     }
 
     #[tokio::test]
     async fn the_resolver_refuses_hosts_that_resolve_to_loopback() {
         let resolver = GuardedResolver {
             policy: Arc::new(AddressPolicy::default()),
+            port: 80,
         };
         let name: Name = "localhost".parse().unwrap();
         let error = match resolver.resolve(name).await {

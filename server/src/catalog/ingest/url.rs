@@ -10,17 +10,22 @@ use super::net::{AddressPolicy, GuardedResolver};
 use crate::config::{IngestConfig, Secret};
 use reqwest::StatusCode;
 use reqwest::header::{AUTHORIZATION, LOCATION};
+use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use url::{Host, Url};
 
 /// The host that receives the GitHub token over plain HTTP; never any other.
 const GITHUB_RAW_HOST: &str = "raw.githubusercontent.com";
 
+/// Ports whose HTTP client is kept for the next read; a client for any other port is
+/// built for one read (a location can name any port, and each client holds a pool).
+const KEPT_CLIENTS: usize = 8;
+
 pub struct UrlReader {
-    /// `Err` (why) when the TLS backend could not be set up; URL reads then fail.
-    client: Result<reqwest::Client, String>,
+    /// One client per port, each with a resolver that checks addresses for that port.
+    clients: Mutex<HashMap<u16, reqwest::Client>>,
     policy: Arc<AddressPolicy>,
     github: GithubReader,
     github_host: String,
@@ -32,24 +37,11 @@ pub struct UrlReader {
 
 impl UrlReader {
     pub fn new(config: &IngestConfig) -> UrlReader {
-        let policy = Arc::new(AddressPolicy {
-            allow: config.url_allow.clone(),
-        });
-        let client = reqwest::Client::builder()
-            .dns_resolver(Arc::new(GuardedResolver {
-                policy: policy.clone(),
-            }))
-            // Redirects are followed below, so that each hop is checked again.
-            .redirect(reqwest::redirect::Policy::none())
-            // A proxy would connect on our behalf to addresses we never checked.
-            .no_proxy()
-            .connect_timeout(config.read_timeout)
-            .user_agent(concat!("portico/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| format!("the HTTP client cannot be set up: {e}"));
         UrlReader {
-            client,
-            policy,
+            clients: Mutex::new(HashMap::new()),
+            policy: Arc::new(AddressPolicy {
+                allow: config.url_allow.clone(),
+            }),
             github: GithubReader::new(config),
             github_host: config.github_host.clone(),
             token: config.github_token.clone(),
@@ -57,6 +49,31 @@ impl UrlReader {
             max_redirects: config.max_redirects,
             timeout: config.read_timeout,
         }
+    }
+
+    /// The HTTP client for connections to `port`.
+    fn client(&self, port: u16) -> Result<reqwest::Client, ReadError> {
+        let mut clients = self.clients.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(client) = clients.get(&port) {
+            return Ok(client.clone());
+        }
+        let client = reqwest::Client::builder()
+            .dns_resolver(Arc::new(GuardedResolver {
+                policy: self.policy.clone(),
+                port,
+            }))
+            // Redirects are followed below, so that each hop is checked again.
+            .redirect(reqwest::redirect::Policy::none())
+            // A proxy would connect on our behalf to addresses we never checked.
+            .no_proxy()
+            .connect_timeout(self.timeout)
+            .user_agent(concat!("portico/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| ReadError::other(format!("the HTTP client cannot be set up: {e}")))?;
+        if clients.len() < KEPT_CLIENTS {
+            clients.insert(port, client.clone());
+        }
+        Ok(client)
     }
 
     /// Reads `url` (following at most `max_redirects` redirects) within the time limit.
@@ -74,12 +91,11 @@ impl UrlReader {
         if let Some(file) = GithubFile::from_url(url, &self.github_host) {
             return self.github.read(&file).await;
         }
-        let client = self.client.as_ref().map_err(ReadError::other)?;
         let mut url = url.clone();
         let mut redirects = 0;
         loop {
-            self.check_url(&url)?;
-            let mut request = client.get(url.clone());
+            let port = self.check_url(&url)?;
+            let mut request = self.client(port)?.get(url.clone());
             if let Some(token) = &self.token
                 && url.host_str() == Some(GITHUB_RAW_HOST)
             {
@@ -120,23 +136,27 @@ impl UrlReader {
         }
     }
 
-    /// Scheme, and for hosts given as an IP address, the address (names are checked
-    /// when they are resolved).
-    fn check_url(&self, url: &Url) -> Result<(), ReadError> {
+    /// Scheme, and for hosts given as an IP address, the address and port (names are
+    /// checked when they are resolved). Returns the port to connect to.
+    fn check_url(&self, url: &Url) -> Result<u16, ReadError> {
         if !matches!(url.scheme(), "http" | "https") {
             return Err(ReadError::refused(format!(
                 "{url}: only http and https URLs can be read"
             )));
         }
+        let port = url
+            .port_or_known_default()
+            .ok_or_else(|| ReadError::refused(format!("{url} has no port")))?;
         let ip: IpAddr = match url.host() {
             Some(Host::Ipv4(ip)) => ip.into(),
             Some(Host::Ipv6(ip)) => ip.into(),
-            Some(Host::Domain(_)) => return Ok(()),
+            Some(Host::Domain(_)) => return Ok(port),
             None => return Err(ReadError::refused(format!("{url} has no host"))),
         };
         self.policy
-            .check(&ip.to_string(), ip)
-            .map_err(ReadError::Refused)
+            .check(&ip.to_string(), ip, port)
+            .map_err(ReadError::Refused)?;
+        Ok(port)
     }
 
     /// The body, streamed and refused as soon as it exceeds the size limit.
