@@ -3,6 +3,7 @@
 //! Every key is parsed once, here; a bad value stops the start with one line that names
 //! the key, the value and the fix (exit code 2, see `main`).
 
+use crate::integrations::github::{GithubHost, GithubIntegration};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::net::SocketAddr;
@@ -19,7 +20,8 @@ pub enum LogFormat {
 #[derive(Clone, Debug)]
 pub struct Config {
     pub listen: SocketAddr,
-    pub database_url: String,
+    /// May hold a password, so it never prints.
+    pub database_url: Secret,
     pub log_format: LogFormat,
     pub log_level: String,
     pub demo: bool,
@@ -33,6 +35,20 @@ pub struct Config {
     pub client_address_header: Option<axum::http::HeaderName>,
     pub ingest: IngestConfig,
     pub drafts: DraftConfig,
+    /// The GitHub hosts Portico reads from (and will publish to).
+    pub github: GithubIntegration,
+    pub work: WorkConfig,
+}
+
+/// Background work shared by replicas through claims in the database (the refresh loop
+/// today; tasks and webhook deliveries later).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WorkConfig {
+    /// How long an idle worker waits before it looks for due work again.
+    pub poll: Duration,
+    /// How long a claim lasts unless its worker extends it; a worker that dies holds its
+    /// work this long at most.
+    pub lease: Duration,
 }
 
 /// The register page's drafts (pasted text kept for its preview URL): how long each is
@@ -65,15 +81,6 @@ pub struct IngestConfig {
     /// Networks (and ports) URL locations may reach even though they are private,
     /// loopback, link-local or cloud metadata addresses (refused by default: SSRF).
     pub url_allow: Vec<AllowedNetwork>,
-    /// Sent to the GitHub API (`github_api_url`) and raw.githubusercontent.com only.
-    pub github_token: Option<Secret>,
-    /// The host whose `…/blob/ref/path` URLs are read through the GitHub API
-    /// (`github.com`, or a GitHub Enterprise host).
-    pub github_host: String,
-    /// The GitHub REST API those reads go to (`https://api.github.com`, or
-    /// `https://HOST/api/v3` for GitHub Enterprise). Set by the operator, so it is not
-    /// subject to the URL allow-list.
-    pub github_api_url: String,
     /// Time limit for one URL read (redirects included) or one file read.
     pub read_timeout: Duration,
     /// Largest catalog file read from a location (and largest pasted text).
@@ -295,6 +302,17 @@ const CATALOG_MAX_REDIRECTS: Key = Key {
     default: "5",
 };
 
+const BACKGROUND_POLL: Key = Key {
+    file: "background_poll_secs",
+    env: &["PORTICO_BACKGROUND_POLL_SECS"],
+    default: "2",
+};
+const BACKGROUND_LEASE: Key = Key {
+    file: "background_lease_secs",
+    env: &["PORTICO_BACKGROUND_LEASE_SECS"],
+    default: "300",
+};
+
 const REGISTER_DRAFT_LIFETIME: Key = Key {
     file: "register_draft_lifetime_secs",
     env: &["PORTICO_REGISTER_DRAFT_LIFETIME_SECS"],
@@ -337,7 +355,13 @@ const KEYS: &[&Key] = &[
     &REGISTER_DRAFT_LIFETIME,
     &REGISTER_DRAFTS_PER_CLIENT,
     &REGISTER_DRAFTS_TOTAL,
+    &BACKGROUND_POLL,
+    &BACKGROUND_LEASE,
 ];
+
+/// The structured key of `portico.yaml`, in Backstage's shape:
+/// `integrations: {github: [{host, apiBaseUrl, token}]}`.
+const INTEGRATIONS: &str = "integrations";
 
 /// A configuration value that cannot be used, and how to fix it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -382,7 +406,10 @@ impl Config {
             Some(path) => read_file(Path::new(path), true)?,
             None => read_file(Path::new("portico.yaml"), false)?,
         };
-        let file = file.unwrap_or_default();
+        let ConfigFile {
+            values: file,
+            integrations,
+        } = file.unwrap_or_default();
         let raw = |key: &Key| -> Raw {
             for name in key.env {
                 if let Some(value) = env.get(*name) {
@@ -406,7 +433,6 @@ impl Config {
 
         let listen = parse_listen(raw(&LISTEN))?;
         let public_url = parse_public_url(raw(&PUBLIC_URL), listen)?;
-        let github_host = parse_host(raw(&GITHUB_HOST))?;
         Ok(Config {
             listen,
             database_url: parse_database_url(raw(&DATABASE_URL))?,
@@ -420,6 +446,11 @@ impl Config {
             shutdown_grace: Duration::from_secs(parse_number(raw(&SHUTDOWN_GRACE), 0, 600)?),
             client_address_header: parse_header_name(raw(&CLIENT_ADDRESS_HEADER))?,
             drafts: parse_drafts(&raw)?,
+            github: parse_github(&raw, integrations)?,
+            work: WorkConfig {
+                poll: Duration::from_secs(parse_number(raw(&BACKGROUND_POLL), 1, 3600)?),
+                lease: Duration::from_secs(parse_number(raw(&BACKGROUND_LEASE), 10, 24 * 3600)?),
+            },
             ingest: IngestConfig {
                 refresh_interval: Duration::from_secs(parse_number(
                     raw(&CATALOG_REFRESH_INTERVAL),
@@ -429,11 +460,6 @@ impl Config {
                 orphan_strategy: parse_orphan_strategy(raw(&CATALOG_ORPHAN_STRATEGY))?,
                 file_roots: parse_file_roots(raw(&CATALOG_FILE_ROOTS))?,
                 url_allow: parse_networks(raw(&CATALOG_URL_ALLOW))?,
-                github_token: Some(raw(&GITHUB_TOKEN).value)
-                    .filter(|t| !t.trim().is_empty())
-                    .map(|t| Secret::new(t.trim())),
-                github_host: github_host.clone(),
-                github_api_url: parse_github_api_url(raw(&GITHUB_API_URL), &github_host)?,
                 read_timeout: Duration::from_secs(parse_number(
                     raw(&CATALOG_READ_TIMEOUT),
                     1,
@@ -477,7 +503,14 @@ fn parse_drafts(raw: &impl Fn(&Key) -> Raw) -> Result<DraftConfig, ConfigError> 
 }
 
 /// Reads a `portico.yaml`: a flat map of the documented keys to scalars.
-fn read_file(path: &Path, required: bool) -> Result<Option<BTreeMap<String, Raw>>, ConfigError> {
+/// What `portico.yaml` holds: scalar keys, and the structured `integrations` block.
+#[derive(Default)]
+struct ConfigFile {
+    values: BTreeMap<String, Raw>,
+    integrations: Option<(String, serde_yaml_ng::Value)>,
+}
+
+fn read_file(path: &Path, required: bool) -> Result<Option<ConfigFile>, ConfigError> {
     let shown = path.display().to_string();
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
@@ -508,12 +541,17 @@ fn read_file(path: &Path, required: bool) -> Result<Option<BTreeMap<String, Raw>
         }
     };
     let mut values = BTreeMap::new();
+    let mut integrations = None;
     for (key, value) in map {
+        if key == INTEGRATIONS {
+            integrations = Some((format!("{shown}: {key}"), value));
+            continue;
+        }
         if !KEYS.iter().any(|k| k.file == key) {
             let known: Vec<&str> = KEYS.iter().map(|k| k.file).collect();
             return Err(file_error(
                 format!("has an unknown key {key:?}"),
-                &format!("use one of: {}", known.join(", ")),
+                &format!("use one of: {}, {INTEGRATIONS}", known.join(", ")),
             ));
         }
         let value = match value {
@@ -535,7 +573,10 @@ fn read_file(path: &Path, required: bool) -> Result<Option<BTreeMap<String, Raw>
             },
         );
     }
-    Ok(Some(values))
+    Ok(Some(ConfigFile {
+        values,
+        integrations,
+    }))
 }
 
 fn invalid(raw: Raw, problem: &str, fix: &str) -> ConfigError {
@@ -557,18 +598,38 @@ fn parse_listen(raw: Raw) -> Result<SocketAddr, ConfigError> {
     })
 }
 
-fn parse_database_url(raw: Raw) -> Result<String, ConfigError> {
+fn parse_database_url(raw: Raw) -> Result<Secret, ConfigError> {
     let ok = ["sqlite:", "postgres://", "postgresql://"]
         .iter()
         .any(|p| raw.value.starts_with(p));
     if ok && raw.value.len() > "sqlite:".len() {
-        Ok(raw.value)
+        Ok(Secret::new(raw.value))
     } else {
+        let shown = without_password(&raw.value);
         Err(invalid(
-            raw,
+            Raw {
+                value: shown,
+                ..raw
+            },
             "is not a supported database URL",
             "use sqlite://path/to/portico.db (embedded) or postgres://user@host:5432/db",
         ))
+    }
+}
+
+/// `url` with any password replaced by `***`, for messages.
+fn without_password(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        Ok(_) => url.to_string(),
+        // Not a URL: cut anything that looks like credentials (`user:pass@`).
+        Err(_) => match url.rsplit_once('@') {
+            Some((_, host)) => format!("***@{host}"),
+            None => url.to_string(),
+        },
     }
 }
 
@@ -699,15 +760,95 @@ fn parse_host(raw: Raw) -> Result<String, ConfigError> {
     }
 }
 
-/// The GitHub API URL; by default `https://api.github.com` for github.com and
-/// `https://HOST/api/v3` for a GitHub Enterprise host.
-fn parse_github_api_url(raw: Raw, github_host: &str) -> Result<String, ConfigError> {
-    if raw.value.trim().is_empty() {
-        return Ok(match github_host {
-            "github.com" => "https://api.github.com".into(),
-            host => format!("https://{host}/api/v3"),
-        });
+/// The GitHub integration: the hosts of `integrations.github` in `portico.yaml`, then the
+/// flat keys (`github_host`, `github_api_url`, `github_token`, which the environment can
+/// set) for their host — added, or overriding the listed entry of that host.
+fn parse_github(
+    raw: &impl Fn(&Key) -> Raw,
+    integrations: Option<(String, serde_yaml_ng::Value)>,
+) -> Result<GithubIntegration, ConfigError> {
+    let mut hosts = match integrations {
+        Some((source, value)) => parse_integrations(&source, value)?,
+        None => Vec::new(),
+    };
+    let host = parse_host(raw(&GITHUB_HOST))?;
+    let index = match hosts.iter().position(|h| h.host == host) {
+        Some(index) => index,
+        None => {
+            hosts.push(GithubHost::new(&host));
+            hosts.len() - 1
+        }
+    };
+    let api_url = raw(&GITHUB_API_URL);
+    if !api_url.value.trim().is_empty() {
+        hosts[index].api_url = parse_api_url(api_url)?;
     }
+    let token = raw(&GITHUB_TOKEN).value;
+    if !token.trim().is_empty() {
+        hosts[index].token = Some(Secret::new(token.trim()));
+    }
+    Ok(GithubIntegration::new(hosts))
+}
+
+/// `integrations: {github: [{host, apiBaseUrl?, token?}]}`, as Backstage writes it.
+fn parse_integrations(
+    source: &str,
+    value: serde_yaml_ng::Value,
+) -> Result<Vec<GithubHost>, ConfigError> {
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Integrations {
+        #[serde(default)]
+        github: Vec<Entry>,
+    }
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields, rename_all = "camelCase")]
+    struct Entry {
+        host: String,
+        api_base_url: Option<String>,
+        token: Option<String>,
+    }
+    let error = |problem: String, fix: &str| ConfigError {
+        source: source.to_string(),
+        value: "…".into(),
+        problem,
+        fix: fix.into(),
+    };
+    let integrations: Integrations = serde_yaml_ng::from_value(value).map_err(|e| {
+        error(
+            format!("is not an integrations block ({e})"),
+            "write integrations: {github: [{host: github.com, token: …}]} \
+             (apiBaseUrl is optional)",
+        )
+    })?;
+    let mut hosts: Vec<GithubHost> = Vec::new();
+    for entry in integrations.github {
+        let raw_for = |value: String, key: &str| Raw {
+            source: format!("{source}.github[{}].{key}", entry.host),
+            value,
+        };
+        let host = parse_host(raw_for(entry.host.clone(), "host"))?;
+        if hosts.iter().any(|h| h.host == host) {
+            return Err(error(
+                format!("names the GitHub host {host} twice"),
+                "keep one entry per host",
+            ));
+        }
+        let mut github = GithubHost::new(&host);
+        if let Some(api_url) = entry.api_base_url {
+            github.api_url = parse_api_url(raw_for(api_url, "apiBaseUrl"))?;
+        }
+        github.token = entry
+            .token
+            .filter(|t| !t.trim().is_empty())
+            .map(|t| Secret::new(t.trim()));
+        hosts.push(github);
+    }
+    Ok(hosts)
+}
+
+/// A GitHub REST API address (`https://api.github.com`, `https://HOST/api/v3`).
+fn parse_api_url(raw: Raw) -> Result<String, ConfigError> {
     match url::Url::parse(raw.value.trim()) {
         Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => {
             Ok(url.as_str().trim_end_matches('/').to_string())
@@ -739,7 +880,7 @@ mod tests {
     fn defaults_give_a_local_sqlite_portal() {
         let config = load(&[]).unwrap();
         assert_eq!(config.listen.to_string(), "127.0.0.1:3000");
-        assert_eq!(config.database_url, "sqlite://data/portico.db");
+        assert_eq!(config.database_url.expose(), "sqlite://data/portico.db");
         assert_eq!(config.log_format, LogFormat::Pretty);
         assert!(!config.demo);
         assert_eq!(config.public_url, "http://127.0.0.1:3000");
@@ -757,7 +898,7 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(config.listen.port(), 8080);
-        assert!(config.database_url.starts_with("postgres://"));
+        assert!(config.database_url.expose().starts_with("postgres://"));
         assert_eq!(config.log_format, LogFormat::Json);
         assert!(config.demo);
         assert_eq!(config.public_url, "https://portal.example.com");
@@ -815,15 +956,91 @@ mod tests {
 
     #[test]
     fn a_github_enterprise_host_gets_its_api_address() {
-        let ingest = load(&[("PORTICO_GITHUB_HOST", "GitHub.Example.com")])
+        let github = load(&[("PORTICO_GITHUB_HOST", "GitHub.Example.com")])
             .unwrap()
-            .ingest;
-        assert_eq!(ingest.github_host, "github.example.com");
-        assert_eq!(ingest.github_api_url, "https://github.example.com/api/v3");
-        let ingest = load(&[("PORTICO_GITHUB_API_URL", "http://127.0.0.1:9000/")])
+            .github;
+        let enterprise = github.host("github.example.com").unwrap();
+        assert_eq!(enterprise.api_url, "https://github.example.com/api/v3");
+        assert!(github.host("github.com").is_some(), "github.com stays");
+        let github = load(&[("PORTICO_GITHUB_API_URL", "http://127.0.0.1:9000/")])
             .unwrap()
-            .ingest;
-        assert_eq!(ingest.github_api_url, "http://127.0.0.1:9000");
+            .github;
+        assert_eq!(
+            github.host("github.com").unwrap().api_url,
+            "http://127.0.0.1:9000"
+        );
+    }
+
+    #[test]
+    fn several_github_hosts_come_in_backstages_shape() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("portico.yaml");
+        std::fs::write(
+            &path,
+            "integrations:\n  github:\n    - host: github.com\n      token: ghp_public\n    \
+             - host: ghe.example.com\n      apiBaseUrl: https://ghe.example.com/api/v3/\n      \
+             token: ghp_enterprise\n",
+        )
+        .unwrap();
+        let path = path.to_str().unwrap();
+        let github = load(&[("PORTICO_CONFIG", path)]).unwrap().github;
+        assert_eq!(github.hosts().len(), 2);
+        let enterprise = github.host("ghe.example.com").unwrap();
+        assert_eq!(enterprise.api_url, "https://ghe.example.com/api/v3");
+        assert_eq!(
+            enterprise.token.as_ref().unwrap().expose(),
+            "ghp_enterprise"
+        );
+        // The environment overrides the token of its host (github_host, github.com).
+        let github = load(&[("PORTICO_CONFIG", path), ("GITHUB_TOKEN", "ghp_env")])
+            .unwrap()
+            .github;
+        let public = github.host("github.com").unwrap();
+        assert_eq!(public.token.as_ref().unwrap().expose(), "ghp_env");
+        assert!(
+            !format!("{github:?}").contains("ghp_"),
+            "tokens never print"
+        );
+
+        std::fs::write(
+            dir.path().join("bad.yaml"),
+            "integrations:\n  github:\n    - hots: x\n",
+        )
+        .unwrap();
+        let bad = dir.path().join("bad.yaml");
+        let error = load(&[("PORTICO_CONFIG", bad.to_str().unwrap())]).unwrap_err();
+        assert!(error.problem.contains("hots"), "{error}");
+        assert!(error.fix.contains("integrations:"), "{error}");
+    }
+
+    #[test]
+    fn database_passwords_never_print() {
+        let config = load(&[("DATABASE_URL", "postgres://portico:s3cret@db/portico")]).unwrap();
+        assert!(!format!("{config:?}").contains("s3cret"));
+        let error = load(&[("DATABASE_URL", "mysql://portico:s3cret@db/portico")]).unwrap_err();
+        assert!(!error.to_string().contains("s3cret"), "{error}");
+        assert!(
+            error.to_string().contains("mysql://portico:***@db/portico"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn background_work_timing_is_configurable() {
+        let work = load(&[]).unwrap().work;
+        assert_eq!(work.poll, Duration::from_secs(2));
+        assert_eq!(work.lease, Duration::from_secs(300));
+        let work = load(&[
+            ("PORTICO_BACKGROUND_POLL_SECS", "1"),
+            ("PORTICO_BACKGROUND_LEASE_SECS", "60"),
+        ])
+        .unwrap()
+        .work;
+        assert_eq!(
+            (work.poll, work.lease),
+            (Duration::from_secs(1), Duration::from_secs(60))
+        );
+        assert!(load(&[("PORTICO_BACKGROUND_LEASE_SECS", "1")]).is_err());
     }
 
     #[test]
@@ -836,9 +1053,6 @@ mod tests {
             "no file is readable by default"
         );
         assert!(ingest.url_allow.is_empty(), "no private network by default");
-        assert!(ingest.github_token.is_none());
-        assert_eq!(ingest.github_host, "github.com");
-        assert_eq!(ingest.github_api_url, "https://api.github.com");
         assert_eq!(ingest.max_file_bytes, 5 * 1024 * 1024);
         assert_eq!(ingest.parse_timeout, Duration::from_secs(10));
         assert_eq!(ingest.max_redirects, 5);
@@ -871,11 +1085,6 @@ mod tests {
             "no port: web ports only"
         );
         assert!(ingest.url_allow[0].permits(loopback, 443));
-        assert_eq!(ingest.github_token.as_ref().unwrap().expose(), "ghp_secret");
-        assert!(
-            !format!("{ingest:?}").contains("ghp_secret"),
-            "secrets never print"
-        );
         assert_eq!(ingest.read_timeout, Duration::from_secs(3));
         assert_eq!(ingest.parse_timeout, Duration::from_secs(2));
         assert_eq!(ingest.max_redirects, 0);
@@ -915,7 +1124,7 @@ mod tests {
         assert!(!local.permits(ip("127.0.0.1"), 5432));
         assert!(v6.permits(ip("::1"), 8443) && !v6.permits(ip("::1"), 443));
         assert!(v6_net.permits(ip("fd00::5"), 443));
-        assert!(any.permits(ip("::1"), 5432));
+        assert!(any.permits(ip("::1"), 80) && !any.permits(ip("::1"), 5432));
         assert_eq!(git.to_string(), "10.1.0.0/16:443");
         assert_eq!(v6.to_string(), "[::1/128]:8443");
     }

@@ -4,7 +4,8 @@
 //!   the register page's backend, the demo organisation and the `portico catalog` commands;
 //! - `render/`: the Application spec renderer's API and the `portico render` command;
 //! - `identity/`: who is asking and what they may do — the one authorisation seam;
-//! - `ops/`: health probes and Prometheus metrics.
+//! - `ops/`: health probes and Prometheus metrics;
+//! - `integrations/`: the systems around the portal (GitHub), configured once.
 //!
 //! Shared wiring sits at the top: `http.rs` (every route and layer in one place),
 //! `config.rs`, `state.rs`, `serve.rs`, `telemetry.rs`, and `error.rs` (the API error
@@ -15,8 +16,10 @@ pub mod config;
 pub mod error;
 pub mod http;
 pub mod identity;
+pub mod integrations;
 pub mod ops;
 pub mod render;
 pub mod serve;
 pub mod state;
 pub mod telemetry;
+pub mod work;

@@ -26,14 +26,14 @@ pub enum ServeError {
 
 /// Connects to the database and applies pending migrations.
 pub async fn open_store(config: &Config) -> Result<Store, ServeError> {
-    let store = Store::connect(&config.database_url).await?;
+    let store = Store::connect(config.database_url.expose()).await?;
     store.migrate().await?;
     Ok(store)
 }
 
 /// [`open_store`] for `portico catalog import` (see [`Store::connect_for_bulk_load`]).
 pub async fn open_store_for_bulk_load(config: &Config) -> Result<Store, ServeError> {
-    let store = Store::connect_for_bulk_load(&config.database_url).await?;
+    let store = Store::connect_for_bulk_load(config.database_url.expose()).await?;
     store.migrate().await?;
     Ok(store)
 }
@@ -65,6 +65,7 @@ pub async fn run(config: Config) -> Result<(), ServeError> {
         store.clone(),
         state.ingester.clone(),
         state.worker.to_string(),
+        state.config.work.poll,
     );
     let served = serve_with_grace(listener, http::router(state), shutdown_signal(), grace).await;
     refresh.stop().await;

@@ -31,7 +31,11 @@ impl AppState {
             .site_pkg_dir("pkg")
             .site_addr(config.listen)
             .build();
-        let ingester = Arc::new(Ingester::new(&config.ingest));
+        let ingester = Arc::new(Ingester::new(
+            &config.ingest,
+            &config.github,
+            config.work.lease,
+        ));
         AppState {
             ingester,
             worker: format!("portico-{}", uuid::Uuid::new_v4().simple()).into(),

@@ -70,7 +70,7 @@ pub async fn import(config: &Config, sources: &[String]) -> Result<bool, crate::
         targets.push((source, target));
     }
     let store = crate::serve::open_store_for_bulk_load(config).await?;
-    let ingester = Ingester::new(&ingest);
+    let ingester = Ingester::new(&ingest, &config.github, config.work.lease);
     let worker = format!("portico-cli-{}", uuid::Uuid::new_v4().simple());
     let mut ok = true;
     for (source, target) in targets {

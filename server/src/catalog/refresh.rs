@@ -1,20 +1,18 @@
 //! The refresh loop: re-reads every location on the configured interval.
 //!
 //! Each pass claims the most overdue location through the database (see
-//! `Store::claim_due_location`), reads and applies it, records the result and releases
-//! the claim; when nothing is due it sleeps for a short poll interval. A claim lapses
-//! after `CLAIM_LEASE`, so a replica that dies mid-read delays that location, nothing more.
+//! `Store::claim_due_location`), reads and applies it while extending the claim, records
+//! the result and releases the claim; when nothing is due it sleeps for the poll interval
+//! (`background_poll_secs`). A claim lapses after `background_lease_secs` without a
+//! heartbeat, so a replica that dies mid-read delays that location, nothing more.
 
-use crate::catalog::ingest::{CLAIM_LEASE, Ingester};
+use crate::catalog::ingest::Ingester;
 use chrono::Utc;
 use std::sync::Arc;
 use std::time::Duration;
 use store::Store;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
-
-/// How long the loop sleeps when no location is due.
-const POLL: Duration = Duration::from_secs(2);
 
 /// A running refresh loop; [`RefreshLoop::stop`] ends it after the current read.
 pub struct RefreshLoop {
@@ -23,9 +21,15 @@ pub struct RefreshLoop {
 }
 
 impl RefreshLoop {
-    pub fn start(store: Store, ingester: Arc<Ingester>, worker: String) -> RefreshLoop {
+    /// Starts the loop; when no location is due it looks again after `poll`.
+    pub fn start(
+        store: Store,
+        ingester: Arc<Ingester>,
+        worker: String,
+        poll: Duration,
+    ) -> RefreshLoop {
         let (stop, stopped) = watch::channel(false);
-        let task = tokio::spawn(run(store, ingester, worker, stopped));
+        let task = tokio::spawn(run(store, ingester, worker, poll, stopped));
         RefreshLoop { stop, task }
     }
 
@@ -41,6 +45,7 @@ async fn run(
     store: Store,
     ingester: Arc<Ingester>,
     worker: String,
+    poll: Duration,
     mut stopped: watch::Receiver<bool>,
 ) {
     tracing::info!(%worker, interval_secs = ingester.config().refresh_interval.as_secs(), "refresh loop started");
@@ -54,7 +59,7 @@ async fn run(
         };
         if !did_work {
             tokio::select! {
-                _ = tokio::time::sleep(POLL) => {}
+                _ = tokio::time::sleep(poll) => {}
                 _ = stopped.changed() => {}
             }
         }
@@ -69,7 +74,7 @@ pub async fn run_once(
     worker: &str,
 ) -> Result<bool, store::StoreError> {
     let Some(location) = store
-        .claim_due_location(worker, Utc::now(), CLAIM_LEASE)
+        .claim_due_location(worker, Utc::now(), ingester.lease())
         .await?
     else {
         return Ok(false);

@@ -393,6 +393,7 @@ fn a_fifo_in_a_file_root_does_not_hold_up_the_other_locations() {
             app.store.store.clone(),
             app.state.ingester.clone(),
             "test-worker".into(),
+            app.state.config.work.poll,
         );
         let mut read = false;
         // A generous bound: the loop needs well under a second for both.
@@ -524,9 +525,10 @@ fn an_allowed_address_is_reachable_on_its_port_only() {
 fn url_errors_do_not_repeat_what_the_url_answered() {
     run(2, Duration::from_secs(60), async {
         let (catalog, _stop) = host(catalog_host("127.0.0.1:9".parse().unwrap())).await;
+        let allow = format!("127.0.0.1:{}", catalog.port());
         let app = spawn(
             store::testing::sqlite().await,
-            config(&[("PORTICO_CATALOG_URL_ALLOW", "127.0.0.1")]),
+            config(&[("PORTICO_CATALOG_URL_ALLOW", &allow)]),
         )
         .await;
         let leak = format!("http://{catalog}/leak.yaml");

@@ -8,6 +8,7 @@ use axum::routing::get;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use server::config::OrphanStrategy;
+use server::integrations::github::{GithubHost, GithubIntegration};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -527,6 +528,7 @@ async fn the_refresh_loop_reads_due_locations() {
             app.store.store.clone(),
             app.state.ingester.clone(),
             "test-worker".into(),
+            app.state.config.work.poll,
         );
         let mut found = false;
         for _ in 0..50 {
@@ -738,10 +740,19 @@ async fn github_api() -> (
 async fn github_blob_urls_are_read_through_the_github_api_with_the_token() {
     let (api, requests, _stop) = github_api().await;
     // No allow-list entry: the API address is the operator's, not the location's.
+    // Two hosts, each with its own token: github.com's is `token`, the enterprise
+    // host's is always wrong, so a read there proves which token went with it.
     let github_app = |token: &'static str| {
         TestPortal::new().configure(move |c| {
-            c.ingest.github_api_url = format!("http://{api}");
-            c.ingest.github_token = Some(server::config::Secret::new(token));
+            let host = |host: &str, token: &str| GithubHost {
+                host: host.into(),
+                api_url: format!("http://{api}"),
+                token: Some(server::config::Secret::new(token)),
+            };
+            c.github = GithubIntegration::new(vec![
+                host("github.com", token),
+                host("ghe.example.com", "ghp_enterprise_wrong"),
+            ]);
         })
     };
     let app = github_app("ghp_test").start_sqlite().await;
@@ -762,6 +773,16 @@ async fn github_blob_urls_are_read_through_the_github_api_with_the_token() {
     assert!(
         error.contains("GitHub has no file acme/web nothing.yaml at main"),
         "{error}"
+    );
+
+    let error = dry_run_error(
+        &app,
+        "https://ghe.example.com/acme/web/blob/main/catalog/catalog-info.yaml",
+    )
+    .await;
+    assert!(
+        error.contains("401"),
+        "the enterprise host's token: {error}"
     );
 
     let wrong_token = github_app("ghp_wrong").start_sqlite().await;

@@ -1,22 +1,26 @@
 //! `url` locations on GitHub (`https://github.com/OWNER/REPO/blob/REF/PATH`, or the same
-//! on the configured GitHub Enterprise host): read through the GitHub REST API with
-//! octocrab, with the configured token, so private repositories and GitHub Enterprise
-//! work as they do in Backstage's GitHub integration.
+//! on any host of the GitHub integration): read through the host's REST API with
+//! octocrab, with its token, so private repositories and GitHub Enterprise work as they
+//! do in Backstage's GitHub integration.
 //!
-//! The API address is the operator's (`github_api_url`), never the user's: a location
-//! only chooses owner, repository, ref and path, so these reads are not subject to the
-//! URL allow-list.
+//! The API address is the operator's (the integration's), never the user's: a location
+//! only chooses host, owner, repository, ref and path, so these reads are not subject to
+//! the URL allow-list.
 
 use super::ReadError;
 use crate::config::IngestConfig;
+use crate::integrations::github::{GithubHost, GithubIntegration};
 use http_body_util::BodyExt;
 use octocrab::Octocrab;
-use std::sync::OnceLock;
+use std::collections::HashMap;
+use std::sync::Mutex;
 use url::Url;
 
 /// A file in a GitHub repository, as named by a `…/blob/REF/PATH` URL.
 #[derive(Debug, PartialEq, Eq)]
 pub struct GithubFile {
+    /// The web host the URL names (one of the integration's).
+    pub host: String,
     pub owner: String,
     pub repo: String,
     /// The first segment after `blob`, as Backstage reads it (refs with `/` need a SHA).
@@ -37,6 +41,7 @@ impl GithubFile {
                 if !path.is_empty() && path.iter().all(|s| !s.is_empty()) =>
             {
                 Some(GithubFile {
+                    host: host.to_string(),
                     owner: owner.to_string(),
                     repo: repo.to_string(),
                     reference: reference.to_string(),
@@ -48,49 +53,50 @@ impl GithubFile {
     }
 }
 
+/// Reads files from every host of the GitHub integration.
 pub struct GithubReader {
-    api_url: String,
-    token: Option<String>,
+    integration: GithubIntegration,
     timeout: std::time::Duration,
     max_bytes: u64,
-    /// Built on first use: octocrab's client needs the Tokio runtime that uses it.
-    client: OnceLock<Result<Octocrab, String>>,
+    /// One API client per host, built on first use: octocrab's client needs the Tokio
+    /// runtime that uses it.
+    clients: Mutex<HashMap<String, Octocrab>>,
 }
 
 impl GithubReader {
-    pub fn new(config: &IngestConfig) -> GithubReader {
+    pub fn new(config: &IngestConfig, integration: &GithubIntegration) -> GithubReader {
         GithubReader {
-            api_url: config.github_api_url.clone(),
-            token: config.github_token.as_ref().map(|t| t.expose().to_string()),
+            integration: integration.clone(),
             timeout: config.read_timeout,
             max_bytes: config.max_file_bytes,
-            client: OnceLock::new(),
+            clients: Mutex::new(HashMap::new()),
         }
     }
 
-    fn client(&self) -> Result<&Octocrab, ReadError> {
-        self.client
-            .get_or_init(|| {
-                let mut builder = Octocrab::builder()
-                    .base_uri(self.api_url.as_str())
-                    .map_err(|e| format!("github_api_url {}: {e}", self.api_url))?
-                    .set_connect_timeout(Some(self.timeout))
-                    .set_read_timeout(Some(self.timeout));
-                if let Some(token) = &self.token {
-                    builder = builder.personal_token(token.clone());
-                }
-                builder
-                    .build()
-                    .map_err(|e| format!("the GitHub client cannot be set up: {e}"))
-            })
-            .as_ref()
-            .map_err(|e| ReadError::other(e.clone()))
+    /// The file `url` names when it is a blob URL on one of the integration's hosts.
+    pub fn file(&self, url: &Url) -> Option<GithubFile> {
+        let host = self.integration.host(url.host_str()?)?;
+        GithubFile::from_url(url, &host.host)
+    }
+
+    fn client(&self, host: &GithubHost) -> Result<Octocrab, ReadError> {
+        let mut clients = self.clients.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(client) = clients.get(&host.host) {
+            return Ok(client.clone());
+        }
+        let client = host.client(self.timeout).map_err(ReadError::other)?;
+        clients.insert(host.host.clone(), client.clone());
+        Ok(client)
     }
 
     /// The file's content at its ref, refused once it exceeds the size limit.
     pub async fn read(&self, file: &GithubFile) -> Result<Vec<u8>, ReadError> {
+        let host = self
+            .integration
+            .host(&file.host)
+            .ok_or_else(|| ReadError::other(format!("{} is not a GitHub host", file.host)))?;
         let response = self
-            .client()?
+            .client(host)?
             .repos(&file.owner, &file.repo)
             .raw_file(file.reference.clone(), &file.path)
             .await
@@ -108,10 +114,12 @@ impl GithubReader {
                 )));
             }
             401 | 403 => {
-                let hint = if self.token.is_some() {
-                    "check that github_token is valid and may read this repository"
+                let hint = if host.token.is_some() {
+                    "check that the GitHub token of this host (github_token, or its \
+                     integrations.github entry) is valid and may read this repository"
                 } else {
-                    "set github_token to read private repositories and raise the rate limit"
+                    "give this host a token (github_token, or its integrations.github \
+                     entry) to read private repositories and raise the rate limit"
                 };
                 return Err(ReadError::refused(format!(
                     "GitHub answered {status} for {where_}; {hint}"
@@ -154,6 +162,7 @@ mod tests {
                 "github.com"
             ),
             Some(GithubFile {
+                host: "github.com".into(),
                 owner: "acme".into(),
                 repo: "web".into(),
                 reference: "main".into(),

@@ -16,6 +16,7 @@ pub use net::{AddressPolicy, forbidden_reason};
 use crate::catalog::import::records;
 use crate::catalog::parsing::{CatalogParser, ParseError};
 use crate::config::{IngestConfig, OrphanStrategy};
+use crate::integrations::github::GithubIntegration;
 use catalog::{CatalogError, Entity, ErrorKind, Limits};
 use chrono::Utc;
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -28,8 +29,6 @@ use url::UrlReader;
 pub const MAX_DEPTH: usize = 8;
 /// Most files one registered location may expand to.
 pub const MAX_FILES: usize = 200;
-/// How long a worker may hold a location before another may take it over.
-pub const CLAIM_LEASE: Duration = Duration::from_secs(300);
 
 /// A location's type and target, checked: parse, don't validate.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -255,22 +254,30 @@ pub struct Applied {
 /// Reads locations and applies them to the store. One per process; cheap to share.
 pub struct Ingester {
     config: IngestConfig,
+    /// How long a claim on a location lasts unless extended (`background_lease_secs`).
+    lease: Duration,
     urls: UrlReader,
     parser: CatalogParser,
 }
 
 impl Ingester {
-    pub fn new(config: &IngestConfig) -> Ingester {
-        let urls = UrlReader::new(config);
+    pub fn new(config: &IngestConfig, github: &GithubIntegration, lease: Duration) -> Ingester {
+        let urls = UrlReader::new(config, github);
         let limits = Limits {
             max_bytes: config.max_file_bytes as usize,
             ..Limits::default()
         };
         Ingester {
             config: config.clone(),
+            lease,
             urls,
             parser: CatalogParser::new(limits, config.parse_timeout),
         }
+    }
+
+    /// How long a claim on a location lasts unless extended.
+    pub fn lease(&self) -> Duration {
+        self.lease
     }
 
     pub fn config(&self) -> &IngestConfig {
@@ -437,7 +444,11 @@ impl Ingester {
         location: &LocationRow,
         worker: &str,
     ) -> Result<Applied, IngestError> {
-        let result = self.apply(store, location).await;
+        // A tree of many slow files can take longer than one lease: keep the claim.
+        let result = crate::work::with_heartbeat(self.apply(store, location), self.lease, || {
+            store.extend_location_claim(&location.id, worker, Utc::now(), self.lease)
+        })
+        .await;
         let now = Utc::now();
         let next =
             now + chrono::TimeDelta::from_std(self.config.refresh_interval).unwrap_or_default();
@@ -476,7 +487,7 @@ impl Ingester {
         worker: &str,
     ) -> Result<Option<Result<Applied, IngestError>>, StoreError> {
         match store
-            .claim_location(location_id, worker, Utc::now(), CLAIM_LEASE)
+            .claim_location(location_id, worker, Utc::now(), self.lease)
             .await?
         {
             Some(location) => Ok(Some(self.process_claimed(store, &location, worker).await)),

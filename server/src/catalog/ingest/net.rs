@@ -200,7 +200,15 @@ mod tests {
         let policy = AddressPolicy {
             allow: vec!["127.0.0.1/32".parse().unwrap()],
         };
-        assert!(policy.check("localhost", ip("127.0.0.1"), 5432).is_ok());
+        // No port named: the web ports only, never the database next to the server.
+        assert!(policy.check("localhost", ip("127.0.0.1"), 443).is_ok());
+        let error = policy
+            .check("localhost", ip("127.0.0.1"), 5432)
+            .unwrap_err();
+        assert!(
+            error.contains("port 80, 443 only, not on port 5432"),
+            "{error}"
+        );
         let error = policy.check("localhost", ip("127.0.0.2"), 80).unwrap_err();
         assert!(error.contains("loopback"), "{error}");
         assert!(error.contains("PORTICO_CATALOG_URL_ALLOW"), "{error}");

@@ -5,9 +5,10 @@
 //! API (see `github.rs`); raw.githubusercontent.com URLs get the configured token.
 
 use super::ReadError;
-use super::github::{GithubFile, GithubReader};
+use super::github::GithubReader;
 use super::net::{AddressPolicy, GuardedResolver};
 use crate::config::{IngestConfig, Secret};
+use crate::integrations::github::GithubIntegration;
 use reqwest::StatusCode;
 use reqwest::header::{AUTHORIZATION, LOCATION};
 use std::collections::HashMap;
@@ -28,7 +29,7 @@ pub struct UrlReader {
     clients: Mutex<HashMap<u16, reqwest::Client>>,
     policy: Arc<AddressPolicy>,
     github: GithubReader,
-    github_host: String,
+    /// github.com's token, sent to raw.githubusercontent.com (and nowhere else).
     token: Option<Secret>,
     max_bytes: u64,
     max_redirects: usize,
@@ -36,15 +37,14 @@ pub struct UrlReader {
 }
 
 impl UrlReader {
-    pub fn new(config: &IngestConfig) -> UrlReader {
+    pub fn new(config: &IngestConfig, github: &GithubIntegration) -> UrlReader {
         UrlReader {
             clients: Mutex::new(HashMap::new()),
             policy: Arc::new(AddressPolicy {
                 allow: config.url_allow.clone(),
             }),
-            github: GithubReader::new(config),
-            github_host: config.github_host.clone(),
-            token: config.github_token.clone(),
+            github: GithubReader::new(config, github),
+            token: github.host("github.com").and_then(|h| h.token.clone()),
             max_bytes: config.max_file_bytes,
             max_redirects: config.max_redirects,
             timeout: config.read_timeout,
@@ -88,7 +88,7 @@ impl UrlReader {
     }
 
     async fn read_following(&self, url: &Url) -> Result<Vec<u8>, ReadError> {
-        if let Some(file) = GithubFile::from_url(url, &self.github_host) {
+        if let Some(file) = self.github.file(url) {
             return self.github.read(&file).await;
         }
         let mut url = url.clone();
