@@ -1,7 +1,7 @@
 //! Pieces shared by several pages.
 
-use crate::api::{EntityRow, display_kind, entity_href};
 use crate::error::AppError;
+use crate::pages::catalog::shared::{EntityRow, display_kind, entity_href};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -104,11 +104,13 @@ fn EntityTableRow(row: EntityRow) -> impl IntoView {
 /// A link to an owner's page from its entity reference (`group:default/team-a`).
 #[component]
 pub fn OwnerLink(owner_ref: Option<String>) -> impl IntoView {
-    owner_ref.map(|owner| match crate::api::split_ref(&owner) {
-        Some((kind, namespace, name)) => {
-            let href = entity_href(namespace, kind, name);
-            view! { <a href=href>{name.to_string()}</a> }.into_any()
-        }
-        None => view! { <span>{owner.clone()}</span> }.into_any(),
-    })
+    owner_ref.map(
+        |owner| match crate::pages::catalog::shared::split_ref(&owner) {
+            Some((kind, namespace, name)) => {
+                let href = entity_href(namespace, kind, name);
+                view! { <a href=href>{name.to_string()}</a> }.into_any()
+            }
+            None => view! { <span>{owner.clone()}</span> }.into_any(),
+        },
+    )
 }

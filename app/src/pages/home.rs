@@ -1,7 +1,9 @@
 //! The home page: what the portal holds, and what changed lately.
 
-use crate::api::{EntityRow, HomeSummary, display_kind, entity_href, fetch_home_summary};
 use crate::components::LoadError;
+use crate::pages::catalog::shared::{
+    EntityRow, HomeSummary, display_kind, entity_href, fetch_home_summary,
+};
 use leptos::prelude::*;
 use leptos_meta::Title;
 

@@ -6,9 +6,9 @@
 //! a GET form and links; once hydrated, the same form and links navigate client-side and
 //! the page's resource refetches.
 
-use crate::api::{EntityRow, display_kind, entity_href};
 use crate::components::{LoadError, OwnerLink};
 use crate::error::AppError;
+use crate::pages::catalog::shared::{EntityRow, display_kind, entity_href};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::NavigateOptions;
@@ -527,7 +527,7 @@ fn CatalogTable(params: CatalogParams, rows: Vec<EntityRow>) -> impl IntoView {
 #[cfg(feature = "ssr")]
 pub(crate) mod ssr {
     use super::*;
-    use crate::api::ssr::store;
+    use crate::pages::catalog::shared::ssr::store;
     use serde_json::Value;
     use store::{EntityFilter, EntityQuery, EntityRelationRow, OrderField, TextFilter};
 
@@ -656,7 +656,10 @@ pub(crate) mod ssr {
             .collect();
         Ok(CatalogPageData {
             total,
-            rows: entities.into_iter().map(crate::api::ssr::row).collect(),
+            rows: entities
+                .into_iter()
+                .map(crate::pages::catalog::shared::ssr::row)
+                .collect(),
             kinds,
             facets,
         })
@@ -668,7 +671,7 @@ pub(crate) mod ssr {
         if facet.param != "owner" {
             return value.to_string();
         }
-        match crate::api::split_ref(value) {
+        match crate::pages::catalog::shared::split_ref(value) {
             Some((_, "default", name)) => name.to_string(),
             Some((_, namespace, name)) => format!("{namespace}/{name}"),
             None => value.to_string(),
@@ -686,7 +689,8 @@ pub(crate) mod ssr {
                 .and_then(Value::as_str)
                 .map(str::to_string)
         };
-        let (kind, namespace, name) = crate::api::split_ref(entity_ref).unwrap_or(("", "", ""));
+        let (kind, namespace, name) =
+            crate::pages::catalog::shared::split_ref(entity_ref).unwrap_or(("", "", ""));
         let owner_ref = relations
             .iter()
             .find(|r| r.relation_type == "ownedBy")

@@ -6,9 +6,9 @@
 //! Everything shown comes from user-written catalog files: it is rendered as text (Leptos
 //! escapes it) and only http(s) and mailto links become anchors.
 
-use crate::api::{EntityRow, display_kind, entity_href, split_ref};
 use crate::components::LoadError;
 use crate::error::AppError;
+use crate::pages::catalog::shared::{EntityRow, display_kind, entity_href, split_ref};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -634,7 +634,7 @@ fn short_time(rfc3339: &str) -> String {
 #[cfg(feature = "ssr")]
 mod ssr {
     use super::*;
-    use crate::api::ssr::store;
+    use crate::pages::catalog::shared::ssr::store;
     use serde_json::Value;
 
     /// Operations listed from one OpenAPI document.
@@ -694,7 +694,8 @@ mod ssr {
         };
 
         let body = &entity.body;
-        let row = crate::pages::catalog::ssr::row(&entity.entity_ref, body, &entity.relations);
+        let row =
+            crate::pages::catalog::browse::ssr::row(&entity.entity_ref, body, &entity.relations);
         let part_of = |kind: &str| {
             relations
                 .iter()

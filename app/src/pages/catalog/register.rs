@@ -8,9 +8,9 @@
 //! POST that redirects to the result. Both work without JavaScript. Reading and storing
 //! are the server's ingestion code, reached through the [`Registrar`] it puts in context.
 
-use crate::api::{display_kind, entity_href, split_ref};
 use crate::components::LoadError;
 use crate::error::AppError;
+use crate::pages::catalog::shared::{display_kind, entity_href, split_ref};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -97,13 +97,13 @@ pub async fn start_preview(yaml: Option<String>, url: Option<String>) -> Result<
     crate::identity::require(identity::Action::LocationAnalyze).await?;
     let target = match ssr::source(yaml, url) {
         Some(RegisterSource::Yaml(yaml)) => {
-            let store = crate::api::ssr::store()?;
+            let store = crate::pages::catalog::shared::ssr::store()?;
             let id = store.save_register_draft(&yaml).await?;
             format!("/catalog/register?draft={id}")
         }
         Some(RegisterSource::Url(url)) => format!(
             "/catalog/register?url={}",
-            crate::pages::catalog::encode_query(&url)
+            crate::pages::catalog::browse::encode_query(&url)
         ),
         None => "/catalog/register".to_string(),
     };
@@ -146,7 +146,12 @@ pub async fn register_entities(
     let query: Vec<String> = refs
         .iter()
         .take(50)
-        .map(|r| format!("registered={}", crate::pages::catalog::encode_query(r)))
+        .map(|r| {
+            format!(
+                "registered={}",
+                crate::pages::catalog::browse::encode_query(r)
+            )
+        })
         .collect();
     leptos_axum::redirect(&format!("/catalog/register?done=1&{}", query.join("&")));
     Ok(refs)
@@ -352,7 +357,7 @@ mod ssr {
         let Some(id) = draft.filter(|d| !d.trim().is_empty()) else {
             return Ok(Ok(source(None, url).map(|source| (source, None))));
         };
-        let store = crate::api::ssr::store()?;
+        let store = crate::pages::catalog::shared::ssr::store()?;
         let yaml = store.register_draft(id.trim()).await?;
         Ok(match yaml {
             Some(yaml) => Ok(Some((RegisterSource::Yaml(yaml.clone()), Some(yaml)))),
@@ -369,7 +374,7 @@ mod ssr {
     }
 
     pub async fn preview(source: RegisterSource) -> Result<RegisterPreview, AppError> {
-        let store = crate::api::ssr::store()?;
+        let store = crate::pages::catalog::shared::ssr::store()?;
         let found = match registrar()?.preview(source).await {
             Ok(found) => found,
             Err(RegistrarError::Invalid(issues)) => {
