@@ -4,6 +4,7 @@
 //! paint) and hydrates in the browser for instant interactions.
 
 mod components;
+mod context;
 pub mod error;
 pub mod identity;
 mod pages;

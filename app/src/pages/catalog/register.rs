@@ -8,9 +8,9 @@
 //! POST that redirects to the result. Both work without JavaScript. Reading and storing
 //! are the server's ingestion code, reached through the [`Registrar`] it puts in context.
 
+use super::shared::{display_kind, parse_ref, ref_href};
 use crate::components::LoadError;
 use crate::error::AppError;
-use crate::pages::catalog::shared::{display_kind, entity_href, split_ref};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -97,13 +97,13 @@ pub async fn start_preview(yaml: Option<String>, url: Option<String>) -> Result<
     crate::identity::require(identity::Action::LocationAnalyze).await?;
     let target = match ssr::source(yaml, url) {
         Some(RegisterSource::Yaml(yaml)) => {
-            let store = crate::pages::catalog::shared::ssr::store()?;
+            let store = crate::context::store()?;
             let id = store.save_register_draft(&yaml).await?;
             format!("/catalog/register?draft={id}")
         }
         Some(RegisterSource::Url(url)) => format!(
             "/catalog/register?url={}",
-            crate::pages::catalog::browse::encode_query(&url)
+            crate::pages::catalog::shared::encode_query(&url)
         ),
         None => "/catalog/register".to_string(),
     };
@@ -149,7 +149,7 @@ pub async fn register_entities(
         .map(|r| {
             format!(
                 "registered={}",
-                crate::pages::catalog::browse::encode_query(r)
+                crate::pages::catalog::shared::encode_query(r)
             )
         })
         .collect();
@@ -290,7 +290,7 @@ fn PreviewView(
                     </thead>
                     <tbody>
                         {preview.entities.into_iter().map(|entity| {
-                            let kind = split_ref(&entity.entity_ref).map(|(k, _, _)| display_kind(k)).unwrap_or_default();
+                            let kind = parse_ref(&entity.entity_ref).map(|r| display_kind(&r.kind)).unwrap_or_default();
                             let (label, class) = match entity.change {
                                 Change::New => ("new", "change change-new"),
                                 Change::Updated => ("updated", "change change-updated"),
@@ -320,14 +320,12 @@ fn PreviewView(
     .into_any()
 }
 
+/// A link to the page of the entity `entity_ref` names, labelled with the ref.
 #[component]
 fn EntityRefLink(entity_ref: String) -> impl IntoView {
-    match split_ref(&entity_ref) {
-        Some((kind, namespace, name)) => {
-            let href = entity_href(namespace, kind, name);
-            view! { <a href=href>{entity_ref.clone()}</a> }.into_any()
-        }
-        None => view! { <span>{entity_ref.clone()}</span> }.into_any(),
+    match parse_ref(&entity_ref) {
+        Some(parsed) => view! { <a href=ref_href(&parsed)>{entity_ref}</a> }.into_any(),
+        None => view! { <span>{entity_ref}</span> }.into_any(),
     }
 }
 
@@ -357,7 +355,7 @@ mod ssr {
         let Some(id) = draft.filter(|d| !d.trim().is_empty()) else {
             return Ok(Ok(source(None, url).map(|source| (source, None))));
         };
-        let store = crate::pages::catalog::shared::ssr::store()?;
+        let store = crate::context::store()?;
         let yaml = store.register_draft(id.trim()).await?;
         Ok(match yaml {
             Some(yaml) => Ok(Some((RegisterSource::Yaml(yaml.clone()), Some(yaml)))),
@@ -374,7 +372,7 @@ mod ssr {
     }
 
     pub async fn preview(source: RegisterSource) -> Result<RegisterPreview, AppError> {
-        let store = crate::pages::catalog::shared::ssr::store()?;
+        let store = crate::context::store()?;
         let found = match registrar()?.preview(source).await {
             Ok(found) => found,
             Err(RegistrarError::Invalid(issues)) => {

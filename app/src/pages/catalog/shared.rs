@@ -1,8 +1,13 @@
-//! What pages ask the server for: data shapes shared by server and browser, and the
-//! server functions that produce them from the store.
+//! What every capability uses to show catalog entities: the list row ([`EntityRow`]) and
+//! the server function that lists entities of a kind, how kinds and refs are written,
+//! the address of an entity's page, and entity tables and owner links.
+//!
+//! Addresses are percent-encoded here and nowhere else in the app.
 
 use crate::error::AppError;
+use catalog::{DEFAULT_NAMESPACE, EntityRef, Kind};
 use leptos::prelude::*;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::{Deserialize, Serialize};
 
 /// One entity as lists show it.
@@ -21,80 +26,90 @@ pub struct EntityRow {
     pub updated_at: String,
 }
 
-/// What the home page shows.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct HomeSummary {
-    pub total: i64,
-    pub kinds: Vec<(String, i64)>,
-    pub recent: Vec<EntityRow>,
-}
+impl EntityRow {
+    /// What a link to the entity says: its title, else its name.
+    pub fn label(&self) -> String {
+        self.title.clone().unwrap_or_else(|| self.name.clone())
+    }
 
-/// How a lowercased kind is written in Backstage's documentation.
-pub fn display_kind(kind: &str) -> String {
-    match kind {
-        "api" => "API".to_string(),
-        other => {
-            let mut chars = other.chars();
-            match chars.next() {
-                Some(first) => first.to_uppercase().chain(chars).collect(),
-                None => String::new(),
-            }
-        }
+    /// The entity's page.
+    pub fn href(&self) -> String {
+        entity_href(&self.namespace, &self.kind, &self.name)
     }
 }
 
-/// The page of an entity, in Backstage's URL shape.
+/// How a kind is written in Backstage's documentation (`api` → `API`); kinds Portico
+/// does not know get a capital letter.
+pub fn display_kind(kind: &str) -> String {
+    if let Some(known) = Kind::parse_ignore_case(kind) {
+        return known.as_str().to_string();
+    }
+    let mut chars = kind.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// Reads a stored entity ref (`kind:namespace/name`); `None` for text that is not one.
+pub fn parse_ref(entity_ref: &str) -> Option<EntityRef> {
+    entity_ref.parse().ok()
+}
+
+/// A ref as a label: the name, with the namespace when it is not the default one
+/// (`group:default/team-a` → `team-a`, `group:ops/team-a` → `ops/team-a`); text that is
+/// not a ref is kept.
+pub fn short_ref(entity_ref: &str) -> String {
+    match parse_ref(entity_ref) {
+        Some(parsed) if parsed.namespace == DEFAULT_NAMESPACE => parsed.name,
+        Some(parsed) => format!("{}/{}", parsed.namespace, parsed.name),
+        None => entity_ref.to_string(),
+    }
+}
+
+/// The page of an entity, in Backstage's URL shape (`/catalog/default/component/web`).
 pub fn entity_href(namespace: &str, kind: &str, name: &str) -> String {
     format!(
         "/catalog/{}/{}/{}",
-        encode_segment(namespace),
-        encode_segment(&kind.to_lowercase()),
-        encode_segment(name)
+        utf8_percent_encode(namespace, PATH_SEGMENT),
+        utf8_percent_encode(&kind.to_lowercase(), PATH_SEGMENT),
+        utf8_percent_encode(name, PATH_SEGMENT)
     )
 }
 
-/// Splits `kind:namespace/name` into its parts.
-pub fn split_ref(entity_ref: &str) -> Option<(&str, &str, &str)> {
-    let (kind, rest) = entity_ref.split_once(':')?;
-    let (namespace, name) = rest.split_once('/')?;
-    Some((kind, namespace, name))
+/// The page of the entity a ref names.
+pub fn ref_href(entity_ref: &EntityRef) -> String {
+    entity_href(&entity_ref.namespace, &entity_ref.kind, &entity_ref.name)
 }
 
-/// Percent-encodes what is not safe in a path segment. Entity names are restricted to
-/// `[a-zA-Z0-9-_.]`, but stored data is never trusted to be valid.
-fn encode_segment(segment: &str) -> String {
-    let mut out = String::with_capacity(segment.len());
-    for byte in segment.bytes() {
-        match byte {
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(byte as char)
-            }
-            _ => out.push_str(&format!("%{byte:02X}")),
-        }
-    }
-    out
+/// Percent-encodes a query value the way forms do (a space becomes `+`); `:` and `/`
+/// are left as they are, so refs stay readable in addresses (`owner=group:default/a`).
+pub fn encode_query(text: &str) -> String {
+    text.split(' ')
+        .map(|part| utf8_percent_encode(part, QUERY_VALUE).to_string())
+        .collect::<Vec<_>>()
+        .join("+")
 }
 
-#[server(prefix = "/_server")]
-pub async fn fetch_home_summary() -> Result<HomeSummary, AppError> {
-    crate::identity::require(identity::Action::CatalogRead).await?;
-    let store = ssr::store()?;
-    let kinds = store.kind_counts().await?;
-    let recent = store.recent_entities(12).await?;
-    Ok(HomeSummary {
-        total: kinds.iter().map(|k| k.count).sum(),
-        kinds: kinds.into_iter().map(|k| (k.kind, k.count)).collect(),
-        recent: recent.into_iter().map(ssr::row).collect(),
-    })
-}
+/// Everything but RFC 3986's unreserved characters is encoded in a path segment. Entity
+/// names are restricted to `[a-zA-Z0-9-_.]`, but stored data is never trusted to be
+/// valid.
+const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+const QUERY_VALUE: &AsciiSet = &PATH_SEGMENT.remove(b':').remove(b'/');
 
+/// Entities of one kind (all kinds without one), matching `text` in their name, title
+/// or description; at most 500.
 #[server(prefix = "/_server")]
 pub async fn fetch_entities(
     kind: Option<String>,
     text: Option<String>,
 ) -> Result<Vec<EntityRow>, AppError> {
     crate::identity::require(identity::Action::CatalogRead).await?;
-    let store = ssr::store()?;
+    let store = crate::context::store()?;
     let kind = kind.filter(|k| !k.trim().is_empty());
     let text = text.filter(|t| !t.trim().is_empty());
     let rows = store
@@ -103,15 +118,62 @@ pub async fn fetch_entities(
     Ok(rows.into_iter().map(ssr::row).collect())
 }
 
+/// A table of entities, one row each, linked to their pages.
+#[component]
+pub fn EntityTable(rows: Vec<EntityRow>) -> impl IntoView {
+    view! {
+        <table class="entity-table">
+            <thead>
+                <tr>
+                    <th scope="col">"Name"</th>
+                    <th scope="col">"Kind"</th>
+                    <th scope="col">"Type"</th>
+                    <th scope="col">"Owner"</th>
+                    <th scope="col">"Lifecycle"</th>
+                    <th scope="col">"Description"</th>
+                </tr>
+            </thead>
+            <tbody>
+                {rows.into_iter().map(|row| view! { <EntityTableRow row/> }).collect_view()}
+            </tbody>
+        </table>
+    }
+}
+
+#[component]
+fn EntityTableRow(row: EntityRow) -> impl IntoView {
+    view! {
+        <tr>
+            <td><a href=row.href()>{row.label()}</a></td>
+            <td>{display_kind(&row.kind)}</td>
+            <td>{row.spec_type.unwrap_or_default()}</td>
+            <td><OwnerLink owner_ref=row.owner_ref/></td>
+            <td>{row.lifecycle.unwrap_or_default()}</td>
+            <td class="description">{row.description.unwrap_or_default()}</td>
+        </tr>
+    }
+}
+
+/// A link to an owner's page from its entity reference (`group:default/team-a`), labelled
+/// with the owner's name.
+#[component]
+pub fn OwnerLink(owner_ref: Option<String>) -> impl IntoView {
+    owner_ref.map(|owner| match parse_ref(&owner) {
+        Some(owner) => {
+            let href = ref_href(&owner);
+            view! { <a href=href>{owner.name}</a> }.into_any()
+        }
+        None => view! { <span>{owner}</span> }.into_any(),
+    })
+}
+
 #[cfg(feature = "ssr")]
 pub(crate) mod ssr {
     use super::*;
+    use catalog::relation::OWNED_BY;
+    use serde_json::Value;
 
-    /// The store the server put in context.
-    pub fn store() -> Result<store::Store, AppError> {
-        use_context::<store::Store>().ok_or_else(|| AppError::internal("no store in context"))
-    }
-
+    /// The list row of a store summary.
     pub fn row(summary: store::EntitySummary) -> EntityRow {
         EntityRow {
             entity_ref: summary.entity_ref,
@@ -126,6 +188,40 @@ pub(crate) mod ssr {
             updated_at: summary.updated_at.to_rfc3339(),
         }
     }
+
+    /// The list row of a stored entity's body (without its update time).
+    pub fn row_of_body(
+        entity_ref: &str,
+        body: &Value,
+        relations: &[store::EntityRelationRow],
+    ) -> EntityRow {
+        let text = |pointer: &str| {
+            body.pointer(pointer)
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        };
+        let parsed = parse_ref(entity_ref);
+        let part = |part: fn(&EntityRef) -> &String| {
+            parsed.as_ref().map(part).cloned().unwrap_or_default()
+        };
+        let owner_ref = relations
+            .iter()
+            .find(|r| r.relation_type == OWNED_BY)
+            .map(|r| r.target_ref.clone())
+            .or_else(|| text("/spec/owner"));
+        EntityRow {
+            entity_ref: entity_ref.to_string(),
+            kind: part(|r| &r.kind),
+            namespace: text("/metadata/namespace").unwrap_or_else(|| part(|r| &r.namespace)),
+            name: text("/metadata/name").unwrap_or_else(|| part(|r| &r.name)),
+            title: text("/metadata/title"),
+            description: text("/metadata/description"),
+            spec_type: text("/spec/type"),
+            lifecycle: text("/spec/lifecycle"),
+            owner_ref,
+            updated_at: String::new(),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -136,6 +232,7 @@ mod tests {
     fn kinds_are_displayed_as_backstage_writes_them() {
         assert_eq!(display_kind("api"), "API");
         assert_eq!(display_kind("component"), "Component");
+        assert_eq!(display_kind("widget"), "Widget");
         assert_eq!(display_kind(""), "");
     }
 
@@ -146,17 +243,28 @@ mod tests {
             "/catalog/default/component/web"
         );
         assert_eq!(
-            entity_href("default", "component", "a b/c"),
-            "/catalog/default/component/a%20b%2Fc"
+            entity_href("default", "component", "a b/c~é"),
+            "/catalog/default/component/a%20b%2Fc~%C3%A9"
         );
     }
 
     #[test]
-    fn refs_split_into_kind_namespace_and_name() {
+    fn query_values_are_encoded_as_forms_do() {
         assert_eq!(
-            split_ref("group:default/team-a"),
-            Some(("group", "default", "team-a"))
+            encode_query("group:default/team a+b&c=d"),
+            "group:default/team+a%2Bb%26c%3Dd"
         );
-        assert_eq!(split_ref("team-a"), None);
+        assert_eq!(encode_query(" x "), "+x+");
+        assert_eq!(encode_query("é~"), "%C3%A9~");
+    }
+
+    #[test]
+    fn refs_are_labelled_by_name_outside_other_namespaces() {
+        assert_eq!(short_ref("group:default/team-a"), "team-a");
+        assert_eq!(short_ref("group:ops/team-a"), "ops/team-a");
+        assert_eq!(short_ref("team-a"), "team-a");
+        let pets = parse_ref("API:default/pets").unwrap();
+        assert_eq!(ref_href(&pets), "/catalog/default/api/pets");
+        assert!(parse_ref("team-a").is_none());
     }
 }

@@ -3,8 +3,8 @@
 
 pub mod application;
 
-use crate::components::{EntityTable, LoadError};
-use crate::pages::catalog::shared::fetch_entities;
+use crate::components::LoadError;
+use crate::pages::catalog::shared::{EntityTable, fetch_entities};
 use leptos::prelude::*;
 use leptos_meta::Title;
 

@@ -2,7 +2,8 @@
 //! definition and origin.
 
 use super::{ApiDefinition, EntityPageData, LocationView, RelationView, UserProfile};
-use crate::pages::catalog::shared::{display_kind, entity_href, split_ref};
+use crate::pages::catalog::shared::{display_kind, parse_ref, ref_href, short_ref};
+use catalog::relation;
 use leptos::prelude::*;
 
 /// The last read of the entity's location failed, or another location defines it too:
@@ -31,7 +32,7 @@ pub(super) fn About(data: EntityPageData) -> impl IntoView {
     let owner = data
         .relations
         .iter()
-        .find(|r| r.relation_type == "ownedBy")
+        .find(|r| r.relation_type == relation::OWNED_BY)
         .cloned();
     let find = |wanted: &Option<String>| {
         wanted.as_ref().map(|target| {
@@ -92,23 +93,12 @@ fn RefLink(target: RelationView) -> impl IntoView {
         .title
         .clone()
         .unwrap_or_else(|| short_ref(&target.target_ref));
-    match (target.resolved, split_ref(&target.target_ref)) {
-        (true, Some((kind, namespace, name))) => {
-            view! { <a href=entity_href(namespace, kind, name)>{label}</a> }.into_any()
-        }
-        _ => view! {
+    match parse_ref(&target.target_ref).filter(|_| target.resolved) {
+        Some(entity_ref) => view! { <a href=ref_href(&entity_ref)>{label}</a> }.into_any(),
+        None => view! {
             <span class="unresolved" title="Not in the catalog">{target.target_ref.clone()}<span class="badge">" not in the catalog"</span></span>
         }
         .into_any(),
-    }
-}
-
-/// `group:default/team-a` → `team-a`; other namespaces keep theirs.
-pub(super) fn short_ref(entity_ref: &str) -> String {
-    match split_ref(entity_ref) {
-        Some((_, "default", name)) => name.to_string(),
-        Some((_, namespace, name)) => format!("{namespace}/{name}"),
-        None => entity_ref.to_string(),
     }
 }
 
@@ -139,27 +129,27 @@ fn is_safe_link(url: &str) -> bool {
 /// the team pages use.
 fn relation_heading(kind: &str, relation_type: &str) -> String {
     let text = match (kind, relation_type) {
-        ("group", "hasMember") => "Members",
-        ("group", "childOf") => "Parent group",
-        ("group", "parentOf") => "Child groups",
-        ("group" | "user", "ownerOf") => "Owned entities",
-        ("user", "memberOf") => "Groups",
-        (_, "ownedBy") => "Owned by",
-        (_, "ownerOf") => "Owns",
-        (_, "partOf") => "Part of",
-        (_, "hasPart") => "Has part",
-        (_, "dependsOn") => "Depends on",
-        (_, "dependencyOf") => "Dependency of",
-        (_, "providesApi") => "Provides API",
-        (_, "apiProvidedBy") => "API provided by",
-        (_, "consumesApi") => "Consumes API",
-        (_, "apiConsumedBy") => "API consumed by",
-        (_, "memberOf") => "Member of",
-        (_, "hasMember") => "Has member",
-        (_, "childOf") => "Child of",
-        (_, "parentOf") => "Parent of",
-        (_, "generates") => "Generates",
-        (_, "generatedFrom") => "Generated from",
+        ("group", relation::HAS_MEMBER) => "Members",
+        ("group", relation::CHILD_OF) => "Parent group",
+        ("group", relation::PARENT_OF) => "Child groups",
+        ("group" | "user", relation::OWNER_OF) => "Owned entities",
+        ("user", relation::MEMBER_OF) => "Groups",
+        (_, relation::OWNED_BY) => "Owned by",
+        (_, relation::OWNER_OF) => "Owns",
+        (_, relation::PART_OF) => "Part of",
+        (_, relation::HAS_PART) => "Has part",
+        (_, relation::DEPENDS_ON) => "Depends on",
+        (_, relation::DEPENDENCY_OF) => "Dependency of",
+        (_, relation::PROVIDES_API) => "Provides API",
+        (_, relation::API_PROVIDED_BY) => "API provided by",
+        (_, relation::CONSUMES_API) => "Consumes API",
+        (_, relation::API_CONSUMED_BY) => "API consumed by",
+        (_, relation::MEMBER_OF) => "Member of",
+        (_, relation::HAS_MEMBER) => "Has member",
+        (_, relation::CHILD_OF) => "Child of",
+        (_, relation::PARENT_OF) => "Parent of",
+        (_, relation::GENERATES) => "Generates",
+        (_, relation::GENERATED_FROM) => "Generated from",
         (_, other) => other,
     };
     text.to_string()
@@ -198,7 +188,7 @@ pub(super) fn Relations(kind: String, relations: Vec<RelationView>) -> impl Into
                             </thead>
                             <tbody>
                                 {list.into_iter().map(|relation| {
-                                    let kind = split_ref(&relation.target_ref).map(|(k, _, _)| display_kind(k)).unwrap_or_default();
+                                    let kind = parse_ref(&relation.target_ref).map(|r| display_kind(&r.kind)).unwrap_or_default();
                                     view! {
                                         <tr>
                                             <th scope="row"><RefLink target=relation.clone()/></th>

@@ -2,8 +2,7 @@
 //! on the server as SVG.
 
 use super::RelationView;
-use super::cards::short_ref;
-use crate::pages::catalog::shared::{EntityRow, entity_href, split_ref};
+use crate::pages::catalog::shared::{EntityRow, parse_ref, ref_href, short_ref};
 use leptos::prelude::*;
 
 /// Relations drawn in the graph; the lists below it show all of them.
@@ -66,7 +65,8 @@ pub(super) fn RelationGraph(row: EntityRow, relations: Vec<RelationView>) -> imp
                     <text x=cx y=cy + 5.0 text-anchor="middle">{center_label}</text>
                 </g>
                 {positioned.into_iter().map(|(x, y, node, _)| {
-                    let kind = split_ref(&node.target_ref).map(|(k, _, _)| k.to_string()).unwrap_or_default();
+                    let target = parse_ref(&node.target_ref);
+                    let kind = target.as_ref().map(|r| r.kind.clone()).unwrap_or_default();
                     let label = clip(&short_ref(&node.target_ref), 20);
                     let full = node.target_ref.clone();
                     let class = format!("node kind-{kind}{}", if node.resolved { "" } else { " unresolved" });
@@ -74,10 +74,10 @@ pub(super) fn RelationGraph(row: EntityRow, relations: Vec<RelationView>) -> imp
                         <rect x=x - 80.0 y=y - 16.0 width="160" height="32" rx="6"/>
                         <text x=x y=y + 5.0 text-anchor="middle">{label}</text>
                     };
-                    match (node.resolved, split_ref(&node.target_ref)) {
-                        (true, Some((kind, namespace, name))) => view! {
+                    match target.filter(|_| node.resolved) {
+                        Some(target) => view! {
                             <g class=class>
-                                <a href=entity_href(namespace, kind, name)>
+                                <a href=ref_href(&target)>
                                     <title>{full}</title>
                                     {shape}
                                 </a>

@@ -195,8 +195,9 @@ fn EntityView(data: EntityPageData) -> impl IntoView {
 #[cfg(feature = "ssr")]
 mod ssr {
     use super::*;
-    use crate::pages::catalog::shared::split_ref;
-    use crate::pages::catalog::shared::ssr::store;
+    use crate::context::store;
+    use crate::pages::catalog::shared::{parse_ref, ssr::row_of_body};
+    use catalog::relation::PART_OF;
     use serde_json::Value;
 
     /// Operations listed from one OpenAPI document.
@@ -256,14 +257,13 @@ mod ssr {
         };
 
         let body = &entity.body;
-        let row =
-            crate::pages::catalog::browse::ssr::row(&entity.entity_ref, body, &entity.relations);
+        let row = row_of_body(&entity.entity_ref, body, &entity.relations);
         let part_of = |kind: &str| {
             relations
                 .iter()
                 .find(|r| {
-                    r.relation_type == "partOf"
-                        && split_ref(&r.target_ref).is_some_and(|(k, _, _)| k == kind)
+                    r.relation_type == PART_OF
+                        && parse_ref(&r.target_ref).is_some_and(|target| target.kind == kind)
                 })
                 .map(|r| r.target_ref.clone())
         };
