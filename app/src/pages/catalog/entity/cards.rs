@@ -3,7 +3,7 @@
 
 use super::{ApiDefinition, EntityPageData, LocationView, RelationView, UserProfile};
 use crate::pages::catalog::shared::{display_kind, parse_ref, ref_href, short_ref};
-use catalog::relation;
+use catalog::{OpenApiSummary, relation};
 use leptos::prelude::*;
 
 /// The last read of the entity's location failed, or another location defines it too:
@@ -238,12 +238,12 @@ fn is_plain_email(email: &str) -> bool {
 #[component]
 pub(super) fn ApiDefinitionView(api: ApiDefinition) -> impl IntoView {
     match api {
-        ApiDefinition::OpenApi {
-            title,
-            version,
-            operations,
-            source,
-        } => {
+        ApiDefinition::OpenApi { summary, source } => {
+            let OpenApiSummary {
+                title,
+                version,
+                operations,
+            } = summary;
             let caption = match (title, version) {
                 (Some(t), Some(v)) => format!("{t} {v}"),
                 (Some(t), None) => t,

@@ -16,6 +16,7 @@ use crate::components::LoadError;
 use crate::error::AppError;
 use crate::pages::catalog::shared::{EntityRow, display_kind};
 use cards::{About, ApiDefinitionView, Origin, ProcessingErrors, Profile, Relations};
+use catalog::OpenApiSummary;
 use graph::RelationGraph;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -47,21 +48,12 @@ pub struct LocationView {
     pub conflicts: Vec<String>,
 }
 
-/// One operation of an OpenAPI definition.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Operation {
-    pub method: String,
-    pub path: String,
-    pub summary: String,
-}
-
 /// An API's definition, as the page shows it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ApiDefinition {
+    /// An OpenAPI document, summarised as an operations table.
     OpenApi {
-        title: Option<String>,
-        version: Option<String>,
-        operations: Vec<Operation>,
+        summary: OpenApiSummary,
         source: String,
     },
     /// Other types, or an OpenAPI document that could not be read (`note` says why).
@@ -199,12 +191,6 @@ mod ssr {
     use crate::pages::catalog::shared::{parse_ref, ssr::row_of_body};
     use catalog::relation::PART_OF;
     use serde_json::Value;
-
-    /// Operations listed from one OpenAPI document.
-    const MAX_OPERATIONS: usize = 500;
-    const METHODS: [&str; 8] = [
-        "get", "put", "post", "delete", "options", "head", "patch", "trace",
-    ];
 
     pub async fn entity_page(entity_ref: &str) -> Result<Option<EntityPageData>, AppError> {
         let store = store()?;
@@ -358,52 +344,15 @@ mod ssr {
                 note: None,
             };
         }
-        let document: Value = match serde_yaml_ng::from_str(&source) {
-            Ok(document) => document,
-            Err(error) => {
-                return ApiDefinition::Source {
-                    spec_type,
-                    source,
-                    note: Some(format!(
-                        "The OpenAPI document could not be read ({error}); it is shown as written."
-                    )),
-                };
-            }
-        };
-        let mut operations = Vec::new();
-        if let Some(paths) = document.get("paths").and_then(Value::as_object) {
-            'paths: for (path, item) in paths {
-                for method in METHODS {
-                    let Some(operation) = item.get(method) else {
-                        continue;
-                    };
-                    if operations.len() == MAX_OPERATIONS {
-                        break 'paths;
-                    }
-                    let summary = ["summary", "operationId", "description"]
-                        .iter()
-                        .find_map(|k| operation.get(*k).and_then(Value::as_str))
-                        .unwrap_or_default()
-                        .to_string();
-                    operations.push(Operation {
-                        method: method.to_uppercase(),
-                        path: path.clone(),
-                        summary,
-                    });
-                }
-            }
-        }
-        let info = |key: &str| {
-            document
-                .pointer(&format!("/info/{key}"))
-                .and_then(Value::as_str)
-                .map(str::to_string)
-        };
-        ApiDefinition::OpenApi {
-            title: info("title"),
-            version: info("version"),
-            operations,
-            source,
+        match catalog::summarize_openapi(&source) {
+            Ok(summary) => ApiDefinition::OpenApi { summary, source },
+            Err(error) => ApiDefinition::Source {
+                spec_type,
+                source,
+                note: Some(format!(
+                    "The OpenAPI document could not be read ({error}); it is shown as written."
+                )),
+            },
         }
     }
 
@@ -413,30 +362,20 @@ mod ssr {
         use serde_json::json;
 
         #[test]
-        fn openapi_yaml_and_json_become_operations() {
-            let yaml = json!({"spec": {"type": "openapi", "definition":
-                "openapi: 3.0.0\ninfo: {title: T, version: '1'}\npaths:\n  /a:\n    get: {summary: Get a}\n    post: {operationId: makeA}\n"}});
-            let ApiDefinition::OpenApi {
-                operations, title, ..
-            } = api_definition(&yaml)
-            else {
+        fn openapi_definitions_become_operations_and_others_stay_source() {
+            let openapi = json!({"spec": {"type": "openapi", "definition":
+                "openapi: 3.0.0\ninfo: {title: T, version: '1'}\npaths:\n  /a:\n    get: {summary: Get a}\n"}});
+            let ApiDefinition::OpenApi { summary, source } = api_definition(&openapi) else {
                 panic!("not openapi");
             };
-            assert_eq!(title.as_deref(), Some("T"));
-            assert_eq!(operations.len(), 2);
-            assert_eq!(operations[0].method, "GET");
-            assert_eq!(operations[1].summary, "makeA");
-            let json_doc = json!({"spec": {"type": "openapi", "definition":
-                r#"{"paths": {"/b": {"delete": {"summary": "Remove"}}}}"#}});
-            let ApiDefinition::OpenApi { operations, .. } = api_definition(&json_doc) else {
-                panic!("not openapi");
-            };
-            assert_eq!(operations[0].path, "/b");
+            assert_eq!(summary.title.as_deref(), Some("T"));
+            assert_eq!(summary.operations[0].method, "GET");
+            assert!(source.starts_with("openapi: 3.0.0"));
             let graphql =
                 json!({"spec": {"type": "graphql", "definition": "type Query { a: Int }"}});
             assert!(matches!(
                 api_definition(&graphql),
-                ApiDefinition::Source { .. }
+                ApiDefinition::Source { note: None, .. }
             ));
             let broken = json!({"spec": {"type": "openapi", "definition": "paths: [unclosed"}});
             assert!(matches!(

@@ -9,7 +9,9 @@
 //! field patches the YAML as soon as it changes.
 //!
 //! Here: what the page exchanges with the server, its server functions and the page; the
-//! editor (form and YAML) is in `editor`, the preview in `preview`.
+//! editor (form and YAML) is in `editor`, the preview in `preview`. Editing the spec,
+//! rendering it and comparing environments are `render`'s (`render::edit`,
+//! `render::diff`); they run on the server.
 
 mod editor;
 mod preview;
@@ -106,7 +108,7 @@ pub async fn resolve_application_spec(
         .unwrap_or_else(|| ssr::EXAMPLE.to_string());
     match fields {
         None => Ok(yaml),
-        Some(fields) => ssr::apply_fields(&yaml, &fields).map_err(AppError::BadInput),
+        Some(fields) => Ok(render::edit::set_fields(&yaml, fields.values())?),
     }
 }
 
@@ -118,7 +120,9 @@ pub async fn apply_application_field(
     value: String,
 ) -> Result<String, AppError> {
     crate::identity::require(identity::Action::SpecRender).await?;
-    ssr::apply_field(&yaml, &field, &value).map_err(AppError::BadInput)
+    let field = render::edit::Field::from_key(&field)
+        .ok_or_else(|| AppError::BadInput(format!("unknown form field {field:?}")))?;
+    Ok(render::edit::set_field(&yaml, field, &value)?)
 }
 
 /// Renders the spec and reports files, errors, policy results and the differences
@@ -179,20 +183,8 @@ pub fn ApplicationSpecPage() -> impl IntoView {
 #[cfg(feature = "ssr")]
 mod ssr {
     use super::*;
-    use serde_yaml_ng::{Mapping, Value};
-
-    /// The YAML path each form field edits.
-    const FIELDS: &[(&str, &str)] = &[
-        ("name", "metadata.name"),
-        ("namespace", "metadata.namespace"),
-        ("language", "spec.language"),
-        ("framework", "spec.framework"),
-        ("min_replicas", "spec.scaling.min_replicas"),
-        ("max_replicas", "spec.scaling.max_replicas"),
-        ("target_cpu", "spec.scaling.target_cpu"),
-        ("service_mesh", "spec.service_mesh"),
-        ("monitoring", "spec.monitoring.enabled"),
-    ];
+    use render::diff::LineChange;
+    use render::edit::Field;
 
     /// The spec the page starts from.
     pub const EXAMPLE: &str = "\
@@ -228,140 +220,48 @@ spec:
       approval_required: true
 ";
 
-    fn document(yaml: &str) -> Result<Value, String> {
-        match serde_yaml_ng::from_str::<Value>(yaml) {
-            Ok(value @ Value::Mapping(_)) => Ok(value),
-            Ok(_) => Err("The YAML is not a mapping: fix it before using the form.".into()),
-            Err(error) => Err(format!(
-                "The YAML does not parse ({error}): fix it before using the form."
-            )),
-        }
-    }
-
-    /// Sets (or, with `None`, removes) the value at `path`, creating mappings on the way.
-    fn set(doc: &mut Value, path: &str, value: Option<Value>) -> Result<(), String> {
-        let keys: Vec<&str> = path.split('.').collect();
-        let (last, parents) = keys.split_last().expect("non-empty path");
-        let mut node = doc;
-        for key in parents {
-            let map = node
-                .as_mapping_mut()
-                .ok_or_else(|| format!("{path}: a parent is not a mapping"))?;
-            if !map.contains_key(*key) {
-                map.insert(
-                    Value::String(key.to_string()),
-                    Value::Mapping(Mapping::new()),
-                );
-            }
-            node = map.get_mut(*key).expect("just inserted");
-        }
-        let map = node
-            .as_mapping_mut()
-            .ok_or_else(|| format!("{path}: a parent is not a mapping"))?;
-        match value {
-            Some(value) => {
-                map.insert(Value::String(last.to_string()), value);
-            }
-            None => {
-                map.remove(*last);
+    impl CommonFields {
+        fn slot(&mut self, field: Field) -> &mut String {
+            match field {
+                Field::Name => &mut self.name,
+                Field::Namespace => &mut self.namespace,
+                Field::Language => &mut self.language,
+                Field::Framework => &mut self.framework,
+                Field::MinReplicas => &mut self.min_replicas,
+                Field::MaxReplicas => &mut self.max_replicas,
+                Field::TargetCpu => &mut self.target_cpu,
+                Field::ServiceMesh => &mut self.service_mesh,
+                Field::Monitoring => &mut self.monitoring,
             }
         }
-        Ok(())
-    }
 
-    /// The YAML value a form field's text stands for; `None` removes the key.
-    fn field_value(field: &str, text: &str) -> Option<Value> {
-        let text = text.trim();
-        match field {
-            "monitoring" => Some(Value::Bool(text != "off")),
-            _ if text.is_empty() => None,
-            "min_replicas" | "max_replicas" | "target_cpu" => Some(match text.parse::<i64>() {
-                Ok(n) => Value::Number(n.into()),
-                // Kept as text: the spec check reports it with its path.
-                Err(_) => Value::String(text.to_string()),
-            }),
-            _ => Some(Value::String(text.to_string())),
+        fn from_values(values: Vec<(Field, String)>) -> CommonFields {
+            let mut fields = CommonFields::default();
+            for (field, value) in values {
+                *fields.slot(field) = value;
+            }
+            fields
         }
-    }
 
-    fn path_of(field: &str) -> Result<&'static str, String> {
-        FIELDS
-            .iter()
-            .find(|(key, _)| *key == field)
-            .map(|(_, path)| *path)
-            .ok_or_else(|| format!("unknown form field {field:?}"))
-    }
-
-    pub fn apply_field(yaml: &str, field: &str, value: &str) -> Result<String, String> {
-        let mut doc = document(yaml)?;
-        set(&mut doc, path_of(field)?, field_value(field, value))?;
-        serde_yaml_ng::to_string(&doc).map_err(|e| e.to_string())
-    }
-
-    pub fn apply_fields(yaml: &str, fields: &CommonFields) -> Result<String, String> {
-        let mut doc = document(yaml)?;
-        let values = [
-            ("name", &fields.name),
-            ("namespace", &fields.namespace),
-            ("language", &fields.language),
-            ("framework", &fields.framework),
-            ("min_replicas", &fields.min_replicas),
-            ("max_replicas", &fields.max_replicas),
-            ("target_cpu", &fields.target_cpu),
-            ("service_mesh", &fields.service_mesh),
-            ("monitoring", &fields.monitoring),
-        ];
-        for (field, value) in values {
-            set(&mut doc, path_of(field)?, field_value(field, value))?;
-        }
-        serde_yaml_ng::to_string(&doc).map_err(|e| e.to_string())
-    }
-
-    /// The fields as written in the YAML (used when the spec does not validate).
-    fn raw_fields(yaml: &str) -> CommonFields {
-        let doc = serde_yaml_ng::from_str::<Value>(yaml).unwrap_or(Value::Null);
-        let get = |path: &str| {
-            let mut node = &doc;
-            for key in path.split('.') {
-                match node.get(key) {
-                    Some(next) => node = next,
-                    None => return String::new(),
+        /// Each field with its text, in the form's order.
+        pub fn values(&self) -> Vec<(Field, &str)> {
+            let text = |field| -> &str {
+                match field {
+                    Field::Name => &self.name,
+                    Field::Namespace => &self.namespace,
+                    Field::Language => &self.language,
+                    Field::Framework => &self.framework,
+                    Field::MinReplicas => &self.min_replicas,
+                    Field::MaxReplicas => &self.max_replicas,
+                    Field::TargetCpu => &self.target_cpu,
+                    Field::ServiceMesh => &self.service_mesh,
+                    Field::Monitoring => &self.monitoring,
                 }
-            }
-            match node {
-                Value::String(s) => s.clone(),
-                Value::Number(n) => n.to_string(),
-                Value::Bool(b) => b.to_string(),
-                _ => String::new(),
-            }
-        };
-        let monitoring = get("spec.monitoring.enabled");
-        CommonFields {
-            name: get("metadata.name"),
-            namespace: get("metadata.namespace"),
-            language: get("spec.language"),
-            framework: get("spec.framework"),
-            min_replicas: get("spec.scaling.min_replicas"),
-            max_replicas: get("spec.scaling.max_replicas"),
-            target_cpu: get("spec.scaling.target_cpu"),
-            service_mesh: get("spec.service_mesh"),
-            monitoring: if monitoring == "false" { "off" } else { "on" }.into(),
-        }
-    }
-
-    /// The effective values, defaults included.
-    fn fields_of(spec: &render::Spec) -> CommonFields {
-        let s = &spec.spec;
-        CommonFields {
-            name: spec.metadata.name.clone(),
-            namespace: spec.metadata.namespace.clone(),
-            language: s.language.to_string(),
-            framework: s.framework.to_string(),
-            min_replicas: s.scaling.min_replicas.to_string(),
-            max_replicas: s.scaling.max_replicas.to_string(),
-            target_cpu: s.scaling.target_cpu.to_string(),
-            service_mesh: s.service_mesh.map(|m| m.to_string()).unwrap_or_default(),
-            monitoring: if s.monitoring.enabled { "on" } else { "off" }.into(),
+            };
+            Field::ALL
+                .into_iter()
+                .map(|field| (field, text(field)))
+                .collect()
         }
     }
 
@@ -379,7 +279,7 @@ spec:
         let spec = match render::parse_spec(yaml) {
             Ok(spec) => spec,
             Err(errors) => {
-                p.fields = raw_fields(yaml);
+                p.fields = CommonFields::from_values(render::edit::written_fields(yaml));
                 p.errors = errors
                     .into_iter()
                     .map(|e| PathError {
@@ -390,26 +290,20 @@ spec:
                 return p;
             }
         };
-        p.fields = fields_of(&spec);
+        p.fields = CommonFields::from_values(render::edit::effective_fields(&spec));
         p.environments = spec
             .spec
             .environments
             .iter()
             .map(|e| e.name.clone())
             .collect();
+        let mut files = Vec::new();
         match render::render(&spec, &render::RenderOptions::default()) {
             Ok(rendered) => {
                 p.manifests_checked = render::policy::manifests(&rendered)
                     .map(|m| m.len())
                     .unwrap_or(0);
-                p.files = rendered
-                    .files
-                    .into_iter()
-                    .map(|f| PreviewFile {
-                        path: f.path,
-                        contents: f.contents,
-                    })
-                    .collect();
+                files = rendered.files;
             }
             Err(render::RenderError::PolicyViolations(violations)) => {
                 p.violations = violations
@@ -434,118 +328,46 @@ spec:
         p.diff_to = known(&to)
             .or_else(|| p.environments.last().cloned())
             .unwrap_or_default();
-        p.diffs = environment_diffs(&p.files, &p.diff_from, &p.diff_to);
+        p.diffs = render::diff::environment_diffs(&files, &p.diff_from, &p.diff_to)
+            .into_iter()
+            .map(file_diff)
+            .collect();
+        p.files = files
+            .into_iter()
+            .map(|f| PreviewFile {
+                path: f.path,
+                contents: f.contents,
+            })
+            .collect();
         p
     }
 
-    /// The files one environment has of its own, keyed by a name common to all
-    /// environments (`overlay/rollout.yaml`, `argocd`, `tfvars`).
-    fn environment_files<'a>(
-        files: &'a [PreviewFile],
-        env: &str,
-    ) -> Vec<(String, &'a PreviewFile)> {
-        let overlay = format!("deploy/k8s/overlays/{env}/");
-        let argocd = format!("deploy/argocd/{env}.yaml");
-        let tfvars = format!("infra/environments/{env}.tfvars");
-        files
-            .iter()
-            .filter_map(|f| {
-                if let Some(rest) = f.path.strip_prefix(&overlay) {
-                    Some((format!("overlay/{rest}"), f))
-                } else if f.path == argocd {
-                    Some(("argocd".to_string(), f))
-                } else if f.path == tfvars {
-                    Some(("tfvars".to_string(), f))
-                } else {
-                    None
-                }
-            })
-            .collect()
-    }
-
-    pub fn environment_diffs(files: &[PreviewFile], from: &str, to: &str) -> Vec<FileDiff> {
-        if from.is_empty() || to.is_empty() {
-            return vec![];
+    fn file_diff(diff: render::diff::FileDiff) -> FileDiff {
+        let name = |path: Option<String>| path.unwrap_or_else(|| "(none)".into());
+        FileDiff {
+            from: name(diff.from),
+            to: name(diff.to),
+            lines: diff
+                .lines
+                .into_iter()
+                .map(|line| {
+                    let kind = match line.change {
+                        LineChange::Same => "same",
+                        LineChange::Added => "add",
+                        LineChange::Removed => "del",
+                        LineChange::Elided => "skip",
+                    };
+                    let text = match line.change {
+                        LineChange::Elided => "⋯".to_string(),
+                        _ => line.text,
+                    };
+                    DiffLine {
+                        kind: kind.into(),
+                        text,
+                    }
+                })
+                .collect(),
         }
-        let a = environment_files(files, from);
-        let b = environment_files(files, to);
-        let mut keys: Vec<&String> = a.iter().chain(&b).map(|(k, _)| k).collect();
-        keys.sort();
-        keys.dedup();
-        keys.into_iter()
-            .map(|key| {
-                let left = a.iter().find(|(k, _)| k == key).map(|(_, f)| *f);
-                let right = b.iter().find(|(k, _)| k == key).map(|(_, f)| *f);
-                let name = |f: Option<&PreviewFile>| {
-                    f.map(|f| f.path.clone()).unwrap_or_else(|| "(none)".into())
-                };
-                fn text(f: Option<&PreviewFile>) -> &str {
-                    f.map(|f| f.contents.as_str()).unwrap_or("")
-                }
-                FileDiff {
-                    from: name(left),
-                    to: name(right),
-                    lines: line_diff(text(left), text(right)),
-                }
-            })
-            .collect()
-    }
-
-    /// A line diff (longest common subsequence) with three lines of context around each
-    /// change; empty when the texts are equal.
-    pub fn line_diff(a: &str, b: &str) -> Vec<DiffLine> {
-        let a: Vec<&str> = a.lines().collect();
-        let b: Vec<&str> = b.lines().collect();
-        let (n, m) = (a.len(), b.len());
-        let mut lcs = vec![vec![0u32; m + 1]; n + 1];
-        for i in (0..n).rev() {
-            for j in (0..m).rev() {
-                lcs[i][j] = if a[i] == b[j] {
-                    lcs[i + 1][j + 1] + 1
-                } else {
-                    lcs[i + 1][j].max(lcs[i][j + 1])
-                };
-            }
-        }
-        let mut all = Vec::new();
-        let (mut i, mut j) = (0, 0);
-        while i < n || j < m {
-            if i < n && j < m && a[i] == b[j] {
-                all.push(("same", a[i]));
-                i += 1;
-                j += 1;
-            } else if i < n && (j == m || lcs[i + 1][j] >= lcs[i][j + 1]) {
-                all.push(("del", a[i]));
-                i += 1;
-            } else {
-                all.push(("add", b[j]));
-                j += 1;
-            }
-        }
-        if all.iter().all(|(kind, _)| *kind == "same") {
-            return vec![];
-        }
-        const CONTEXT: usize = 3;
-        let near_change = |k: usize| {
-            let lo = k.saturating_sub(CONTEXT);
-            let hi = (k + CONTEXT).min(all.len() - 1);
-            (lo..=hi).any(|x| all[x].0 != "same")
-        };
-        let mut out: Vec<DiffLine> = Vec::new();
-        for (k, (kind, text)) in all.iter().enumerate() {
-            if near_change(k) {
-                out.push(DiffLine {
-                    kind: kind.to_string(),
-                    text: text.to_string(),
-                });
-            } else if out.last().is_none_or(|l| l.kind != "skip") {
-                out.push(DiffLine {
-                    kind: "skip".into(),
-                    text: "⋯".into(),
-                });
-            }
-        }
-        out
     }
 
     #[cfg(test)]
@@ -565,11 +387,20 @@ spec:
                 ("development", "production")
             );
             assert!(p.diffs.iter().any(|d| !d.lines.is_empty()));
+            let kinds: Vec<&str> = p
+                .diffs
+                .iter()
+                .flat_map(|d| &d.lines)
+                .map(|l| l.kind.as_str())
+                .collect();
+            for kind in ["same", "add", "del", "skip"] {
+                assert!(kinds.contains(&kind), "no {kind} line");
+            }
         }
 
         #[test]
-        fn a_field_patches_the_yaml_and_bad_values_are_reported_with_their_path() {
-            let yaml = apply_field(EXAMPLE, "min_replicas", "50").unwrap();
+        fn an_invalid_spec_shows_its_fields_as_written_and_its_errors_with_paths() {
+            let yaml = render::edit::set_field(EXAMPLE, Field::MinReplicas, "50").unwrap();
             let p = preview(&yaml, None, None);
             assert!(
                 p.errors
@@ -579,24 +410,23 @@ spec:
                 p.errors
             );
             assert_eq!(p.fields.min_replicas, "50");
-            let yaml = apply_field(EXAMPLE, "service_mesh", "istio").unwrap();
-            assert!(
-                preview(&yaml, None, None)
-                    .files
-                    .iter()
-                    .any(|f| f.path.contains("virtualservice"))
-            );
-            let yaml = apply_field(&yaml, "service_mesh", "").unwrap();
-            assert!(!yaml.contains("service_mesh"));
-            assert!(apply_field("a: [", "name", "x").is_err());
+            assert_eq!(p.fields.name, "orders-api");
         }
 
         #[test]
-        fn line_diff_marks_changes_with_context() {
-            assert!(line_diff("a\nb\n", "a\nb\n").is_empty());
-            let d = line_diff("1\n2\n3\n4\n5\n6\n7\n8\nx\n", "1\n2\n3\n4\n5\n6\n7\n8\ny\n");
-            let kinds: Vec<&str> = d.iter().map(|l| l.kind.as_str()).collect();
-            assert_eq!(kinds, ["skip", "same", "same", "same", "del", "add"]);
+        fn form_fields_travel_as_values_and_back() {
+            let fields = CommonFields {
+                name: "a".into(),
+                monitoring: "off".into(),
+                ..CommonFields::default()
+            };
+            let values: Vec<(Field, String)> = fields
+                .values()
+                .into_iter()
+                .map(|(f, v)| (f, v.to_string()))
+                .collect();
+            assert_eq!(values.len(), Field::ALL.len());
+            assert_eq!(CommonFields::from_values(values), fields);
         }
     }
 }
