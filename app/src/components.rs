@@ -1,6 +1,6 @@
-//! Pieces shared by several pages.
+//! The site's frame, used by every page: navigation and error pages with their HTTP
+//! status. Pieces for showing catalog entities are in `pages::catalog::shared`.
 
-use crate::api::{EntityRow, display_kind, entity_href};
 use crate::error::AppError;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -61,54 +61,4 @@ pub fn ErrorPage(status: u16, message: String) -> impl IntoView {
 #[component]
 pub fn LoadError(error: AppError) -> impl IntoView {
     view! { <ErrorPage status=error.status() message=error.message().to_string()/> }
-}
-
-/// A table of entities, one row each, linked to their pages.
-#[component]
-pub fn EntityTable(rows: Vec<EntityRow>) -> impl IntoView {
-    view! {
-        <table class="entity-table">
-            <thead>
-                <tr>
-                    <th scope="col">"Name"</th>
-                    <th scope="col">"Kind"</th>
-                    <th scope="col">"Type"</th>
-                    <th scope="col">"Owner"</th>
-                    <th scope="col">"Lifecycle"</th>
-                    <th scope="col">"Description"</th>
-                </tr>
-            </thead>
-            <tbody>
-                {rows.into_iter().map(|row| view! { <EntityTableRow row/> }).collect_view()}
-            </tbody>
-        </table>
-    }
-}
-
-#[component]
-fn EntityTableRow(row: EntityRow) -> impl IntoView {
-    let href = entity_href(&row.namespace, &row.kind, &row.name);
-    let label = row.title.clone().unwrap_or_else(|| row.name.clone());
-    view! {
-        <tr>
-            <td><a href=href>{label}</a></td>
-            <td>{display_kind(&row.kind)}</td>
-            <td>{row.spec_type.unwrap_or_default()}</td>
-            <td><OwnerLink owner_ref=row.owner_ref/></td>
-            <td>{row.lifecycle.unwrap_or_default()}</td>
-            <td class="description">{row.description.unwrap_or_default()}</td>
-        </tr>
-    }
-}
-
-/// A link to an owner's page from its entity reference (`group:default/team-a`).
-#[component]
-pub fn OwnerLink(owner_ref: Option<String>) -> impl IntoView {
-    owner_ref.map(|owner| match crate::api::split_ref(&owner) {
-        Some((kind, namespace, name)) => {
-            let href = entity_href(namespace, kind, name);
-            view! { <a href=href>{name.to_string()}</a> }.into_any()
-        }
-        None => view! { <span>{owner.clone()}</span> }.into_any(),
-    })
 }

@@ -79,6 +79,14 @@ impl From<store::StoreError> for AppError {
     }
 }
 
+/// An edit of an Application spec that cannot be made: the message says how to go on.
+#[cfg(feature = "ssr")]
+impl From<render::edit::EditError> for AppError {
+    fn from(error: render::edit::EditError) -> AppError {
+        AppError::BadInput(error.to_string())
+    }
+}
+
 impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 

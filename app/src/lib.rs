@@ -3,15 +3,15 @@
 //! Every page renders on the server with its data (no client-side fetching before first
 //! paint) and hydrates in the browser for instant interactions.
 
-pub mod api;
 mod components;
+mod context;
 pub mod error;
 pub mod identity;
 mod pages;
 
 /// What the server implements so the register page can read and store catalog sources.
 #[cfg(feature = "ssr")]
-pub use pages::register::{
+pub use pages::catalog::register::{
     RegisterIssue, RegisterSource, Registrar, RegistrarError, RegistrarFuture,
 };
 
@@ -58,11 +58,11 @@ pub fn App() -> impl IntoView {
             <main id="main" tabindex="-1">
                 <Routes fallback=|| view! { <ErrorPage status=404 message="There is no page at this address.".to_string()/> }>
                     <Route path=path!("/") view=pages::home::HomePage ssr=SsrMode::Async/>
-                    <Route path=path!("/catalog") view=pages::catalog::CatalogPage ssr=SsrMode::Async/>
-                    <Route path=path!("/catalog/register") view=pages::register::RegisterPage ssr=SsrMode::Async/>
-                    <Route path=path!("/catalog/:namespace/:kind/:name") view=pages::entity::EntityPage ssr=SsrMode::Async/>
+                    <Route path=path!("/catalog") view=pages::catalog::browse::CatalogPage ssr=SsrMode::Async/>
+                    <Route path=path!("/catalog/register") view=pages::catalog::register::RegisterPage ssr=SsrMode::Async/>
+                    <Route path=path!("/catalog/:namespace/:kind/:name") view=pages::catalog::entity::EntityPage ssr=SsrMode::Async/>
                     <Route path=path!("/create") view=pages::create::CreatePage ssr=SsrMode::Async/>
-                    <Route path=path!("/create/application") view=pages::application::ApplicationSpecPage ssr=SsrMode::Async/>
+                    <Route path=path!("/create/application") view=pages::create::application::ApplicationSpecPage ssr=SsrMode::Async/>
                     <Route path=path!("/teams") view=pages::teams::TeamsPage ssr=SsrMode::Async/>
                     <Route path=path!("/insights") view=pages::insights::InsightsPage ssr=SsrMode::Async/>
                 </Routes>

@@ -1,9 +1,35 @@
 //! The home page: what the portal holds, and what changed lately.
 
-use crate::api::{EntityRow, HomeSummary, display_kind, entity_href, fetch_home_summary};
 use crate::components::LoadError;
+use crate::error::AppError;
+use crate::pages::catalog::shared::{EntityRow, display_kind};
 use leptos::prelude::*;
 use leptos_meta::Title;
+use serde::{Deserialize, Serialize};
+
+/// What the home page shows.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HomeSummary {
+    pub total: i64,
+    pub kinds: Vec<(String, i64)>,
+    pub recent: Vec<EntityRow>,
+}
+
+#[server(prefix = "/_server")]
+pub async fn fetch_home_summary() -> Result<HomeSummary, AppError> {
+    crate::identity::require(identity::Action::CatalogRead).await?;
+    let store = crate::context::store()?;
+    let kinds = store.kind_counts().await?;
+    let recent = store.recent_entities(12).await?;
+    Ok(HomeSummary {
+        total: kinds.iter().map(|k| k.count).sum(),
+        kinds: kinds.into_iter().map(|k| (k.kind, k.count)).collect(),
+        recent: recent
+            .into_iter()
+            .map(crate::pages::catalog::shared::ssr::row)
+            .collect(),
+    })
+}
 
 #[component]
 pub fn HomePage() -> impl IntoView {
@@ -83,11 +109,9 @@ fn RecentlyChanged(recent: Vec<EntityRow>) -> impl IntoView {
                     visible()
                         .into_iter()
                         .map(|row| {
-                            let href = entity_href(&row.namespace, &row.kind, &row.name);
-                            let label = row.title.clone().unwrap_or_else(|| row.name.clone());
                             view! {
                                 <li>
-                                    <a href=href>{label}</a>
+                                    <a href=row.href()>{row.label()}</a>
                                     <span class="meta">{display_kind(&row.kind)}</span>
                                     <time datetime=row.updated_at.clone()>{short_date(&row.updated_at)}</time>
                                 </li>

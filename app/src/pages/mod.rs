@@ -1,8 +1,20 @@
-pub mod application;
+//! The portal's pages, one folder per capability. Each folder holds the pages of its
+//! capability with the server functions that feed them and the data shapes they
+//! exchange; rules about the domain live in the crates (`catalog`, `render`, …), not here.
+//!
+//! - `home` — `/`: what the portal holds and what changed lately.
+//! - `catalog/` — `/catalog…`: browsing, one entity's page, registering entities, and the
+//!   pieces other capabilities use to list and link entities (`catalog::shared`).
+//! - `create/` — `/create…`: starting something new (the Application spec editor today;
+//!   the scaffolder's templates and tasks go here too).
+//! - `teams/` — `/teams`: groups and what they own.
+//! - `insights/` — `/insights`: how delivery is going (DORA, maturity).
+//!
+//! A new capability gets its own folder (signing in and tokens, for example, would be
+//! `identity/`) and its routes in `crate::App`.
+
 pub mod catalog;
 pub mod create;
-pub mod entity;
 pub mod home;
 pub mod insights;
-pub mod register;
 pub mod teams;

@@ -1,6 +1,6 @@
 //! Portico's catalog model: Backstage-compatible entities, entity refs,
-//! validation, relations and catalog-file parsing. Pure: no I/O, so the
-//! server and the wasm UI run the same rules.
+//! validation, relations, catalog-file parsing and OpenAPI summaries. Pure:
+//! no I/O, so the server and the wasm UI run the same rules.
 //!
 //! The pipeline for a catalog file is [`parse_documents`] (YAML → validated
 //! [`Entity`] values with positions and errors) → [`relations`] (spec refs →
@@ -31,6 +31,7 @@ mod emit;
 mod entity;
 mod entity_ref;
 mod kind;
+pub mod openapi;
 mod parse;
 pub mod relation;
 mod validate;
@@ -40,6 +41,7 @@ pub use emit::{SearchDocument, etag, search_document, to_yaml};
 pub use entity::{Entity, EntityLink, EntityMeta, EntityRelation};
 pub use entity_ref::{DEFAULT_NAMESPACE, EntityRef, RefError};
 pub use kind::Kind;
+pub use openapi::{OpenApiSummary, summarize_openapi};
 pub use parse::{CatalogError, ErrorKind, Parsed, ParsedEntity, parse_bytes, parse_documents};
 pub use relation::{Relation, relations};
 pub use validate::{

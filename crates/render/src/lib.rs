@@ -1,6 +1,8 @@
 //! Application spec → a complete, policy-checked delivery setup: CI
 //! workflows, Dockerfile, kustomize base and overlays, Argo Rollouts and
-//! Argo CD, Istio, SLO rules, Terraform, Rego policies and catalog-info.
+//! Argo CD, Istio, SLO rules, Terraform, Rego policies and catalog-info —
+//! and what an editor needs around that: spec edits ([`edit`]) and the
+//! differences between two environments' files ([`diff`]).
 //!
 //! ```
 //! let spec = render::parse_spec(include_str!("../tests/specs/nextjs.yaml")).unwrap();
@@ -10,6 +12,8 @@
 
 mod artifacts;
 mod context;
+pub mod diff;
+pub mod edit;
 mod escape;
 pub mod options;
 pub mod outline;

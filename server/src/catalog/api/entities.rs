@@ -13,6 +13,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use query::{Cursor, Params, all, first};
 pub(super) use query::{decode_cursor, encode_cursor, parse_predicate};
 use serde_json::{Value, json};
@@ -130,16 +131,14 @@ fn next_link_query(params: &Params, after: &str) -> String {
     out.join("&")
 }
 
+/// Percent-encodes everything but RFC 3986's unreserved characters.
 fn encode_component(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for b in text.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'.')
+        .remove(b'~');
+    utf8_percent_encode(text, UNRESERVED).to_string()
 }
 
 /// A by-query page request, from either the query string or the predicate body.
@@ -567,4 +566,15 @@ async fn openapi() -> impl IntoResponse {
         [(header::CONTENT_TYPE, "application/json")],
         include_str!("entities/openapi.json"),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn link_components_keep_only_unreserved_characters() {
+        assert_eq!(
+            super::encode_component("kind=component,a b/é-_.~"),
+            "kind%3Dcomponent%2Ca%20b%2F%C3%A9-_.~"
+        );
+    }
 }

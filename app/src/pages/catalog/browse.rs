@@ -6,8 +6,8 @@
 //! a GET form and links; once hydrated, the same form and links navigate client-side and
 //! the page's resource refetches.
 
-use crate::api::{EntityRow, display_kind, entity_href};
-use crate::components::{LoadError, OwnerLink};
+use super::shared::{EntityRow, OwnerLink, display_kind, encode_query};
+use crate::components::LoadError;
 use crate::error::AppError;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -34,7 +34,8 @@ pub struct Facet {
 }
 
 /// The facets the page offers, in the order it shows them. Owner counts the `ownedBy`
-/// relation, whose targets are full refs, so `team-a` and `group:default/team-a` agree.
+/// relation (the store's search keys are lowercased), whose targets are full refs, so
+/// `team-a` and `group:default/team-a` agree.
 pub const FACETS: [Facet; 6] = [
     Facet {
         param: "type",
@@ -240,21 +241,6 @@ impl CatalogParams {
             ..self.clone()
         }
     }
-}
-
-/// Percent-encodes a query value (`application/x-www-form-urlencoded` style).
-pub fn encode_query(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        match byte {
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b':' | b'/' => {
-                out.push(byte as char)
-            }
-            b' ' => out.push('+'),
-            _ => out.push_str(&format!("%{byte:02X}")),
-        }
-    }
-    out
 }
 
 /// One value of a facet with the number of entities that have it.
@@ -506,11 +492,9 @@ fn CatalogTable(params: CatalogParams, rows: Vec<EntityRow>) -> impl IntoView {
             </thead>
             <tbody>
                 {rows.into_iter().map(|row| {
-                    let href = entity_href(&row.namespace, &row.kind, &row.name);
-                    let label = row.title.clone().unwrap_or_else(|| row.name.clone());
                     view! {
                         <tr>
-                            <th scope="row"><a href=href>{label}</a></th>
+                            <th scope="row"><a href=row.href()>{row.label()}</a></th>
                             <td>{display_kind(&row.kind)}</td>
                             <td>{row.spec_type.unwrap_or_default()}</td>
                             <td><OwnerLink owner_ref=row.owner_ref/></td>
@@ -527,9 +511,9 @@ fn CatalogTable(params: CatalogParams, rows: Vec<EntityRow>) -> impl IntoView {
 #[cfg(feature = "ssr")]
 pub(crate) mod ssr {
     use super::*;
-    use crate::api::ssr::store;
-    use serde_json::Value;
-    use store::{EntityFilter, EntityQuery, EntityRelationRow, OrderField, TextFilter};
+    use crate::context::store;
+    use crate::pages::catalog::shared::{short_ref, ssr::row};
+    use store::{EntityFilter, EntityQuery, OrderField, TextFilter};
 
     /// The filter for `params`, leaving out the facet `skip` (`"kind"` or a facet param):
     /// a facet's counts ignore its own selection, so its other values stay choosable.
@@ -656,7 +640,7 @@ pub(crate) mod ssr {
             .collect();
         Ok(CatalogPageData {
             total,
-            rows: entities.into_iter().map(crate::api::ssr::row).collect(),
+            rows: entities.into_iter().map(row).collect(),
             kinds,
             facets,
         })
@@ -665,44 +649,10 @@ pub(crate) mod ssr {
     /// Owners are refs (`group:default/team-a`); show the name, with the namespace when
     /// it is not the default one.
     fn facet_label(facet: &Facet, value: &str) -> String {
-        if facet.param != "owner" {
-            return value.to_string();
-        }
-        match crate::api::split_ref(value) {
-            Some((_, "default", name)) => name.to_string(),
-            Some((_, namespace, name)) => format!("{namespace}/{name}"),
-            None => value.to_string(),
-        }
-    }
-
-    /// The list row of a stored entity.
-    pub(crate) fn row(
-        entity_ref: &str,
-        body: &Value,
-        relations: &[EntityRelationRow],
-    ) -> EntityRow {
-        let text = |pointer: &str| {
-            body.pointer(pointer)
-                .and_then(Value::as_str)
-                .map(str::to_string)
-        };
-        let (kind, namespace, name) = crate::api::split_ref(entity_ref).unwrap_or(("", "", ""));
-        let owner_ref = relations
-            .iter()
-            .find(|r| r.relation_type == "ownedBy")
-            .map(|r| r.target_ref.clone())
-            .or_else(|| text("/spec/owner"));
-        EntityRow {
-            entity_ref: entity_ref.to_string(),
-            kind: kind.to_string(),
-            namespace: text("/metadata/namespace").unwrap_or_else(|| namespace.to_string()),
-            name: text("/metadata/name").unwrap_or_else(|| name.to_string()),
-            title: text("/metadata/title"),
-            description: text("/metadata/description"),
-            spec_type: text("/spec/type"),
-            lifecycle: text("/spec/lifecycle"),
-            owner_ref,
-            updated_at: String::new(),
+        if facet.param == "owner" {
+            short_ref(value)
+        } else {
+            value.to_string()
         }
     }
 }

@@ -9,7 +9,7 @@
 //! storing are the server's (its limits and ingestion code), reached through the
 //! [`Registrar`] it puts in context.
 
-use crate::api::{display_kind, entity_href, split_ref};
+use super::shared::{display_kind, parse_ref, ref_href};
 use crate::components::LoadError;
 use crate::error::AppError;
 use leptos::prelude::*;
@@ -109,7 +109,7 @@ pub async fn start_preview(yaml: Option<String>, url: Option<String>) -> Result<
         }
         Some(RegisterSource::Url(url)) => format!(
             "/catalog/register?url={}",
-            crate::pages::catalog::encode_query(&url)
+            crate::pages::catalog::shared::encode_query(&url)
         ),
         None => "/catalog/register".to_string(),
     };
@@ -152,7 +152,12 @@ pub async fn register_entities(
     let query: Vec<String> = refs
         .iter()
         .take(50)
-        .map(|r| format!("registered={}", crate::pages::catalog::encode_query(r)))
+        .map(|r| {
+            format!(
+                "registered={}",
+                crate::pages::catalog::shared::encode_query(r)
+            )
+        })
         .collect();
     leptos_axum::redirect(&format!("/catalog/register?done=1&{}", query.join("&")));
     Ok(refs)
@@ -298,7 +303,7 @@ fn PreviewView(
                     </thead>
                     <tbody>
                         {preview.entities.into_iter().map(|entity| {
-                            let kind = split_ref(&entity.entity_ref).map(|(k, _, _)| display_kind(k)).unwrap_or_default();
+                            let kind = parse_ref(&entity.entity_ref).map(|r| display_kind(&r.kind)).unwrap_or_default();
                             let (label, class) = match entity.change {
                                 Change::New => ("new", "change change-new"),
                                 Change::Updated => ("updated", "change change-updated"),
@@ -328,14 +333,12 @@ fn PreviewView(
     .into_any()
 }
 
+/// A link to the page of the entity `entity_ref` names, labelled with the ref.
 #[component]
 fn EntityRefLink(entity_ref: String) -> impl IntoView {
-    match split_ref(&entity_ref) {
-        Some((kind, namespace, name)) => {
-            let href = entity_href(namespace, kind, name);
-            view! { <a href=href>{entity_ref.clone()}</a> }.into_any()
-        }
-        None => view! { <span>{entity_ref.clone()}</span> }.into_any(),
+    match parse_ref(&entity_ref) {
+        Some(parsed) => view! { <a href=ref_href(&parsed)>{entity_ref}</a> }.into_any(),
+        None => view! { <span>{entity_ref}</span> }.into_any(),
     }
 }
 
@@ -383,7 +386,7 @@ mod ssr {
     }
 
     pub async fn preview(source: RegisterSource) -> Result<RegisterPreview, AppError> {
-        let store = crate::api::ssr::store()?;
+        let store = crate::context::store()?;
         let found = match registrar()?.preview(source).await {
             Ok(found) => found,
             Err(RegistrarError::Invalid(issues)) => {

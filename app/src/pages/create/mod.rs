@@ -1,7 +1,10 @@
-//! Create: the golden-path templates a developer can start a new service from.
+//! Create: the golden-path templates a developer can start a new service from (`/create`),
+//! and the Application spec editor (`/create/application`).
 
-use crate::api::fetch_entities;
-use crate::components::{EntityTable, LoadError};
+pub mod application;
+
+use crate::components::LoadError;
+use crate::pages::catalog::shared::{EntityTable, fetch_entities};
 use leptos::prelude::*;
 use leptos_meta::Title;
 

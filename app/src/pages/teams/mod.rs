@@ -1,7 +1,7 @@
 //! Teams: the groups of the catalog and what they own.
 
-use crate::api::fetch_entities;
-use crate::components::{EntityTable, LoadError};
+use crate::components::LoadError;
+use crate::pages::catalog::shared::{EntityTable, fetch_entities};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
