@@ -3,20 +3,35 @@
 # and target/site, from `cargo leptos build`). Each suite gets its own portal on a free
 # port, with a fresh SQLite database and the demo catalog:
 #   1. Playwright in Debian's headless Chromium (tests/*.spec.mjs);
-#   2. Backstage's own @backstage/catalog-client driving the REST API (catalog-client/).
+#   2. Backstage's own @backstage/catalog-client driving the REST API (catalog-client/);
+#   3. schemathesis fuzzing the REST API against its OpenAPI document (api-fuzz.sh), in a
+#      network namespace of its own with loopback only: the fuzzer registers locations
+#      with generated targets, and the portal must not reach out to read them.
 set -euo pipefail
 cd "$(dirname "$0")"
+SELF="$(pwd)/$(basename "$0")"
 ROOT="$(cd .. && pwd)"
 BINARY="${PORTICO_BINARY:-$ROOT/target/debug/portico}"
 [ -x "$BINARY" ] || { echo "end2end: $BINARY is missing; run: cargo leptos build" >&2; exit 2; }
+OFFLINE_SUITE=""
+if [ "${1:-}" = "--offline-suite" ]; then
+  # Re-entered by this script inside `unshare --net`: bring loopback up, run one suite.
+  OFFLINE_SUITE="$2"
+  ip link set lo up
+fi
 
-if [ ! -x /usr/bin/chromium ]; then
+if [ -z "$OFFLINE_SUITE" ] && [ ! -x /usr/bin/chromium ]; then
   echo "Installing Debian's chromium for the browser tests"
   if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
   $SUDO apt-get update -qq && $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 fi
-[ -d node_modules/@playwright/test ] || PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund
-[ -d catalog-client/node_modules ] || (cd catalog-client && npm ci --no-audit --no-fund)
+if [ -z "$OFFLINE_SUITE" ]; then
+  [ -d node_modules/@playwright/test ] || PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund
+  [ -d catalog-client/node_modules ] || (cd catalog-client && npm ci --no-audit --no-fund)
+  # Installed here: the namespace of the fuzz suite has no network.
+  source "$ROOT/scripts/python-tools.sh"
+  install_api_fuzzer
+fi
 
 SERVER=""
 WORK="$(mktemp -d)"
@@ -62,5 +77,11 @@ run_suite() {
   fi
 }
 
+if [ "$OFFLINE_SUITE" = api-fuzz ]; then
+  run_suite api-fuzz bash -c './api-fuzz.sh "$PORTICO_URL"'
+  exit 0
+fi
+
 run_suite browser npx playwright test
 run_suite catalog-client bash -c 'cd catalog-client && node --test'
+unshare --net -- "$SELF" --offline-suite api-fuzz

@@ -63,6 +63,15 @@ impl ApiError {
         }
     }
 
+    /// An error with `status`, named as Backstage names errors of that status.
+    pub fn with_status(status: StatusCode, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            name: default_name(status),
+            message: message.into(),
+        }
+    }
+
     /// Logs `cause` once and returns a 500 that does not reveal it.
     pub fn internal(cause: impl std::fmt::Display) -> ApiError {
         tracing::error!(%cause, "internal error in the API");

@@ -1,7 +1,8 @@
 //! Backstage's entity filters, and the one place they become SQL.
 //!
-//! Filters turn into SQL in exactly one place, [`Sql::condition`]. Every key goes through
-//! an index: `kind` and `metadata.namespace` are columns of `entities`; `relations.<type>`
+//! Filters turn into SQL in exactly one place: [`Sql::condition`] for entities, and
+//! [`Sql::location_condition`] beside it for locations. Every entity key goes through an
+//! index: `kind` and `metadata.namespace` are columns of `entities`; `relations.<type>`
 //! reads `relations`; any other key reads the `search` table (migration 0002), whose rows
 //! `search_rows` flattens from an entity's body when it is written.
 
@@ -53,6 +54,15 @@ pub struct EntityQuery {
     pub offset: i64,
     /// `None`: every matching entity.
     pub limit: Option<i64>,
+}
+
+/// A page of locations, oldest first (`POST /locations/by-query`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LocationQuery {
+    /// A filter over the location's `id`, `type` and `target`; `None`: every location.
+    pub filter: Option<EntityFilter>,
+    pub offset: i64,
+    pub limit: i64,
 }
 
 /// SQL text with its string arguments, numbered `$1…` in the order they were pushed.
@@ -151,6 +161,41 @@ impl Sql {
                     },
                 }
             }
+        }
+    }
+
+    /// A boolean SQL expression over the row `l` of `locations`. A location has three keys,
+    /// `id`, `type` and `target`; values match ignoring case (both sides folded by the
+    /// engine's `LOWER`, so a value always matches itself); any other key matches nothing.
+    pub(crate) fn location_condition(&mut self, filter: &EntityFilter) -> String {
+        match filter {
+            EntityFilter::AnyOf(filters) if filters.is_empty() => "1 = 0".into(),
+            EntityFilter::AllOf(filters) if filters.is_empty() => "1 = 1".into(),
+            EntityFilter::AnyOf(filters) => {
+                let parts: Vec<String> =
+                    filters.iter().map(|f| self.location_condition(f)).collect();
+                format!("({})", parts.join(" OR "))
+            }
+            EntityFilter::AllOf(filters) => {
+                let parts: Vec<String> =
+                    filters.iter().map(|f| self.location_condition(f)).collect();
+                format!("({})", parts.join(" AND "))
+            }
+            EntityFilter::Not(filter) => format!("NOT {}", self.location_condition(filter)),
+            EntityFilter::Equals { key, values } => match location_column(key) {
+                Some(column) if !values.is_empty() => {
+                    let values: Vec<String> = values
+                        .iter()
+                        .map(|v| format!("LOWER({})", self.arg(v.as_str())))
+                        .collect();
+                    format!("LOWER({column}) IN ({})", values.join(", "))
+                }
+                _ => "1 = 0".into(),
+            },
+            EntityFilter::Exists { key } => match location_column(key) {
+                Some(_) => "1 = 1".into(),
+                None => "1 = 0".into(),
+            },
         }
     }
 
@@ -257,6 +302,16 @@ impl Sql {
         }
         parts.push("e.uid".into());
         format!(" ORDER BY {}", parts.join(", "))
+    }
+}
+
+/// The column of `locations` (as `l`) that a location filter key names.
+fn location_column(key: &str) -> Option<&'static str> {
+    match key.to_lowercase().as_str() {
+        "id" => Some("l.id"),
+        "type" => Some("l.type"),
+        "target" => Some("l.target"),
+        _ => None,
     }
 }
 

@@ -24,9 +24,10 @@ pub use entity_reads::{
 };
 pub use entity_writes::{BatchOutcome, EntityRecord, LocationRecord, RelationRecord};
 pub use error::StoreError;
-pub use filters::{EntityFilter, EntityQuery, OrderField, TextFilter};
+pub use filters::{EntityFilter, EntityQuery, LocationQuery, OrderField, TextFilter};
 pub use locations::{
-    LocationConflict, LocationRow, LocationStatus, LocationUpdate, ORPHAN_ANNOTATION, ReadResult,
+    LocationConflict, LocationPage, LocationRow, LocationStatus, LocationUpdate, ORPHAN_ANNOTATION,
+    ReadResult,
 };
 pub use stitching::{SearchRow, search_rows};
 

@@ -8,6 +8,7 @@ use crate::cache::bump_catalog_version;
 use crate::claims::ClaimQueue;
 use crate::entity_reads::parse_body;
 use crate::entity_writes::{delete_where_in, refs_of_location};
+use crate::filters::{LocationQuery, Sql};
 use crate::stitching::{relation_sources, stitch, write_search_rows};
 use crate::{Store, StoreError, Tx, on_pool, on_tx};
 
@@ -60,6 +61,14 @@ pub struct LocationStatus {
     pub entity_count: i64,
     /// Conflicts this location is part of, on either side.
     pub conflicts: Vec<LocationConflict>,
+}
+
+/// One page of [`Store::query_locations`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LocationPage {
+    pub items: Vec<LocationRow>,
+    /// Every location that matches the filter, on any page.
+    pub total: i64,
 }
 
 /// How a read ended, to record on the location.
@@ -191,6 +200,35 @@ impl Store {
     pub async fn locations(&self) -> Result<Vec<LocationRow>, StoreError> {
         let sql = format!("SELECT {LOCATION_COLUMNS} FROM locations ORDER BY created_at, id");
         Ok(on_pool!(self, pool => sqlx::query_as(&sql).fetch_all(pool).await?))
+    }
+
+    /// The page of locations that `query` asks for, oldest first, and how many match in
+    /// all. The filter becomes SQL in `filters.rs` (`Sql::location_condition`).
+    pub async fn query_locations(&self, query: &LocationQuery) -> Result<LocationPage, StoreError> {
+        let mut sql = Sql::new(self.engine());
+        let condition = match &query.filter {
+            Some(filter) => format!(" WHERE {}", sql.location_condition(filter)),
+            None => String::new(),
+        };
+        let count = format!("SELECT COUNT(*) FROM locations l{condition}");
+        let page = format!(
+            "SELECT {} FROM locations l{condition} ORDER BY l.created_at, l.id LIMIT {} OFFSET {}",
+            prefixed("l."),
+            query.limit.max(0),
+            query.offset.max(0)
+        );
+        let (total, items) = on_pool!(self, pool => {
+            let mut counting = sqlx::query_scalar(&count);
+            let mut listing = sqlx::query_as(&page);
+            for arg in &sql.args {
+                counting = counting.bind(arg);
+                listing = listing.bind(arg);
+            }
+            let total: i64 = counting.fetch_one(pool).await?;
+            let items: Vec<LocationRow> = listing.fetch_all(pool).await?;
+            (total, items)
+        });
+        Ok(LocationPage { items, total })
     }
 
     /// The location that provides `entity_ref` (lowercased `kind:namespace/name`).
@@ -465,7 +503,7 @@ fn prefixed(prefix: &str) -> String {
 #[cfg(test)]
 mod tests {
     use crate::testing::test_stores;
-    use crate::{EntityRecord, LocationRecord, ReadResult};
+    use crate::{EntityFilter, EntityRecord, LocationQuery, LocationRecord, ReadResult};
     use chrono::{TimeDelta, Utc};
     use std::time::Duration;
 
@@ -523,6 +561,102 @@ mod tests {
                 Some(first)
             );
             assert!(store.location("nope").await.unwrap().is_none());
+        }
+    }
+
+    fn eq(key: &str, values: &[&str]) -> EntityFilter {
+        EntityFilter::Equals {
+            key: key.into(),
+            values: values.iter().map(|v| v.to_string()).collect(),
+        }
+    }
+
+    #[tokio::test]
+    async fn locations_are_queried_in_sql_with_pages_and_a_total() {
+        for store in test_stores().await {
+            let engine = store.engine();
+            let start = Utc::now();
+            let mut ids = Vec::new();
+            for (i, (kind, target)) in [
+                ("url", "https://x/A.yaml"),
+                ("file", "/srv/b.yaml"),
+                ("url", "https://x/Ünïcode.yaml"),
+                ("file", "/srv/d.yaml"),
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                let at = start + TimeDelta::seconds(i as i64);
+                ids.push(store.add_location(kind, target, at).await.unwrap().0.id);
+            }
+            let query = async |filter: Option<EntityFilter>, offset: i64, limit: i64| {
+                let page = store
+                    .query_locations(&LocationQuery {
+                        filter,
+                        offset,
+                        limit,
+                    })
+                    .await
+                    .unwrap();
+                let ids: Vec<String> = page.items.into_iter().map(|l| l.id).collect();
+                (ids, page.total)
+            };
+
+            // Everything, oldest first, in pages; the total counts every page.
+            assert_eq!(query(None, 0, 10).await, (ids.clone(), 4), "{engine:?}");
+            assert_eq!(query(None, 1, 2).await, (ids[1..3].to_vec(), 4));
+            assert_eq!(query(None, 4, 2).await, (vec![], 4));
+            assert_eq!(query(None, 0, 0).await, (vec![], 4));
+
+            // Keys and values ignore ASCII case; a non-ASCII value matches itself.
+            let files = eq("TYPE", &["FILE"]);
+            assert_eq!(
+                query(Some(files.clone()), 0, 10).await,
+                (vec![ids[1].clone(), ids[3].clone()], 2)
+            );
+            let unicode = eq("target", &["https://x/Ünïcode.yaml"]);
+            assert_eq!(query(Some(unicode), 0, 10).await, (vec![ids[2].clone()], 1));
+            assert_eq!(
+                query(
+                    Some(eq("target", &["HTTPS://X/a.yaml", "/srv/d.yaml"])),
+                    0,
+                    10
+                )
+                .await,
+                (vec![ids[0].clone(), ids[3].clone()], 2)
+            );
+            assert_eq!(
+                query(Some(eq("id", &[&ids[2].to_uppercase()])), 0, 10).await,
+                (vec![ids[2].clone()], 1)
+            );
+
+            // $not, $any, $all, $exists; unknown keys match nothing; empty lists.
+            let not_files = EntityFilter::Not(Box::new(files.clone()));
+            assert_eq!(
+                query(Some(not_files), 0, 10).await,
+                (vec![ids[0].clone(), ids[2].clone()], 2)
+            );
+            let any = EntityFilter::AnyOf(vec![eq("id", &[&ids[0]]), eq("id", &[&ids[3]])]);
+            assert_eq!(query(Some(any), 0, 1).await, (vec![ids[0].clone()], 2));
+            let all = EntityFilter::AllOf(vec![files, eq("target", &["/srv/d.yaml"])]);
+            assert_eq!(query(Some(all), 0, 10).await, (vec![ids[3].clone()], 1));
+            let exists = EntityFilter::Exists {
+                key: "Target".into(),
+            };
+            assert_eq!(query(Some(exists), 0, 10).await.1, 4);
+            let unknown = EntityFilter::Exists {
+                key: "spec.owner".into(),
+            };
+            assert_eq!(query(Some(unknown.clone()), 0, 10).await.1, 0);
+            let not_unknown = EntityFilter::Not(Box::new(unknown));
+            assert_eq!(query(Some(not_unknown), 0, 10).await.1, 4);
+            assert_eq!(query(Some(eq("kind", &["url"])), 0, 10).await.1, 0);
+            assert_eq!(query(Some(eq("type", &[])), 0, 10).await.1, 0);
+            assert_eq!(query(Some(EntityFilter::AllOf(vec![])), 0, 10).await.1, 4);
+            assert_eq!(query(Some(EntityFilter::AnyOf(vec![])), 0, 10).await.1, 0);
+            // Values are bound, never spliced into the statement.
+            let quote = eq("target", &["' OR 1 = 1 --"]);
+            assert_eq!(query(Some(quote), 0, 10).await.1, 0);
         }
     }
 

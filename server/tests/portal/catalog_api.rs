@@ -530,6 +530,289 @@ async fn ancestry_facets_validation_and_openapi() {
     .await;
 }
 
+/// The OpenAPI document as the portal serves it.
+async fn document(app: &crate::support::TestApp) -> Value {
+    let (status, document) = app.get_json("/api/catalog/openapi.json").await;
+    assert_eq!(status, StatusCode::OK);
+    document
+}
+
+/// Follows `{"$ref": "#/components/…"}` in the document.
+fn resolve<'d>(document: &'d Value, schema: &'d Value) -> &'d Value {
+    match schema["$ref"].as_str() {
+        Some(reference) => {
+            let path = reference.trim_start_matches("#/");
+            let target = path.split('/').fold(document, |node, key| &node[key]);
+            resolve(document, target)
+        }
+        None => schema,
+    }
+}
+
+#[tokio::test]
+async fn unknown_fields_answer_empty_objects_as_the_document_says() {
+    each_engine_with(TestPortal::new().demo_catalog(), async |app| {
+        let (status, all) = app
+            .get_json("/api/catalog/entities?fields=nope,metadata.nope")
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        let all = all.as_array().unwrap();
+        assert!(all.len() >= 25);
+        assert!(all.iter().all(|e| *e == json!({})), "{all:?}");
+        let (_, page) = app
+            .get_json("/api/catalog/entities/by-query?fields=nope&limit=3")
+            .await;
+        assert_eq!(page["items"], json!([{}, {}, {}]));
+
+        // The document describes those items as entities with only the fields they have:
+        // nothing is required, so `{}` conforms (it used to require apiVersion, kind and
+        // metadata, and the fuzzer found the answer violating its schema).
+        let document = document(&app).await;
+        for (path, pointer) in [
+            (
+                "/entities",
+                "/paths/~1entities/get/responses/200/content/application~1json/schema/items",
+            ),
+            (
+                "/entities/by-query",
+                "/paths/~1entities~1by-query/get/responses/200/content/application~1json/schema",
+            ),
+        ] {
+            let mut schema = resolve(&document, document.pointer(pointer).unwrap());
+            if path == "/entities/by-query" {
+                schema = resolve(&document, &schema["properties"]["items"]["items"]);
+            }
+            assert!(schema.get("required").is_none(), "{path}: {schema}");
+            assert!(
+                schema["description"].as_str().unwrap().contains("{}"),
+                "{path}"
+            );
+        }
+        // Without `fields` the items are whole entities.
+        let (_, whole) = app.get_json("/api/catalog/entities?limit=1").await;
+        assert!(whole[0]["metadata"]["name"].is_string());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_cursor_that_is_not_a_string_is_refused_clearly() {
+    each_engine_with(TestPortal::new().demo_catalog(), async |app| {
+        for path in [
+            "/api/catalog/locations/by-query",
+            "/api/catalog/entities/by-query",
+        ] {
+            for cursor in [json!({}), json!(7), json!(["x"]), json!(true), json!("")] {
+                let (status, body) = app
+                    .post_json(path, json!({ "cursor": cursor, "limit": 100, "query": {} }))
+                    .await;
+                assert_eq!(status, StatusCode::BAD_REQUEST, "{path} {cursor}: {body}");
+                let expected = if cursor.is_string() {
+                    "Malformed cursor"
+                } else {
+                    "expected a string"
+                };
+                assert_error(&body, status, "InputError", "cursor");
+                assert_error(&body, status, "InputError", expected);
+            }
+        }
+        let (status, body) = app.get_json("/api/catalog/entities/by-query?cursor=").await;
+        assert_error(&body, status, "InputError", "cursor");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn wrong_content_types_and_misfit_bodies_are_backstage_400s_and_documented() {
+    each_engine_with(TestPortal::new().demo_catalog(), async |app| {
+        let body = r#"{"entityRefs": ["component:default/web-shop"]}"#;
+        // No JSON content type: axum alone would say 415; Backstage says 400.
+        for content_type in ["text/plain", "application/x-www-form-urlencoded"] {
+            let response = app
+                .post("/api/catalog/entities/by-refs", content_type, body)
+                .await;
+            assert_eq!(response.status, StatusCode::BAD_REQUEST, "{content_type}");
+            assert_error(
+                &response.json(),
+                response.status,
+                "InputError",
+                "Content-Type: application/json",
+            );
+        }
+        let response = app
+            .send(app.request(reqwest::Method::POST, "/api/catalog/refresh"))
+            .await;
+        assert_eq!(response.status, StatusCode::BAD_REQUEST);
+        // JSON that does not fit: axum alone would say 422; the message names the field.
+        let response = app
+            .put(
+                "/api/catalog/locations/x",
+                "application/json",
+                r#"{"type": "file"}"#,
+            )
+            .await;
+        assert_error(
+            &response.json(),
+            StatusCode::BAD_REQUEST,
+            "InputError",
+            "missing field `target`",
+        );
+        for (path, body, needle) in [
+            (
+                "/api/catalog/entities/by-refs",
+                json!({"entityRefs": "component:x"}),
+                "entityRefs: invalid type",
+            ),
+            (
+                "/api/catalog/entities/by-query",
+                json!({"fullTextFilter": ["term", null]}),
+                "fullTextFilter",
+            ),
+            (
+                "/api/catalog/entities/by-query",
+                json!({"orderBy": [["metadata.name", "asc"]]}),
+                "orderBy",
+            ),
+            (
+                "/api/catalog/entities/by-query",
+                json!({"limit": 1.5}),
+                "limit",
+            ),
+            (
+                "/api/catalog/entity-facets",
+                json!({"facets": "kind"}),
+                "facets",
+            ),
+            (
+                "/api/catalog/locations",
+                json!(["file", "/x.yaml"]),
+                "must be a JSON object",
+            ),
+            (
+                "/api/catalog/analyze-location",
+                json!({"location": ["url", "https://x/y"]}),
+                "location",
+            ),
+        ] {
+            let (status, error) = app.post_json(path, body.clone()).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{path} {body}: {error}");
+            assert_error(&error, status, "InputError", needle);
+        }
+        let response = app
+            .post("/api/catalog/entities/by-query", "application/json", "{")
+            .await;
+        assert_error(
+            &response.json(),
+            StatusCode::BAD_REQUEST,
+            "InputError",
+            "not valid JSON",
+        );
+
+        // The document lists 400 (and the seam's 401/403) for every operation, and no 415
+        // or 422 anywhere.
+        let document = document(&app).await;
+        for (path, item) in document["paths"].as_object().unwrap() {
+            for (method, operation) in item.as_object().unwrap() {
+                if method == "parameters" || path == "/openapi.json" {
+                    continue;
+                }
+                let responses = operation["responses"].as_object().unwrap();
+                for status in ["400", "401", "403"] {
+                    assert!(
+                        responses.contains_key(status),
+                        "{method} {path} lacks {status}"
+                    );
+                }
+                for status in ["415", "422", "default"] {
+                    assert!(
+                        !responses.contains_key(status),
+                        "{method} {path} has {status}"
+                    );
+                }
+            }
+        }
+    })
+    .await;
+}
+
+/// The requests the fuzzer found the portal refusing although the document called them
+/// valid. Each now either succeeds, or the document says why it is invalid and the portal
+/// refuses it with a 400 that says so too.
+#[tokio::test]
+async fn requests_valid_per_the_document_are_accepted() {
+    each_engine_with(TestPortal::new().demo_catalog(), async |app| {
+        for path in [
+            // Any text is a field to keep; a directive without `:` is a field; a filter
+            // statement without `=` only needs its key to exist.
+            "/api/catalog/entities?fields=%03%E2%B7%89,o1,,%C2%90K&order=%F2%94%95%A6&limit=147018&filter=N%C2%BE&filter=%C2%97%C2%A7",
+            "/api/catalog/entities?order=asc:a:b,,desc:kind&filter=,%20,a=",
+            "/api/catalog/entities/by-query?fullTextFilterFields=%C2%97,x&filter=&orderField=0&offset=0&limit=0&fullTextFilterTerm=",
+            "/api/catalog/entities/by-query?orderField=%20,desc&totalItems=exclude",
+            "/api/catalog/entity-facets?facet=%20&facet=kind",
+        ] {
+            let (status, body) = app.get_json(path).await;
+            assert_eq!(status, StatusCode::OK, "{path}: {body}");
+        }
+        let posts = [
+            ("/api/catalog/entities/by-query", json!({"query": {}, "limit": 0, "offset": 0, "orderBy": [], "fullTextFilter": {"term": "", "fields": []}, "fields": [], "totalItems": "include"})),
+            // Whole numbers written as floats, one orderBy object, null for absent, keys
+            // the document does not name: all fine.
+            ("/api/catalog/entities/by-query", json!({"limit": 2.0, "offset": 1.0, "orderBy": {"field": "y"}, "cursor": null, "query": null, "fullTextFilter": null, "totalItems": null, "x": [1]})),
+            ("/api/catalog/entities/by-query", json!({"query": {"": 1, "kind": {"$in": []}, "$not": {"spec.type": {"$exists": false}}}})),
+            ("/api/catalog/entities/by-refs", json!({"entityRefs": ["a:b", "k:n/x/y:z", "component:web-shop"], "fields": null})),
+            ("/api/catalog/entity-facets", json!({"facets": ["kind"], "query": null})),
+            ("/api/catalog/locations/by-query", json!({"limit": 0.0, "query": {"type": {"$in": ["url", 1, true]}}, "extra": {}})),
+        ];
+        for (path, body) in posts {
+            let (status, answer) = app.post_json(path, body.clone()).await;
+            assert_eq!(status, StatusCode::OK, "{path} {body}: {answer}");
+        }
+        let (_, refs) = app.post_json("/api/catalog/entities/by-refs", json!({"entityRefs": ["a:b", "component:web-shop"]})).await;
+        assert_eq!(refs["items"][0], Value::Null);
+        assert_eq!(refs["items"][1]["metadata"]["name"], "web-shop");
+        // No body at all: the document marks it optional.
+        let response = app.send(app.request(reqwest::Method::POST, "/api/catalog/locations/by-query")).await;
+        assert_eq!(response.status, StatusCode::OK, "{}", response.text());
+        // A well-formed ref of an entity nobody provides: a documented 404, not a 400.
+        let (status, body) = app.post_json("/api/catalog/refresh", json!({"entityRef": "component:default/nope", "authorizationToken": "t"})).await;
+        assert_error(&body, status, "NotFoundError", "nope");
+
+        // What the document now calls invalid, the portal refuses, saying why.
+        for (path, body, needle) in [
+            ("/api/catalog/entities/by-refs", json!({"entityRefs": [""]}), "entity ref"),
+            ("/api/catalog/refresh", json!({"entityRef": ""}), "entity ref"),
+            ("/api/catalog/entity-facets", json!({}), "missing field `facets`"),
+            ("/api/catalog/entity-facets", json!({"facets": []}), "Missing facet"),
+            ("/api/catalog/entity-facets", json!({"facets": [""]}), "cannot be empty"),
+            ("/api/catalog/entities/by-query", json!({"orderBy": {"field": "", "order": "asc"}}), "needs a field"),
+            ("/api/catalog/entities/by-query", json!({"orderBy": {"field": "x", "order": "ASC"}}), "orderBy"),
+            ("/api/catalog/entities/by-query", json!({"query": {"$in": ["x"]}}), "unknown operator"),
+            ("/api/catalog/locations", json!({"type": "url", "target": ""}), "is not a URL"),
+            ("/api/catalog/locations?dryRun=maybe", json!({"type": "url", "target": "https://x/y"}), "dryRun"),
+            ("/api/catalog/locations?onConflict=merge", json!({"type": "url", "target": "https://x/y"}), "onConflict"),
+            ("/api/catalog/locations/by-query", json!({"limit": 1001}), "limit"),
+        ] {
+            let (status, error) = app.post_json(path, body.clone()).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{path} {body}: {error}");
+            assert_error(&error, status, "InputError", needle);
+        }
+        for (path, needle) in [
+            ("/api/catalog/entity-facets?facet=", "cannot be empty"),
+            ("/api/catalog/entities?filter=%20=x", "not a valid statement"),
+            ("/api/catalog/entities?order=up:kind", "asc or desc"),
+            ("/api/catalog/entities?order=asc:", "missing the field"),
+            ("/api/catalog/entities/by-query?orderField=kind,ASC", "asc or desc"),
+            ("/api/catalog/entities?limit=2147483648", "limit"),
+            ("/api/catalog/entities?offset=1.5", "offset"),
+        ] {
+            let (status, error) = app.get_json(path).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{path}: {error}");
+            assert_error(&error, status, "InputError", needle);
+        }
+    })
+    .await;
+}
+
 fn urlencode(text: &str) -> String {
     text.bytes()
         .map(|b| {

@@ -1,23 +1,30 @@
 //! `/entities…`, `/entity-facets`, `/validate-entity`: reading (and deleting) entities the
-//! way `@backstage/catalog-client` asks for them. Handlers parse the request into the
-//! store's query types (`query.rs`), call the store, and shape the answer as Backstage does.
+//! way `@backstage/catalog-client` asks for them. Each handler receives its request as a
+//! typed struct (`requests.rs`, in the query language's types from `query.rs`), calls the
+//! store, and shapes the answer as Backstage does.
 
 mod query;
+mod requests;
 
+use super::input::{JsonBody, Object, QueryParams};
 use crate::error::{ApiError, KeepErrorBody};
 use crate::identity::Authorized;
 use crate::identity::act::{CatalogRead, EntityUnregister};
 use crate::state::AppState;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
-use query::{Cursor, Params, all, first};
-pub(super) use query::{decode_cursor, encode_cursor, parse_predicate};
+pub(super) use query::{Count, Predicate, decode_cursor, encode_cursor, whole_number};
+use query::{Cursor, CursorText};
+use requests::{
+    ByRefs, FacetParams, FacetsBody, FilterParams, ListParams, PageParams, PredicatePage,
+    ValidateBody,
+};
 use serde_json::{Value, json};
-use store::{EntityFilter, EntityJson, EntityQuery, OrderField, Store, TextFilter};
+use store::{EntityFilter, EntityJson, EntityQuery, Store};
 
 /// The page size of `by-query` when the client names none (Backstage's default).
 const DEFAULT_PAGE_SIZE: i64 = 20;
@@ -50,7 +57,8 @@ pub fn router() -> Router<AppState> {
         .route("/openapi.json", get(openapi))
 }
 
-/// One entity's stored API JSON, keeping only `fields` when some are named.
+/// One entity's stored API JSON, keeping only `fields` when some are named. An entity
+/// that has none of them is `{}` (as in Backstage; the document says so).
 fn entity_text(json: String, fields: &[String]) -> Result<String, ApiError> {
     if fields.is_empty() {
         return Ok(json);
@@ -64,22 +72,19 @@ fn entity_text(json: String, fields: &[String]) -> Result<String, ApiError> {
 async fn list_entities(
     _auth: Authorized<CatalogRead>,
     State(store): State<Store>,
-    Query(params): Query<Params>,
+    QueryParams(params): QueryParams<ListParams>,
+    RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
-    let filter = query::parse_filter_params(all(&params, "filter"))?;
-    let fields = query::parse_fields(all(&params, "fields"));
-    let order = query::parse_order(all(&params, "order"))?;
-    let mut limit = query::parse_count("limit", first(&params, "limit"))?;
-    let mut offset = query::parse_count("offset", first(&params, "offset"))?.unwrap_or(0);
-    if let Some(after) = first(&params, "after").filter(|a| !a.is_empty()) {
-        let cursor = Cursor::decode(after)?;
+    let mut limit = params.limit.map(|Count(n)| n);
+    let mut offset = params.offset.map_or(0, |Count(n)| n);
+    if let Some(CursorText(cursor)) = params.after {
         offset = cursor.offset;
         limit = limit.or(Some(cursor.limit));
     }
     let mut query = EntityQuery {
-        filter,
+        filter: params.filter.0,
         text: None,
-        order,
+        order: params.order.0,
         offset,
         limit: limit.map(|l| l + 1),
     };
@@ -96,12 +101,15 @@ async fn list_entities(
             ..Cursor::default()
         }
         .encode();
-        let next = format!("<?{}>; rel=\"next\"", next_link_query(&params, &after));
+        let next = format!(
+            "<?{}>; rel=\"next\"",
+            next_link_query(raw.as_deref().unwrap_or(""), &after)
+        );
         if let Ok(value) = HeaderValue::from_str(&next) {
             headers.insert(header::LINK, value);
         }
     }
-    let body = format!("[{}]", items_json(entities, &fields)?);
+    let body = format!("[{}]", items_json(entities, &params.fields.0)?);
     Ok((headers, json_text(body)).into_response())
 }
 
@@ -120,12 +128,17 @@ fn json_text(body: String) -> Response {
     ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
-/// The query string of the next page: the same parameters, with `after` replaced.
-fn next_link_query(params: &Params, after: &str) -> String {
-    let mut out: Vec<String> = params
-        .iter()
-        .filter(|(k, _)| k != "after" && k != "offset")
-        .map(|(k, v)| format!("{}={}", encode_component(k), encode_component(v)))
+/// The query string of the next page: the same parameters as they were sent, with
+/// `after` (and `offset`, which it replaces) taken out and the new `after` added.
+fn next_link_query(raw: &str, after: &str) -> String {
+    let mut out: Vec<String> = raw
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .filter(|pair| {
+            let key = pair.split('=').next().unwrap_or_default();
+            key != "after" && key != "offset"
+        })
+        .map(str::to_string)
         .collect();
     out.push(format!("after={}", encode_component(after)));
     out.join("&")
@@ -151,15 +164,16 @@ struct PageRequest {
 
 impl PageRequest {
     /// A later page: the query travels in the cursor; only the page size may change.
-    fn continuing(cursor: &str, limit: Option<i64>, fields: Vec<String>) -> Result<Self, ApiError> {
-        let mut cursor = Cursor::decode(cursor)?;
-        cursor.limit = limit.unwrap_or(cursor.limit);
-        Ok(PageRequest {
-            cursor,
+    fn continuing(cursor: Cursor, limit: Option<Count>, fields: Vec<String>) -> Self {
+        PageRequest {
+            cursor: Cursor {
+                limit: limit.map_or(cursor.limit, |Count(n)| n),
+                ..cursor
+            },
             fields,
             count_total: false,
             first_page: false,
-        })
+        }
     }
 }
 
@@ -167,47 +181,30 @@ impl PageRequest {
 async fn query_entities(
     _auth: Authorized<CatalogRead>,
     State(store): State<Store>,
-    Query(params): Query<Params>,
+    QueryParams(params): QueryParams<PageParams>,
 ) -> Result<Response, ApiError> {
-    let fields = query::parse_fields(all(&params, "fields"));
-    let limit = query::parse_count("limit", first(&params, "limit"))?;
-    let request = match first(&params, "cursor").filter(|c| !c.is_empty()) {
-        Some(cursor) => PageRequest::continuing(cursor, limit, fields)?,
-        None => {
-            let text = first(&params, "fullTextFilterTerm")
-                .map(str::trim)
-                .filter(|t| !t.is_empty())
-                .map(|term| TextFilter {
-                    term: term.to_string(),
-                    keys: query::parse_fields(all(&params, "fullTextFilterFields")),
-                });
-            PageRequest {
-                cursor: Cursor {
-                    filter: query::parse_filter_params(all(&params, "filter"))?,
-                    query: None,
-                    order: query::parse_order_fields(all(&params, "orderField"))?,
-                    text,
-                    offset: query::parse_count("offset", first(&params, "offset"))?.unwrap_or(0),
-                    limit: limit.unwrap_or(DEFAULT_PAGE_SIZE),
-                    total_items: 0,
-                },
-                fields,
-                count_total: parse_total_items(first(&params, "totalItems"))?,
-                first_page: true,
-            }
-        }
+    let fields = params.fields.0;
+    let request = match params.cursor {
+        Some(CursorText(cursor)) => PageRequest::continuing(cursor, params.limit, fields),
+        None => PageRequest {
+            cursor: Cursor {
+                filter: params.filter.0,
+                query: None,
+                order: params.order_field.0,
+                text: query::text_filter(
+                    params.full_text_filter_term.as_deref(),
+                    params.full_text_filter_fields.0,
+                ),
+                offset: params.offset.map_or(0, |Count(n)| n),
+                limit: params.limit.map_or(DEFAULT_PAGE_SIZE, |Count(n)| n),
+                total_items: 0,
+            },
+            fields,
+            count_total: params.total_items.unwrap_or_default() == query::TotalItems::Include,
+            first_page: true,
+        },
     };
     page(&store, request).await
-}
-
-fn parse_total_items(value: Option<&str>) -> Result<bool, ApiError> {
-    match value {
-        None | Some("include") => Ok(true),
-        Some("exclude") => Ok(false),
-        Some(other) => Err(ApiError::input(format!(
-            "Invalid totalItems {other:?}: expected include or exclude"
-        ))),
-    }
 }
 
 /// `POST /entities/by-query` with `{query, limit, offset, orderBy, fullTextFilter, fields,
@@ -215,96 +212,32 @@ fn parse_total_items(value: Option<&str>) -> Result<bool, ApiError> {
 async fn query_entities_by_predicate(
     _auth: Authorized<CatalogRead>,
     State(store): State<Store>,
-    Json(body): Json<Value>,
+    JsonBody(body): JsonBody<PredicatePage>,
 ) -> Result<Response, ApiError> {
-    let Value::Object(body) = body else {
-        return Err(ApiError::input("The request body must be a JSON object"));
-    };
-    let fields = match body.get("fields") {
-        None | Some(Value::Null) => Vec::new(),
-        Some(Value::Array(items)) => query::parse_fields(items.iter().filter_map(Value::as_str)),
-        Some(_) => return Err(ApiError::input("fields must be an array of strings")),
-    };
-    let limit = optional_count(&body, "limit")?;
-    let request = match body.get("cursor").and_then(Value::as_str) {
-        Some(cursor) => PageRequest::continuing(cursor, limit, fields)?,
+    let fields = body.fields.map(|f| f.0).unwrap_or_default();
+    let request = match body.cursor {
+        Some(CursorText(cursor)) => PageRequest::continuing(cursor, body.limit, fields),
         None => {
-            let filter = match body.get("query") {
-                None | Some(Value::Null) => EntityFilter::AllOf(Vec::new()),
-                Some(predicate) => query::parse_predicate(predicate)?,
-            };
-            let order = match body.get("orderBy") {
-                None | Some(Value::Null) => Vec::new(),
-                Some(Value::Array(items)) => items
-                    .iter()
-                    .map(order_by_item)
-                    .collect::<Result<Vec<_>, _>>()?,
-                Some(item) => vec![order_by_item(item)?],
-            };
-            let text = match body.get("fullTextFilter") {
-                Some(Value::Object(text)) => text
-                    .get("term")
-                    .and_then(Value::as_str)
-                    .map(str::trim)
-                    .filter(|t| !t.is_empty())
-                    .map(|term| TextFilter {
-                        term: term.to_string(),
-                        keys: text
-                            .get("fields")
-                            .and_then(Value::as_array)
-                            .map(|f| {
-                                f.iter()
-                                    .filter_map(Value::as_str)
-                                    .map(str::to_string)
-                                    .collect()
-                            })
-                            .unwrap_or_default(),
-                    }),
-                _ => None,
-            };
+            let text = body.full_text_filter.and_then(|Object(text)| {
+                query::text_filter(text.term.as_deref(), text.fields.unwrap_or_default())
+            });
             PageRequest {
                 cursor: Cursor {
                     filter: None,
-                    query: Some(filter),
+                    query: Some(body.query.map_or(EntityFilter::AllOf(Vec::new()), |p| p.0)),
                     text,
-                    order,
-                    offset: optional_count(&body, "offset")?.unwrap_or(0),
-                    limit: limit.unwrap_or(DEFAULT_PAGE_SIZE),
+                    order: body.order_by.map(|o| o.0).unwrap_or_default(),
+                    offset: body.offset.map_or(0, |Count(n)| n),
+                    limit: body.limit.map_or(DEFAULT_PAGE_SIZE, |Count(n)| n),
                     total_items: 0,
                 },
                 fields,
-                count_total: parse_total_items(body.get("totalItems").and_then(Value::as_str))?,
+                count_total: body.total_items.unwrap_or_default() == query::TotalItems::Include,
                 first_page: true,
             }
         }
     };
     page(&store, request).await
-}
-
-fn optional_count(
-    body: &serde_json::Map<String, Value>,
-    name: &str,
-) -> Result<Option<i64>, ApiError> {
-    match body.get(name) {
-        None | Some(Value::Null) => Ok(None),
-        Some(value) => match value.as_i64() {
-            Some(n) if n >= 0 => Ok(Some(n)),
-            _ => Err(ApiError::input(format!(
-                "Invalid {name} {value}: expected a non-negative integer"
-            ))),
-        },
-    }
-}
-
-fn order_by_item(item: &Value) -> Result<OrderField, ApiError> {
-    let field = item
-        .get("field")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    let order = item.get("order").and_then(Value::as_str).unwrap_or("asc");
-    query::parse_order_fields(std::iter::once(format!("{field},{order}").as_str()))?
-        .pop()
-        .ok_or_else(|| ApiError::input("orderBy items need a field"))
 }
 
 async fn page(store: &Store, request: PageRequest) -> Result<Response, ApiError> {
@@ -347,37 +280,19 @@ async fn page(store: &Store, request: PageRequest) -> Result<Response, ApiError>
     )))
 }
 
-/// `POST /entities/by-refs` with `{entityRefs, fields?}` (and `?filter=`): the entities
-/// in the order asked for, `null` for those that do not exist or do not match.
+/// `POST /entities/by-refs` with `{entityRefs, fields?, query?}` (and `?filter=`): the
+/// entities in the order asked for, `null` for those that do not exist or do not match.
 async fn entities_by_refs(
     _auth: Authorized<CatalogRead>,
     State(store): State<Store>,
-    Query(params): Query<Params>,
-    Json(body): Json<Value>,
+    QueryParams(params): QueryParams<FilterParams>,
+    JsonBody(body): JsonBody<ByRefs>,
 ) -> Result<Response, ApiError> {
-    let Some(refs) = body.get("entityRefs").and_then(Value::as_array) else {
-        return Err(ApiError::input(
-            "The request body must be {\"entityRefs\": [\"kind:namespace/name\", …]}",
-        ));
-    };
-    let mut keys = Vec::with_capacity(refs.len());
-    for entity_ref in refs {
-        let Some(text) = entity_ref.as_str() else {
-            return Err(ApiError::input(format!(
-                "entityRefs must be strings, found {entity_ref}"
-            )));
-        };
-        let parsed = catalog::EntityRef::parse(text, None, catalog::DEFAULT_NAMESPACE)
-            .map_err(|e| ApiError::input(format!("Invalid entity ref: {e}")))?;
-        keys.push(parsed.key());
-    }
-    let fields = match body.get("fields") {
-        Some(Value::Array(items)) => query::parse_fields(items.iter().filter_map(Value::as_str)),
-        _ => Vec::new(),
-    };
-    let filter = match body.get("query") {
-        Some(predicate) if !predicate.is_null() => Some(query::parse_predicate(predicate)?),
-        _ => query::parse_filter_params(all(&params, "filter"))?,
+    let keys: Vec<String> = body.entity_refs.into_iter().map(|r| r.0).collect();
+    let fields = body.fields.map(|f| f.0).unwrap_or_default();
+    let filter = match body.query {
+        Some(predicate) => Some(predicate.0),
+        None => params.filter.0,
     };
     let mut found = store.entity_json_by_refs(&keys).await?;
     if let Some(filter) = filter {
@@ -488,37 +403,20 @@ async fn entity_ancestry(
 async fn entity_facets(
     _auth: Authorized<CatalogRead>,
     State(store): State<Store>,
-    Query(params): Query<Params>,
+    QueryParams(params): QueryParams<FacetParams>,
 ) -> Result<Json<Value>, ApiError> {
-    let facets: Vec<String> = all(&params, "facet")
-        .filter(|f| !f.trim().is_empty())
-        .map(str::to_string)
-        .collect();
-    let filter = query::parse_filter_params(all(&params, "filter"))?;
-    facets_response(&store, facets, filter).await
+    let facets = params.facet.into_iter().map(|f| f.0).collect();
+    facets_response(&store, facets, params.filter.0).await
 }
 
 /// `POST /entity-facets` with `{facets, query?}`.
 async fn entity_facets_by_predicate(
     _auth: Authorized<CatalogRead>,
     State(store): State<Store>,
-    Json(body): Json<Value>,
+    JsonBody(body): JsonBody<FacetsBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let facets: Vec<String> = body
-        .get("facets")
-        .and_then(Value::as_array)
-        .map(|f| {
-            f.iter()
-                .filter_map(Value::as_str)
-                .map(str::to_string)
-                .collect()
-        })
-        .unwrap_or_default();
-    let filter = match body.get("query") {
-        Some(predicate) if !predicate.is_null() => Some(query::parse_predicate(predicate)?),
-        _ => None,
-    };
-    facets_response(&store, facets, filter).await
+    let facets = body.facets.into_iter().map(|f| f.0).collect();
+    facets_response(&store, facets, body.query.map(|p| p.0)).await
 }
 
 async fn facets_response(
@@ -539,15 +437,9 @@ async fn facets_response(
 /// `{errors: [{name, message}]}` (Backstage's shape, read by the client) when not.
 async fn validate_entity(
     _auth: Authorized<CatalogRead>,
-    Json(body): Json<Value>,
+    JsonBody(body): JsonBody<ValidateBody>,
 ) -> Result<Response, ApiError> {
-    let (Some(entity), Some(Value::String(_location))) = (body.get("entity"), body.get("location"))
-    else {
-        return Err(ApiError::input(
-            "Malformed request: the body must be {\"entity\": {…}, \"location\": \"url:https://…\"}",
-        ));
-    };
-    let errors = catalog::validate_value(entity);
+    let errors = catalog::validate_value(&Value::Object(body.entity));
     if errors.is_empty() {
         return Ok(Json(json!({})).into_response());
     }

@@ -2,6 +2,8 @@
 //! `@backstage/catalog-client` expects, plus Portico's per-location status
 //! (`status` on `GET /locations/{id}`, and `GET /locations/{id}/status`).
 
+use super::entities::{Predicate, decode_cursor, encode_cursor, whole_number};
+use super::input::{EntityRefKey, JsonBody, Object, QueryParams, first};
 use crate::catalog::ingest::{IngestError, Target};
 use crate::config::OrphanStrategy;
 use crate::error::ApiError;
@@ -10,16 +12,17 @@ use crate::identity::act::{
     CatalogRead, EntityRefresh, LocationAnalyze, LocationChange, LocationCreate,
 };
 use crate::state::AppState;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use catalog::EntityRef;
 use chrono::Utc;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use store::{EntityFilter, LocationRow, LocationStatus, LocationUpdate};
+use std::str::FromStr;
+use store::{EntityFilter, LocationQuery, LocationRow, LocationStatus, LocationUpdate};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -35,8 +38,14 @@ pub fn router() -> Router<AppState> {
         .route("/analyze-location", post(analyze))
 }
 
+/// `{type?, target}`: a location as a client names it (`type` defaults to `url`),
+/// parsed into a [`Target`] as it is deserialised.
 #[derive(Deserialize)]
-struct LocationInput {
+#[serde(try_from = "LocationSpec")]
+struct LocationInput(Target);
+
+#[derive(Deserialize)]
+struct LocationSpec {
     #[serde(rename = "type", default = "default_type")]
     location_type: String,
     target: String,
@@ -46,13 +55,56 @@ fn default_type() -> String {
     "url".into()
 }
 
+impl TryFrom<LocationSpec> for LocationInput {
+    type Error = String;
+    fn try_from(spec: LocationSpec) -> Result<LocationInput, String> {
+        Target::parse(&spec.location_type, &spec.target)
+            .map(LocationInput)
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// `POST /locations?dryRun=true|false&onConflict=reject|refresh`.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct CreateQuery {
-    #[serde(default)]
-    dry_run: Option<String>,
-    #[serde(default)]
-    on_conflict: Option<String>,
+struct CreateParams {
+    #[serde(default, deserialize_with = "first")]
+    dry_run: Option<Flag>,
+    #[serde(default, deserialize_with = "first")]
+    on_conflict: Option<OnConflict>,
+}
+
+/// `true` or `false`.
+struct Flag(bool);
+
+impl FromStr for Flag {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Flag, String> {
+        match text {
+            "true" => Ok(Flag(true)),
+            "false" => Ok(Flag(false)),
+            other => Err(format!("expected true or false, found {other:?}")),
+        }
+    }
+}
+
+/// What registering a location that exists does: a 409 (`reject`, the default) or a
+/// read of the existing one (`refresh`), as in Backstage.
+#[derive(PartialEq, Eq)]
+enum OnConflict {
+    Reject,
+    Refresh,
+}
+
+impl FromStr for OnConflict {
+    type Err = String;
+    fn from_str(text: &str) -> Result<OnConflict, String> {
+        match text {
+            "reject" => Ok(OnConflict::Reject),
+            "refresh" => Ok(OnConflict::Refresh),
+            other => Err(format!("expected reject or refresh, found {other:?}")),
+        }
+    }
 }
 
 /// `{id, type, target}`: Backstage's `Location`.
@@ -85,12 +137,11 @@ fn ingest_error(error: IngestError) -> ApiError {
 async fn create(
     _auth: Authorized<LocationCreate>,
     State(state): State<AppState>,
-    Query(query): Query<CreateQuery>,
-    Json(input): Json<LocationInput>,
+    QueryParams(params): QueryParams<CreateParams>,
+    JsonBody(LocationInput(target)): JsonBody<LocationInput>,
 ) -> Result<Response, ApiError> {
-    let target = Target::parse(&input.location_type, &input.target).map_err(ingest_error)?;
     let (kind, target_text) = (target.location_type(), target.target());
-    if query.dry_run.as_deref() == Some("true") {
+    if params.dry_run.is_some_and(|Flag(dry)| dry) {
         let existing = state.store.location_by_target(kind, &target_text).await?;
         let entities = state
             .ingester
@@ -113,7 +164,7 @@ async fn create(
         .store
         .add_location(kind, &target_text, Utc::now())
         .await?;
-    if !created && query.on_conflict.as_deref() != Some("refresh") {
+    if !created && params.on_conflict != Some(OnConflict::Refresh) {
         return Err(ApiError::conflict(format!(
             "Location {kind}:{target_text} already exists"
         )));
@@ -159,9 +210,8 @@ async fn update(
     _auth: Authorized<LocationChange>,
     State(state): State<AppState>,
     Path(id): Path<String>,
-    Json(input): Json<LocationInput>,
+    JsonBody(LocationInput(target)): JsonBody<LocationInput>,
 ) -> Result<Json<Value>, ApiError> {
-    let target = Target::parse(&input.location_type, &input.target).map_err(ingest_error)?;
     let (kind, target_text) = (target.location_type(), target.target());
     let row = match state.store.update_location(&id, kind, &target_text).await? {
         LocationUpdate::Updated(row) => row,
@@ -177,110 +227,107 @@ async fn update(
 }
 
 /// Page size of `POST /locations/by-query` when the request names none, and the largest.
-const LOCATION_PAGE: usize = 100;
-const MAX_LOCATION_PAGE: usize = 1000;
+const LOCATION_PAGE: i64 = 100;
+const MAX_LOCATION_PAGE: i64 = 1000;
 
-/// The state of a `locations/by-query` listing, carried from page to page.
-#[derive(serde::Serialize, Deserialize)]
-struct LocationCursor {
-    query: Option<EntityFilter>,
-    offset: usize,
-    limit: usize,
+/// `POST /locations/by-query` `{query?, limit?}` or `{cursor, limit?}`; all optional, and
+/// so is the body.
+#[derive(Default, Deserialize)]
+struct LocationsQuery {
+    cursor: Option<LocationCursorText>,
+    limit: Option<LocationPageSize>,
+    query: Option<Predicate>,
 }
 
-/// `POST /locations/by-query` `{query?, limit?}` or `{cursor}`: `{items, totalItems,
-/// pageInfo: {nextCursor?}}`, oldest first. `query` is a filter predicate over `id`,
-/// `type` and `target` (values match ignoring case, as for entities).
+/// A page size from 0 to [`MAX_LOCATION_PAGE`].
+#[derive(Clone, Copy, Deserialize)]
+#[serde(try_from = "serde_json::Number")]
+struct LocationPageSize(i64);
+
+impl TryFrom<serde_json::Number> for LocationPageSize {
+    type Error = String;
+    fn try_from(n: serde_json::Number) -> Result<LocationPageSize, String> {
+        match whole_number(&n) {
+            Some(n) if (0..=MAX_LOCATION_PAGE).contains(&n) => Ok(LocationPageSize(n)),
+            _ => Err(format!(
+                "use a whole number from 0 to {MAX_LOCATION_PAGE}, found {n}"
+            )),
+        }
+    }
+}
+
+/// The state of a `locations/by-query` listing, carried from page to page.
+#[derive(Serialize, Deserialize)]
+struct LocationCursor {
+    query: Option<EntityFilter>,
+    offset: i64,
+    limit: i64,
+}
+
+/// A location cursor as a client sends it back.
+#[derive(Deserialize)]
+#[serde(try_from = "String")]
+struct LocationCursorText(LocationCursor);
+
+impl TryFrom<String> for LocationCursorText {
+    type Error = String;
+    fn try_from(text: String) -> Result<LocationCursorText, String> {
+        decode_cursor::<LocationCursor>(&text)
+            .filter(|c| {
+                (0..=i64::MAX / 4).contains(&c.offset) && (0..=MAX_LOCATION_PAGE).contains(&c.limit)
+            })
+            .map(LocationCursorText)
+            .ok_or_else(|| {
+                format!(
+                    "Malformed cursor {text:?}: pass a cursor exactly as a previous response returned it"
+                )
+            })
+    }
+}
+
+/// `POST /locations/by-query`: `{items, totalItems, pageInfo: {nextCursor?}}`, oldest
+/// first. `query` is a filter predicate over `id`, `type` and `target` (values match
+/// ignoring case, as for entities), answered by the store in SQL.
 async fn query_locations(
     _auth: Authorized<CatalogRead>,
     State(state): State<AppState>,
-    body: Option<Json<Value>>,
+    body: Option<JsonBody<LocationsQuery>>,
 ) -> Result<Json<Value>, ApiError> {
-    let body = body.map(|Json(body)| body).unwrap_or(Value::Null);
-    let limit = match body.get("limit") {
-        None | Some(Value::Null) => None,
-        Some(value) => Some(
-            value
-                .as_u64()
-                .filter(|n| *n as usize <= MAX_LOCATION_PAGE)
-                .ok_or_else(|| {
-                    ApiError::input(format!(
-                        "Invalid limit {value}: use a whole number from 0 to {MAX_LOCATION_PAGE}"
-                    ))
-                })? as usize,
-        ),
-    };
-    let cursor = match body.get("cursor").and_then(Value::as_str) {
-        Some(text) => {
-            let mut cursor: LocationCursor =
-                super::entities::decode_cursor(text).ok_or_else(|| {
-                    ApiError::input(format!(
-                        "Malformed cursor {text:?}: pass a cursor exactly as a previous response returned it"
-                    ))
-                })?;
-            cursor.limit = limit.unwrap_or(cursor.limit);
-            cursor
-        }
+    let body = body.map(|JsonBody(body)| body).unwrap_or_default();
+    let limit = body.limit.map(|LocationPageSize(n)| n);
+    let cursor = match body.cursor {
+        Some(LocationCursorText(cursor)) => LocationCursor {
+            limit: limit.unwrap_or(cursor.limit),
+            ..cursor
+        },
         None => LocationCursor {
-            query: match body.get("query") {
-                None | Some(Value::Null) => None,
-                Some(predicate) => Some(super::entities::parse_predicate(predicate)?),
-            },
+            query: body.query.map(|Predicate(filter)| filter),
             offset: 0,
             limit: limit.unwrap_or(LOCATION_PAGE),
         },
     };
-    let matching: Vec<LocationRow> = state
+    let page = state
         .store
-        .locations()
-        .await?
-        .into_iter()
-        .filter(|row| {
-            cursor
-                .query
-                .as_ref()
-                .is_none_or(|q| location_matches(row, q))
+        .query_locations(&LocationQuery {
+            filter: cursor.query.clone(),
+            offset: cursor.offset,
+            limit: cursor.limit,
         })
-        .collect();
-    let items: Vec<Value> = matching
-        .iter()
-        .skip(cursor.offset)
-        .take(cursor.limit)
-        .map(location_json)
-        .collect();
+        .await?;
     let mut page_info = json!({});
-    let next = cursor.offset + items.len();
-    if next < matching.len() && !items.is_empty() {
+    let next = cursor.offset + page.items.len() as i64;
+    if next < page.total && !page.items.is_empty() {
         let next = LocationCursor {
             offset: next,
             ..cursor
         };
-        page_info["nextCursor"] = json!(super::entities::encode_cursor(&next));
+        page_info["nextCursor"] = json!(encode_cursor(&next));
     }
     Ok(Json(json!({
-        "items": items,
-        "totalItems": matching.len(),
+        "items": page.items.iter().map(location_json).collect::<Vec<_>>(),
+        "totalItems": page.total,
         "pageInfo": page_info,
     })))
-}
-
-/// Whether a location matches a filter predicate over its `id`, `type` and `target`.
-fn location_matches(row: &LocationRow, filter: &EntityFilter) -> bool {
-    let field = |key: &str| match key.to_lowercase().as_str() {
-        "id" => Some(&row.id),
-        "type" => Some(&row.location_type),
-        "target" => Some(&row.target),
-        _ => None,
-    };
-    match filter {
-        EntityFilter::AnyOf(filters) => filters.iter().any(|f| location_matches(row, f)),
-        EntityFilter::AllOf(filters) => filters.iter().all(|f| location_matches(row, f)),
-        EntityFilter::Not(filter) => !location_matches(row, filter),
-        EntityFilter::Equals { key, values } => {
-            field(key).is_some_and(|value| values.iter().any(|v| v.eq_ignore_ascii_case(value)))
-        }
-        EntityFilter::Exists { key } => field(key).is_some(),
-    }
 }
 
 async fn show(
@@ -335,21 +382,20 @@ async fn by_entity(
     }
 }
 
+/// `{entityRef}` (Backstage's `authorizationToken` is accepted and ignored).
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct RefreshInput {
-    entity_ref: String,
+    entity_ref: EntityRefKey,
 }
 
 /// `POST /refresh {entityRef}`: reads the location that provides the entity again, now.
 async fn refresh(
     _auth: Authorized<EntityRefresh>,
     State(state): State<AppState>,
-    Json(input): Json<RefreshInput>,
+    JsonBody(input): JsonBody<RefreshInput>,
 ) -> Result<StatusCode, ApiError> {
-    let entity_ref = EntityRef::parse(&input.entity_ref, None, "")
-        .map_err(|e| ApiError::input(e.to_string()))?
-        .key();
+    let EntityRefKey(entity_ref) = input.entity_ref;
     let Some(location) = state.store.location_of_entity(&entity_ref).await? else {
         return Err(ApiError::not_found(format!(
             "No location provides entity {entity_ref}"
@@ -373,9 +419,10 @@ async fn read_now(state: &AppState, id: &str) -> Result<(), ApiError> {
     }
 }
 
+/// `{location: {type, target}}` (Backstage's `catalogFileName` is accepted and ignored).
 #[derive(Deserialize)]
 struct AnalyzeInput {
-    location: LocationInput,
+    location: Object<LocationInput>,
 }
 
 /// `POST /analyze-location`: what a location holds and whether it is registered. Portico
@@ -383,10 +430,9 @@ struct AnalyzeInput {
 async fn analyze(
     _auth: Authorized<LocationAnalyze>,
     State(state): State<AppState>,
-    Json(input): Json<AnalyzeInput>,
+    JsonBody(input): JsonBody<AnalyzeInput>,
 ) -> Result<Json<Value>, ApiError> {
-    let target = Target::parse(&input.location.location_type, &input.location.target)
-        .map_err(ingest_error)?;
+    let Object(LocationInput(target)) = input.location;
     let registered = state
         .store
         .location_by_target(target.location_type(), &target.target())

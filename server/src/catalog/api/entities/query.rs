@@ -1,27 +1,225 @@
 //! Backstage's entity query language, parsed once at the edge into the store's types:
 //! `filter` strings, predicate objects (`$all`, `$any`, `$not`, `$in`, `$exists`),
-//! `fields` projections, `order`/`orderField` directives and opaque cursors.
+//! `fields` projections, `order`/`orderField` directives, counts and opaque cursors. Each
+//! has a type that deserialises from what the client sends (the query string's list of
+//! values, or the JSON body's value), so a request struct made of them is parsed whole.
 
-use crate::error::ApiError;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use std::str::FromStr;
 use store::{EntityFilter, OrderField, TextFilter};
 
-/// The parameters of a query string, in order, repeated keys kept.
-pub type Params = Vec<(String, String)>;
+/// `filter` parameters (repeatable): `None` when there is no condition at all.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(try_from = "Vec<String>")]
+pub struct Filters(pub Option<EntityFilter>);
 
-pub fn all<'a>(params: &'a Params, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-    params
-        .iter()
-        .filter(move |(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
+impl TryFrom<Vec<String>> for Filters {
+    type Error = String;
+    fn try_from(values: Vec<String>) -> Result<Filters, String> {
+        parse_filter_params(values.iter().map(String::as_str)).map(Filters)
+    }
 }
 
-pub fn first<'a>(params: &'a Params, name: &str) -> Option<&'a str> {
-    params
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
+/// `fields` (repeatable, each comma-separated; a JSON array in bodies): dotted paths.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(from = "Vec<String>")]
+pub struct Fields(pub Vec<String>);
+
+impl From<Vec<String>> for Fields {
+    fn from(values: Vec<String>) -> Fields {
+        Fields(parse_fields(values.iter().map(String::as_str)))
+    }
+}
+
+/// `GET /entities` `order=asc:metadata.name` (repeatable).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(try_from = "Vec<String>")]
+pub struct Order(pub Vec<OrderField>);
+
+impl TryFrom<Vec<String>> for Order {
+    type Error = String;
+    fn try_from(values: Vec<String>) -> Result<Order, String> {
+        parse_order(values.iter().map(String::as_str)).map(Order)
+    }
+}
+
+/// `GET /entities/by-query` `orderField=metadata.name,desc` (repeatable).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(try_from = "Vec<String>")]
+pub struct OrderFields(pub Vec<OrderField>);
+
+impl TryFrom<Vec<String>> for OrderFields {
+    type Error = String;
+    fn try_from(values: Vec<String>) -> Result<OrderFields, String> {
+        parse_order_fields(values.iter().map(String::as_str)).map(OrderFields)
+    }
+}
+
+/// The largest `limit` and `offset` the API takes.
+pub const MAX_COUNT: i64 = i32::MAX as i64;
+
+/// A `limit` or `offset`: a whole number from 0 to [`MAX_COUNT`], in a query string
+/// (`FromStr`) or a JSON body (where `5.0` is a whole number too, as JSON Schema says).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "serde_json::Number")]
+pub struct Count(pub i64);
+
+impl TryFrom<serde_json::Number> for Count {
+    type Error = String;
+    fn try_from(n: serde_json::Number) -> Result<Count, String> {
+        whole_number(&n)
+            .ok_or_else(|| format!("expected a whole number from 0 to {MAX_COUNT}, found {n}"))
+            .and_then(Count::try_from)
+    }
+}
+
+/// The value of a JSON number that is whole (`5` or `5.0`) and fits an `i64`.
+pub fn whole_number(n: &serde_json::Number) -> Option<i64> {
+    n.as_i64().or_else(|| {
+        n.as_f64()
+            .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
+            .map(|f| f as i64)
+    })
+}
+
+impl TryFrom<i64> for Count {
+    type Error = String;
+    fn try_from(n: i64) -> Result<Count, String> {
+        if (0..=MAX_COUNT).contains(&n) {
+            Ok(Count(n))
+        } else {
+            Err(format!(
+                "expected a whole number from 0 to {MAX_COUNT}, found {n}"
+            ))
+        }
+    }
+}
+
+impl FromStr for Count {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Count, String> {
+        text.parse::<i64>()
+            .map_err(|_| format!("expected a whole number from 0 to {MAX_COUNT}, found {text:?}"))
+            .and_then(Count::try_from)
+    }
+}
+
+/// `totalItems`: count every match on the first page (the default) or not.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TotalItems {
+    #[default]
+    Include,
+    Exclude,
+}
+
+impl FromStr for TotalItems {
+    type Err = String;
+    fn from_str(text: &str) -> Result<TotalItems, String> {
+        match text {
+            "include" => Ok(TotalItems::Include),
+            "exclude" => Ok(TotalItems::Exclude),
+            other => Err(format!("expected include or exclude, found {other:?}")),
+        }
+    }
+}
+
+/// A predicate object (`query` of the POST endpoints).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(try_from = "Value")]
+pub struct Predicate(pub EntityFilter);
+
+impl TryFrom<Value> for Predicate {
+    type Error = String;
+    fn try_from(value: Value) -> Result<Predicate, String> {
+        parse_predicate(&value).map(Predicate)
+    }
+}
+
+/// `orderBy` of `POST /entities/by-query`: one `{field, order?}` or a list of them.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(try_from = "Value")]
+pub struct OrderBy(pub Vec<OrderField>);
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OrderByItem {
+    field: String,
+    #[serde(default)]
+    order: Direction,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum Direction {
+    #[default]
+    Asc,
+    Desc,
+}
+
+impl TryFrom<Value> for OrderBy {
+    type Error = String;
+    fn try_from(value: Value) -> Result<OrderBy, String> {
+        let items = match value {
+            Value::Array(items) => items,
+            item => vec![item],
+        };
+        items
+            .into_iter()
+            .map(|item| {
+                let Value::Object(item) = item else {
+                    return Err(format!(
+                        "an orderBy item is an object {{field, order}}, found {item}"
+                    ));
+                };
+                let item: OrderByItem = crate::catalog::api::input::from_object(item)?;
+                if item.field.is_empty() {
+                    return Err("an orderBy item needs a field".to_string());
+                }
+                Ok(OrderField {
+                    key: item.field,
+                    descending: matches!(item.order, Direction::Desc),
+                })
+            })
+            .collect::<Result<_, _>>()
+            .map(OrderBy)
+    }
+}
+
+/// `fullTextFilter` of `POST /entities/by-query`.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct FullTextFilter {
+    pub term: Option<String>,
+    pub fields: Option<Vec<String>>,
+}
+
+/// A full-text filter from its term and keys; `None` for a blank term.
+pub fn text_filter(term: Option<&str>, keys: Vec<String>) -> Option<TextFilter> {
+    let term = term.map(str::trim).filter(|t| !t.is_empty())?;
+    Some(TextFilter {
+        term: term.to_string(),
+        keys,
+    })
+}
+
+/// A cursor as a client sends it back (`cursor`, `after`): text a previous response gave.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(try_from = "String")]
+pub struct CursorText(pub Cursor);
+
+impl TryFrom<String> for CursorText {
+    type Error = String;
+    fn try_from(text: String) -> Result<CursorText, String> {
+        Cursor::decode(&text).map(CursorText)
+    }
+}
+
+impl FromStr for CursorText {
+    type Err = String;
+    fn from_str(text: &str) -> Result<CursorText, String> {
+        Cursor::decode(text).map(CursorText)
+    }
 }
 
 /// `filter=kind=component,spec.type=service&filter=kind=api`: conditions inside one
@@ -29,7 +227,7 @@ pub fn first<'a>(params: &'a Params, name: &str) -> Option<&'a str> {
 /// match. A key without `=` only has to exist. `None` when there is no condition at all.
 pub fn parse_filter_params<'a>(
     filters: impl Iterator<Item = &'a str>,
-) -> Result<Option<EntityFilter>, ApiError> {
+) -> Result<Option<EntityFilter>, String> {
     let mut any = Vec::new();
     for filter in filters {
         if let Some(parsed) = parse_filter_string(filter)? {
@@ -43,7 +241,7 @@ pub fn parse_filter_params<'a>(
     })
 }
 
-fn parse_filter_string(filter: &str) -> Result<Option<EntityFilter>, ApiError> {
+fn parse_filter_string(filter: &str) -> Result<Option<EntityFilter>, String> {
     // Keys in order of first appearance; a key seen alone wins over values, as in Backstage.
     let mut conditions: Vec<(String, Option<Vec<String>>)> = Vec::new();
     for statement in filter.split(',').map(str::trim).filter(|s| !s.is_empty()) {
@@ -52,9 +250,9 @@ fn parse_filter_string(filter: &str) -> Result<Option<EntityFilter>, ApiError> {
             None => (statement, None),
         };
         if key.is_empty() {
-            return Err(ApiError::input(format!(
+            return Err(format!(
                 "Invalid filter, '{statement}' is not a valid statement (expected a string on the form a=b or a= or a)"
-            )));
+            ));
         }
         let key = key.to_lowercase();
         let slot = match conditions.iter().position(|(k, _)| *k == key) {
@@ -87,20 +285,16 @@ fn parse_filter_string(filter: &str) -> Result<Option<EntityFilter>, ApiError> {
 /// A predicate of `POST /entities/by-query` and `POST /entity-facets`:
 /// `{"kind": "component", "spec.type": {"$in": ["service"]}, "spec.owner": {"$exists": true},
 ///   "$all": […], "$any": […], "$not": {…}}`. Several keys in one object must all hold.
-pub fn parse_predicate(value: &Value) -> Result<EntityFilter, ApiError> {
+pub fn parse_predicate(value: &Value) -> Result<EntityFilter, String> {
     let Value::Object(map) = value else {
-        return Err(ApiError::input(format!(
-            "Invalid query: expected an object, found {value}"
-        )));
+        return Err(format!("Invalid query: expected an object, found {value}"));
     };
     let mut all = Vec::new();
     for (key, value) in map {
         all.push(match key.as_str() {
             "$all" | "$any" => {
                 let Value::Array(items) = value else {
-                    return Err(ApiError::input(format!(
-                        "Invalid query: {key} takes an array of predicates"
-                    )));
+                    return Err(format!("Invalid query: {key} takes an array of predicates"));
                 };
                 let items = items
                     .iter()
@@ -114,9 +308,7 @@ pub fn parse_predicate(value: &Value) -> Result<EntityFilter, ApiError> {
             }
             "$not" => EntityFilter::Not(Box::new(parse_predicate(value)?)),
             k if k.starts_with('$') => {
-                return Err(ApiError::input(format!(
-                    "Invalid query: unknown operator {k}"
-                )));
+                return Err(format!("Invalid query: unknown operator {k}"));
             }
             _ => parse_field_predicate(key, value)?,
         });
@@ -128,12 +320,12 @@ pub fn parse_predicate(value: &Value) -> Result<EntityFilter, ApiError> {
     })
 }
 
-fn parse_field_predicate(key: &str, value: &Value) -> Result<EntityFilter, ApiError> {
+fn parse_field_predicate(key: &str, value: &Value) -> Result<EntityFilter, String> {
     let key = key.to_lowercase();
     let message = format!(
         "Invalid query: the value of {key:?} must be a string, number, boolean, {{\"$in\": [...]}} or {{\"$exists\": true|false}}"
     );
-    let bad = move || ApiError::input(message.clone());
+    let bad = move || message.clone();
     match value {
         Value::Object(op) if op.len() == 1 => match op.iter().next().expect("one") {
             (name, Value::Array(items)) if name == "$in" => {
@@ -179,24 +371,26 @@ pub fn parse_fields<'a>(values: impl Iterator<Item = &'a str>) -> Vec<String> {
         .collect()
 }
 
-/// `GET /entities` ordering: `order=asc:metadata.name` (repeatable).
-pub fn parse_order<'a>(values: impl Iterator<Item = &'a str>) -> Result<Vec<OrderField>, ApiError> {
+/// `GET /entities` ordering: `order=asc:metadata.name` (repeatable, each comma-separated;
+/// empty directives are skipped). A directive is `asc:<field>`, `desc:<field>` or a field
+/// without `:` (ascending).
+pub fn parse_order<'a>(values: impl Iterator<Item = &'a str>) -> Result<Vec<OrderField>, String> {
     values
         .flat_map(|v| v.split(','))
-        .filter(|v| !v.trim().is_empty())
-        .map(|directive| {
-            let (direction, field) = directive.split_once(':').unwrap_or(("asc", directive));
-            order_field(field, direction, directive)
+        .filter(|v| !v.is_empty())
+        .map(|directive| match directive.split_once(':') {
+            Some((direction, field)) => order_field(field, direction, directive),
+            None => order_field(directive, "asc", directive),
         })
         .collect()
 }
 
-/// `GET /entities/by-query` ordering: `orderField=metadata.name,desc` (repeatable).
+/// `GET /entities/by-query` ordering: `orderField=metadata.name,desc` (repeatable): a
+/// field, then optionally `,asc` or `,desc`, as Backstage reads it.
 pub fn parse_order_fields<'a>(
     values: impl Iterator<Item = &'a str>,
-) -> Result<Vec<OrderField>, ApiError> {
+) -> Result<Vec<OrderField>, String> {
     values
-        .filter(|v| !v.trim().is_empty())
         .map(|directive| {
             let (field, direction) = directive.split_once(',').unwrap_or((directive, "asc"));
             order_field(field, direction, directive)
@@ -204,39 +398,25 @@ pub fn parse_order_fields<'a>(
         .collect()
 }
 
-fn order_field(field: &str, direction: &str, directive: &str) -> Result<OrderField, ApiError> {
-    let descending = match direction.trim().to_lowercase().as_str() {
+fn order_field(field: &str, direction: &str, directive: &str) -> Result<OrderField, String> {
+    let descending = match direction {
         "asc" => false,
         "desc" => true,
         _ => {
-            return Err(ApiError::input(format!(
+            return Err(format!(
                 "Invalid order directive {directive:?}: the order must be asc or desc"
-            )));
+            ));
         }
     };
-    let field = field.trim();
     if field.is_empty() {
-        return Err(ApiError::input(format!(
+        return Err(format!(
             "Invalid order directive {directive:?}: missing the field"
-        )));
+        ));
     }
     Ok(OrderField {
         key: field.to_string(),
         descending,
     })
-}
-
-/// A non-negative integer parameter.
-pub fn parse_count(name: &str, value: Option<&str>) -> Result<Option<i64>, ApiError> {
-    match value {
-        None | Some("") => Ok(None),
-        Some(text) => match text.parse::<i64>() {
-            Ok(n) if n >= 0 => Ok(Some(n)),
-            _ => Err(ApiError::input(format!(
-                "Invalid {name} {text:?}: expected a non-negative integer"
-            ))),
-        },
-    }
 }
 
 /// Keeps only `fields` of `entity` (all of it when `fields` is empty).
@@ -300,14 +480,16 @@ impl Cursor {
         encode_cursor(self)
     }
 
-    pub fn decode(text: &str) -> Result<Cursor, ApiError> {
+    pub fn decode(text: &str) -> Result<Cursor, String> {
         let invalid = || {
-            ApiError::input(format!(
+            format!(
                 "Malformed cursor {text:?}: pass a cursor exactly as a previous response returned it"
-            ))
+            )
         };
         let cursor: Cursor = decode_cursor(text).ok_or_else(invalid)?;
-        if cursor.offset < 0 || cursor.limit < 0 {
+        // Bounded so that no page arithmetic on a forged cursor can overflow.
+        if !(0..=i64::MAX / 4).contains(&cursor.offset) || !(0..=MAX_COUNT).contains(&cursor.limit)
+        {
             return Err(invalid());
         }
         Ok(cursor)
