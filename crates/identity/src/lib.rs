@@ -71,11 +71,118 @@ impl std::fmt::Display for Action {
     }
 }
 
-/// Who is asking. Sign-in adds people and API tokens; until then every caller is a guest.
+/// A signed-in person, resolved against the catalog at sign-in.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Person {
+    /// Who the sign-in provider says this is: `provider:subject` (`oidc:okta:00u1ab…`,
+    /// `github:github.com:1234`, `guest:user:default/ada.lovelace`). Stable across
+    /// sign-ins; sessions and tokens are kept under it.
+    pub subject: String,
+    /// The catalog User entity that matched (`user:default/ada.lovelace`), if any.
+    pub user_ref: Option<String>,
+    pub display_name: String,
+    pub email: Option<String>,
+    /// Every group the person is in: the groups their User entity names (`memberOf`) or
+    /// that name them (`members`), and every parent of those, transitively. Lowercased
+    /// refs (`group:default/payments`). A member of a child group counts as a member of
+    /// its parents, so owning a thing as a department covers its teams.
+    pub groups: Vec<String>,
+}
+
+impl Person {
+    /// The refs this person acts as: their User entity and every group they are in.
+    pub fn refs(&self) -> impl Iterator<Item = &str> {
+        self.user_ref
+            .iter()
+            .chain(self.groups.iter())
+            .map(String::as_str)
+    }
+}
+
+/// What an API token may be used for, whoever created it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Scope {
+    /// Reading: the catalog, locations, rendering specs.
+    Read,
+    /// Registering, refreshing, changing and removing catalog entities and locations.
+    CatalogWrite,
+}
+
+impl Scope {
+    pub const ALL: [Scope; 2] = [Scope::Read, Scope::CatalogWrite];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Scope::Read => "read",
+            Scope::CatalogWrite => "catalog.write",
+        }
+    }
+
+    /// The scope a token needs for `action`.
+    pub fn needed_for(action: Action) -> Scope {
+        if action.is_write() {
+            Scope::CatalogWrite
+        } else {
+            Scope::Read
+        }
+    }
+}
+
+/// Who is asking.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Caller {
     /// Nobody signed in.
-    Guest,
+    Anonymous,
+    /// A person with a session.
+    Person(Person),
+    /// A script or CI job with an API token a person created; it acts as that person,
+    /// within the token's scopes.
+    Token {
+        name: String,
+        scopes: Vec<Scope>,
+        person: Person,
+    },
+}
+
+impl Caller {
+    /// The person behind the caller, if any.
+    pub fn person(&self) -> Option<&Person> {
+        match self {
+            Caller::Anonymous => None,
+            Caller::Person(person) | Caller::Token { person, .. } => Some(person),
+        }
+    }
+
+    /// How audit logs and messages name the caller.
+    pub fn describe(&self) -> String {
+        match self {
+            Caller::Anonymous => "an anonymous visitor".into(),
+            Caller::Person(person) => person.display_name.clone(),
+            Caller::Token { name, person, .. } => {
+                format!("{}'s token \"{name}\"", person.display_name)
+            }
+        }
+    }
+}
+
+/// What an action is done to, for rules about owners. Refs are lowercased.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Target {
+    /// Nothing in particular (reading, registering something new, rendering).
+    Portal,
+    /// One entity, with its kind and its owner (`spec.owner`), if it has one.
+    Entity {
+        entity_ref: String,
+        kind: String,
+        owner: Option<String>,
+    },
+    /// A registered location: the owners of every entity it provides, and who registered
+    /// it. Changing it changes all of them.
+    Location {
+        target: String,
+        entity_owners: Vec<Option<String>>,
+        registered_by: Option<String>,
+    },
 }
 
 /// Proof that `caller` may do `action`: what a handler gets back from the seam.

@@ -37,7 +37,7 @@ impl Seam {
     pub async fn authorize(&self, _request: &Parts, action: Action) -> Result<Grant, Denial> {
         match self.rule {
             Rule::EveryoneMay => Ok(Grant {
-                caller: Caller::Guest,
+                caller: Caller::Anonymous,
                 action,
             }),
             Rule::NobodyMay => Err(Denial::SignInRequired(format!(
