@@ -20,6 +20,7 @@ pub fn Nav() -> impl IntoView {
                     <li><A href="/insights">"Metrics"</A></li>
                 </ul>
             </nav>
+            <crate::pages::identity::Account/>
         </header>
     }
 }

@@ -10,6 +10,9 @@ pub mod identity;
 mod pages;
 
 /// What the server implements so the register page can read and store catalog sources.
+/// How one can sign in on this portal; the server puts it in context.
+pub use pages::identity::SignInOptions;
+
 #[cfg(feature = "ssr")]
 pub use pages::catalog::register::{
     RegisterIssue, RegisterSource, Registrar, RegistrarError, RegistrarFuture,
@@ -65,6 +68,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/create/application") view=pages::create::application::ApplicationSpecPage ssr=SsrMode::Async/>
                     <Route path=path!("/teams") view=pages::teams::TeamsPage ssr=SsrMode::Async/>
                     <Route path=path!("/insights") view=pages::insights::InsightsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/sign-in") view=pages::identity::SignInPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>

@@ -38,6 +38,35 @@ pub struct Config {
     /// The GitHub hosts Portico reads from (and will publish to).
     pub github: GithubIntegration,
     pub work: WorkConfig,
+    pub sessions: SessionConfig,
+    pub auth: AuthConfig,
+}
+
+/// How long sign-in sessions last.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SessionConfig {
+    /// A session unused this long ends.
+    pub idle: Duration,
+    /// A session ends this long after sign-in, however busy.
+    pub max: Duration,
+}
+
+/// How people sign in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuthConfig {
+    /// Guest sign-in: pick any person of the catalog, without a password. For a portal on
+    /// one's own machine only, unless explicitly allowed.
+    pub guest: bool,
+}
+
+/// `auth_guest`: whether guest sign-in is offered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GuestMode {
+    /// When no sign-in provider is configured and the portal listens on loopback.
+    Auto,
+    /// Always, also on a network address (an explicit choice for trusted networks).
+    On,
+    Off,
 }
 
 /// Background work shared by replicas through claims in the database (the refresh loop
@@ -329,6 +358,22 @@ const REGISTER_DRAFTS_TOTAL: Key = Key {
     default: "100",
 };
 
+const SESSION_IDLE: Key = Key {
+    file: "session_idle_secs",
+    env: &["PORTICO_SESSION_IDLE_SECS"],
+    default: "28800",
+};
+const SESSION_MAX: Key = Key {
+    file: "session_max_secs",
+    env: &["PORTICO_SESSION_MAX_SECS"],
+    default: "604800",
+};
+const AUTH_GUEST: Key = Key {
+    file: "auth_guest",
+    env: &["PORTICO_AUTH_GUEST"],
+    default: "auto",
+};
+
 const KEYS: &[&Key] = &[
     &LISTEN,
     &DATABASE_URL,
@@ -357,6 +402,9 @@ const KEYS: &[&Key] = &[
     &REGISTER_DRAFTS_TOTAL,
     &BACKGROUND_POLL,
     &BACKGROUND_LEASE,
+    &SESSION_IDLE,
+    &SESSION_MAX,
+    &AUTH_GUEST,
 ];
 
 /// The structured key of `portico.yaml`, in Backstage's shape:
@@ -447,6 +495,8 @@ impl Config {
             client_address_header: parse_header_name(raw(&CLIENT_ADDRESS_HEADER))?,
             drafts: parse_drafts(&raw)?,
             github: parse_github(&raw, integrations)?,
+            sessions: parse_sessions(&raw)?,
+            auth: parse_auth(&raw, listen)?,
             work: WorkConfig {
                 poll: Duration::from_secs(parse_number(raw(&BACKGROUND_POLL), 1, 3600)?),
                 lease: Duration::from_secs(parse_number(raw(&BACKGROUND_LEASE), 10, 24 * 3600)?),
@@ -475,6 +525,62 @@ impl Config {
             },
         })
     }
+}
+
+/// Session lifetimes: the absolute one may not be shorter than the idle one.
+fn parse_sessions(raw: &impl Fn(&Key) -> Raw) -> Result<SessionConfig, ConfigError> {
+    let idle = parse_number(raw(&SESSION_IDLE), 60, 30 * 24 * 3600)?;
+    let max = raw(&SESSION_MAX);
+    match parse_number(max.clone(), 60, 365 * 24 * 3600)? {
+        max if max >= idle => Ok(SessionConfig {
+            idle: Duration::from_secs(idle),
+            max: Duration::from_secs(max),
+        }),
+        _ => Err(invalid(
+            max,
+            "is shorter than session_idle_secs",
+            "make session_max_secs at least as long as session_idle_secs",
+        )),
+    }
+}
+
+/// How people sign in. Without any way to sign in, a portal on a network address would
+/// let nobody in (or, with guest sign-in, everybody as anybody): that is refused unless
+/// guest sign-in is asked for explicitly.
+fn parse_auth(raw: &impl Fn(&Key) -> Raw, listen: SocketAddr) -> Result<AuthConfig, ConfigError> {
+    let guest_raw = raw(&AUTH_GUEST);
+    let mode = match guest_raw.value.trim().to_lowercase().as_str() {
+        "auto" => GuestMode::Auto,
+        "on" | "true" => GuestMode::On,
+        "off" | "false" => GuestMode::Off,
+        _ => {
+            return Err(invalid(
+                guest_raw,
+                "is not auto, on or off",
+                "use auto (guest sign-in on loopback when no provider is configured), on or off",
+            ));
+        }
+    };
+    let providers = 0;
+    let loopback = listen.ip().is_loopback();
+    let guest = match mode {
+        GuestMode::On => true,
+        GuestMode::Off => false,
+        GuestMode::Auto => providers == 0 && loopback,
+    };
+    if providers == 0 && !guest && !loopback {
+        return Err(ConfigError {
+            source: "PORTICO_LISTEN".into(),
+            value: listen.to_string(),
+            problem: "is a network address, and no sign-in provider is configured, so \
+                      nobody could sign in"
+                .into(),
+            fix: "configure a sign-in provider, or set auth_guest: on (PORTICO_AUTH_GUEST=on) \
+                  to let anyone sign in as any person of the catalog — only on a trusted network"
+                .into(),
+        });
+    }
+    Ok(AuthConfig { guest })
 }
 
 /// The draft keys; the total must leave room for one client's drafts.
@@ -891,6 +997,7 @@ mod tests {
     fn environment_overrides_defaults() {
         let config = load(&[
             ("PORTICO_LISTEN", "0.0.0.0:8080"),
+            ("PORTICO_AUTH_GUEST", "on"),
             ("DATABASE_URL", "postgres://postgres@127.0.0.1/portico"),
             ("PORTICO_LOG_FORMAT", "json"),
             ("PORTICO_DEMO", "true"),
@@ -932,12 +1039,51 @@ mod tests {
     }
 
     #[test]
+    fn guest_sign_in_is_for_loopback_unless_asked_for() {
+        let auth = load(&[]).unwrap().auth;
+        assert!(
+            auth.guest,
+            "on loopback without providers: the demo can be entered"
+        );
+        let auth = load(&[("PORTICO_AUTH_GUEST", "off")]).unwrap().auth;
+        assert!(!auth.guest);
+        let error = load(&[("PORTICO_LISTEN", "0.0.0.0:3000")]).unwrap_err();
+        assert_eq!(error.source, "PORTICO_LISTEN");
+        assert!(error.problem.contains("nobody could sign in"), "{error}");
+        assert!(error.fix.contains("auth_guest: on"), "{error}");
+        let auth = load(&[
+            ("PORTICO_LISTEN", "0.0.0.0:3000"),
+            ("PORTICO_AUTH_GUEST", "on"),
+        ])
+        .unwrap()
+        .auth;
+        assert!(auth.guest, "explicitly allowed on a network address");
+        assert!(load(&[("PORTICO_AUTH_GUEST", "maybe")]).is_err());
+    }
+
+    #[test]
+    fn sessions_last_a_working_day_idle_and_a_week_at_most_by_default() {
+        let sessions = load(&[]).unwrap().sessions;
+        assert_eq!(sessions.idle, Duration::from_secs(8 * 3600));
+        assert_eq!(sessions.max, Duration::from_secs(7 * 24 * 3600));
+        let error = load(&[
+            ("PORTICO_SESSION_IDLE_SECS", "7200"),
+            ("PORTICO_SESSION_MAX_SECS", "3600"),
+        ])
+        .unwrap_err();
+        assert!(
+            error.problem.contains("shorter than session_idle_secs"),
+            "{error}"
+        );
+    }
+
+    #[test]
     fn config_file_is_read_and_environment_wins() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("portico.yaml");
         std::fs::write(
             &path,
-            "listen: 0.0.0.0:4000\ndemo: true\nrequest_timeout_secs: 5\n",
+            "listen: 0.0.0.0:4000\nauth_guest: on\ndemo: true\nrequest_timeout_secs: 5\n",
         )
         .unwrap();
         let path = path.to_str().unwrap();

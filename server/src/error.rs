@@ -128,17 +128,24 @@ pub async fn backstage_errors(request: Request, next: Next) -> Response {
             message: body_text(response).await,
         },
     };
-    let body = json!({
-        "error": { "name": error.name, "message": error.message },
-        "request": { "method": method, "url": url },
-        "response": { "statusCode": status.as_u16() },
-    });
-    (
-        status,
-        [(header::CONTENT_TYPE, "application/json")],
-        Json(body),
-    )
-        .into_response()
+    error.envelope(&method, &url)
+}
+
+impl ApiError {
+    /// The error as Backstage writes it, for a request with this method and URL.
+    pub fn envelope(&self, method: &str, url: &str) -> Response {
+        let body = json!({
+            "error": { "name": self.name, "message": self.message },
+            "request": { "method": method, "url": url },
+            "response": { "statusCode": self.status.as_u16() },
+        });
+        (
+            self.status,
+            [(header::CONTENT_TYPE, "application/json")],
+            Json(body),
+        )
+            .into_response()
+    }
 }
 
 fn default_name(status: StatusCode) -> &'static str {

@@ -90,6 +90,7 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         .route("/metrics", get(metrics::serve))
         .nest("/api/catalog", catalog::api::router())
         .merge(render::api::router())
+        .merge(identity::signin::router())
         .merge(extra)
         .route(
             "/_server/{*fn_name}",
@@ -105,6 +106,16 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
             AppState,
             _,
         >(page_context, shell))
+        // Sessions for every route, and no cross-site change reaches any of them.
+        .layer(identity::sessions::layer(
+            state.store.clone(),
+            &state.config.sessions,
+            state.config.public_url.starts_with("https://"),
+        ))
+        .layer(middleware::from_fn_with_state(
+            identity::csrf::Origin::of(&state.config.public_url),
+            identity::csrf::refuse_cross_site,
+        ))
         .layer(middleware::from_fn_with_state(
             state.metrics.clone(),
             metrics::track,
@@ -149,6 +160,9 @@ fn page_context(state: &AppState) -> impl Fn() + Clone + Send + Sync + use<> {
     let worker = state.worker.clone();
     let config = state.config.clone();
     let seam: Arc<dyn ::identity::Authorize> = state.seam.clone();
+    let sign_in = app::SignInOptions {
+        guest: state.config.auth.guest,
+    };
     move || {
         let client = use_context::<Parts>().map(|parts| {
             let peer = parts
@@ -167,6 +181,7 @@ fn page_context(state: &AppState) -> impl Fn() + Clone + Send + Sync + use<> {
         provide_context(store.clone());
         provide_context(registrar);
         provide_context(seam.clone());
+        provide_context(sign_in.clone());
         leptos::nonce::provide_nonce();
     }
 }

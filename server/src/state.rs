@@ -36,6 +36,7 @@ impl AppState {
             &config.github,
             config.work.lease,
         ));
+        let seam = Arc::new(Seam::new(Rule::EveryoneMay, config.sessions.max));
         AppState {
             ingester,
             worker: format!("portico-{}", uuid::Uuid::new_v4().simple()).into(),
@@ -43,7 +44,7 @@ impl AppState {
             store,
             leptos,
             metrics: HttpMetrics::new(),
-            seam: Arc::new(Seam::new(Rule::EveryoneMay)),
+            seam,
         }
     }
 }

@@ -10,11 +10,13 @@
 //! - `teams/` — `/teams`: groups and what they own.
 //! - `insights/` — `/insights`: how delivery is going (DORA, maturity).
 //!
-//! A new capability gets its own folder (signing in and tokens, for example, would be
-//! `identity/`) and its routes in `crate::App`.
+//! - `identity/` — `/sign-in` and the header's account corner: who is signed in.
+//!
+//! A new capability gets its own folder and its routes in `crate::App`.
 
 pub mod catalog;
 pub mod create;
 pub mod home;
+pub mod identity;
 pub mod insights;
 pub mod teams;

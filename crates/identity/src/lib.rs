@@ -224,11 +224,15 @@ impl std::fmt::Display for Denial {
 }
 
 pub type Decision<'a> = Pin<Box<dyn Future<Output = Result<Grant, Denial>> + Send + 'a>>;
+pub type Identified<'a> = Pin<Box<dyn Future<Output = Caller> + Send + 'a>>;
 
 /// The authorisation seam: decides whether the request described by `request` may do
 /// `action`. The server implements it once; handlers reach it through an extractor and
 /// server functions through `require`.
 pub trait Authorize: Send + Sync {
+    /// Who is asking (for showing who is signed in; no permission is checked).
+    fn authenticate<'a>(&'a self, request: &'a http::request::Parts) -> Identified<'a>;
+
     fn authorize<'a>(&'a self, request: &'a http::request::Parts, action: Action) -> Decision<'a>;
 }
 

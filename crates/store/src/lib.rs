@@ -16,6 +16,7 @@ mod entity_writes;
 mod error;
 mod filters;
 mod locations;
+mod sessions;
 mod stitching;
 
 pub use drafts::{DraftLimits, DraftSave};
@@ -29,6 +30,7 @@ pub use locations::{
     LocationConflict, LocationPage, LocationRow, LocationStatus, LocationUpdate, ORPHAN_ANNOTATION,
     ReadResult,
 };
+pub use sessions::SessionRow;
 pub use stitching::{SearchRow, search_rows};
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};

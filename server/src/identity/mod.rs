@@ -5,14 +5,24 @@
 //! (`Authorized<act::LocationChange>`), server functions by calling `app::identity::require`,
 //! which reaches this seam through the `Arc<dyn Authorize>` the router puts in context.
 //! Sign-in and ownership rules plug in here, and only here. [`client_key`] names the
-//! client for per-client limits until sign-in exists.
+//! client for per-client limits.
+//!
+//! Who is asking comes from the session cookie (`sessions.rs`; people sign in through
+//! `signin.rs`), and cross-site changes are refused before any handler runs (`csrf.rs`).
+
+pub mod csrf;
+pub mod people;
+pub mod sessions;
+pub mod signin;
 
 use crate::error::ApiError;
 use crate::state::AppState;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use identity::{Action, Authorize, Caller, Decision, Denial, Grant};
+use identity::{Action, Authorize, Caller, Decision, Denial, Grant, Identified};
 use std::marker::PhantomData;
+use std::time::Duration;
+use tower_sessions::Session;
 
 /// What the seam decides. There is no sign-in yet, so the portal lets everyone do
 /// everything; `NobodyMay` exists so tests can prove that every route asks.
@@ -26,20 +36,36 @@ pub enum Rule {
 #[derive(Debug)]
 pub struct Seam {
     rule: Rule,
+    /// Sessions older than this are ended, however busy (`session_max_secs`).
+    session_max: Duration,
 }
 
 impl Seam {
-    pub fn new(rule: Rule) -> Seam {
-        Seam { rule }
+    pub fn new(rule: Rule, session_max: Duration) -> Seam {
+        Seam { rule, session_max }
+    }
+
+    /// Who is asking: the person signed in on the request's session, or nobody. The
+    /// session is read once per request (tower-sessions keeps it with the request).
+    pub async fn authenticate(&self, request: &Parts) -> Caller {
+        let Some(session) = request.extensions.get::<Session>() else {
+            return Caller::Anonymous;
+        };
+        match sessions::person(session, self.session_max).await {
+            Ok(Some(person)) => Caller::Person(person),
+            Ok(None) => Caller::Anonymous,
+            Err(error) => {
+                tracing::warn!(%error, "session unreadable; treated as signed out");
+                Caller::Anonymous
+            }
+        }
     }
 
     /// The caller's grant for `action`, or why not.
-    pub async fn authorize(&self, _request: &Parts, action: Action) -> Result<Grant, Denial> {
+    pub async fn authorize(&self, request: &Parts, action: Action) -> Result<Grant, Denial> {
+        let caller = self.authenticate(request).await;
         match self.rule {
-            Rule::EveryoneMay => Ok(Grant {
-                caller: Caller::Anonymous,
-                action,
-            }),
+            Rule::EveryoneMay => Ok(Grant { caller, action }),
             Rule::NobodyMay => Err(Denial::SignInRequired(format!(
                 "Sign in to do this ({action})."
             ))),
@@ -48,6 +74,10 @@ impl Seam {
 }
 
 impl Authorize for Seam {
+    fn authenticate<'a>(&'a self, request: &'a Parts) -> Identified<'a> {
+        Box::pin(Seam::authenticate(self, request))
+    }
+
     fn authorize<'a>(&'a self, request: &'a Parts, action: Action) -> Decision<'a> {
         Box::pin(Seam::authorize(self, request, action))
     }

@@ -20,3 +20,4 @@ mod hostile_input;
 mod ingestion;
 mod render_api;
 mod render_cli;
+mod signin;

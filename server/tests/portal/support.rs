@@ -77,9 +77,14 @@ impl TestPortal {
     pub async fn start(self, store: TestStore) -> TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();
-        let mut state = AppState::new(self.config, store.store.clone());
+        let mut config = self.config;
+        // The portal's own origin is the bound address (browsers send it in `Origin`).
+        config.listen = address;
+        config.public_url = format!("http://{address}");
+        let mut state = AppState::new(config, store.store.clone());
         if let Some(rule) = self.seam {
-            state.seam = std::sync::Arc::new(server::identity::Seam::new(rule));
+            state.seam =
+                std::sync::Arc::new(server::identity::Seam::new(rule, state.config.sessions.max));
         }
         let router = server::http::router_with(state.clone(), self.routes);
         let (tx, rx) = oneshot::channel();
