@@ -63,6 +63,29 @@ impl Action {
             Action::CatalogRead | Action::LocationAnalyze | Action::SpecRender
         )
     }
+
+    /// What the action is done to: which [`Target`] the seam describes when it asks, and
+    /// so what policy rules about owners and kinds can say about it.
+    pub fn aim(self) -> Aim {
+        match self {
+            Action::CatalogRead | Action::LocationAnalyze | Action::SpecRender => Aim::Portal,
+            Action::LocationCreate | Action::LocationChange => Aim::Location,
+            Action::EntityRefresh | Action::EntityUnregister => Aim::Entity,
+        }
+    }
+}
+
+/// What an [`Action`] is done to, in the terms of [`Target`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Aim {
+    /// Nothing in particular: [`Target::Portal`]. Reading is not checked per entity;
+    /// analyzing and rendering store nothing.
+    Portal,
+    /// One entity: [`Target::Entity`].
+    Entity,
+    /// A location: [`Target::Location`] — for registering, what the location would
+    /// provide (`registered_by` empty); for changing, what it provides now.
+    Location,
 }
 
 impl std::fmt::Display for Action {
@@ -253,6 +276,33 @@ mod tests {
                 Action::LocationChange,
                 Action::EntityRefresh,
                 Action::EntityUnregister
+            ]
+        );
+    }
+
+    #[test]
+    fn only_entity_actions_aim_at_one_entity_and_only_location_writes_at_a_location() {
+        let aimed = |aim| -> Vec<_> {
+            Action::ALL
+                .into_iter()
+                .filter(|a| a.aim() == aim)
+                .map(Action::name)
+                .collect()
+        };
+        assert_eq!(
+            aimed(Aim::Entity),
+            ["catalog.entity.refresh", "catalog.entity.unregister"]
+        );
+        assert_eq!(
+            aimed(Aim::Location),
+            ["catalog.location.create", "catalog.location.change"]
+        );
+        assert_eq!(
+            aimed(Aim::Portal),
+            [
+                "catalog.entity.read",
+                "catalog.location.analyze",
+                "render.spec.render"
             ]
         );
     }
