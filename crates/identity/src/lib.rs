@@ -6,6 +6,10 @@
 //! [`Caller`] a grant names, and the [`Denial`] a refusal carries. It does no I/O, so the
 //! browser build can use the same types.
 
+pub mod policy;
+
+pub use policy::{Actions, Allow, EffectiveRule, Origin, Policy, PolicyError};
+
 use serde::{Deserialize, Serialize};
 use std::future::Future;
 use std::pin::Pin;
