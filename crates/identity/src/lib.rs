@@ -8,7 +8,7 @@
 
 pub mod policy;
 
-pub use policy::{Actions, Allow, EffectiveRule, Origin, Policy, PolicyError};
+pub use policy::{Actions, Allow, EffectiveRule, Origin, Policy, PolicyError, Verdict};
 
 use serde::{Deserialize, Serialize};
 use std::future::Future;
@@ -117,6 +117,16 @@ pub struct Person {
 }
 
 impl Person {
+    /// How messages name the person: the display name, or failing that the user ref or
+    /// the subject.
+    pub fn name(&self) -> &str {
+        match (self.display_name.trim(), &self.user_ref) {
+            ("", Some(user_ref)) => user_ref,
+            ("", None) => &self.subject,
+            (name, _) => name,
+        }
+    }
+
     /// The refs this person acts as: their User entity and every group they are in.
     pub fn refs(&self) -> impl Iterator<Item = &str> {
         self.user_ref
@@ -184,9 +194,9 @@ impl Caller {
     pub fn describe(&self) -> String {
         match self {
             Caller::Anonymous => "an anonymous visitor".into(),
-            Caller::Person(person) => person.display_name.clone(),
+            Caller::Person(person) => person.name().into(),
             Caller::Token { name, person, .. } => {
-                format!("{}'s token \"{name}\"", person.display_name)
+                format!("{}'s token \"{name}\"", person.name())
             }
         }
     }

@@ -19,8 +19,10 @@
 //! this target, and why" from them alone, so the seam, the error messages and the admin
 //! page all give the same answer.
 
+mod decide;
 mod parse;
 
+pub use decide::Verdict;
 pub use parse::PolicyError;
 
 use crate::{Action, Aim};
