@@ -3,8 +3,10 @@
 //! Every read and write in Portico — REST handlers and server functions alike — asks one
 //! [`Authorize`] implementation (the server's authorisation seam) for a [`Grant`] before
 //! it acts. This crate holds the vocabulary of that question: the [`Action`]s, the
-//! [`Caller`] a grant names, and the [`Denial`] a refusal carries. It does no I/O, so the
-//! browser build can use the same types.
+//! [`Caller`] a grant names, and the [`Denial`] a refusal carries — and the answer: the
+//! [`Policy`] read from `portico.yaml`'s `permissions:` block, whose [`Policy::decide`]
+//! is the one place a caller, an action and a [`Target`] become yes or no, with the
+//! reason. It does no I/O, so the browser build can use the same types.
 
 pub mod policy;
 

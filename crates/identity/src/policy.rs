@@ -10,6 +10,9 @@
 //!     - actions: [catalog.entity.unregister]
 //!       kinds: [component]             # optional: only entities of these kinds
 //!       allow: [owners, group:default/sre]
+//!     - actions: "*"                   # every action; quoted, as YAML reads * as an alias
+//!       kinds: [system]
+//!       allow: admins
 //! ```
 //!
 //! [`Policy::from_value`] reads the block once, at start-up, and refuses anything it does

@@ -164,7 +164,7 @@ fn parse_rule(index: usize, value: Value) -> Result<EffectiveRule, PolicyError> 
         _ => {
             return Err(error(
                 actions_path,
-                "missing; name the actions the rule decides, e.g. [catalog.entity.unregister], or * for every action",
+                "missing; name the actions the rule decides, e.g. [catalog.entity.unregister], or \"*\" (quoted) for every action",
             ));
         }
     };
@@ -192,18 +192,18 @@ fn parse_rule(index: usize, value: Value) -> Result<EffectiveRule, PolicyError> 
 }
 
 fn parse_actions(path: &str, value: Value) -> Result<Actions, PolicyError> {
-    let items = strings(path, value, "an action name, a list of them, or *")?;
+    let items = strings(path, value, "an action name, a list of them, or \"*\"")?;
     if items.is_empty() {
         return Err(error(
             path,
-            "an empty list decides nothing; name at least one action, or * for every action",
+            "an empty list decides nothing; name at least one action, or \"*\" (quoted) for every action",
         ));
     }
     if items.iter().any(|(_, name)| name == "*") {
         if items.len() > 1 {
             return Err(error(
                 path,
-                "* already means every action; write * alone, or list the actions",
+                "\"*\" already means every action; write it alone, or list the actions",
             ));
         }
         return Ok(Actions::Every);
@@ -215,7 +215,7 @@ fn parse_actions(path: &str, value: Value) -> Result<Actions, PolicyError> {
             return Err(error(
                 path,
                 format!(
-                    "{name:?} is not an action; the actions are {}, or * for every action{}",
+                    "{name:?} is not an action; the actions are {}, or \"*\" (quoted) for every action{}",
                     names.join(", "),
                     suggestion(&name, &names, 4)
                 ),

@@ -214,7 +214,7 @@ mod parsing {
             ),
             (
                 rule(json!({"allow": "owners"})),
-                "permissions.rules[0].actions: missing; name the actions the rule decides, e.g. [catalog.entity.unregister], or * for every action",
+                "permissions.rules[0].actions: missing; name the actions the rule decides, e.g. [catalog.entity.unregister], or \"*\" (quoted) for every action",
             ),
             (
                 rule(json!({"actions": unregister})),
@@ -222,25 +222,25 @@ mod parsing {
             ),
             (
                 rule(json!({"actions": [], "allow": "owners"})),
-                "permissions.rules[0].actions: an empty list decides nothing; name at least one action, or * for every action",
+                "permissions.rules[0].actions: an empty list decides nothing; name at least one action, or \"*\" (quoted) for every action",
             ),
             (
                 rule(json!({"actions": 3, "allow": "owners"})),
-                "permissions.rules[0].actions: expected an action name, a list of them, or *, found the number 3",
+                "permissions.rules[0].actions: expected an action name, a list of them, or \"*\", found the number 3",
             ),
             (
                 rule(json!({"actions": ["*", unregister], "allow": "owners"})),
-                "permissions.rules[0].actions: * already means every action; write * alone, or list the actions",
+                "permissions.rules[0].actions: \"*\" already means every action; write it alone, or list the actions",
             ),
             (
                 rule(
                     json!({"actions": [unregister, "catalog.entity.unregistre"], "allow": "owners"}),
                 ),
-                "permissions.rules[0].actions[1]: \"catalog.entity.unregistre\" is not an action; the actions are catalog.entity.read, catalog.location.analyze, catalog.location.create, catalog.location.change, catalog.entity.refresh, catalog.entity.unregister, render.spec.render, or * for every action; write catalog.entity.unregister",
+                "permissions.rules[0].actions[1]: \"catalog.entity.unregistre\" is not an action; the actions are catalog.entity.read, catalog.location.analyze, catalog.location.create, catalog.location.change, catalog.entity.refresh, catalog.entity.unregister, render.spec.render, or \"*\" (quoted) for every action; write catalog.entity.unregister",
             ),
             (
                 rule(json!({"actions": "catalog.entity.delete", "allow": "owners"})),
-                "permissions.rules[0].actions: \"catalog.entity.delete\" is not an action; the actions are catalog.entity.read, catalog.location.analyze, catalog.location.create, catalog.location.change, catalog.entity.refresh, catalog.entity.unregister, render.spec.render, or * for every action",
+                "permissions.rules[0].actions: \"catalog.entity.delete\" is not an action; the actions are catalog.entity.read, catalog.location.analyze, catalog.location.create, catalog.location.change, catalog.entity.refresh, catalog.entity.unregister, render.spec.render, or \"*\" (quoted) for every action",
             ),
             (
                 rule(json!({"actions": unregister, "kinds": [], "allow": "owners"})),
