@@ -3,8 +3,14 @@
 //! Every read and write in Portico — REST handlers and server functions alike — asks one
 //! [`Authorize`] implementation (the server's authorisation seam) for a [`Grant`] before
 //! it acts. This crate holds the vocabulary of that question: the [`Action`]s, the
-//! [`Caller`] a grant names, and the [`Denial`] a refusal carries. It does no I/O, so the
-//! browser build can use the same types.
+//! [`Caller`] a grant names, and the [`Denial`] a refusal carries — and the answer: the
+//! [`Policy`] read from `portico.yaml`'s `permissions:` block, whose [`Policy::decide`]
+//! is the one place a caller, an action and a [`Target`] become yes or no, with the
+//! reason. It does no I/O, so the browser build can use the same types.
+
+pub mod policy;
+
+pub use policy::{Actions, Allow, EffectiveRule, Origin, Policy, PolicyError, Verdict};
 
 use serde::{Deserialize, Serialize};
 use std::future::Future;
@@ -63,6 +69,29 @@ impl Action {
             Action::CatalogRead | Action::LocationAnalyze | Action::SpecRender
         )
     }
+
+    /// What the action is done to: which [`Target`] the seam describes when it asks, and
+    /// so what policy rules about owners and kinds can say about it.
+    pub fn aim(self) -> Aim {
+        match self {
+            Action::CatalogRead | Action::LocationAnalyze | Action::SpecRender => Aim::Portal,
+            Action::LocationCreate | Action::LocationChange => Aim::Location,
+            Action::EntityRefresh | Action::EntityUnregister => Aim::Entity,
+        }
+    }
+}
+
+/// What an [`Action`] is done to, in the terms of [`Target`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Aim {
+    /// Nothing in particular: [`Target::Portal`]. Reading is not checked per entity;
+    /// analyzing and rendering store nothing.
+    Portal,
+    /// One entity: [`Target::Entity`].
+    Entity,
+    /// A location: [`Target::Location`] — for registering, what the location would
+    /// provide (`registered_by` empty); for changing, what it provides now.
+    Location,
 }
 
 impl std::fmt::Display for Action {
@@ -90,6 +119,16 @@ pub struct Person {
 }
 
 impl Person {
+    /// How messages name the person: the display name, or failing that the user ref or
+    /// the subject.
+    pub fn name(&self) -> &str {
+        match (self.display_name.trim(), &self.user_ref) {
+            ("", Some(user_ref)) => user_ref,
+            ("", None) => &self.subject,
+            (name, _) => name,
+        }
+    }
+
     /// The refs this person acts as: their User entity and every group they are in.
     pub fn refs(&self) -> impl Iterator<Item = &str> {
         self.user_ref
@@ -157,9 +196,9 @@ impl Caller {
     pub fn describe(&self) -> String {
         match self {
             Caller::Anonymous => "an anonymous visitor".into(),
-            Caller::Person(person) => person.display_name.clone(),
+            Caller::Person(person) => person.name().into(),
             Caller::Token { name, person, .. } => {
-                format!("{}'s token \"{name}\"", person.display_name)
+                format!("{}'s token \"{name}\"", person.name())
             }
         }
     }
@@ -257,6 +296,33 @@ mod tests {
                 Action::LocationChange,
                 Action::EntityRefresh,
                 Action::EntityUnregister
+            ]
+        );
+    }
+
+    #[test]
+    fn only_entity_actions_aim_at_one_entity_and_only_location_writes_at_a_location() {
+        let aimed = |aim| -> Vec<_> {
+            Action::ALL
+                .into_iter()
+                .filter(|a| a.aim() == aim)
+                .map(Action::name)
+                .collect()
+        };
+        assert_eq!(
+            aimed(Aim::Entity),
+            ["catalog.entity.refresh", "catalog.entity.unregister"]
+        );
+        assert_eq!(
+            aimed(Aim::Location),
+            ["catalog.location.create", "catalog.location.change"]
+        );
+        assert_eq!(
+            aimed(Aim::Portal),
+            [
+                "catalog.entity.read",
+                "catalog.location.analyze",
+                "render.spec.render"
             ]
         );
     }
