@@ -41,7 +41,18 @@ stop_portal() {
 }
 trap 'stop_portal; rm -rf "$WORK"' EXIT
 
-# Starts a fresh portal and exports PORTICO_URL; $1 names its database and log.
+# The permissions of each suite's portal (portico.yaml). The browser suite is a public
+# demo: anyone reads, people sign in (guest sign-in, on loopback) to change anything, as
+# the product's default policy says. The API suites test the REST contract, not who may
+# call it, so their portals let anyone do anything.
+config_for() {
+  case "$1" in
+    browser) printf 'permissions:\n  anonymous_read: true\n' ;;
+    *) printf 'permissions:\n  anonymous_read: true\n  rules:\n    - actions: "*"\n      allow: anyone\n' ;;
+  esac
+}
+
+# Starts a fresh portal and exports PORTICO_URL; $1 names its database, log and config.
 start_portal() {
   local name="$1" port
   port="$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')"
@@ -50,7 +61,8 @@ start_portal() {
   export PORTICO_CATALOG_DIR="$WORK/$name-catalog"
   mkdir -p "$PORTICO_CATALOG_DIR"
   PORTICO_CATALOG_FILE_ROOTS="$PORTICO_CATALOG_DIR" \
-  PORTICO_CONFIG=/dev/null PORTICO_LISTEN="127.0.0.1:$port" DATABASE_URL="sqlite://$WORK/$name.db" \
+  config_for "$name" >"$WORK/$name.yaml"
+  PORTICO_CONFIG="$WORK/$name.yaml" PORTICO_LISTEN="127.0.0.1:$port" DATABASE_URL="sqlite://$WORK/$name.db" \
     PORTICO_DEMO=true LEPTOS_SITE_ROOT="$ROOT/target/site" PORTICO_LOG=warn \
     "$BINARY" serve >"$WORK/$name.log" 2>&1 &
   SERVER=$!

@@ -43,16 +43,28 @@ pub fn set_status(status: u16) {
 pub fn ErrorPage(status: u16, message: String) -> impl IntoView {
     set_status(status);
     let heading = match status {
+        401 => "Sign in to see this",
+        403 => "Not allowed",
         404 => "Not found",
         400..=499 => "That request cannot be served",
         _ => "Something went wrong",
     };
+    let here = leptos_router::hooks::use_location()
+        .pathname
+        .get_untracked();
+    let sign_in = format!(
+        "/sign-in?return_to={}",
+        crate::pages::catalog::shared::encode_query(&here)
+    );
     view! {
         <Title text=heading/>
         <section class="error-page" role="alert">
             <p class="status">{status}</p>
             <h1>{heading}</h1>
             <p>{message}</p>
+            {(status == 401 || status == 403).then(|| view! {
+                <p><a class="button-link" href=sign_in>{if status == 401 { "Sign in" } else { "Sign in as someone else" }}</a></p>
+            })}
             <p><a href="/">"Back to the home page"</a>" · "<a href="/catalog">"Browse the catalog"</a></p>
         </section>
     }

@@ -80,6 +80,14 @@ test('registers pasted YAML and shows it in the catalog', async ({ page }) => {
   await hydrated(page);
   await page.getByRole('link', { name: 'Register entities' }).click();
   await expect(page).toHaveURL(/\/catalog\/register$/);
+  // Reading is open on this portal; registering needs a person: sign in as a guest
+  // and come back to the register page.
+  await page.getByRole('link', { name: 'Sign in' }).click();
+  await expect(page).toHaveURL(/\/sign-in\?return_to=%2Fcatalog%2Fregister$/);
+  await page.getByRole('button', { name: 'Sign in as Ada Lovelace' }).click();
+  await expect(page).toHaveURL(/\/catalog\/register$/);
+  await expect(page.locator('.account-name')).toHaveText('Ada Lovelace');
+  await hydrated(page);
   await page.getByLabel('Catalog YAML').fill([
     'apiVersion: backstage.io/v1alpha1',
     'kind: Component',

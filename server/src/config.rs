@@ -4,6 +4,7 @@
 //! the key, the value and the fix (exit code 2, see `main`).
 
 use crate::integrations::github::{GithubHost, GithubIntegration};
+use identity::Policy;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::net::SocketAddr;
@@ -40,6 +41,8 @@ pub struct Config {
     pub work: WorkConfig,
     pub sessions: SessionConfig,
     pub auth: AuthConfig,
+    /// Who may do what (`permissions:`).
+    pub policy: Policy,
 }
 
 /// How long sign-in sessions last.
@@ -410,6 +413,10 @@ const KEYS: &[&Key] = &[
 /// The structured key of `portico.yaml`, in Backstage's shape:
 /// `integrations: {github: [{host, apiBaseUrl, token}]}`.
 const INTEGRATIONS: &str = "integrations";
+/// The permission policy (`crates/identity/src/policy.rs` documents it).
+const PERMISSIONS: &str = "permissions";
+/// The keys of `portico.yaml` whose values are blocks rather than scalars.
+const BLOCKS: [&str; 2] = [INTEGRATIONS, PERMISSIONS];
 
 /// A configuration value that cannot be used, and how to fix it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -456,7 +463,7 @@ impl Config {
         };
         let ConfigFile {
             values: file,
-            integrations,
+            mut blocks,
         } = file.unwrap_or_default();
         let raw = |key: &Key| -> Raw {
             for name in key.env {
@@ -494,7 +501,8 @@ impl Config {
             shutdown_grace: Duration::from_secs(parse_number(raw(&SHUTDOWN_GRACE), 0, 600)?),
             client_address_header: parse_header_name(raw(&CLIENT_ADDRESS_HEADER))?,
             drafts: parse_drafts(&raw)?,
-            github: parse_github(&raw, integrations)?,
+            github: parse_github(&raw, blocks.remove(INTEGRATIONS))?,
+            policy: parse_policy(blocks.remove(PERMISSIONS))?,
             sessions: parse_sessions(&raw)?,
             auth: parse_auth(&raw, listen)?,
             work: WorkConfig {
@@ -609,11 +617,12 @@ fn parse_drafts(raw: &impl Fn(&Key) -> Raw) -> Result<DraftConfig, ConfigError> 
 }
 
 /// Reads a `portico.yaml`: a flat map of the documented keys to scalars.
-/// What `portico.yaml` holds: scalar keys, and the structured `integrations` block.
+/// What `portico.yaml` holds: scalar keys, and the structured [`BLOCKS`] (with where each
+/// came from, for messages).
 #[derive(Default)]
 struct ConfigFile {
     values: BTreeMap<String, Raw>,
-    integrations: Option<(String, serde_yaml_ng::Value)>,
+    blocks: BTreeMap<&'static str, (String, serde_yaml_ng::Value)>,
 }
 
 fn read_file(path: &Path, required: bool) -> Result<Option<ConfigFile>, ConfigError> {
@@ -647,17 +656,17 @@ fn read_file(path: &Path, required: bool) -> Result<Option<ConfigFile>, ConfigEr
         }
     };
     let mut values = BTreeMap::new();
-    let mut integrations = None;
+    let mut blocks = BTreeMap::new();
     for (key, value) in map {
-        if key == INTEGRATIONS {
-            integrations = Some((format!("{shown}: {key}"), value));
+        if let Some(block) = BLOCKS.iter().find(|block| **block == key) {
+            blocks.insert(*block, (format!("{shown}: {key}"), value));
             continue;
         }
         if !KEYS.iter().any(|k| k.file == key) {
             let known: Vec<&str> = KEYS.iter().map(|k| k.file).collect();
             return Err(file_error(
                 format!("has an unknown key {key:?}"),
-                &format!("use one of: {}, {INTEGRATIONS}", known.join(", ")),
+                &format!("use one of: {}, {}", known.join(", "), BLOCKS.join(", ")),
             ));
         }
         let value = match value {
@@ -679,10 +688,7 @@ fn read_file(path: &Path, required: bool) -> Result<Option<ConfigFile>, ConfigEr
             },
         );
     }
-    Ok(Some(ConfigFile {
-        values,
-        integrations,
-    }))
+    Ok(Some(ConfigFile { values, blocks }))
 }
 
 fn invalid(raw: Raw, problem: &str, fix: &str) -> ConfigError {
@@ -864,6 +870,25 @@ fn parse_host(raw: Raw) -> Result<String, ConfigError> {
             "give the host of your GitHub, e.g. github.com or github.example.com",
         )),
     }
+}
+
+/// The permission policy: the `permissions:` block, or the defaults without one.
+fn parse_policy(block: Option<(String, serde_yaml_ng::Value)>) -> Result<Policy, ConfigError> {
+    let Some((source, value)) = block else {
+        return Ok(Policy::default());
+    };
+    let value = serde_json::to_value(value).map_err(|e| ConfigError {
+        source: source.clone(),
+        value: "…".into(),
+        problem: format!("cannot be read as data ({e})"),
+        fix: "write the permissions block as plain YAML maps and lists".into(),
+    })?;
+    Policy::from_value(value).map_err(|error| ConfigError {
+        source,
+        value: error.path.clone(),
+        problem: error.message.clone(),
+        fix: "see the permissions section of the README".into(),
+    })
 }
 
 /// The GitHub integration: the hosts of `integrations.github` in `portico.yaml`, then the

@@ -36,7 +36,10 @@ impl AppState {
             &config.github,
             config.work.lease,
         ));
-        let seam = Arc::new(Seam::new(Rule::EveryoneMay, config.sessions.max));
+        let seam = Arc::new(Seam::new(
+            Rule::Policy(Box::new(config.policy.clone())),
+            config.sessions.max,
+        ));
         AppState {
             ingester,
             worker: format!("portico-{}", uuid::Uuid::new_v4().simple()).into(),

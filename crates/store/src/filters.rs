@@ -114,7 +114,21 @@ impl Sql {
             }
             EntityFilter::Not(filter) => format!("NOT {}", self.condition(filter)),
             EntityFilter::Equals { values, .. } if values.is_empty() => "1 = 0".into(),
+            // No stored key or value holds a NUL character (PostgreSQL cannot even be
+            // asked about one): such a condition matches nothing.
+            EntityFilter::Equals { key, values }
+                if key.contains('\0') || values.iter().all(|v| v.contains('\0')) =>
+            {
+                "1 = 0".into()
+            }
+            EntityFilter::Exists { key } if key.contains('\0') => "1 = 0".into(),
             EntityFilter::Equals { key, values } => {
+                let values: Vec<String> = values
+                    .iter()
+                    .filter(|v| !v.contains('\0'))
+                    .cloned()
+                    .collect();
+                let values = &values;
                 let key = key.to_lowercase();
                 match key.as_str() {
                     "kind" => format!("e.kind IN ({})", self.args_list(values)),
@@ -226,6 +240,9 @@ impl Sql {
             keys.push("metadata.name".into());
         }
         let term = text.term.trim().to_lowercase();
+        if term.contains('\0') || keys.iter().any(|k| k.contains('\0')) {
+            return "1 = 0".into();
+        }
         // The trigram index answers terms of three characters or more over its keys; a
         // pattern character would need LIKE's ESCAPE, which the index does not serve.
         let indexed = term.chars().count() >= 3

@@ -38,6 +38,9 @@ pub struct LocationRow {
     pub last_error: Option<String>,
     pub claimed_by: Option<String>,
     pub claimed_until: Option<DateTime<Utc>>,
+    /// Who registered it: a User entity ref, or a sign-in subject; `None` when the
+    /// operator or the demo did.
+    pub registered_by: Option<String>,
 }
 
 /// One entity that two locations provide.
@@ -92,7 +95,7 @@ pub enum LocationUpdate {
 }
 
 const LOCATION_COLUMNS: &str = "id, type, target, created_at, last_read_at, next_read_at, \
-     last_error, claimed_by, claimed_until";
+     last_error, claimed_by, claimed_until, registered_by";
 
 /// Locations as claimable work for the refresh loop: due when never read or past their
 /// next read, most overdue first. Only `url` and `file` locations are read by the loop;
@@ -137,6 +140,32 @@ impl Store {
                 }
             }
         })
+    }
+
+    /// Records who registered the location `id`.
+    pub async fn set_location_registrant(&self, id: &str, who: &str) -> Result<(), StoreError> {
+        on_pool!(self, pool => {
+            sqlx::query("UPDATE locations SET registered_by = $1 WHERE id = $2")
+                .bind(who)
+                .bind(id)
+                .execute(pool)
+                .await?;
+        });
+        Ok(())
+    }
+
+    /// The owners (`spec.owner` as full, lowercased refs) of every entity the location
+    /// `id` provides, `None` for an entity without one.
+    pub async fn location_entity_owners(
+        &self,
+        id: &str,
+    ) -> Result<Vec<Option<String>>, StoreError> {
+        Ok(on_pool!(self, pool => {
+            sqlx::query_scalar("SELECT owner_ref FROM entities WHERE location_id = $1 ORDER BY entity_ref")
+                .bind(id)
+                .fetch_all(pool)
+                .await?
+        }))
     }
 
     /// Points the location `id` at a new type and target, due to be read at once; its

@@ -174,6 +174,35 @@ fn search_rows_flatten_scalars_and_string_arrays_lowercased() {
     assert!(search_rows(&json!({"metadata": {"description": long}})).is_empty());
 }
 
+/// A NUL character can be in no stored key or value, and PostgreSQL refuses to be asked
+/// about one: such filters and terms match nothing instead of failing (found by the API
+/// fuzzer as a 500 from SQLite's full-text index).
+#[tokio::test]
+async fn nul_characters_in_filters_and_terms_match_nothing() {
+    for store in seeded().await {
+        let engine = store.engine();
+        assert!(names(&store, eq("kind", &["compo\0nent"])).await.is_empty(), "{engine:?}");
+        assert!(names(&store, eq("spec.ty\0pe", &["service"])).await.is_empty(), "{engine:?}");
+        assert!(names(&store, exists("spec.\0")).await.is_empty(), "{engine:?}");
+        assert_eq!(
+            names(&store, eq("kind", &["a\0b", "api"])).await,
+            ["alpha-api"],
+            "{engine:?}: the other values still count"
+        );
+        for term in ["p\0q", "alp\0ha"] {
+            let query = EntityQuery {
+                text: Some(crate::TextFilter {
+                    term: term.into(),
+                    keys: Vec::new(),
+                }),
+                ..EntityQuery::default()
+            };
+            assert!(store.query_entities(&query).await.unwrap().is_empty(), "{engine:?}");
+            assert_eq!(store.count_entities(None, query.text.as_ref()).await.unwrap(), 0);
+        }
+    }
+}
+
 #[tokio::test]
 async fn filters_match_keys_and_values_ignoring_case() {
     for store in seeded().await {

@@ -112,7 +112,11 @@ impl Registrar for PageRegistrar {
         })
     }
 
-    fn register(&self, source: RegisterSource) -> RegistrarFuture<'_, Vec<String>> {
+    fn register(
+        &self,
+        source: RegisterSource,
+        registrant: Option<String>,
+    ) -> RegistrarFuture<'_, Vec<String>> {
         Box::pin(async move {
             match source {
                 RegisterSource::Yaml(text) => {
@@ -140,15 +144,25 @@ impl Registrar for PageRegistrar {
                             outcome.conflicts.join(", ")
                         )));
                     }
+                    let row = self
+                        .store
+                        .location_by_target(&location.location_type, &location.target)
+                        .await
+                        .map_err(|e| RegistrarError::Internal(e.to_string()))?;
+                    self.record_registrant(row, registrant).await?;
                     Ok(refs)
                 }
                 RegisterSource::Url(url) => {
                     let target = Target::parse("url", &url).map_err(ingest_error)?;
-                    let (row, _) = self
+                    let (row, created) = self
                         .store
                         .add_location(target.location_type(), &target.target(), Utc::now())
                         .await
                         .map_err(|e| RegistrarError::Internal(e.to_string()))?;
+                    if created {
+                        self.record_registrant(Some(row.clone()), registrant)
+                            .await?;
+                    }
                     match self
                         .ingester
                         .process_now(&self.store, &row.id, &self.worker)
@@ -171,6 +185,24 @@ impl Registrar for PageRegistrar {
 }
 
 impl PageRegistrar {
+    /// Records who registered `location`, unless someone did before.
+    async fn record_registrant(
+        &self,
+        location: Option<store::LocationRow>,
+        registrant: Option<String>,
+    ) -> Result<(), RegistrarError> {
+        let (Some(location), Some(who)) = (location, registrant) else {
+            return Ok(());
+        };
+        if location.registered_by.is_some() {
+            return Ok(());
+        }
+        self.store
+            .set_location_registrant(&location.id, &who)
+            .await
+            .map_err(|e| RegistrarError::Internal(e.to_string()))
+    }
+
     fn draft_limits(&self) -> DraftLimits {
         DraftLimits {
             // The configuration keeps it within a day, far inside chrono's range.

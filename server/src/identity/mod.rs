@@ -14,21 +14,25 @@ pub mod csrf;
 pub mod people;
 pub mod sessions;
 pub mod signin;
+pub mod targets;
 
 use crate::error::ApiError;
 use crate::state::AppState;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use identity::{Action, Authorize, Caller, Decision, Denial, Grant, Identified};
+use identity::{
+    Action, Aim, Authorize, Caller, Decision, Denial, Grant, Identified, Policy, Target,
+};
 use std::marker::PhantomData;
 use std::time::Duration;
 use tower_sessions::Session;
 
-/// What the seam decides. There is no sign-in yet, so the portal lets everyone do
-/// everything; `NobodyMay` exists so tests can prove that every route asks.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// What the seam decides by.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Rule {
-    EveryoneMay,
+    /// The permission policy (`permissions:` in `portico.yaml`).
+    Policy(Box<Policy>),
+    /// Refuse everything: tests use it to prove that every route asks.
     NobodyMay,
 }
 
@@ -43,6 +47,14 @@ pub struct Seam {
 impl Seam {
     pub fn new(rule: Rule, session_max: Duration) -> Seam {
         Seam { rule, session_max }
+    }
+
+    /// The policy the seam decides by (`None` when it refuses everything).
+    pub fn policy(&self) -> Option<&Policy> {
+        match &self.rule {
+            Rule::Policy(policy) => Some(policy),
+            Rule::NobodyMay => None,
+        }
     }
 
     /// Who is asking: the person signed in on the request's session, or nobody. The
@@ -61,15 +73,60 @@ impl Seam {
         }
     }
 
-    /// The caller's grant for `action`, or why not.
+    /// May `caller` do `action` to `target`? The one place permissions are decided.
+    pub fn decide(
+        &self,
+        caller: &Caller,
+        action: Action,
+        target: &Target,
+    ) -> Result<Grant, Denial> {
+        let policy = match &self.rule {
+            Rule::Policy(policy) => policy,
+            Rule::NobodyMay => {
+                return Err(Denial::SignInRequired(format!(
+                    "Sign in to do this ({action})."
+                )));
+            }
+        };
+        let verdict = policy.decide(caller, action, target);
+        if action.is_write() {
+            tracing::info!(
+                caller = %caller.describe(), %action, allowed = verdict.allowed,
+                rule = ?verdict.rule, reason = %verdict.reason, "permission decided"
+            );
+        }
+        match verdict.denial() {
+            None => Ok(Grant {
+                caller: caller.clone(),
+                action,
+            }),
+            Some(denial) => Err(denial),
+        }
+    }
+
+    /// Before an action done to one entity or location, whose target the handler still
+    /// has to load: refuses a caller no target could allow (an anonymous visitor where
+    /// the policy wants people signed in), so that what exists is not revealed to them.
+    pub fn gate(&self, caller: &Caller, action: Action) -> Result<(), Denial> {
+        let policy = match &self.rule {
+            Rule::Policy(policy) => policy,
+            Rule::NobodyMay => return self.decide(caller, action, &Target::Portal).map(|_| ()),
+        };
+        let anyone_may = policy.effective_rules().iter().any(|rule| {
+            rule.actions.contains(action) && rule.allow.contains(&identity::Allow::Anyone)
+        });
+        if matches!(caller, Caller::Anonymous) && !anyone_may {
+            return Err(Denial::SignInRequired(format!(
+                "Sign in to do this ({action})."
+            )));
+        }
+        Ok(())
+    }
+
+    /// The caller's grant for `action`, done to the portal as a whole.
     pub async fn authorize(&self, request: &Parts, action: Action) -> Result<Grant, Denial> {
         let caller = self.authenticate(request).await;
-        match self.rule {
-            Rule::EveryoneMay => Ok(Grant { caller, action }),
-            Rule::NobodyMay => Err(Denial::SignInRequired(format!(
-                "Sign in to do this ({action})."
-            ))),
-        }
+        self.decide(&caller, action, &Target::Portal)
     }
 }
 
@@ -124,20 +181,38 @@ pub mod act {
     );
 }
 
-/// Extractor: the request may do `A`'s action; rejects with 401/403 in Backstage's
-/// error shape otherwise.
+/// Extractor: the caller may do `A`'s action; rejects with 401/403 in Backstage's error
+/// shape otherwise. An action done to the portal as a whole is decided here; one done to
+/// an entity or a location is decided by [`Authorized::on`] once the handler has loaded
+/// its target (the extractor only turns away callers no target could allow).
 pub struct Authorized<A: act::Act> {
-    pub grant: Grant,
+    pub caller: Caller,
+    seam: std::sync::Arc<Seam>,
     act: PhantomData<A>,
+}
+
+impl<A: act::Act> Authorized<A> {
+    /// The grant for doing `A`'s action to `target`, or the refusal.
+    pub fn on(&self, target: &Target) -> Result<Grant, ApiError> {
+        Ok(self.seam.decide(&self.caller, A::ACTION, target)?)
+    }
 }
 
 impl<A: act::Act> FromRequestParts<AppState> for Authorized<A> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let grant = state.seam.authorize(parts, A::ACTION).await?;
+        let seam = state.seam.clone();
+        let caller = seam.authenticate(parts).await;
+        match A::ACTION.aim() {
+            Aim::Portal => {
+                seam.decide(&caller, A::ACTION, &Target::Portal)?;
+            }
+            Aim::Entity | Aim::Location => seam.gate(&caller, A::ACTION)?,
+        }
         Ok(Authorized {
-            grant,
+            caller,
+            seam,
             act: PhantomData,
         })
     }

@@ -622,6 +622,39 @@ async fn a_cursor_that_is_not_a_string_is_refused_clearly() {
     .await;
 }
 
+/// Found by the API fuzzer: a NUL character in a full-text term made SQLite's full-text
+/// index answer "unterminated string" (a 500), and PostgreSQL cannot store one at all.
+#[tokio::test]
+async fn nul_characters_anywhere_in_a_request_are_400s_not_500s() {
+    each_engine_with(TestPortal::new().demo_catalog(), async |app| {
+        for path in [
+            "/api/catalog/entities/by-query?fullTextFilterTerm=p%00Q",
+            "/api/catalog/entities?filter=metadata.name=a%00b",
+            "/api/catalog/entities/by-uid/a%00b",
+            "/api/catalog/entities/by-name/component/default/web%00shop",
+        ] {
+            let (status, body) = app.get_json(path).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{path}: {body}");
+            assert_error(&body, status, "InputError", "NUL character");
+        }
+        let (status, body) = app
+            .post_json(
+                "/api/catalog/entities/by-refs",
+                json!({"entityRefs": ["component:default/web\u{0}shop"]}),
+            )
+            .await;
+        assert_error(&body, status, "InputError", "entityRefs[0]");
+        let (status, body) = app
+            .post_json(
+                "/api/catalog/entities/by-query",
+                json!({"fullTextFilter": {"term": "p\u{0}q"}}),
+            )
+            .await;
+        assert_error(&body, status, "InputError", "NUL character");
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn wrong_content_types_and_misfit_bodies_are_backstage_400s_and_documented() {
     each_engine_with(TestPortal::new().demo_catalog(), async |app| {

@@ -18,6 +18,7 @@ mod concurrent_portals;
 mod foundation;
 mod hostile_input;
 mod ingestion;
+mod permissions;
 mod render_api;
 mod render_cli;
 mod signin;

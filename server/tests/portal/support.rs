@@ -21,6 +21,15 @@ use tokio::sync::oneshot;
 
 // --- Portals -------------------------------------------------------------------------
 
+/// A policy that lets anyone, signed in or not, do anything.
+pub fn open_policy() -> identity::Policy {
+    identity::Policy::from_value(serde_json::json!({
+        "anonymous_read": true,
+        "rules": [{"actions": "*", "allow": "anyone"}],
+    }))
+    .expect("an open policy")
+}
+
 /// The configuration tests run with: defaults, no file, no environment.
 pub fn test_config() -> Config {
     let mut env = BTreeMap::new();
@@ -39,10 +48,14 @@ pub struct TestPortal {
 }
 
 impl TestPortal {
-    /// The test configuration (`test_config`), no extra routes, an empty catalog.
+    /// The test configuration (`test_config`), no extra routes, an empty catalog, and a
+    /// permission policy that lets anyone do anything: most tests are about what the
+    /// catalog does, not who may ask (`permissions.rs` tests that, with `policy`).
     pub fn new() -> TestPortal {
+        let mut config = test_config();
+        config.policy = open_policy();
         TestPortal {
-            config: test_config(),
+            config,
             routes: Router::new(),
             demo_catalog: false,
             seam: None,
@@ -64,6 +77,12 @@ impl TestPortal {
     /// Loads the demo catalog before the test runs.
     pub fn demo_catalog(mut self) -> TestPortal {
         self.demo_catalog = true;
+        self
+    }
+
+    /// Decides permissions by `policy` (e.g. `Policy::default()`, the product's).
+    pub fn policy(mut self, policy: identity::Policy) -> TestPortal {
+        self.config.policy = policy;
         self
     }
 

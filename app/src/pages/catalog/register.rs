@@ -75,8 +75,13 @@ pub trait Registrar: Send + Sync {
     fn draft(&self, id: String) -> RegistrarFuture<'_, String>;
     /// What `source` provides, validated, with each entity's etag; nothing is written.
     fn preview(&self, source: RegisterSource) -> RegistrarFuture<'_, RegisterPreviewRaw>;
-    /// Registers `source` and reads it into the catalog; returns the refs it provided.
-    fn register(&self, source: RegisterSource) -> RegistrarFuture<'_, Vec<String>>;
+    /// Registers `source` and reads it into the catalog, recording `registrant` (a User
+    /// entity ref or a sign-in subject) as who registered it; returns the refs it provided.
+    fn register(
+        &self,
+        source: RegisterSource,
+        registrant: Option<String>,
+    ) -> RegistrarFuture<'_, Vec<String>>;
 }
 
 /// A registrar's answer: `Err` carries validation problems or one message for the user.
@@ -143,12 +148,18 @@ pub async fn register_entities(
     draft: Option<String>,
     url: Option<String>,
 ) -> Result<Vec<String>, AppError> {
-    crate::identity::require(identity::Action::LocationCreate).await?;
+    let grant = crate::identity::require(identity::Action::LocationCreate).await?;
+    let registrant = grant.caller.person().map(|person| {
+        person
+            .user_ref
+            .clone()
+            .unwrap_or_else(|| person.subject.clone())
+    });
     let (source, _) = ssr::stored_source(draft, url)
         .await?
         .map_err(AppError::BadInput)?
         .ok_or_else(|| AppError::BadInput("Paste catalog YAML or enter a URL first.".into()))?;
-    let refs = ssr::register(source).await?;
+    let refs = ssr::register(source, registrant).await?;
     let query: Vec<String> = refs
         .iter()
         .take(50)
@@ -423,8 +434,14 @@ mod ssr {
         })
     }
 
-    pub async fn register(source: RegisterSource) -> Result<Vec<String>, AppError> {
-        registrar()?.register(source).await.map_err(failure)
+    pub async fn register(
+        source: RegisterSource,
+        registrant: Option<String>,
+    ) -> Result<Vec<String>, AppError> {
+        registrar()?
+            .register(source, registrant)
+            .await
+            .map_err(failure)
     }
 
     fn failure(error: RegistrarError) -> AppError {

@@ -8,8 +8,8 @@ mod requests;
 
 use super::input::{JsonBody, Object, QueryParams};
 use crate::error::{ApiError, KeepErrorBody};
-use crate::identity::Authorized;
 use crate::identity::act::{CatalogRead, EntityUnregister};
+use crate::identity::{Authorized, targets};
 use crate::state::AppState;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -345,10 +345,19 @@ async fn entity_by_uid(
 /// `DELETE /entities/by-uid/{uid}`: 204. The entity comes back when its location is
 /// read again, as in Backstage; to remove it for good, remove it from its source.
 async fn delete_entity_by_uid(
-    _auth: Authorized<EntityUnregister>,
+    auth: Authorized<EntityUnregister>,
     State(store): State<Store>,
     Path(uid): Path<String>,
 ) -> Result<StatusCode, ApiError> {
+    let not_found = || ApiError::not_found(format!("No entity with uid {uid}"));
+    let entity = store
+        .entity_json_by_uid(&uid)
+        .await?
+        .ok_or_else(not_found)?;
+    let target = targets::entity(&store, &entity.entity_ref)
+        .await?
+        .ok_or_else(not_found)?;
+    auth.on(&target)?;
     if store.delete_entity_by_uid(&uid).await? {
         tracing::info!(%uid, "entity deleted through the API");
         Ok(StatusCode::NO_CONTENT)

@@ -78,6 +78,16 @@ fn is_json(headers: &HeaderMap) -> bool {
 fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let value: Value = serde_json::from_slice(bytes)
         .map_err(|e| ApiError::input(format!("The request body is not valid JSON: {e}")))?;
+    if let Some(path) = nul_at(&value, "") {
+        return Err(ApiError::input(format!(
+            "Invalid request body: {}: {NUL}",
+            if path.is_empty() {
+                "(root)"
+            } else {
+                path.as_str()
+            }
+        )));
+    }
     let Value::Object(map) = value else {
         return Err(ApiError::input(format!(
             "The request body must be a JSON object, found {}",
@@ -85,6 +95,49 @@ fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         )));
     };
     from_object(map).map_err(|message| ApiError::input(format!("Invalid request body: {message}")))
+}
+
+/// Why a NUL character is refused wherever it appears.
+const NUL: &str = "contains a NUL character (\\u0000, %00), which no catalog value can hold \
+                   (PostgreSQL text cannot store it); remove it";
+
+/// Where in `value` a string (or key) holds a NUL character, as a dotted path.
+fn nul_at(value: &Value, path: &str) -> Option<String> {
+    match value {
+        Value::String(text) => text.contains('\0').then(|| path.to_string()),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, item)| nul_at(item, &format!("{path}[{i}]"))),
+        Value::Object(map) => map.iter().find_map(|(key, item)| {
+            let here = if path.is_empty() {
+                key.clone()
+            } else {
+                format!("{path}.{key}")
+            };
+            if key.contains('\0') {
+                Some(here)
+            } else {
+                nul_at(item, &here)
+            }
+        }),
+        _ => None,
+    }
+}
+
+/// Refuses a request whose path or query holds an encoded NUL character (`%00`), before
+/// it reaches a handler: no catalog value can hold one, and PostgreSQL refuses it.
+pub async fn refuse_nul_in_url(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let uri = request.uri();
+    let raw = format!("{}?{}", uri.path(), uri.query().unwrap_or_default());
+    if raw.to_ascii_lowercase().contains("%00") {
+        return ApiError::input(format!("Invalid request address: it {NUL}")).into_response();
+    }
+    next.run(request).await
 }
 
 /// `T` from a JSON object, or why not (`field: problem`). Only from an object: serde's

@@ -7,10 +7,10 @@ use super::input::{EntityRefKey, JsonBody, Object, QueryParams, first};
 use crate::catalog::ingest::{IngestError, Target};
 use crate::config::OrphanStrategy;
 use crate::error::ApiError;
-use crate::identity::Authorized;
 use crate::identity::act::{
     CatalogRead, EntityRefresh, LocationAnalyze, LocationChange, LocationCreate,
 };
+use crate::identity::{Authorized, targets};
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -135,12 +135,13 @@ fn ingest_error(error: IngestError) -> ApiError {
 /// `POST /locations[?dryRun=true][&onConflict=refresh]`: registers a location and reads
 /// it at once, so its entities are in the catalog when this answers.
 async fn create(
-    _auth: Authorized<LocationCreate>,
+    auth: Authorized<LocationCreate>,
     State(state): State<AppState>,
     QueryParams(params): QueryParams<CreateParams>,
     JsonBody(LocationInput(target)): JsonBody<LocationInput>,
 ) -> Result<Response, ApiError> {
     let (kind, target_text) = (target.location_type(), target.target());
+    auth.on(&targets::new_location(kind, &target_text))?;
     if params.dry_run.is_some_and(|Flag(dry)| dry) {
         let existing = state.store.location_by_target(kind, &target_text).await?;
         let entities = state
@@ -164,6 +165,9 @@ async fn create(
         .store
         .add_location(kind, &target_text, Utc::now())
         .await?;
+    if created && let Some(who) = targets::registrant(&auth.caller) {
+        state.store.set_location_registrant(&row.id, &who).await?;
+    }
     if !created && params.on_conflict != Some(OnConflict::Refresh) {
         return Err(ApiError::conflict(format!(
             "Location {kind}:{target_text} already exists"
@@ -207,11 +211,13 @@ async fn list(
 /// `PUT /locations/{id}` `{type, target}`: points a location elsewhere and reads it at
 /// once; answers the updated `Location`.
 async fn update(
-    _auth: Authorized<LocationChange>,
+    auth: Authorized<LocationChange>,
     State(state): State<AppState>,
     Path(id): Path<String>,
     JsonBody(LocationInput(target)): JsonBody<LocationInput>,
 ) -> Result<Json<Value>, ApiError> {
+    let current = targets::location(&state.store, &id).await?;
+    auth.on(&found(current, &id)?)?;
     let (kind, target_text) = (target.location_type(), target.target());
     let row = match state.store.update_location(&id, kind, &target_text).await? {
         LocationUpdate::Updated(row) => row,
@@ -356,10 +362,12 @@ fn found<T>(value: Option<T>, id: &str) -> Result<T, ApiError> {
 
 /// `DELETE /locations/{id}`: with orphan strategy `delete` its entities go too.
 async fn remove(
-    _auth: Authorized<LocationChange>,
+    auth: Authorized<LocationChange>,
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
+    let current = targets::location(&state.store, &id).await?;
+    auth.on(&found(current, &id)?)?;
     let remove_entities = state.config.ingest.orphan_strategy == OrphanStrategy::Delete;
     if state.store.delete_location(&id, remove_entities).await? {
         Ok(StatusCode::NO_CONTENT)
@@ -391,11 +399,15 @@ struct RefreshInput {
 
 /// `POST /refresh {entityRef}`: reads the location that provides the entity again, now.
 async fn refresh(
-    _auth: Authorized<EntityRefresh>,
+    auth: Authorized<EntityRefresh>,
     State(state): State<AppState>,
     JsonBody(input): JsonBody<RefreshInput>,
 ) -> Result<StatusCode, ApiError> {
     let EntityRefKey(entity_ref) = input.entity_ref;
+    let target = targets::entity(&state.store, &entity_ref)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("No location provides entity {entity_ref}")))?;
+    auth.on(&target)?;
     let Some(location) = state.store.location_of_entity(&entity_ref).await? else {
         return Err(ApiError::not_found(format!(
             "No location provides entity {entity_ref}"

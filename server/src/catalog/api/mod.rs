@@ -13,5 +13,6 @@ pub fn router() -> Router<AppState> {
         .merge(entities::router())
         .merge(locations::router())
         .fallback(|| async { ApiError::not_found("no such catalog API endpoint") })
+        .layer(middleware::from_fn(input::refuse_nul_in_url))
         .layer(middleware::from_fn(backstage_errors))
 }

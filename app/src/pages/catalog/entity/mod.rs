@@ -96,7 +96,13 @@ pub async fn fetch_entity_page(
 ) -> Result<EntityPageData, AppError> {
     crate::identity::require(identity::Action::CatalogRead).await?;
     let entity_ref = format!("{kind}:{namespace}/{name}").to_lowercase();
-    ssr::entity_page(&entity_ref).await?.ok_or_else(|| {
+    // No entity's name holds a NUL character (and PostgreSQL cannot be asked about one).
+    let found = if entity_ref.contains('\0') {
+        None
+    } else {
+        ssr::entity_page(&entity_ref).await?
+    };
+    found.ok_or_else(|| {
         AppError::NotFound(format!(
             "The catalog has no {kind} named \"{name}\" in namespace \"{namespace}\". It may \
              have been removed from its source, or the address is mistyped."
