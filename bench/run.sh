@@ -8,6 +8,8 @@
 # loads `wrk` (Debian package) against pages and probes with the demo catalog, then imports
 # a generated catalog of ENTITIES entities and loads the catalog API and pages. Loopback only;
 # every load run is bounded (10 s). Prints a Markdown table row per measurement.
+# Anonymous figures run with `anonymous_read: true`; the API and the catalog page are also
+# measured as a signed-in person (guest sign-in's session cookie) and with an API token.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ENGINE="${1:-sqlite}"
@@ -31,6 +33,8 @@ case "$ENGINE" in
   *) echo "usage: bench/run.sh sqlite|postgres [ENTITIES]" >&2; exit 2 ;;
 esac
 
+printf 'permissions:\n  anonymous_read: true\n' >"$WORK/portico.yaml"
+
 SERVER=""
 stop() { [ -n "$SERVER" ] && { kill "$SERVER" 2>/dev/null; wait "$SERVER" 2>/dev/null || true; }; SERVER=""; }
 trap 'stop; rm -rf "$WORK"' EXIT
@@ -41,7 +45,7 @@ start() {
   # The port must be free: a portal still answering there would be measured instead.
   if curl -fs "$URL/healthz" >/dev/null 2>&1; then echo "port $PORT is in use:" >&2; ss -ltnp | grep ":$PORT" >&2; exit 1; fi
   local t0; t0=$(now_ms)
-  PORTICO_CONFIG=/dev/null PORTICO_LISTEN="127.0.0.1:$PORT" DATABASE_URL="$1" PORTICO_DEMO="$2" \
+  PORTICO_CONFIG="$WORK/portico.yaml" PORTICO_LISTEN="127.0.0.1:$PORT" DATABASE_URL="$1" PORTICO_DEMO="$2" \
     PORTICO_LOG=warn LEPTOS_SITE_ROOT=target/site PORTICO_CATALOG_REFRESH_INTERVAL_SECS=86400 \
     "$BIN" serve >"$WORK/server.log" 2>&1 &
   SERVER=$!
@@ -52,12 +56,13 @@ start() {
   STARTUP_MS=$(( $(now_ms) - t0 ))
 }
 rss_mb() { awk '/VmRSS/ {printf "%.0f", $2/1024}' "/proc/$SERVER/status"; }
-# load NAME PATH [wrk args…]: one row with the first request's time (cold caches), then
-# requests/s and latency percentiles under load.
+# load NAME PATH [HEADER]: one row with the first request's time (cold caches), then
+# requests/s and latency percentiles under load; HEADER (`Cookie: …`, `Authorization: …`)
+# goes with every request.
 load() {
-  local name="$1" path="$2"; shift 2
-  local first; first=$(curl -s -o /dev/null -w '%{time_total}' "$URL$path" | awk '{printf "%.1fms", $1 * 1000}')
-  local out; out=$(wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency "$@" "$URL$path")
+  local name="$1" path="$2" header="${3:-X-Bench: anonymous}"
+  local first; first=$(curl -s -o /dev/null -H "$header" -w '%{time_total}' "$URL$path" | awk '{printf "%.1fms", $1 * 1000}')
+  local out; out=$(wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency -H "$header" "$URL$path")
   local rps p50 p99 errors
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
   p50=$(awk '$1=="50%" {print $2}' <<<"$out")
@@ -83,7 +88,7 @@ stop
 python3 bench/generate_catalog.py --entities "$ENTITIES" --out "$WORK/catalog" >/dev/null
 DB="$(db_url catalog)"
 t0=$(now_ms)
-PORTICO_CONFIG=/dev/null DATABASE_URL="$DB" PORTICO_LOG=warn "$BIN" catalog import "$WORK"/catalog/*.yaml >/dev/null
+PORTICO_CONFIG="$WORK/portico.yaml" DATABASE_URL="$DB" PORTICO_LOG=warn "$BIN" catalog import "$WORK"/catalog/*.yaml >/dev/null
 import_ms=$(( $(now_ms) - t0 ))
 start "$DB" false; sleep 2
 echo
@@ -99,5 +104,14 @@ load "full-text search, one word" "/api/catalog/entities/by-query?fullTextFilter
 load "facets lifecycle+owner for components" "/api/catalog/entity-facets?facet=spec.lifecycle&facet=spec.owner&filter=kind=component"
 load "catalog page (SSR)" "/catalog?kind=component"
 load "entity page (SSR)" "/catalog/default/component/$name"
+# Signed in: guest sign-in's session cookie (loopback, no provider), and an API token.
+cookie=$(curl -fsS -o /dev/null -D - -H "Origin: $URL" --data "user=user:default/user-0" "$URL/auth/guest" \
+  | awk -F'[ ;]' 'tolower($1)=="set-cookie:" {print $2}')
+token=$(PORTICO_CONFIG="$WORK/portico.yaml" DATABASE_URL="$DB" PORTICO_LOG=error "$BIN" token create \
+  --user user:default/user-0 --name bench --scope read)
+load "by-query, signed-in session" "/api/catalog/entities/by-query?filter=kind=component&limit=50" "Cookie: $cookie"
+load "by-query, API token" "/api/catalog/entities/by-query?filter=kind=component&limit=50" "Authorization: Bearer $token"
+load "catalog page, signed-in session" "/catalog?kind=component" "Cookie: $cookie"
+load "catalog page, API token" "/catalog?kind=component" "Authorization: Bearer $token"
 echo
 echo "- RSS after the load runs with $ENTITIES entities: $(rss_mb) MB"

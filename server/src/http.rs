@@ -107,6 +107,7 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
             _,
         >(page_context, shell))
         // Sessions for every route, and no cross-site change reaches any of them.
+        .layer(middleware::from_fn(identity::remember_caller))
         .layer(identity::sessions::layer(
             state.store.clone(),
             &state.config.sessions,

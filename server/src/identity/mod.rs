@@ -68,8 +68,16 @@ impl Seam {
 
     /// Who is asking: the API token in `Authorization: Bearer …` (a bad one is refused,
     /// never taken for nobody), else the person signed in on the request's session, else
-    /// nobody. Asked once per request: handlers and server functions keep the caller.
+    /// nobody. Worked out once per request ([`remember_caller`]), however many server
+    /// functions a page calls.
     pub async fn authenticate(&self, request: &Parts) -> Result<Caller, Denial> {
+        match request.extensions.get::<CallerOnce>() {
+            Some(once) => once.0.get_or_init(|| self.identify(request)).await.clone(),
+            None => self.identify(request).await,
+        }
+    }
+
+    async fn identify(&self, request: &Parts) -> Result<Caller, Denial> {
         if let Some(token) = bearer(&request.headers) {
             return tokens::caller(&self.store, token, chrono::Utc::now()).await;
         }
@@ -151,6 +159,20 @@ impl Authorize for Seam {
     fn authorize<'a>(&'a self, request: &'a Parts, action: Action) -> Decision<'a> {
         Box::pin(Seam::authorize(self, request, action))
     }
+}
+
+/// The caller of one request, once worked out (see [`Seam::authenticate`]).
+#[derive(Clone, Default)]
+pub struct CallerOnce(std::sync::Arc<tokio::sync::OnceCell<Result<Caller, Denial>>>);
+
+/// Middleware: gives each request a place to keep its caller, so that a page whose server
+/// functions each ask the seam looks its session or token up once.
+pub async fn remember_caller(
+    mut request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    request.extensions_mut().insert(CallerOnce::default());
+    next.run(request).await
 }
 
 /// The token of an `Authorization: Bearer …` header, if the request has one.
