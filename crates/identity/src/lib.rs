@@ -8,8 +8,10 @@
 //! is the one place a caller, an action and a [`Target`] become yes or no, with the
 //! reason. It does no I/O, so the browser build can use the same types.
 
+pub mod audit;
 pub mod policy;
 
+pub use audit::Outcome;
 pub use policy::{Actions, Allow, EffectiveRule, Origin, Policy, PolicyError, Verdict};
 
 use serde::{Deserialize, Serialize};
@@ -35,10 +37,13 @@ pub enum Action {
     EntityUnregister,
     /// Render an Application spec into delivery files (reads nothing, stores nothing).
     SpecRender,
+    /// See the admin pages: the effective permission rules, "may X do Y on Z", the audit
+    /// log. Only admins may; no rule in `permissions.rules` can say otherwise.
+    AdminView,
 }
 
 impl Action {
-    pub const ALL: [Action; 7] = [
+    pub const ALL: [Action; 8] = [
         Action::CatalogRead,
         Action::LocationAnalyze,
         Action::LocationCreate,
@@ -46,6 +51,7 @@ impl Action {
         Action::EntityRefresh,
         Action::EntityUnregister,
         Action::SpecRender,
+        Action::AdminView,
     ];
 
     /// The action's stable name.
@@ -58,6 +64,7 @@ impl Action {
             Action::EntityRefresh => "catalog.entity.refresh",
             Action::EntityUnregister => "catalog.entity.unregister",
             Action::SpecRender => "render.spec.render",
+            Action::AdminView => "admin.portal.view",
         }
     }
 
@@ -66,7 +73,10 @@ impl Action {
     pub fn is_write(self) -> bool {
         !matches!(
             self,
-            Action::CatalogRead | Action::LocationAnalyze | Action::SpecRender
+            Action::CatalogRead
+                | Action::LocationAnalyze
+                | Action::SpecRender
+                | Action::AdminView
         )
     }
 
@@ -74,7 +84,10 @@ impl Action {
     /// so what policy rules about owners and kinds can say about it.
     pub fn aim(self) -> Aim {
         match self {
-            Action::CatalogRead | Action::LocationAnalyze | Action::SpecRender => Aim::Portal,
+            Action::CatalogRead
+            | Action::LocationAnalyze
+            | Action::SpecRender
+            | Action::AdminView => Aim::Portal,
             Action::LocationCreate | Action::LocationChange => Aim::Location,
             Action::EntityRefresh | Action::EntityUnregister => Aim::Entity,
         }
@@ -287,7 +300,7 @@ mod tests {
     }
 
     #[test]
-    fn only_reading_and_rendering_are_not_writes() {
+    fn only_reading_rendering_and_admin_pages_are_not_writes() {
         let writes: Vec<_> = Action::ALL.into_iter().filter(|a| a.is_write()).collect();
         assert_eq!(
             writes,
@@ -322,7 +335,8 @@ mod tests {
             [
                 "catalog.entity.read",
                 "catalog.location.analyze",
-                "render.spec.render"
+                "render.spec.render",
+                "admin.portal.view"
             ]
         );
     }
