@@ -73,10 +73,7 @@ impl Action {
     pub fn is_write(self) -> bool {
         !matches!(
             self,
-            Action::CatalogRead
-                | Action::LocationAnalyze
-                | Action::SpecRender
-                | Action::AdminView
+            Action::CatalogRead | Action::LocationAnalyze | Action::SpecRender | Action::AdminView
         )
     }
 
@@ -277,6 +274,7 @@ impl std::fmt::Display for Denial {
 
 pub type Decision<'a> = Pin<Box<dyn Future<Output = Result<Grant, Denial>> + Send + 'a>>;
 pub type Identified<'a> = Pin<Box<dyn Future<Output = Caller> + Send + 'a>>;
+pub type Recorded<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
 
 /// The authorisation seam: decides whether the request described by `request` may do
 /// `action`. The server implements it once; handlers reach it through an extractor and
@@ -286,6 +284,18 @@ pub trait Authorize: Send + Sync {
     fn authenticate<'a>(&'a self, request: &'a http::request::Parts) -> Identified<'a>;
 
     fn authorize<'a>(&'a self, request: &'a http::request::Parts, action: Action) -> Decision<'a>;
+
+    /// Records in the audit log how the write `grant` allowed ended, done to `target` (an
+    /// entity ref or a location): `failure` is the error the caller got, `None` when it
+    /// succeeded. (Refusals are recorded by `authorize` itself.) Bounded in time; it never
+    /// fails the write.
+    fn record<'a>(
+        &'a self,
+        request: &'a http::request::Parts,
+        grant: &'a Grant,
+        target: &'a str,
+        failure: Option<&'a str>,
+    ) -> Recorded<'a>;
 }
 
 #[cfg(test)]

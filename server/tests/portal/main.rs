@@ -10,6 +10,7 @@
 
 mod support;
 
+mod audit;
 mod authorisation;
 mod catalog_api;
 mod catalog_pages;

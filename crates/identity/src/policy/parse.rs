@@ -456,9 +456,9 @@ fn check_every_rule_can_decide(rules: &[EffectiveRule]) -> Result<(), PolicyErro
 /// With `anonymous_read: true`, a configured rule that decides reading must allow anyone,
 /// or the setting would silently do nothing.
 fn check_reading_is_left_to_anyone(rules: &[EffectiveRule]) -> Result<(), PolicyError> {
-    let reads = Action::ALL.into_iter().filter(|a| {
-        !a.is_write() && *a != Action::LocationAnalyze && *a != Action::AdminView
-    });
+    let reads = Action::ALL
+        .into_iter()
+        .filter(|a| !a.is_write() && *a != Action::LocationAnalyze && *a != Action::AdminView);
     for action in reads {
         let first = rules
             .iter()

@@ -106,11 +106,7 @@ mod parsing {
                 "default: admins may admin.portal.view",
             ]
         );
-        assert!(
-            !p.effective_rules()[0]
-                .actions
-                .contains(Action::AdminView)
-        );
+        assert!(!p.effective_rules()[0].actions.contains(Action::AdminView));
         assert!(
             p.effective_rules()[0]
                 .actions
@@ -560,7 +556,12 @@ mod deciding {
         ];
         check_matrix(&p, &rows);
         assert_eq!(
-            reason(&p, &Caller::Person(grace()), Action::AdminView, &Target::Portal),
+            reason(
+                &p,
+                &Caller::Person(grace()),
+                Action::AdminView,
+                &Target::Portal
+            ),
             "Only admins may view the admin pages (rule 2); Grace Hopper is in none of them."
         );
     }
