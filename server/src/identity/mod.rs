@@ -12,6 +12,7 @@
 //! Every write, and every refused attempt, is recorded in the audit log through
 //! [`Seam::record`] (`audit.rs`).
 
+pub mod admin;
 pub mod audit;
 pub mod csrf;
 pub mod people;
