@@ -10,6 +10,7 @@
 
 mod support;
 
+mod admin;
 mod audit;
 mod authorisation;
 mod catalog_api;
