@@ -223,3 +223,36 @@ async fn server_function_writes_and_refusals_are_recorded() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn entries_older_than_the_retention_are_pruned() {
+    each_engine_with(portal(), async |app| {
+        let store = &app.store.store;
+        let day = chrono::Duration::days(1);
+        for age in [400, 10] {
+            store
+                .record_audit(&AuditEntry {
+                    id: 0,
+                    at: chrono::Utc::now() - day * age,
+                    actor: "an anonymous visitor".into(),
+                    actor_ref: None,
+                    subject: None,
+                    token: None,
+                    action: "catalog.entity.unregister".into(),
+                    target: format!("component:default/aged-{age}"),
+                    outcome: "refused".into(),
+                    detail: String::new(),
+                    client_ip: "127.0.0.1".into(),
+                    user_agent: String::new(),
+                })
+                .await
+                .unwrap();
+        }
+        let retention = app.state.config.audit_retention;
+        assert_eq!(retention, std::time::Duration::from_secs(365 * 24 * 3600));
+        server::identity::audit::prune(store, retention).await;
+        let left: Vec<String> = entries(&app).await.into_iter().map(|e| e.target).collect();
+        assert_eq!(left, ["component:default/aged-10"]);
+    })
+    .await;
+}
