@@ -1,13 +1,14 @@
 //! The server functions' way through the authorisation seam: [`require`] asks the seam
 //! the server put in context whether this request may do an action, and [`caller`] who is
 //! asking. Every server function calls one of them first; REST handlers use the server's
-//! `Authorized` extractor, which asks the same seam.
+//! `Authorized` extractor, which asks the same seam. A server function that writes records
+//! how the write ended in the audit log with [`record`] (the seam records refusals itself).
 //!
 //! Making an API token ([`create_token`]) lives here too, so that the profile page and
 //! `portico token create` make tokens the one same way.
 
 #[cfg(feature = "ssr")]
-pub use ssr::{NewToken, caller, create_token, holder, require};
+pub use ssr::{NewToken, caller, create_token, holder, record, require};
 
 #[cfg(feature = "ssr")]
 mod ssr {
@@ -100,5 +101,19 @@ mod ssr {
         store.create_token(&row, &token_hash(&token)).await?;
         tracing::info!(holder = %row.subject, name = %row.name, prefix = %row.prefix, "API token created");
         Ok(NewToken { token, row })
+    }
+
+    /// Records in the audit log how the write `grant` allowed ended, done to `target`
+    /// (an entity ref or a location). Bounded in time; never fails the write.
+    pub async fn record<T>(grant: &Grant, target: &str, result: &Result<T, AppError>) {
+        let (Some(seam), Some(request)) = (
+            use_context::<Arc<dyn Authorize>>(),
+            use_context::<http::request::Parts>(),
+        ) else {
+            tracing::error!(action = %grant.action, %target, "no authorisation seam in context: write not recorded");
+            return;
+        };
+        let failure = result.as_ref().err().map(AppError::message);
+        seam.record(&request, grant, target, failure).await;
     }
 }

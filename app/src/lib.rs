@@ -12,6 +12,10 @@ mod pages;
 /// What the server implements so the register page can read and store catalog sources.
 /// How one can sign in on this portal; the server puts it in context.
 pub use pages::identity::SignInOptions;
+/// The admin pages' filters and rows, which the server's audit export shares.
+pub use pages::identity::admin::audit::{AuditFilter, AuditRow};
+#[cfg(feature = "ssr")]
+pub use pages::identity::admin::{AdminDesk, AdminFuture};
 
 #[cfg(feature = "ssr")]
 pub use pages::catalog::register::{
@@ -70,6 +74,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/insights") view=pages::insights::InsightsPage ssr=SsrMode::Async/>
                     <Route path=path!("/sign-in") view=pages::identity::SignInPage ssr=SsrMode::Async/>
                     <Route path=path!("/profile") view=pages::identity::profile::ProfilePage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/permissions") view=pages::identity::admin::permissions::PermissionsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/audit") view=pages::identity::admin::audit::AuditPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>

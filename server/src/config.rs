@@ -43,6 +43,8 @@ pub struct Config {
     pub auth: AuthConfig,
     /// Who may do what (`permissions:`).
     pub policy: Policy,
+    /// Audit log entries older than this are pruned (`audit_retention_days`).
+    pub audit_retention: Duration,
 }
 
 /// How long sign-in sessions last.
@@ -377,6 +379,12 @@ const AUTH_GUEST: Key = Key {
     default: "auto",
 };
 
+const AUDIT_RETENTION_DAYS: Key = Key {
+    file: "audit_retention_days",
+    env: &["PORTICO_AUDIT_RETENTION_DAYS"],
+    default: "365",
+};
+
 const KEYS: &[&Key] = &[
     &LISTEN,
     &DATABASE_URL,
@@ -408,6 +416,7 @@ const KEYS: &[&Key] = &[
     &SESSION_IDLE,
     &SESSION_MAX,
     &AUTH_GUEST,
+    &AUDIT_RETENTION_DAYS,
 ];
 
 /// The structured key of `portico.yaml`, in Backstage's shape:
@@ -505,6 +514,9 @@ impl Config {
             policy: parse_policy(blocks.remove(PERMISSIONS))?,
             sessions: parse_sessions(&raw)?,
             auth: parse_auth(&raw, listen)?,
+            audit_retention: Duration::from_secs(
+                parse_number(raw(&AUDIT_RETENTION_DAYS), 1, 36_500)? * 24 * 3600,
+            ),
             work: WorkConfig {
                 poll: Duration::from_secs(parse_number(raw(&BACKGROUND_POLL), 1, 3600)?),
                 lease: Duration::from_secs(parse_number(raw(&BACKGROUND_LEASE), 10, 24 * 3600)?),
@@ -1084,6 +1096,16 @@ mod tests {
         .auth;
         assert!(auth.guest, "explicitly allowed on a network address");
         assert!(load(&[("PORTICO_AUTH_GUEST", "maybe")]).is_err());
+    }
+
+    #[test]
+    fn the_audit_log_is_kept_a_year_by_default() {
+        let day = Duration::from_secs(24 * 3600);
+        assert_eq!(load(&[]).unwrap().audit_retention, 365 * day);
+        let config = load(&[("PORTICO_AUDIT_RETENTION_DAYS", "30")]).unwrap();
+        assert_eq!(config.audit_retention, 30 * day);
+        let error = load(&[("PORTICO_AUDIT_RETENTION_DAYS", "0")]).unwrap_err();
+        assert_eq!(error.source, "PORTICO_AUDIT_RETENTION_DAYS");
     }
 
     #[test]

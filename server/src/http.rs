@@ -91,6 +91,7 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         .nest("/api/catalog", catalog::api::router())
         .merge(render::api::router())
         .merge(identity::signin::router())
+        .merge(identity::admin::router())
         .merge(extra)
         .route(
             "/_server/{*fn_name}",
@@ -152,15 +153,19 @@ async fn server_fn_error_status(
     axum::response::Response::from_parts(parts, axum::body::Body::from(bytes))
 }
 
-/// What pages and server functions find in their context, per request: the store and
-/// the register page's [`app::Registrar`] for the client asking (drafts are counted per
-/// client). leptos_axum puts the request's parts in context before this runs.
+/// What pages and server functions find in their context, per request: the store, the
+/// authorisation seam, the admin pages' [`app::AdminDesk`] and the register page's
+/// [`app::Registrar`] for the client asking (drafts are counted per client). leptos_axum puts the request's parts in context before this runs.
 fn page_context(state: &AppState) -> impl Fn() + Clone + Send + Sync + use<> {
     let store = state.store.clone();
     let ingester = state.ingester.clone();
     let worker = state.worker.clone();
     let config = state.config.clone();
     let seam: Arc<dyn ::identity::Authorize> = state.seam.clone();
+    let admin_desk: Arc<dyn app::AdminDesk> = Arc::new(identity::admin::Desk {
+        store: state.store.clone(),
+        seam: state.seam.clone(),
+    });
     let sign_in = app::SignInOptions {
         guest: state.config.auth.guest,
     };
@@ -182,6 +187,7 @@ fn page_context(state: &AppState) -> impl Fn() + Clone + Send + Sync + use<> {
         provide_context(store.clone());
         provide_context(registrar);
         provide_context(seam.clone());
+        provide_context(admin_desk.clone());
         provide_context(sign_in.clone());
         leptos::nonce::provide_nonce();
     }

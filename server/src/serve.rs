@@ -67,8 +67,11 @@ pub async fn run(config: Config) -> Result<(), ServeError> {
         state.worker.to_string(),
         state.config.work.poll,
     );
+    let pruning =
+        crate::identity::audit::Pruning::start(store.clone(), state.config.audit_retention);
     let served = serve_with_grace(listener, http::router(state), shutdown_signal(), grace).await;
     refresh.stop().await;
+    pruning.stop();
     served?;
     store.close().await;
     tracing::info!("stopped");

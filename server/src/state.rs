@@ -2,6 +2,7 @@
 
 use crate::catalog::ingest::Ingester;
 use crate::config::Config;
+use crate::identity::audit::Auditor;
 use crate::identity::{Rule, Seam};
 use crate::ops::metrics::HttpMetrics;
 use axum::extract::FromRef;
@@ -36,11 +37,17 @@ impl AppState {
             &config.github,
             config.work.lease,
         ));
-        let seam = Arc::new(Seam::new(
-            Rule::Policy(Box::new(config.policy.clone())),
-            config.sessions.max,
-            store.clone(),
-        ));
+        let seam = Arc::new(
+            Seam::new(
+                Rule::Policy(Box::new(config.policy.clone())),
+                config.sessions.max,
+                store.clone(),
+            )
+            .with_audit(Auditor {
+                store: store.clone(),
+                client_header: config.client_address_header.clone(),
+            }),
+        );
         AppState {
             ingester,
             worker: format!("portico-{}", uuid::Uuid::new_v4().simple()).into(),

@@ -10,7 +10,8 @@
 //! - `teams/` — `/teams`: groups and what they own.
 //! - `insights/` — `/insights`: how delivery is going (DORA, maturity).
 //!
-//! - `identity/` — `/sign-in` and the header's account corner: who is signed in.
+//! - `identity/` — `/sign-in` and the header's account corner: who is signed in; the
+//!   admin pages `/admin/permissions` and `/admin/audit` (`identity/admin/`).
 //!
 //! A new capability gets its own folder and its routes in `crate::App`.
 

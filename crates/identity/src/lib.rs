@@ -8,9 +8,11 @@
 //! is the one place a caller, an action and a [`Target`] become yes or no, with the
 //! reason. It does no I/O, so the browser build can use the same types.
 
+pub mod audit;
 pub mod policy;
 pub mod token;
 
+pub use audit::Outcome;
 pub use policy::{Actions, Allow, EffectiveRule, Origin, Policy, PolicyError, Verdict};
 pub use token::TokenRequest;
 
@@ -37,10 +39,13 @@ pub enum Action {
     EntityUnregister,
     /// Render an Application spec into delivery files (reads nothing, stores nothing).
     SpecRender,
+    /// See the admin pages: the effective permission rules, "may X do Y on Z", the audit
+    /// log. Only admins may; no rule in `permissions.rules` can say otherwise.
+    AdminView,
 }
 
 impl Action {
-    pub const ALL: [Action; 7] = [
+    pub const ALL: [Action; 8] = [
         Action::CatalogRead,
         Action::LocationAnalyze,
         Action::LocationCreate,
@@ -48,6 +53,7 @@ impl Action {
         Action::EntityRefresh,
         Action::EntityUnregister,
         Action::SpecRender,
+        Action::AdminView,
     ];
 
     /// The action's stable name.
@@ -60,6 +66,7 @@ impl Action {
             Action::EntityRefresh => "catalog.entity.refresh",
             Action::EntityUnregister => "catalog.entity.unregister",
             Action::SpecRender => "render.spec.render",
+            Action::AdminView => "admin.portal.view",
         }
     }
 
@@ -68,7 +75,7 @@ impl Action {
     pub fn is_write(self) -> bool {
         !matches!(
             self,
-            Action::CatalogRead | Action::LocationAnalyze | Action::SpecRender
+            Action::CatalogRead | Action::LocationAnalyze | Action::SpecRender | Action::AdminView
         )
     }
 
@@ -76,7 +83,10 @@ impl Action {
     /// so what policy rules about owners and kinds can say about it.
     pub fn aim(self) -> Aim {
         match self {
-            Action::CatalogRead | Action::LocationAnalyze | Action::SpecRender => Aim::Portal,
+            Action::CatalogRead
+            | Action::LocationAnalyze
+            | Action::SpecRender
+            | Action::AdminView => Aim::Portal,
             Action::LocationCreate | Action::LocationChange => Aim::Location,
             Action::EntityRefresh | Action::EntityUnregister => Aim::Entity,
         }
@@ -266,6 +276,7 @@ impl std::fmt::Display for Denial {
 
 pub type Decision<'a> = Pin<Box<dyn Future<Output = Result<Grant, Denial>> + Send + 'a>>;
 pub type Identified<'a> = Pin<Box<dyn Future<Output = Result<Caller, Denial>> + Send + 'a>>;
+pub type Recorded<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
 
 /// The authorisation seam: decides whether the request described by `request` may do
 /// `action`. The server implements it once; handlers reach it through an extractor and
@@ -276,6 +287,18 @@ pub trait Authorize: Send + Sync {
     fn authenticate<'a>(&'a self, request: &'a http::request::Parts) -> Identified<'a>;
 
     fn authorize<'a>(&'a self, request: &'a http::request::Parts, action: Action) -> Decision<'a>;
+
+    /// Records in the audit log how the write `grant` allowed ended, done to `target` (an
+    /// entity ref or a location): `failure` is the error the caller got, `None` when it
+    /// succeeded. (Refusals are recorded by `authorize` itself.) Bounded in time; it never
+    /// fails the write.
+    fn record<'a>(
+        &'a self,
+        request: &'a http::request::Parts,
+        grant: &'a Grant,
+        target: &'a str,
+        failure: Option<&'a str>,
+    ) -> Recorded<'a>;
 }
 
 #[cfg(test)]
@@ -290,7 +313,7 @@ mod tests {
     }
 
     #[test]
-    fn only_reading_and_rendering_are_not_writes() {
+    fn only_reading_rendering_and_admin_pages_are_not_writes() {
         let writes: Vec<_> = Action::ALL.into_iter().filter(|a| a.is_write()).collect();
         assert_eq!(
             writes,
@@ -325,7 +348,8 @@ mod tests {
             [
                 "catalog.entity.read",
                 "catalog.location.analyze",
-                "render.spec.render"
+                "render.spec.render",
+                "admin.portal.view"
             ]
         );
     }

@@ -57,7 +57,8 @@ pub struct EffectiveRule {
 /// The actions a rule decides.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Actions {
-    /// `*`: every action, including ones added to Portico later.
+    /// `*`: every action, including ones added to Portico later — except viewing the
+    /// admin pages ([`Action::AdminView`]), which only admins may.
     Every,
     /// These, in the order written, without repeats.
     Only(Vec<Action>),
@@ -93,7 +94,7 @@ pub enum Origin {
 impl Actions {
     pub fn contains(&self, action: Action) -> bool {
         match self {
-            Actions::Every => true,
+            Actions::Every => action != Action::AdminView,
             Actions::Only(actions) => actions.contains(&action),
         }
     }
@@ -145,7 +146,8 @@ impl Policy {
     /// The policy with `configured` rules (already checked) followed by the defaults for
     /// every action none of them decides for every kind:
     /// reading and rendering → signed in (anyone with `anonymous_read`), analyzing and
-    /// registering locations → signed in, every other write → owners.
+    /// registering locations → signed in, every other write → owners, the admin pages →
+    /// admins (always: no configured rule can decide them).
     fn with_defaults(
         admins: Vec<String>,
         anonymous_read: bool,
@@ -161,7 +163,9 @@ impl Policy {
             (
                 Action::ALL
                     .into_iter()
-                    .filter(|a| !a.is_write() && !registering.contains(a))
+                    .filter(|a| {
+                        !a.is_write() && !registering.contains(a) && *a != Action::AdminView
+                    })
                     .collect::<Vec<_>>(),
                 reader,
             ),
@@ -173,6 +177,7 @@ impl Policy {
                     .collect(),
                 Allow::Owners,
             ),
+            (vec![Action::AdminView], Allow::Admins),
         ];
         let decided_for_every_kind = |action: Action| {
             configured

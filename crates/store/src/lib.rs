@@ -1,6 +1,6 @@
 //! All SQL of Portico, for both engines: embedded SQLite (the default) and PostgreSQL.
 //! One file per aggregate: entity writes, entity reads, the filter compiler, search rows
-//! and stitching, locations, claims, drafts, sessions, API tokens.
+//! and stitching, locations, claims, drafts, sessions, API tokens, the audit log.
 //!
 //! Queries are written once with `$n` placeholders, which sqlx accepts on both engines.
 //! A single statement runs on whichever pool is configured through [`on_pool!`]; a
@@ -8,6 +8,7 @@
 //! the concrete connection through [`on_tx!`]. Engine-specific SQL sits side by side in
 //! the same function where it pays.
 
+mod audit;
 mod cache;
 mod claims;
 mod drafts;
@@ -20,6 +21,7 @@ mod sessions;
 mod stitching;
 mod tokens;
 
+pub use audit::{AuditEntry, AuditQuery, MAX_AUDIT_PAGE};
 pub use drafts::{DraftLimits, DraftSave};
 pub use entity_reads::{
     EntityJson, EntityRelationRow, EntitySummary, FacetCount, KindCount, StoredEntity,

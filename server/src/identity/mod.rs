@@ -9,7 +9,11 @@
 //!
 //! Who is asking comes from the session cookie (`sessions.rs`; people sign in through
 //! `signin.rs`), and cross-site changes are refused before any handler runs (`csrf.rs`).
+//! Every write, and every refused attempt, is recorded in the audit log through
+//! [`Seam::record`] (`audit.rs`).
 
+pub mod admin;
+pub mod audit;
 pub mod cli;
 pub mod csrf;
 pub mod people;
@@ -20,10 +24,12 @@ pub mod tokens;
 
 use crate::error::ApiError;
 use crate::state::AppState;
+use audit::{Audited, Auditor, Client};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use identity::{
-    Action, Aim, Authorize, Caller, Decision, Denial, Grant, Identified, Policy, Target,
+    Action, Aim, Authorize, Caller, Decision, Denial, Grant, Identified, Outcome, Policy, Recorded,
+    Target,
 };
 use std::marker::PhantomData;
 use std::time::Duration;
@@ -47,6 +53,8 @@ pub struct Seam {
     session_max: Duration,
     /// Where API tokens are looked up.
     store: Store,
+    /// Where writes are recorded; `None`: nowhere (a seam built for a test).
+    audit: Option<Auditor>,
 }
 
 impl Seam {
@@ -55,7 +63,62 @@ impl Seam {
             rule,
             session_max,
             store,
+            audit: None,
         }
+    }
+
+    /// The seam, recording writes in `auditor`'s store.
+    pub fn with_audit(mut self, auditor: Auditor) -> Seam {
+        self.audit = Some(auditor);
+        self
+    }
+
+    /// Where `request` comes from, for the audit log.
+    pub fn client(&self, request: &Parts) -> Client {
+        let header = self.audit.as_ref().and_then(|a| a.client_header.as_ref());
+        Client::of(request, header)
+    }
+
+    /// Records that `caller` tried `action` on `target` (an entity ref or a location;
+    /// empty when not known yet) and how it ended: the one place audit entries are
+    /// written. Only writes are recorded. Bounded in time; never fails.
+    pub async fn record(
+        &self,
+        client: &Client,
+        caller: &Caller,
+        action: Action,
+        target: &str,
+        outcome: Outcome,
+        detail: &str,
+    ) {
+        if let (true, Some(auditor)) = (action.is_write(), &self.audit) {
+            let entry = audit::entry(client, caller, action, target, outcome, detail);
+            auditor.record(entry).await;
+        }
+    }
+
+    /// [`Seam::decide`], recording a refusal in the audit log.
+    pub async fn decide_recorded(
+        &self,
+        client: &Client,
+        caller: &Caller,
+        action: Action,
+        target: &Target,
+    ) -> Result<Grant, Denial> {
+        let decision = self.decide(caller, action, target);
+        if let Err(denial) = &decision {
+            let target = audit::target_ref(target);
+            self.record(
+                client,
+                caller,
+                action,
+                &target,
+                Outcome::Refused,
+                denial.message(),
+            )
+            .await;
+        }
+        decision
     }
 
     /// The policy the seam decides by (`None` when it refuses everything).
@@ -144,10 +207,13 @@ impl Seam {
         Ok(())
     }
 
-    /// The caller's grant for `action`, done to the portal as a whole.
+    /// The caller's grant for `action`, done to the portal as a whole; a refused write
+    /// is recorded in the audit log.
     pub async fn authorize(&self, request: &Parts, action: Action) -> Result<Grant, Denial> {
         let caller = self.authenticate(request).await?;
-        self.decide(&caller, action, &Target::Portal)
+        let client = self.client(request);
+        self.decide_recorded(&client, &caller, action, &Target::Portal)
+            .await
     }
 }
 
@@ -158,6 +224,33 @@ impl Authorize for Seam {
 
     fn authorize<'a>(&'a self, request: &'a Parts, action: Action) -> Decision<'a> {
         Box::pin(Seam::authorize(self, request, action))
+    }
+
+    fn record<'a>(
+        &'a self,
+        request: &'a Parts,
+        grant: &'a Grant,
+        target: &'a str,
+        failure: Option<&'a str>,
+    ) -> Recorded<'a> {
+        Box::pin(async move {
+            let outcome = match failure {
+                None => Outcome::Succeeded,
+                Some(_) => Outcome::Failed,
+            };
+            let client = self.client(request);
+            let detail = failure.unwrap_or_default();
+            Seam::record(
+                self,
+                &client,
+                &grant.caller,
+                grant.action,
+                target,
+                outcome,
+                detail,
+            )
+            .await
+        })
     }
 }
 
@@ -222,24 +315,37 @@ pub mod act {
         LocationChange,
         EntityRefresh,
         EntityUnregister,
-        SpecRender
+        SpecRender,
+        AdminView
     );
 }
 
 /// Extractor: the caller may do `A`'s action; rejects with 401/403 in Backstage's error
 /// shape otherwise. An action done to the portal as a whole is decided here; one done to
 /// an entity or a location is decided by [`Authorized::on`] once the handler has loaded
-/// its target (the extractor only turns away callers no target could allow).
+/// its target (the extractor only turns away callers no target could allow). Refused
+/// writes are recorded in the audit log here; allowed ones by [`Audited::run`].
 pub struct Authorized<A: act::Act> {
     pub caller: Caller,
     seam: std::sync::Arc<Seam>,
+    client: Client,
     act: PhantomData<A>,
 }
 
 impl<A: act::Act> Authorized<A> {
-    /// The grant for doing `A`'s action to `target`, or the refusal.
-    pub fn on(&self, target: &Target) -> Result<Grant, ApiError> {
-        Ok(self.seam.decide(&self.caller, A::ACTION, target)?)
+    /// The grant for doing `A`'s action to `target`, to be done through
+    /// [`Audited::run`], or the refusal (recorded).
+    pub async fn on(&self, target: &Target) -> Result<Audited, ApiError> {
+        let grant = self
+            .seam
+            .decide_recorded(&self.client, &self.caller, A::ACTION, target)
+            .await?;
+        Ok(Audited {
+            seam: self.seam.clone(),
+            client: self.client.clone(),
+            target: audit::target_ref(target),
+            grant,
+        })
     }
 }
 
@@ -249,15 +355,31 @@ impl<A: act::Act> FromRequestParts<AppState> for Authorized<A> {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let seam = state.seam.clone();
         let caller = seam.authenticate(parts).await?;
+        let client = seam.client(parts);
         match A::ACTION.aim() {
             Aim::Portal => {
-                seam.decide(&caller, A::ACTION, &Target::Portal)?;
+                seam.decide_recorded(&client, &caller, A::ACTION, &Target::Portal)
+                    .await?;
             }
-            Aim::Entity | Aim::Location => seam.gate(&caller, A::ACTION)?,
+            Aim::Entity | Aim::Location => {
+                if let Err(denial) = seam.gate(&caller, A::ACTION) {
+                    seam.record(
+                        &client,
+                        &caller,
+                        A::ACTION,
+                        "",
+                        Outcome::Refused,
+                        denial.message(),
+                    )
+                    .await;
+                    return Err(denial.into());
+                }
+            }
         }
         Ok(Authorized {
             caller,
             seam,
+            client,
             act: PhantomData,
         })
     }
@@ -276,11 +398,7 @@ pub fn client_key(
     header: Option<&axum::http::HeaderName>,
 ) -> String {
     use std::net::IpAddr;
-    let forwarded = header.and_then(|name| {
-        let value = headers.get_all(name).iter().next_back()?.to_str().ok()?;
-        value.rsplit(',').next()?.trim().parse::<IpAddr>().ok()
-    });
-    match forwarded.or(peer).map(|ip| ip.to_canonical()) {
+    match client_ip(headers, peer, header) {
         Some(IpAddr::V6(ip)) => {
             let [a, b, c, d, ..] = ip.segments();
             format!("{a:x}:{b:x}:{c:x}:{d:x}::/64")
@@ -288,6 +406,25 @@ pub fn client_key(
         Some(ip) => ip.to_string(),
         None => "unknown".to_string(),
     }
+}
+
+/// The client's address, as [`client_key`] finds it: the last address in `header` when
+/// set, else the TCP peer; IPv4-mapped IPv6 addresses as IPv4.
+pub fn client_ip(
+    headers: &axum::http::HeaderMap,
+    peer: Option<std::net::IpAddr>,
+    header: Option<&axum::http::HeaderName>,
+) -> Option<std::net::IpAddr> {
+    let forwarded = header.and_then(|name| {
+        let value = headers.get_all(name).iter().next_back()?.to_str().ok()?;
+        value
+            .rsplit(',')
+            .next()?
+            .trim()
+            .parse::<std::net::IpAddr>()
+            .ok()
+    });
+    forwarded.or(peer).map(|ip| ip.to_canonical())
 }
 
 #[cfg(test)]

@@ -83,7 +83,9 @@ fn server_function_arguments(name: &str) -> Option<(&'static str, &'static str)>
         | "resolve_application_spec"
         | "fetch_viewer"
         | "fetch_sign_in_page"
-        | "fetch_profile" => (FORM, ""),
+        | "fetch_profile"
+        | "fetch_permissions"
+        | "fetch_audit" => (FORM, ""),
         "create_api_token" => (FORM, "name=ci&read=on&days=30"),
         "revoke_api_token" => (FORM, "id=x"),
         "fetch_entity_page" => (FORM, "namespace=default&kind=component&name=x"),

@@ -10,6 +10,8 @@
 
 mod support;
 
+mod admin;
+mod audit;
 mod authorisation;
 mod catalog_api;
 mod catalog_pages;

@@ -9,7 +9,7 @@ use reqwest::header::COOKIE;
 use serde_json::{Value, json};
 
 /// Extra entities with owners of every sort, registered by the operator (file location).
-const OWNED: &str = "apiVersion: backstage.io/v1alpha1
+pub(crate) const OWNED: &str = "apiVersion: backstage.io/v1alpha1
 kind: Component
 metadata:
   name: org-wide
@@ -28,7 +28,7 @@ spec:
   owner: user:default/alan.turing
 ";
 
-fn portal() -> TestPortal {
+pub(crate) fn portal() -> TestPortal {
     let policy = identity::Policy::from_value(json!({
         "admins": ["group:default/platform"],
     }))
@@ -37,17 +37,17 @@ fn portal() -> TestPortal {
 }
 
 /// Who asks: a cookie of a guest sign-in, or nobody.
-struct Callers {
-    anonymous: String,
+pub(crate) struct Callers {
+    pub anonymous: String,
     /// Grace: checkout-team, a child of acme.
-    grace: String,
+    pub grace: String,
     /// Alan: catalog-team and data-team.
-    alan: String,
+    pub alan: String,
     /// Ada: platform, the admins.
-    ada: String,
+    pub ada: String,
 }
 
-async fn callers(app: &TestApp) -> Callers {
+pub(crate) async fn callers(app: &TestApp) -> Callers {
     Callers {
         anonymous: String::new(),
         grace: sign_in(app, "user:default/grace.hopper").await,
@@ -56,14 +56,14 @@ async fn callers(app: &TestApp) -> Callers {
     }
 }
 
-fn client() -> reqwest::Client {
+pub(crate) fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap()
 }
 
-async fn sign_in(app: &TestApp, user: &str) -> String {
+pub(crate) async fn sign_in(app: &TestApp, user: &str) -> String {
     let response = client()
         .post(app.url("/auth/guest"))
         .header("origin", format!("http://{}", app.address))
@@ -83,7 +83,7 @@ async fn sign_in(app: &TestApp, user: &str) -> String {
 }
 
 /// Sends `method path` (with a JSON body) as `cookie`, from the portal's own pages.
-async fn call(
+pub(crate) async fn call(
     app: &TestApp,
     cookie: &str,
     method: &str,
@@ -105,7 +105,7 @@ async fn call(
     (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
-async fn uid(app: &TestApp, cookie: &str, name: &str) -> String {
+pub(crate) async fn uid(app: &TestApp, cookie: &str, name: &str) -> String {
     let (status, body) = call(
         app,
         cookie,

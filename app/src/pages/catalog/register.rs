@@ -159,7 +159,20 @@ pub async fn register_entities(
         .await?
         .map_err(AppError::BadInput)?
         .ok_or_else(|| AppError::BadInput("Paste catalog YAML or enter a URL first.".into()))?;
-    let refs = ssr::register(source, registrant).await?;
+    let location = match &source {
+        RegisterSource::Url(url) => format!("url:{url}"),
+        RegisterSource::Yaml(_) => "inline".to_string(),
+    };
+    let result = ssr::register(source, registrant).await;
+    let target = match &result {
+        Ok(refs) if location == "inline" && !refs.is_empty() => {
+            let shown: Vec<&str> = refs.iter().take(10).map(String::as_str).collect();
+            format!("inline: {}", shown.join(", "))
+        }
+        _ => location,
+    };
+    crate::identity::record(&grant, &target, &result).await;
+    let refs = result?;
     let query: Vec<String> = refs
         .iter()
         .take(50)

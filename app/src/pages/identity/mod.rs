@@ -1,7 +1,10 @@
 //! Who is signed in, and signing in: the header's account corner, and `/sign-in`, which
 //! lists the ways to sign in — with guest sign-in on (a portal on one's own machine),
 //! every person of the catalog to pick from. Signing in and out are plain form posts to
-//! the server's `/auth/…` routes, so all of it works without JavaScript.
+//! the server's `/auth/…` routes, so all of it works without JavaScript. Admins also find
+//! links to the admin pages there (`admin/`).
+
+pub mod admin;
 
 pub mod profile;
 
@@ -19,6 +22,9 @@ pub struct Viewer {
     pub user_ref: Option<String>,
     /// Their teams (group refs), nearest first as the catalog lists them.
     pub teams: Vec<String>,
+    /// May see the admin pages (`Action::AdminView`).
+    #[serde(default)]
+    pub admin: bool,
 }
 
 /// How one can sign in on this portal.
@@ -98,6 +104,10 @@ fn SignedIn(viewer: Viewer) -> impl IntoView {
         <div class="account">
             <a class="account-name" href="/profile" title="Your profile and API tokens">{viewer.display_name}</a>
             {(!teams.is_empty()).then(|| view! { <span class="account-teams">{teams}</span> })}
+            {viewer.admin.then(|| view! {
+                <a class="account-admin" href="/admin/permissions">"Permissions"</a>
+                <a class="account-admin" href="/admin/audit">"Audit log"</a>
+            })}
             <form method="post" action="/auth/sign-out" class="inline-form">
                 <button type="submit" class="link-button">"Sign out"</button>
             </form>
@@ -195,10 +205,15 @@ mod ssr {
         let seam = use_context::<Arc<dyn identity::Authorize>>()?;
         let request = use_context::<http::request::Parts>()?;
         let person = seam.authenticate(&request).await.ok()?.person().cloned()?;
+        let admin = seam
+            .authorize(&request, identity::Action::AdminView)
+            .await
+            .is_ok();
         Some(Viewer {
             display_name: person.display_name,
             user_ref: person.user_ref,
             teams: person.groups,
+            admin,
         })
     }
 

@@ -364,6 +364,7 @@ impl Deed {
             Action::EntityRefresh => "refresh",
             Action::EntityUnregister => "unregister",
             Action::SpecRender => "render",
+            Action::AdminView => "view",
         };
         let object = match target {
             Target::Entity { entity_ref, .. } => entity_ref.clone(),
@@ -375,6 +376,7 @@ impl Deed {
                 }
                 Action::EntityRefresh | Action::EntityUnregister => "entities",
                 Action::SpecRender => "Application specs",
+                Action::AdminView => "the admin pages",
             }
             .into(),
         };

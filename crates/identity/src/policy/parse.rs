@@ -211,7 +211,11 @@ fn parse_actions(path: &str, value: Value) -> Result<Actions, PolicyError> {
     let mut actions = Vec::new();
     for (path, name) in items {
         let Some(action) = Action::ALL.into_iter().find(|a| a.name() == name) else {
-            let names: Vec<&str> = Action::ALL.iter().map(|a| a.name()).collect();
+            let names: Vec<&str> = Action::ALL
+                .iter()
+                .filter(|a| **a != Action::AdminView)
+                .map(|a| a.name())
+                .collect();
             return Err(error(
                 path,
                 format!(
@@ -221,6 +225,14 @@ fn parse_actions(path: &str, value: Value) -> Result<Actions, PolicyError> {
                 ),
             ));
         };
+        if action == Action::AdminView {
+            return Err(error(
+                path,
+                format!(
+                    "{name} is for admins only and no rule can change that; list the people who may see the admin pages in permissions.admins"
+                ),
+            ));
+        }
         if !actions.contains(&action) {
             actions.push(action);
         }
@@ -446,7 +458,7 @@ fn check_every_rule_can_decide(rules: &[EffectiveRule]) -> Result<(), PolicyErro
 fn check_reading_is_left_to_anyone(rules: &[EffectiveRule]) -> Result<(), PolicyError> {
     let reads = Action::ALL
         .into_iter()
-        .filter(|a| !a.is_write() && *a != Action::LocationAnalyze);
+        .filter(|a| !a.is_write() && *a != Action::LocationAnalyze && *a != Action::AdminView);
     for action in reads {
         let first = rules
             .iter()

@@ -43,6 +43,7 @@ mod parsing {
                 "default: signed_in may catalog.entity.read, render.spec.render",
                 "default: signed_in may catalog.location.analyze, catalog.location.create",
                 "default: owners may catalog.location.change, catalog.entity.refresh, catalog.entity.unregister",
+                "default: admins may admin.portal.view",
             ]
         );
     }
@@ -55,6 +56,7 @@ mod parsing {
                 "default: anyone may catalog.entity.read, render.spec.render",
                 "default: signed_in may catalog.location.analyze, catalog.location.create",
                 "default: owners may catalog.location.change, catalog.entity.refresh, catalog.entity.unregister",
+                "default: admins may admin.portal.view",
             ]
         );
     }
@@ -79,6 +81,7 @@ mod parsing {
                 // unregistering other kinds is still left to the default
                 "default: signed_in may catalog.location.analyze",
                 "default: owners may catalog.location.change, catalog.entity.refresh, catalog.entity.unregister",
+                "default: admins may admin.portal.view",
             ]
         );
         assert_eq!(
@@ -97,8 +100,13 @@ mod parsing {
         let p = policy(json!({"rules": [{"actions": "*", "allow": "signed_in"}]}));
         assert_eq!(
             rules_text(&p),
-            ["permissions.rules[0]: signed_in may do anything"]
+            [
+                "permissions.rules[0]: signed_in may do anything",
+                // "*" never includes the admin pages: only admins may see them
+                "default: admins may admin.portal.view",
+            ]
         );
+        assert!(!p.effective_rules()[0].actions.contains(Action::AdminView));
         assert!(
             p.effective_rules()[0]
                 .actions
@@ -163,6 +171,10 @@ mod parsing {
             (
                 json!({"admin": ["group:platform"]}),
                 "permissions.admin: is not a setting; the settings are admins, anonymous_read and rules; write admins",
+            ),
+            (
+                rule(json!({"actions": ["admin.portal.view"], "allow": "signed_in"})),
+                "permissions.rules[0].actions[0]: admin.portal.view is for admins only and no rule can change that; list the people who may see the admin pages in permissions.admins",
             ),
             (
                 json!({"owners": []}),
@@ -349,7 +361,7 @@ mod parsing {
                 {"actions": "*", "kinds": ["api"], "allow": "group:sre"},
             ]
         }));
-        assert_eq!(p.effective_rules().len(), 7);
+        assert_eq!(p.effective_rules().len(), 8);
     }
 }
 
@@ -526,8 +538,32 @@ mod deciding {
             ("unregister checkout",   Action::EntityUnregister, checkout(),              "S    N    N    A    A    A    N    A    N    N"),
             ("unregister notebook",   Action::EntityUnregister, notebook(),              "S    N    A    N    N    A    N    N    N    N"),
             ("render",                Action::SpecRender,       Target::Portal,          "S    A    A    A    A    A    A    N    A    A"),
+            ("admin pages",           Action::AdminView,        Target::Portal,          "S    N    N    N    N    A    N    N    N    A"),
         ];
         check_matrix(&with_admins(), &rows);
+    }
+
+    #[test]
+    fn only_admins_see_the_admin_pages_whatever_the_rules_say() {
+        let p = policy(json!({
+            "admins": ["group:platform"],
+            "rules": [{"actions": "*", "allow": "anyone"}],
+        }));
+        #[rustfmt::skip]
+        let rows = [
+            ("admin pages", Action::AdminView,        Target::Portal, "S N N N N A N N N A"),
+            ("unregister",  Action::EntityUnregister, checkout(),     "A A A A A A N A A N"),
+        ];
+        check_matrix(&p, &rows);
+        assert_eq!(
+            reason(
+                &p,
+                &Caller::Person(grace()),
+                Action::AdminView,
+                &Target::Portal
+            ),
+            "Only admins may view the admin pages (rule 2); Grace Hopper is in none of them."
+        );
     }
 
     #[test]

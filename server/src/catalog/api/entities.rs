@@ -357,13 +357,17 @@ async fn delete_entity_by_uid(
     let target = targets::entity(&store, &entity.entity_ref)
         .await?
         .ok_or_else(not_found)?;
-    auth.on(&target)?;
-    if store.delete_entity_by_uid(&uid).await? {
-        tracing::info!(%uid, "entity deleted through the API");
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(ApiError::not_found(format!("No entity with uid {uid}")))
-    }
+    let write = auth.on(&target).await?;
+    write
+        .run(async {
+            if store.delete_entity_by_uid(&uid).await? {
+                tracing::info!(%uid, "entity deleted through the API");
+                Ok(StatusCode::NO_CONTENT)
+            } else {
+                Err(not_found())
+            }
+        })
+        .await
 }
 
 async fn find_by_name(

@@ -141,7 +141,7 @@ async fn create(
     JsonBody(LocationInput(target)): JsonBody<LocationInput>,
 ) -> Result<Response, ApiError> {
     let (kind, target_text) = (target.location_type(), target.target());
-    auth.on(&targets::new_location(kind, &target_text))?;
+    let write = auth.on(&targets::new_location(kind, &target_text)).await?;
     if params.dry_run.is_some_and(|Flag(dry)| dry) {
         let existing = state.store.location_by_target(kind, &target_text).await?;
         let entities = state
@@ -158,17 +158,38 @@ async fn create(
             "entities": entities.iter().map(|e| e.to_value()).collect::<Vec<_>>(),
             "exists": existing.is_some(),
         });
+        // A dry run stores nothing, so the audit log has nothing to record.
+        drop(write);
         return Ok((StatusCode::CREATED, Json(body)).into_response());
     }
+    write
+        .run(register(
+            &auth,
+            &state,
+            params.on_conflict,
+            kind,
+            &target_text,
+        ))
+        .await
+}
 
+/// Registers the location `kind:target_text` and reads it (a [`create`] that is not a
+/// dry run).
+async fn register(
+    auth: &Authorized<LocationCreate>,
+    state: &AppState,
+    on_conflict: Option<OnConflict>,
+    kind: &str,
+    target_text: &str,
+) -> Result<Response, ApiError> {
     let (row, created) = state
         .store
-        .add_location(kind, &target_text, Utc::now())
+        .add_location(kind, target_text, Utc::now())
         .await?;
     if created && let Some(who) = targets::registrant(&auth.caller) {
         state.store.set_location_registrant(&row.id, &who).await?;
     }
-    if !created && params.on_conflict != Some(OnConflict::Refresh) {
+    if !created && on_conflict != Some(OnConflict::Refresh) {
         return Err(ApiError::conflict(format!(
             "Location {kind}:{target_text} already exists"
         )));
@@ -217,19 +238,23 @@ async fn update(
     JsonBody(LocationInput(target)): JsonBody<LocationInput>,
 ) -> Result<Json<Value>, ApiError> {
     let current = targets::location(&state.store, &id).await?;
-    auth.on(&found(current, &id)?)?;
-    let (kind, target_text) = (target.location_type(), target.target());
-    let row = match state.store.update_location(&id, kind, &target_text).await? {
-        LocationUpdate::Updated(row) => row,
-        LocationUpdate::NotFound => return Err(found(None::<()>, &id).unwrap_err()),
-        LocationUpdate::Taken { by } => {
-            return Err(ApiError::conflict(format!(
-                "Location {kind}:{target_text} already exists (ID {by}); delete one of them first"
-            )));
-        }
-    };
-    read_now(&state, &row.id).await?;
-    Ok(Json(location_json(&row)))
+    let write = auth.on(&found(current, &id)?).await?;
+    write
+        .run(async {
+            let (kind, target_text) = (target.location_type(), target.target());
+            let row = match state.store.update_location(&id, kind, &target_text).await? {
+                LocationUpdate::Updated(row) => row,
+                LocationUpdate::NotFound => return Err(found(None::<()>, &id).unwrap_err()),
+                LocationUpdate::Taken { by } => {
+                    return Err(ApiError::conflict(format!(
+                        "Location {kind}:{target_text} already exists (ID {by}); delete one of them first"
+                    )));
+                }
+            };
+            read_now(&state, &row.id).await?;
+            Ok(Json(location_json(&row)))
+        })
+        .await
 }
 
 /// Page size of `POST /locations/by-query` when the request names none, and the largest.
@@ -367,13 +392,17 @@ async fn remove(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let current = targets::location(&state.store, &id).await?;
-    auth.on(&found(current, &id)?)?;
-    let remove_entities = state.config.ingest.orphan_strategy == OrphanStrategy::Delete;
-    if state.store.delete_location(&id, remove_entities).await? {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(found(None::<()>, &id).unwrap_err())
-    }
+    let write = auth.on(&found(current, &id)?).await?;
+    write
+        .run(async {
+            let remove_entities = state.config.ingest.orphan_strategy == OrphanStrategy::Delete;
+            if state.store.delete_location(&id, remove_entities).await? {
+                Ok(StatusCode::NO_CONTENT)
+            } else {
+                Err(found(None::<()>, &id).unwrap_err())
+            }
+        })
+        .await
 }
 
 async fn by_entity(
@@ -407,14 +436,18 @@ async fn refresh(
     let target = targets::entity(&state.store, &entity_ref)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("No location provides entity {entity_ref}")))?;
-    auth.on(&target)?;
-    let Some(location) = state.store.location_of_entity(&entity_ref).await? else {
-        return Err(ApiError::not_found(format!(
-            "No location provides entity {entity_ref}"
-        )));
-    };
-    read_now(&state, &location.id).await?;
-    Ok(StatusCode::OK)
+    let write = auth.on(&target).await?;
+    write
+        .run(async {
+            let Some(location) = state.store.location_of_entity(&entity_ref).await? else {
+                return Err(ApiError::not_found(format!(
+                    "No location provides entity {entity_ref}"
+                )));
+            };
+            read_now(&state, &location.id).await?;
+            Ok(StatusCode::OK)
+        })
+        .await
 }
 
 /// Reads the location `id` now (or hands it to the worker reading it). A read error is
