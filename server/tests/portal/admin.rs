@@ -3,7 +3,7 @@
 //! JSON lines and filters, and "may X do Y on Z" answering as `Policy::decide` does — on
 //! both databases.
 
-use crate::permissions::{Callers, call, callers, client, portal, uid};
+use crate::permissions::{Callers, call, callers, client, portal, server_fn, uid};
 use crate::support::{TestApp, each_engine_with};
 use reqwest::StatusCode;
 use reqwest::header::COOKIE;
@@ -57,27 +57,6 @@ async fn export(app: &TestApp, cookie: &str, query: &str) -> Vec<Value> {
             value
         })
         .collect()
-}
-
-/// Calls the server function whose path contains `name` with form `args`, as `cookie`.
-async fn server_fn(app: &TestApp, cookie: &str, name: &str, args: &str) -> (StatusCode, Value) {
-    let path = leptos::server_fn::axum::server_fn_paths()
-        .find(|(path, _)| path.contains(name))
-        .unwrap_or_else(|| panic!("no server function {name}"))
-        .0;
-    let mut request = client()
-        .post(app.url(path))
-        .header("origin", format!("http://{}", app.address))
-        .header("accept", "application/json")
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(args.to_string());
-    if !cookie.is_empty() {
-        request = request.header(COOKIE, cookie);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status();
-    let text = response.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
 #[tokio::test]

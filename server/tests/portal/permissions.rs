@@ -82,6 +82,42 @@ pub(crate) async fn sign_in(app: &TestApp, user: &str) -> String {
         .unwrap()
 }
 
+/// Calls the server function `name` as a browser form post would, with `credentials`: a
+/// session cookie, `Bearer …`, or nothing (empty).
+pub(crate) async fn server_fn(
+    app: &TestApp,
+    credentials: &str,
+    name: &str,
+    form: &str,
+) -> (StatusCode, Value) {
+    let path = leptos::server_fn::axum::server_fn_paths()
+        .find(|(path, _)| {
+            path.trim_start_matches("/_server/")
+                .trim_end_matches(|c: char| c.is_ascii_digit())
+                == name
+        })
+        .unwrap_or_else(|| panic!("no server function {name}"))
+        .0;
+    let mut request = client()
+        .post(app.url(path))
+        .header("origin", format!("http://{}", app.address))
+        .header("accept", "application/json")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form.to_string());
+    if credentials.starts_with("Bearer ") {
+        request = request.header(reqwest::header::AUTHORIZATION, credentials);
+    } else if !credentials.is_empty() {
+        request = request.header(COOKIE, credentials);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status();
+    let text = response.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
 /// Sends `method path` (with a JSON body) as `cookie`, from the portal's own pages.
 pub(crate) async fn call(
     app: &TestApp,

@@ -2,81 +2,13 @@
 //! `Authorization: Bearer pt_…` within their scopes and their person's ownership, revoked,
 //! expired, unknown or malformed tokens refused with what to do — on both databases.
 
-use crate::support::{TestApp, TestPortal, each_engine_with};
+use crate::permissions::{client, portal, server_fn, sign_in};
+use crate::support::{TestApp, each_engine_with};
 use reqwest::StatusCode;
-use reqwest::header::{AUTHORIZATION, COOKIE};
+use reqwest::header::AUTHORIZATION;
 use serde_json::{Value, json};
 
 const GRACE: &str = "user:default/grace.hopper";
-
-/// The product's default policy: people sign in to read; owners and admins change.
-fn portal() -> TestPortal {
-    let policy =
-        identity::Policy::from_value(json!({"admins": ["group:default/platform"]})).unwrap();
-    TestPortal::new().demo_catalog().policy(policy)
-}
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
-async fn sign_in(app: &TestApp, user: &str) -> String {
-    let response = client()
-        .post(app.url("/auth/guest"))
-        .header("origin", format!("http://{}", app.address))
-        .form(&[("user", user)])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::SEE_OTHER, "{user}");
-    response
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("portico_session="))
-        .map(|v| v.split(';').next().unwrap().to_string())
-        .unwrap()
-}
-
-/// Calls the server function `name` as a browser form post would, with `credentials`
-/// (a session cookie, or `Bearer …`).
-async fn server_fn(
-    app: &TestApp,
-    credentials: &str,
-    name: &str,
-    form: &str,
-) -> (StatusCode, Value) {
-    let path = leptos::server_fn::axum::server_fn_paths()
-        .find(|(path, _)| {
-            path.trim_start_matches("/_server/")
-                .trim_end_matches(|c: char| c.is_ascii_digit())
-                == name
-        })
-        .unwrap()
-        .0;
-    let mut request = client()
-        .post(app.url(path))
-        .header("origin", format!("http://{}", app.address))
-        .header("accept", "application/json")
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(form.to_string());
-    request = if credentials.starts_with("Bearer ") {
-        request.header(AUTHORIZATION, credentials)
-    } else {
-        request.header(COOKIE, credentials)
-    };
-    let response = request.send().await.unwrap();
-    let status = response.status();
-    let text = response.text().await.unwrap();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
-}
 
 /// Makes a token as the person signed in with `cookie`; returns the token.
 async fn make_token(app: &TestApp, cookie: &str, form: &str) -> String {
