@@ -11,7 +11,7 @@ mod pages;
 
 /// What the server implements so the register page can read and store catalog sources.
 /// How one can sign in on this portal; the server puts it in context.
-pub use pages::identity::SignInOptions;
+pub use pages::identity::{ProviderChoice, SignInOptions};
 
 #[cfg(feature = "ssr")]
 pub use pages::catalog::register::{

@@ -91,6 +91,7 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         .nest("/api/catalog", catalog::api::router())
         .merge(render::api::router())
         .merge(identity::signin::router())
+        .merge(identity::providers::router())
         .merge(extra)
         .route(
             "/_server/{*fn_name}",
@@ -162,6 +163,16 @@ fn page_context(state: &AppState) -> impl Fn() + Clone + Send + Sync + use<> {
     let seam: Arc<dyn ::identity::Authorize> = state.seam.clone();
     let sign_in = app::SignInOptions {
         guest: state.config.auth.guest,
+        providers: state
+            .config
+            .auth
+            .providers
+            .iter()
+            .map(|provider| app::ProviderChoice {
+                id: provider.id.clone(),
+                title: provider.title.clone(),
+            })
+            .collect(),
     };
     move || {
         let client = use_context::<Parts>().map(|parts| {

@@ -8,10 +8,12 @@
 //! client for per-client limits.
 //!
 //! Who is asking comes from the session cookie (`sessions.rs`; people sign in through
-//! `signin.rs`), and cross-site changes are refused before any handler runs (`csrf.rs`).
+//! `signin.rs`, and through identity providers in `providers/`), and cross-site changes
+//! are refused before any handler runs (`csrf.rs`).
 
 pub mod csrf;
 pub mod people;
+pub mod providers;
 pub mod sessions;
 pub mod signin;
 pub mod targets;
