@@ -22,3 +22,4 @@ mod permissions;
 mod render_api;
 mod render_cli;
 mod signin;
+mod signin_providers;
