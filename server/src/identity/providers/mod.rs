@@ -146,6 +146,8 @@ struct CallbackQuery {
     state: Option<String>,
     error: Option<String>,
     error_description: Option<String>,
+    /// The issuer of the answer (RFC 9207), when the provider names it.
+    iss: Option<String>,
 }
 
 /// The configured provider `id`.
@@ -276,6 +278,17 @@ async fn finish(
         return Err(Failure::BadRequest(format!(
             "This sign-in took longer than {} minutes; start again from the sign-in page.",
             ATTEMPT_LIFETIME.as_secs() / 60
+        )));
+    }
+    if let (Some(iss), ProviderKind::Oidc { issuer }) = (&query.iss, &provider.kind)
+        && iss != issuer
+    {
+        // An answer from another provider than the one asked (a mix-up attack).
+        return Err(Failure::BadRequest(format!(
+            "This answer comes from {} rather than from {} ({issuer}); start again from \
+             the sign-in page.",
+            iss.chars().take(100).collect::<String>(),
+            provider.title
         )));
     }
     let Some(code) = query.code.filter(|code| !code.is_empty()) else {
