@@ -898,10 +898,10 @@ fn parse_auth_block(
             .map(|s| s.trim().to_string())
             .filter(|s| !s.is_empty())
             .collect();
-        if let Some(bad) = scopes
-            .iter()
-            .find(|s| s.chars().any(|c| c.is_whitespace() || c.is_control() || c == '"'))
-        {
+        if let Some(bad) = scopes.iter().find(|s| {
+            s.chars()
+                .any(|c| c.is_whitespace() || c.is_control() || c == '"')
+        }) {
             return Err(invalid(
                 raw_at("scopes", bad),
                 "is not a scope",
@@ -1498,7 +1498,10 @@ integrations:
         )
         .unwrap();
         let auth = config.auth;
-        assert!(!auth.guest, "providers configured: no guest sign-in by default");
+        assert!(
+            !auth.guest,
+            "providers configured: no guest sign-in by default"
+        );
         assert_eq!(auth.unknown_people, UnknownPeople::Refuse);
         let [okta, ghe] = &auth.providers[..] else {
             panic!("{:?}", auth.providers);
@@ -1514,7 +1517,11 @@ integrations:
         assert_eq!(okta.client_secret.expose(), "okta-secret");
         assert_eq!(ghe.title, "GitHub Enterprise (ghe.example.com)");
         assert_eq!(ghe.scopes, ["read:user"]);
-        assert_eq!(ghe.client_secret.expose(), "ghe-secret", "from the environment");
+        assert_eq!(
+            ghe.client_secret.expose(),
+            "ghe-secret",
+            "from the environment"
+        );
         assert_eq!(
             ghe.kind,
             ProviderKind::Github {

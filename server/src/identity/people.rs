@@ -124,7 +124,9 @@ pub async fn resolve(store: &Store, claims: Claims) -> Result<Resolution, StoreE
         (EMAIL_KEY, claims.email.clone()),
     ];
     for (key, value) in lookups {
-        let Some(value) = value.map(|v| v.trim().to_lowercase()).filter(|v| !v.is_empty())
+        let Some(value) = value
+            .map(|v| v.trim().to_lowercase())
+            .filter(|v| !v.is_empty())
         else {
             continue;
         };

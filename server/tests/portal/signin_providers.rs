@@ -118,7 +118,8 @@ async fn authorize(
         seen.problems.push("authorize: no real state".into());
     }
     if field("code_challenge_method") != "S256" || field("code_challenge").is_empty() {
-        seen.problems.push("authorize: no PKCE S256 challenge".into());
+        seen.problems
+            .push("authorize: no PKCE S256 challenge".into());
     }
     let code = format!("code-{}", seen.codes.len() + 1);
     seen.codes.insert(
@@ -299,13 +300,20 @@ async fn github_sign_in_sends_what_github_expects_and_finds_the_person_by_email(
         }
         let response = callback(&back, &cookie).await;
         assert_eq!(response.status(), StatusCode::SEE_OTHER);
-        assert_eq!(location(&response), "/catalog?kind=api", "back where they were");
+        assert_eq!(
+            location(&response),
+            "/catalog?kind=api",
+            "back where they were"
+        );
         let signed_in = session_cookie(&response).unwrap();
         assert_ne!(signed_in, cookie, "a new session id at sign-in");
         assert_eq!(github.problems(), Vec::<String>::new());
 
         let page = home(&app, &signed_in).await;
-        assert!(page.contains("Ada Lovelace"), "found by her verified primary address");
+        assert!(
+            page.contains("Ada Lovelace"),
+            "found by her verified primary address"
+        );
         assert!(page.contains("platform"), "with her team");
         assert_eq!(
             subject(&app, &signed_in).await.as_deref(),
@@ -328,10 +336,7 @@ async fn the_github_login_annotation_wins_over_the_address() {
         emails,
     )
     .await;
-    let app = github
-        .portal(UnknownPeople::Refuse)
-        .start_sqlite()
-        .await;
+    let app = github.portal(UnknownPeople::Refuse).start_sqlite().await;
     app.import_yaml(
         "people.yaml",
         "apiVersion: backstage.io/v1alpha1\nkind: User\nmetadata:\n  name: grace.h\n  \
@@ -343,13 +348,17 @@ async fn the_github_login_annotation_wins_over_the_address() {
     let response = callback(&approve(&authorize_url).await, &cookie).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     let page = home(&app, &session_cookie(&response).unwrap()).await;
-    assert!(page.contains("Grace from GitHub"), "logins compare ignoring case");
+    assert!(
+        page.contains("Grace from GitHub"),
+        "logins compare ignoring case"
+    );
     assert!(!page.contains("Ada Lovelace"));
 }
 
 #[tokio::test]
 async fn people_the_catalog_does_not_know_are_refused_or_let_in_as_configured() {
-    let stranger = json!({"id": 99, "login": "stranger", "name": "Sam Stranger", "email": "sam@else.example"});
+    let stranger =
+        json!({"id": 99, "login": "stranger", "name": "Sam Stranger", "email": "sam@else.example"});
     let github = StandIn::start(stranger, json!([])).await;
     each_engine_with(github.portal(UnknownPeople::Refuse), async |app| {
         let (cookie, authorize_url) = start(&app).await;
@@ -515,7 +524,10 @@ async fn an_unreachable_provider_does_not_stop_the_portal_and_signing_in_says_so
             && page.contains("Sign in with Acme Okta"),
         "{page}"
     );
-    assert!(!page.contains("Sign in as Ada Lovelace"), "guest sign-in is off");
+    assert!(
+        !page.contains("Sign in as Ada Lovelace"),
+        "guest sign-in is off"
+    );
 
     let response = client()
         .get(app.url("/auth/okta/start"))

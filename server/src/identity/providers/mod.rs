@@ -19,8 +19,8 @@ pub mod oidc;
 
 use crate::config::{ProviderKind, SignInProvider, UnknownPeople};
 use crate::identity::people::{self, Claims, Resolution};
-use crate::identity::signin::{refusal, safe_return};
 use crate::identity::sessions;
+use crate::identity::signin::{refusal, safe_return};
 use crate::state::AppState;
 use axum::Router;
 use axum::extract::{Path, Query, State};
@@ -345,10 +345,12 @@ async fn person(
     provider: &SignInProvider,
     claims: Claims,
 ) -> Result<Person, Failure> {
-    let resolution = people::resolve(&state.store, claims).await.map_err(|error| {
-        tracing::error!(%error, "sign-in: cannot read the catalog");
-        Failure::Internal("The catalog could not be read; try again in a moment.".into())
-    })?;
+    let resolution = people::resolve(&state.store, claims)
+        .await
+        .map_err(|error| {
+            tracing::error!(%error, "sign-in: cannot read the catalog");
+            Failure::Internal("The catalog could not be read; try again in a moment.".into())
+        })?;
     match resolution {
         Resolution::Known(person) => Ok(person),
         Resolution::Unknown { person, .. }
@@ -357,7 +359,9 @@ async fn person(
             Ok(person)
         }
         Resolution::Unknown { person, looked_for } => Err(Failure::Refused(unknown_message(
-            provider, &person, &looked_for,
+            provider,
+            &person,
+            &looked_for,
         ))),
         Resolution::Ambiguous { key, value, users } => Err(Failure::Refused(format!(
             "You signed in at {} as {value}, but several User entities of the catalog claim \

@@ -11,8 +11,7 @@ use super::{Attempt, Begun, Failure, Providers};
 use crate::config::SignInProvider;
 use crate::identity::people::Claims;
 use openidconnect::core::{
-    CoreAuthenticationFlow, CoreClient, CoreIdTokenClaims, CoreProviderMetadata,
-    CoreUserInfoClaims,
+    CoreAuthenticationFlow, CoreClient, CoreIdTokenClaims, CoreProviderMetadata, CoreUserInfoClaims,
 };
 use openidconnect::{
     AccessTokenHash, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndUserEmail,
@@ -224,7 +223,9 @@ pub async fn finish(
         let actual = AccessTokenHash::from_token(tokens.access_token(), algorithm, key)
             .map_err(|error| invalid(error_chain(&error)))?;
         if actual != *expected {
-            return Err(invalid("its at_hash does not match the access token".into()));
+            return Err(invalid(
+                "its at_hash does not match the access token".into(),
+            ));
         }
     }
     let subject = claims.subject().as_str();
