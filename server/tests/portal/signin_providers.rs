@@ -356,6 +356,33 @@ async fn the_github_login_annotation_wins_over_the_address() {
 }
 
 #[tokio::test]
+async fn an_address_two_user_entities_claim_signs_nobody_in() {
+    let github = StandIn::start(
+        json!({"id": 8, "login": "someone", "name": null, "email": "grace@acme.example"}),
+        json!([]),
+    )
+    .await;
+    each_engine_with(github.portal(UnknownPeople::Allow), async |app| {
+        app.import_yaml(
+            "impostor.yaml",
+            "apiVersion: backstage.io/v1alpha1\nkind: User\nmetadata:\n  name: impostor\n\
+             spec:\n  profile:\n    email: GRACE@acme.example\n  memberOf: [platform]\n",
+        )
+        .await;
+        let (cookie, authorize_url) = start(&app).await;
+        let response = callback(&approve(&authorize_url).await, &cookie).await;
+        assert_eq!(response.status(), StatusCode::FORBIDDEN);
+        let text = response.text().await.unwrap();
+        assert!(
+            text.contains("user:default/grace.hopper and user:default/impostor"),
+            "{text}"
+        );
+        assert_eq!(subject(&app, &cookie).await, None);
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn people_the_catalog_does_not_know_are_refused_or_let_in_as_configured() {
     let stranger =
         json!({"id": 99, "login": "stranger", "name": "Sam Stranger", "email": "sam@else.example"});

@@ -64,7 +64,8 @@ impl Providers {
             .connect_timeout(PROVIDER_TIMEOUT)
             .user_agent(concat!("portico/", env!("CARGO_PKG_VERSION")))
             .build()
-            .unwrap_or_default();
+            // As `reqwest::Client::new` does: only a TLS backend that cannot start fails.
+            .expect("the HTTP client for sign-in providers can be built");
         Providers {
             http,
             discovery: oidc::DiscoveryCache::default(),
