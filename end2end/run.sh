@@ -48,8 +48,10 @@ trap 'stop_portal; rm -rf "$WORK"' EXIT
 # The permissions of each suite's portal (portico.yaml). The browser suite is a public
 # demo: anyone reads, people sign in to change anything, as the product's default policy
 # says — through the local OpenID Connect provider (OIDC_URL), or as a guest (kept on
-# explicitly: with a provider it is off by default). The API suites test the REST
-# contract, not who may call it, so their portals let anyone do anything.
+# explicitly: with a provider it is off by default). The catalog-client suite runs with
+# the default policy too and API tokens made by `portico token create` (an admin's for its
+# calls, a read-only one to see writes refused). The fuzzer tests the REST contract, not
+# who may call it, so its portal lets anyone do anything.
 config_for() {
   case "$1" in
     browser)
@@ -59,6 +61,7 @@ config_for() {
       printf '    - id: e2e\n      type: oidc\n      title: Acme ID\n      issuer: %s\n' "$OIDC_URL"
       printf '      client_id: portico-e2e\n      client_secret: portico-e2e-secret\n'
       ;;
+    catalog-client) printf 'permissions:\n  admins: [group:default/platform]\n' ;;
     *) printf 'permissions:\n  anonymous_read: true\n  rules:\n    - actions: "*"\n      allow: anyone\n' ;;
   esac
 }
@@ -95,6 +98,8 @@ start_portal() {
   mkdir -p "$PORTICO_CATALOG_DIR"
   PORTICO_CATALOG_FILE_ROOTS="$PORTICO_CATALOG_DIR" \
   config_for "$name" >"$WORK/$name.yaml"
+  # What a suite needs to run the portico CLI on the same database.
+  export PORTICO_SUITE_ENV="PORTICO_CONFIG=$WORK/$name.yaml DATABASE_URL=sqlite://$WORK/$name.db"
   PORTICO_CONFIG="$WORK/$name.yaml" PORTICO_LISTEN="127.0.0.1:$port" DATABASE_URL="sqlite://$WORK/$name.db" \
     PORTICO_DEMO=true LEPTOS_SITE_ROOT="$ROOT/target/site" PORTICO_LOG=warn \
     "$BINARY" serve >"$WORK/$name.log" 2>&1 &
@@ -128,5 +133,11 @@ if [ "$OFFLINE_SUITE" = api-fuzz ]; then
 fi
 
 run_suite browser npx playwright test
-run_suite catalog-client bash -c 'cd catalog-client && node --test'
+# An API token from the command line, as an operator makes one for CI.
+token() { env $PORTICO_SUITE_ENV PORTICO_LOG=error "$BINARY" token create --user user:default/ada.lovelace --name "$1" "${@:2}"; }
+export BINARY
+export -f token
+run_suite catalog-client bash -c 'PORTICO_TOKEN="$(token catalog-client --scope read --scope catalog.write)" \
+  && PORTICO_READ_TOKEN="$(token reader --scope read)" && export PORTICO_TOKEN PORTICO_READ_TOKEN \
+  && cd catalog-client && node --test'
 unshare --net -- "$SELF" --offline-suite api-fuzz

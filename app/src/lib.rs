@@ -69,6 +69,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/teams") view=pages::teams::TeamsPage ssr=SsrMode::Async/>
                     <Route path=path!("/insights") view=pages::insights::InsightsPage ssr=SsrMode::Async/>
                     <Route path=path!("/sign-in") view=pages::identity::SignInPage ssr=SsrMode::Async/>
+                    <Route path=path!("/profile") view=pages::identity::profile::ProfilePage ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>

@@ -78,16 +78,17 @@ test('entity page graph nodes navigate to related entities', async ({ page }) =>
 test('registers pasted YAML and shows it in the catalog', async ({ page }) => {
   await page.goto('/catalog');
   await hydrated(page);
+  // Reading is open on this portal; registering needs a person: sign in as a guest
+  // (plain form posts) and come back to the catalog.
+  await page.getByRole('banner').getByRole('link', { name: 'Sign in' }).click();
+  await expect(page).toHaveURL(/\/sign-in\?return_to=(%2F|\/)catalog$/);
+  await page.getByRole('button', { name: 'Sign in as Ada Lovelace' }).click();
+  await expect(page).toHaveURL(/\/catalog$/);
+  await expect(page.locator('.account-name')).toHaveText('Ada Lovelace');
+  await expect(page.locator('.account-teams')).toContainText('platform');
+  await hydrated(page);
   await page.getByRole('link', { name: 'Register entities' }).click();
   await expect(page).toHaveURL(/\/catalog\/register$/);
-  // Reading is open on this portal; registering needs a person: sign in as a guest
-  // and come back to the register page.
-  await page.getByRole('link', { name: 'Sign in' }).click();
-  await expect(page).toHaveURL(/\/sign-in\?return_to=%2Fcatalog%2Fregister$/);
-  await page.getByRole('button', { name: 'Sign in as Ada Lovelace' }).click();
-  await expect(page).toHaveURL(/\/catalog\/register$/);
-  await expect(page.locator('.account-name')).toHaveText('Ada Lovelace');
-  await hydrated(page);
   await page.getByLabel('Catalog YAML').fill([
     'apiVersion: backstage.io/v1alpha1',
     'kind: Component',

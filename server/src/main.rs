@@ -26,6 +26,9 @@ enum Command {
     /// Work with catalog files.
     #[command(subcommand)]
     Catalog(CatalogCommand),
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
     /// Render an Application spec into its delivery files (no database or configuration needed).
     Render(server::render::cli::RenderArgs),
 }
@@ -42,6 +45,12 @@ enum CatalogCommand {
         #[arg(required = true, value_name = "FILE|URL")]
         sources: Vec<String>,
     },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Make an API token for a catalog user and print it (once) on stdout.
+    Create(server::identity::cli::CreateArgs),
 }
 
 /// Exit code for unusable configuration, as the README documents.
@@ -88,6 +97,9 @@ fn main() -> ExitCode {
             // Exit 1 when a source could not be imported (each one says why).
             Command::Catalog(CatalogCommand::Import { sources }) => {
                 catalog_cli::import(&config, &sources).await
+            }
+            Command::Token(TokenCommand::Create(args)) => {
+                server::identity::cli::create(&config, &args).await
             }
             Command::Catalog(CatalogCommand::Validate { .. }) | Command::Render(_) => Ok(true),
         }

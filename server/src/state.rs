@@ -42,6 +42,7 @@ impl AppState {
         let seam = Arc::new(Seam::new(
             Rule::Policy(Box::new(config.policy.clone())),
             config.sessions.max,
+            store.clone(),
         ));
         AppState {
             ingester,

@@ -9,8 +9,10 @@
 //! reason. It does no I/O, so the browser build can use the same types.
 
 pub mod policy;
+pub mod token;
 
 pub use policy::{Actions, Allow, EffectiveRule, Origin, Policy, PolicyError, Verdict};
+pub use token::TokenRequest;
 
 use serde::{Deserialize, Serialize};
 use std::future::Future;
@@ -263,13 +265,14 @@ impl std::fmt::Display for Denial {
 }
 
 pub type Decision<'a> = Pin<Box<dyn Future<Output = Result<Grant, Denial>> + Send + 'a>>;
-pub type Identified<'a> = Pin<Box<dyn Future<Output = Caller> + Send + 'a>>;
+pub type Identified<'a> = Pin<Box<dyn Future<Output = Result<Caller, Denial>> + Send + 'a>>;
 
 /// The authorisation seam: decides whether the request described by `request` may do
 /// `action`. The server implements it once; handlers reach it through an extractor and
 /// server functions through `require`.
 pub trait Authorize: Send + Sync {
-    /// Who is asking (for showing who is signed in; no permission is checked).
+    /// Who is asking (for showing who is signed in; no permission is checked), or why
+    /// the credentials sent are refused (an unknown, revoked or expired API token).
     fn authenticate<'a>(&'a self, request: &'a http::request::Parts) -> Identified<'a>;
 
     fn authorize<'a>(&'a self, request: &'a http::request::Parts, action: Action) -> Decision<'a>;

@@ -1,6 +1,6 @@
 //! All SQL of Portico, for both engines: embedded SQLite (the default) and PostgreSQL.
 //! One file per aggregate: entity writes, entity reads, the filter compiler, search rows
-//! and stitching, locations, claims, drafts.
+//! and stitching, locations, claims, drafts, sessions, API tokens.
 //!
 //! Queries are written once with `$n` placeholders, which sqlx accepts on both engines.
 //! A single statement runs on whichever pool is configured through [`on_pool!`]; a
@@ -18,6 +18,7 @@ mod filters;
 mod locations;
 mod sessions;
 mod stitching;
+mod tokens;
 
 pub use drafts::{DraftLimits, DraftSave};
 pub use entity_reads::{
@@ -32,6 +33,7 @@ pub use locations::{
 };
 pub use sessions::SessionRow;
 pub use stitching::{SearchRow, search_rows};
+pub use tokens::TokenRow;
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{

@@ -181,9 +181,20 @@ fn search_rows_flatten_scalars_and_string_arrays_lowercased() {
 async fn nul_characters_in_filters_and_terms_match_nothing() {
     for store in seeded().await {
         let engine = store.engine();
-        assert!(names(&store, eq("kind", &["compo\0nent"])).await.is_empty(), "{engine:?}");
-        assert!(names(&store, eq("spec.ty\0pe", &["service"])).await.is_empty(), "{engine:?}");
-        assert!(names(&store, exists("spec.\0")).await.is_empty(), "{engine:?}");
+        assert!(
+            names(&store, eq("kind", &["compo\0nent"])).await.is_empty(),
+            "{engine:?}"
+        );
+        assert!(
+            names(&store, eq("spec.ty\0pe", &["service"]))
+                .await
+                .is_empty(),
+            "{engine:?}"
+        );
+        assert!(
+            names(&store, exists("spec.\0")).await.is_empty(),
+            "{engine:?}"
+        );
         assert_eq!(
             names(&store, eq("kind", &["a\0b", "api"])).await,
             ["alpha-api"],
@@ -197,8 +208,17 @@ async fn nul_characters_in_filters_and_terms_match_nothing() {
                 }),
                 ..EntityQuery::default()
             };
-            assert!(store.query_entities(&query).await.unwrap().is_empty(), "{engine:?}");
-            assert_eq!(store.count_entities(None, query.text.as_ref()).await.unwrap(), 0);
+            assert!(
+                store.query_entities(&query).await.unwrap().is_empty(),
+                "{engine:?}"
+            );
+            assert_eq!(
+                store
+                    .count_entities(None, query.text.as_ref())
+                    .await
+                    .unwrap(),
+                0
+            );
         }
     }
 }

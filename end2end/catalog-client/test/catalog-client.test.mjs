@@ -21,10 +21,23 @@ import {
 const base = process.env.PORTICO_URL;
 assert.ok(base, 'PORTICO_URL must name the running portal, e.g. http://127.0.0.1:3000');
 
-const client = new CatalogClient({
-  discoveryApi: { getBaseUrl: async () => `${base}/api/catalog` },
-  fetchApi: { fetch: (...args) => fetch(...args) },
+// API tokens made with `portico token create` (end2end/run.sh): an admin's with the
+// catalog.write scope, and a read-only one. The portal runs the default policy, so
+// nothing is readable without one.
+const token = process.env.PORTICO_TOKEN;
+const readToken = process.env.PORTICO_READ_TOKEN;
+assert.ok(token && readToken, 'PORTICO_TOKEN and PORTICO_READ_TOKEN must hold API tokens');
+
+// As in a Backstage backend: the fetch API adds the caller's token to every request.
+const withToken = (t) => ({
+  fetch: (input, init = {}) => {
+    const headers = new Headers(init.headers);
+    headers.set('authorization', `Bearer ${t}`);
+    return fetch(input, { ...init, headers });
+  },
 });
+const discoveryApi = { getBaseUrl: async () => `${base}/api/catalog` };
+const client = new CatalogClient({ discoveryApi, fetchApi: withToken(token) });
 
 const names = items => items.map(e => e.metadata.name).sort();
 
@@ -153,6 +166,25 @@ test('getEntityFacets, by query string and by predicate', async () => {
   assert.equal(java?.count, components.filter(e => (e.metadata.tags ?? []).includes('java')).length);
   const byPredicate = await client.getEntityFacets({ facets: ['spec.lifecycle'], query: { kind: 'component' } });
   assert.deepEqual(byPredicate.facets['spec.lifecycle'], facets['spec.lifecycle']);
+});
+
+test('tokens: the per-call token option, read-only tokens refused writes, no token refused', async () => {
+  const bare = new CatalogClient({ discoveryApi, fetchApi: { fetch: (...args) => fetch(...args) } });
+  await assert.rejects(bare.getEntities(), err => {
+    assert.equal(err.response.status, 401);
+    assert.equal(err.body.error.name, 'AuthenticationError');
+    return true;
+  });
+  const shop = await bare.getEntityByRef('component:default/web-shop', { token: readToken });
+  assert.equal(shop.metadata.name, 'web-shop');
+  await assert.rejects(bare.removeEntityByUid(shop.metadata.uid, { token: readToken }), err => {
+    assert.equal(err.response.status, 403);
+    assert.equal(err.body.error.name, 'NotAllowedError');
+    assert.match(err.body.error.message, /catalog\.write scope/);
+    return true;
+  });
+  await bare.refreshEntity('component:default/web-shop', { token });
+  await assert.rejects(bare.getEntities({}, { token: `pt_${'0'.repeat(64)}` }), err => err.response.status === 401);
 });
 
 test('removeEntityByUid removes, and unknown uids are 404 in Backstage error shape', async () => {

@@ -55,11 +55,7 @@ fn verdict(method: &Method, headers: &HeaderMap, origin: &Origin) -> Result<(), 
     if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
         return Ok(());
     }
-    let bearer = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.len() > 7 && v[..7].eq_ignore_ascii_case("bearer "));
-    if bearer {
+    if super::bearer(headers).is_some() {
         return Ok(());
     }
     let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());

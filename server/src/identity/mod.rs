@@ -11,12 +11,14 @@
 //! `signin.rs`, and through identity providers in `providers/`), and cross-site changes
 //! are refused before any handler runs (`csrf.rs`).
 
+pub mod cli;
 pub mod csrf;
 pub mod people;
 pub mod providers;
 pub mod sessions;
 pub mod signin;
 pub mod targets;
+pub mod tokens;
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -27,6 +29,7 @@ use identity::{
 };
 use std::marker::PhantomData;
 use std::time::Duration;
+use store::Store;
 use tower_sessions::Session;
 
 /// What the seam decides by.
@@ -44,11 +47,17 @@ pub struct Seam {
     rule: Rule,
     /// Sessions older than this are ended, however busy (`session_max_secs`).
     session_max: Duration,
+    /// Where API tokens are looked up.
+    store: Store,
 }
 
 impl Seam {
-    pub fn new(rule: Rule, session_max: Duration) -> Seam {
-        Seam { rule, session_max }
+    pub fn new(rule: Rule, session_max: Duration, store: Store) -> Seam {
+        Seam {
+            rule,
+            session_max,
+            store,
+        }
     }
 
     /// The policy the seam decides by (`None` when it refuses everything).
@@ -59,18 +68,22 @@ impl Seam {
         }
     }
 
-    /// Who is asking: the person signed in on the request's session, or nobody. The
-    /// session is read once per request (tower-sessions keeps it with the request).
-    pub async fn authenticate(&self, request: &Parts) -> Caller {
+    /// Who is asking: the API token in `Authorization: Bearer …` (a bad one is refused,
+    /// never taken for nobody), else the person signed in on the request's session, else
+    /// nobody. Asked once per request: handlers and server functions keep the caller.
+    pub async fn authenticate(&self, request: &Parts) -> Result<Caller, Denial> {
+        if let Some(token) = bearer(&request.headers) {
+            return tokens::caller(&self.store, token, chrono::Utc::now()).await;
+        }
         let Some(session) = request.extensions.get::<Session>() else {
-            return Caller::Anonymous;
+            return Ok(Caller::Anonymous);
         };
         match sessions::person(session, self.session_max).await {
-            Ok(Some(person)) => Caller::Person(person),
-            Ok(None) => Caller::Anonymous,
+            Ok(Some(person)) => Ok(Caller::Person(person)),
+            Ok(None) => Ok(Caller::Anonymous),
             Err(error) => {
                 tracing::warn!(%error, "session unreadable; treated as signed out");
-                Caller::Anonymous
+                Ok(Caller::Anonymous)
             }
         }
     }
@@ -127,7 +140,7 @@ impl Seam {
 
     /// The caller's grant for `action`, done to the portal as a whole.
     pub async fn authorize(&self, request: &Parts, action: Action) -> Result<Grant, Denial> {
-        let caller = self.authenticate(request).await;
+        let caller = self.authenticate(request).await?;
         self.decide(&caller, action, &Target::Portal)
     }
 }
@@ -140,6 +153,16 @@ impl Authorize for Seam {
     fn authorize<'a>(&'a self, request: &'a Parts, action: Action) -> Decision<'a> {
         Box::pin(Seam::authorize(self, request, action))
     }
+}
+
+/// The token of an `Authorization: Bearer …` header, if the request has one.
+pub fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
+    let value = headers
+        .get(axum::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
 impl From<Denial> for ApiError {
@@ -205,7 +228,7 @@ impl<A: act::Act> FromRequestParts<AppState> for Authorized<A> {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let seam = state.seam.clone();
-        let caller = seam.authenticate(parts).await;
+        let caller = seam.authenticate(parts).await?;
         match A::ACTION.aim() {
             Aim::Portal => {
                 seam.decide(&caller, A::ACTION, &Target::Portal)?;

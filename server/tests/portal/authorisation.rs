@@ -82,7 +82,10 @@ fn server_function_arguments(name: &str) -> Option<(&'static str, &'static str)>
         | "fetch_entities"
         | "resolve_application_spec"
         | "fetch_viewer"
-        | "fetch_sign_in_page" => (FORM, ""),
+        | "fetch_sign_in_page"
+        | "fetch_profile" => (FORM, ""),
+        "create_api_token" => (FORM, "name=ci&read=on&days=30"),
+        "revoke_api_token" => (FORM, "id=x"),
         "fetch_entity_page" => (FORM, "namespace=default&kind=component&name=x"),
         "apply_application_field" => (FORM, "yaml=a%3A+1&field=name&value=x"),
         "preview_application" => (FORM, "yaml=a%3A+1"),

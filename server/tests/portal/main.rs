@@ -23,3 +23,4 @@ mod render_api;
 mod render_cli;
 mod signin;
 mod signin_providers;
+mod tokens;

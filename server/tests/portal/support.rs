@@ -102,8 +102,11 @@ impl TestPortal {
         config.public_url = format!("http://{address}");
         let mut state = AppState::new(config, store.store.clone());
         if let Some(rule) = self.seam {
-            state.seam =
-                std::sync::Arc::new(server::identity::Seam::new(rule, state.config.sessions.max));
+            state.seam = std::sync::Arc::new(server::identity::Seam::new(
+                rule,
+                state.config.sessions.max,
+                store.store.clone(),
+            ));
         }
         let router = server::http::router_with(state.clone(), self.routes);
         let (tx, rx) = oneshot::channel();

@@ -5,6 +5,8 @@
 //! links and form posts to the server's `/auth/…` routes, so all of it works without
 //! JavaScript.
 
+pub mod profile;
+
 use crate::error::AppError;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -79,11 +81,14 @@ pub fn Account() -> impl IntoView {
                 match viewer.await {
                     Ok(Some(viewer)) => view! { <SignedIn viewer/> }.into_any(),
                     _ => {
-                        let here = location.pathname.get_untracked();
-                        let href = if here == "/sign-in" {
-                            "/sign-in".to_string()
-                        } else {
-                            format!("/sign-in?return_to={}", crate::pages::catalog::shared::encode_query(&here))
+                        // Back to wherever the visitor is when they click it.
+                        let href = move || {
+                            let here = location.pathname.get();
+                            if here == "/sign-in" {
+                                "/sign-in".to_string()
+                            } else {
+                                format!("/sign-in?return_to={}", crate::pages::catalog::shared::encode_query(&here))
+                            }
                         };
                         view! { <a class="sign-in-link" href=href>"Sign in"</a> }.into_any()
                     }
@@ -104,7 +109,7 @@ fn SignedIn(viewer: Viewer) -> impl IntoView {
         .join(", ");
     view! {
         <div class="account">
-            <span class="account-name">{viewer.display_name}</span>
+            <a class="account-name" href="/profile" title="Your profile and API tokens">{viewer.display_name}</a>
             {(!teams.is_empty()).then(|| view! { <span class="account-teams">{teams}</span> })}
             <form method="post" action="/auth/sign-out" class="inline-form">
                 <button type="submit" class="link-button">"Sign out"</button>
@@ -223,7 +228,7 @@ mod ssr {
     pub async fn viewer() -> Option<Viewer> {
         let seam = use_context::<Arc<dyn identity::Authorize>>()?;
         let request = use_context::<http::request::Parts>()?;
-        let person = seam.authenticate(&request).await.person().cloned()?;
+        let person = seam.authenticate(&request).await.ok()?.person().cloned()?;
         Some(Viewer {
             display_name: person.display_name,
             user_ref: person.user_ref,

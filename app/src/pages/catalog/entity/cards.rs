@@ -322,6 +322,21 @@ pub(super) fn Origin(location: Option<LocationView>) -> impl IntoView {
                             <dt>"Location type"</dt><dd>{location.location_type.clone()}</dd>
                             <dt>"Target"</dt><dd><code class="location-target">{location.target.clone()}</code></dd>
                             <dt>"Status"</dt><dd>{status}</dd>
+                            {location.registered_by.clone().map(|who| {
+                                let user = catalog::EntityRef::parse(&who, Some("user"), catalog::DEFAULT_NAMESPACE)
+                                    .ok()
+                                    .filter(|_| who.starts_with("user:"));
+                                view! {
+                                    <dt>"Registered by"</dt>
+                                    <dd>{match user {
+                                        Some(user) => {
+                                            let href = crate::pages::catalog::shared::entity_href(&user.namespace, "user", &user.name);
+                                            view! { <a href=href>{user.name.clone()}</a> }.into_any()
+                                        }
+                                        None => view! { <span>{who.clone()}</span> }.into_any(),
+                                    }}</dd>
+                                }
+                            })}
                             {location.last_read_at.map(|at| view! { <dt>"Last read"</dt><dd><time datetime=at.clone()>{short_time(&at)}</time></dd> })}
                             {location.next_read_at.map(|at| view! { <dt>"Next read"</dt><dd><time datetime=at.clone()>{short_time(&at)}</time></dd> })}
                         </dl>

@@ -46,6 +46,8 @@ pub struct LocationView {
     pub last_error: Option<String>,
     /// Other locations that also define this entity (their copies were refused).
     pub conflicts: Vec<String>,
+    /// Who registered the location: a User entity ref or a sign-in subject.
+    pub registered_by: Option<String>,
 }
 
 /// An API's definition, as the page shows it.
@@ -244,6 +246,7 @@ mod ssr {
                     next_read_at: row.next_read_at.map(|t| t.to_rfc3339()),
                     last_error: row.last_error,
                     conflicts,
+                    registered_by: row.registered_by,
                 })
             }
         };

@@ -1,0 +1,69 @@
+//! `portico token create`: an API token for a catalog user, made by the operator on the
+//! portal's machine (for CI set-up, or before anyone can sign in). It is the same kind of
+//! token a person makes on their profile page, and shows there.
+
+use crate::config::Config;
+use crate::identity::people;
+use app::error::AppError;
+use identity::TokenRequest;
+
+/// What `portico token create` is asked for.
+#[derive(Debug, clap::Args)]
+pub struct CreateArgs {
+    /// The catalog user the token acts as (`user:default/ada.lovelace`, or just the name).
+    #[arg(long)]
+    pub user: String,
+    /// What the token is for (shown on the user's profile page).
+    #[arg(long)]
+    pub name: String,
+    /// A scope the token has: `read` or `catalog.write`; repeat for several.
+    #[arg(long = "scope", required = true)]
+    pub scopes: Vec<String>,
+    /// Days until the token expires.
+    #[arg(long, default_value_t = 30)]
+    pub days: u32,
+}
+
+/// Makes the token and prints it alone on stdout (for `TOKEN=$(portico token create …)`);
+/// returns `false` with the reason on stderr when it cannot be made.
+pub async fn create(config: &Config, args: &CreateArgs) -> Result<bool, crate::serve::ServeError> {
+    let request = match TokenRequest::new(&args.name, &args.scopes, args.days) {
+        Ok(request) => request,
+        Err(message) => {
+            eprintln!("{message}");
+            return Ok(false);
+        }
+    };
+    let user = catalog::EntityRef::parse(&args.user, Some("user"), catalog::DEFAULT_NAMESPACE)
+        .map(|r| r.to_string().to_lowercase())
+        .unwrap_or_else(|_| args.user.to_lowercase());
+    let store = crate::serve::open_store(config).await?;
+    let subject = format!("cli:{user}");
+    let Some(person) = people::from_user(&store, &user, subject).await? else {
+        eprintln!(
+            "The catalog has no user {user}; name a User entity (e.g. --user user:default/ada), \
+             or register the file that defines it first."
+        );
+        return Ok(false);
+    };
+    match app::identity::create_token(&store, &person, &request, chrono::Utc::now()).await {
+        Ok(new) => {
+            println!("{}", new.token);
+            eprintln!(
+                "Token \"{}\" for {user}, scopes {}, expires {}. It is shown only now.",
+                new.row.name,
+                new.row.scopes.join(", "),
+                new.row.expires_at.format("%Y-%m-%d")
+            );
+            Ok(true)
+        }
+        Err(AppError::BadInput(message)) => {
+            eprintln!("{message}");
+            Ok(false)
+        }
+        Err(error) => {
+            eprintln!("The token could not be made: {error}");
+            Ok(false)
+        }
+    }
+}
