@@ -168,10 +168,12 @@ fn SignInChoices(data: SignInPageData, return_to: String) -> impl IntoView {
                 <h2 id="providers-heading">"Sign in with your account"</h2>
                 <ul class="provider-list">
                     {data.options.providers.iter().map(|provider| {
+                        // `rel="external"`: a full page load (the server redirects to the
+                        // provider), not a route of the hydrated router.
                         let href = format!("/auth/{}/start?return_to={return_to}", provider.id);
                         view! {
                             <li>
-                                <a class="button-link" href=href>
+                                <a class="button-link" href=href rel="external">
                                     {format!("Sign in with {}", provider.title)}
                                 </a>
                             </li>
