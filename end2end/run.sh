@@ -96,12 +96,11 @@ start_portal() {
   # Catalog files the suites write (file locations) go under a folder the portal may read.
   export PORTICO_CATALOG_DIR="$WORK/$name-catalog"
   mkdir -p "$PORTICO_CATALOG_DIR"
-  PORTICO_CATALOG_FILE_ROOTS="$PORTICO_CATALOG_DIR" \
   config_for "$name" >"$WORK/$name.yaml"
   # What a suite needs to run the portico CLI on the same database.
   export PORTICO_SUITE_ENV="PORTICO_CONFIG=$WORK/$name.yaml DATABASE_URL=sqlite://$WORK/$name.db"
   PORTICO_CONFIG="$WORK/$name.yaml" PORTICO_LISTEN="127.0.0.1:$port" DATABASE_URL="sqlite://$WORK/$name.db" \
-    PORTICO_DEMO=true LEPTOS_SITE_ROOT="$ROOT/target/site" PORTICO_LOG=warn \
+    PORTICO_CATALOG_FILE_ROOTS="$PORTICO_CATALOG_DIR" PORTICO_DEMO=true LEPTOS_SITE_ROOT="$ROOT/target/site" PORTICO_LOG=warn \
     "$BINARY" serve >"$WORK/$name.log" 2>&1 &
   SERVER=$!
   for _ in $(seq 1 150); do
