@@ -21,7 +21,9 @@ WORKDIR /app
 COPY --from=build /src/target/release/portico /app/portico
 COPY --from=build /src/target/site /app/site
 # Listen on all interfaces inside the container; SQLite lives on the /data volume
-# unless DATABASE_URL points at PostgreSQL (production, several replicas).
+# unless DATABASE_URL points at PostgreSQL (production, several replicas). On a network
+# address the portal needs a sign-in provider (auth: in a portico.yaml named by
+# PORTICO_CONFIG) or PORTICO_AUTH_GUEST=on (trusted networks only), or it will not start.
 ENV PORTICO_LISTEN=0.0.0.0:3000 \
     PORTICO_SITE_ROOT=/app/site \
     PORTICO_LOG_FORMAT=json \

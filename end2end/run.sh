@@ -2,7 +2,8 @@
 # Browser and API-client end-to-end tests against a built portal (target/debug/portico
 # and target/site, from `cargo leptos build`). Each suite gets its own portal on a free
 # port, with a fresh SQLite database and the demo catalog:
-#   1. Playwright in Debian's headless Chromium (tests/*.spec.mjs);
+#   1. Playwright in Debian's headless Chromium (tests/*.spec.mjs), with a real OpenID
+#      Connect provider (oidc/provider.mjs, the npm package oidc-provider) to sign in with;
 #   2. Backstage's own @backstage/catalog-client driving the REST API (catalog-client/);
 #   3. schemathesis fuzzing the REST API against its OpenAPI document (api-fuzz.sh), in a
 #      network namespace of its own with loopback only: the fuzzer registers locations
@@ -34,32 +35,64 @@ if [ -z "$OFFLINE_SUITE" ]; then
 fi
 
 SERVER=""
+PROVIDER=""
 WORK="$(mktemp -d)"
 stop_portal() {
   [ -n "$SERVER" ] && { kill "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true; }
+  [ -n "$PROVIDER" ] && { kill "$PROVIDER" 2>/dev/null || true; wait "$PROVIDER" 2>/dev/null || true; }
   SERVER=""
+  PROVIDER=""
 }
 trap 'stop_portal; rm -rf "$WORK"' EXIT
 
 # The permissions of each suite's portal (portico.yaml). The browser suite is a public
-# demo: anyone reads, people sign in (guest sign-in, on loopback) to change anything, as
-# the product's default policy says. The catalog-client suite runs with the default
-# policy too and API tokens made by `portico token create` (an admin's for its calls, a
-# read-only one to see writes refused). The fuzzer tests the REST contract, not who may
-# call it, so its portal lets anyone do anything.
+# demo: anyone reads, people sign in to change anything, as the product's default policy
+# says — through the local OpenID Connect provider (OIDC_URL), or as a guest (kept on
+# explicitly: with a provider it is off by default). The catalog-client suite runs with
+# the default policy too and API tokens made by `portico token create` (an admin's for its
+# calls, a read-only one to see writes refused). The fuzzer tests the REST contract, not
+# who may call it, so its portal lets anyone do anything.
 config_for() {
   case "$1" in
-    browser) printf 'permissions:\n  anonymous_read: true\n' ;;
+    browser)
+      printf 'permissions:\n  anonymous_read: true\n'
+      printf 'auth_guest: on\n'
+      printf 'auth:\n  unknown_people: refuse\n  providers:\n'
+      printf '    - id: e2e\n      type: oidc\n      title: Acme ID\n      issuer: %s\n' "$OIDC_URL"
+      printf '      client_id: portico-e2e\n      client_secret: portico-e2e-secret\n'
+      ;;
     catalog-client) printf 'permissions:\n  admins: [group:default/platform]\n' ;;
     *) printf 'permissions:\n  anonymous_read: true\n  rules:\n    - actions: "*"\n      allow: anyone\n' ;;
   esac
 }
 
+free_port() {
+  node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
+}
+
+# Starts the OpenID Connect provider for the portal at PORTICO_URL; exports OIDC_URL.
+start_provider() {
+  local name="$1" port
+  port="$(free_port)"
+  export OIDC_URL="http://127.0.0.1:$port"
+  node oidc/provider.mjs "$port" "$PORTICO_URL/auth/e2e/callback" >"$WORK/$name-oidc.log" 2>&1 &
+  PROVIDER=$!
+  for _ in $(seq 1 50); do
+    curl -fsS "$OIDC_URL/.well-known/openid-configuration" >/dev/null 2>&1 && return 0
+    kill -0 "$PROVIDER" 2>/dev/null || break
+    sleep 0.2
+  done
+  echo "end2end: the OpenID Connect provider did not start" >&2
+  cat "$WORK/$name-oidc.log" >&2
+  exit 1
+}
+
 # Starts a fresh portal and exports PORTICO_URL; $1 names its database, log and config.
 start_portal() {
   local name="$1" port
-  port="$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')"
+  port="$(free_port)"
   export PORTICO_URL="http://127.0.0.1:$port"
+  [ "$name" = browser ] && start_provider "$name"
   # Catalog files the suites write (file locations) go under a folder the portal may read.
   export PORTICO_CATALOG_DIR="$WORK/$name-catalog"
   mkdir -p "$PORTICO_CATALOG_DIR"

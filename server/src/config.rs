@@ -62,6 +62,62 @@ pub struct AuthConfig {
     /// Guest sign-in: pick any person of the catalog, without a password. For a portal on
     /// one's own machine only, unless explicitly allowed.
     pub guest: bool,
+    /// The identity providers people sign in with (`auth.providers`), in the order the
+    /// sign-in page lists them.
+    pub providers: Vec<SignInProvider>,
+    /// What happens to someone a provider vouches for but the catalog has no User entity
+    /// for (`auth.unknown_people`).
+    pub unknown_people: UnknownPeople,
+}
+
+impl AuthConfig {
+    /// The provider with `id`, if configured.
+    pub fn provider(&self, id: &str) -> Option<&SignInProvider> {
+        self.providers.iter().find(|provider| provider.id == id)
+    }
+}
+
+/// `auth.unknown_people`: whether a person without a User entity in the catalog may sign in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnknownPeople {
+    /// They sign in with no groups: they can read, and do what the policy lets anyone
+    /// signed in do.
+    Allow,
+    /// They are refused, with a message that says what to add to the catalog.
+    Refuse,
+}
+
+/// One entry of `auth.providers`: a way to sign in, and the OAuth client the portal is
+/// registered as there. Its redirect URI is `{public_url}/auth/{id}/callback`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignInProvider {
+    /// In URLs and subjects (`oidc:{id}:{sub}`): lowercase letters, digits and dashes.
+    pub id: String,
+    /// What the sign-in button says: "Sign in with {title}".
+    pub title: String,
+    pub client_id: String,
+    pub client_secret: Secret,
+    /// The scopes asked for (OpenID Connect always asks for `openid` too).
+    pub scopes: Vec<String>,
+    pub kind: ProviderKind,
+}
+
+/// What kind of provider a [`SignInProvider`] is, and where it is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ProviderKind {
+    /// Any OpenID Connect provider (Okta, Entra ID, Keycloak, Google, Dex, …), found
+    /// through `{issuer}/.well-known/openid-configuration`.
+    Oidc { issuer: String },
+    /// GitHub's OAuth apps, on github.com or a GitHub Enterprise host of the GitHub
+    /// integration.
+    Github {
+        /// The web host, as in `integrations.github` (subjects are `github:{host}:{id}`).
+        host: String,
+        /// Where people authorise the portal and codes are exchanged: `https://{host}`.
+        web_url: String,
+        /// The REST API the signed-in user is read from (the integration's `apiBaseUrl`).
+        api_url: String,
+    },
 }
 
 /// `auth_guest`: whether guest sign-in is offered.
@@ -424,8 +480,10 @@ const KEYS: &[&Key] = &[
 const INTEGRATIONS: &str = "integrations";
 /// The permission policy (`crates/identity/src/policy.rs` documents it).
 const PERMISSIONS: &str = "permissions";
+/// How people sign in: `auth: {unknown_people, providers: [{id, type, …}]}`.
+const AUTH: &str = "auth";
 /// The keys of `portico.yaml` whose values are blocks rather than scalars.
-const BLOCKS: [&str; 2] = [INTEGRATIONS, PERMISSIONS];
+const BLOCKS: [&str; 3] = [INTEGRATIONS, PERMISSIONS, AUTH];
 
 /// A configuration value that cannot be used, and how to fix it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -497,6 +555,8 @@ impl Config {
 
         let listen = parse_listen(raw(&LISTEN))?;
         let public_url = parse_public_url(raw(&PUBLIC_URL), listen)?;
+        let github = parse_github(&raw, blocks.remove(INTEGRATIONS))?;
+        let auth = parse_auth(&raw, env, listen, &github, blocks.remove(AUTH))?;
         Ok(Config {
             listen,
             database_url: parse_database_url(raw(&DATABASE_URL))?,
@@ -510,10 +570,10 @@ impl Config {
             shutdown_grace: Duration::from_secs(parse_number(raw(&SHUTDOWN_GRACE), 0, 600)?),
             client_address_header: parse_header_name(raw(&CLIENT_ADDRESS_HEADER))?,
             drafts: parse_drafts(&raw)?,
-            github: parse_github(&raw, blocks.remove(INTEGRATIONS))?,
+            github,
             policy: parse_policy(blocks.remove(PERMISSIONS))?,
             sessions: parse_sessions(&raw)?,
-            auth: parse_auth(&raw, listen)?,
+            auth,
             audit_retention: Duration::from_secs(
                 parse_number(raw(&AUDIT_RETENTION_DAYS), 1, 36_500)? * 24 * 3600,
             ),
@@ -564,10 +624,18 @@ fn parse_sessions(raw: &impl Fn(&Key) -> Raw) -> Result<SessionConfig, ConfigErr
     }
 }
 
-/// How people sign in. Without any way to sign in, a portal on a network address would
-/// let nobody in (or, with guest sign-in, everybody as anybody): that is refused unless
-/// guest sign-in is asked for explicitly.
-fn parse_auth(raw: &impl Fn(&Key) -> Raw, listen: SocketAddr) -> Result<AuthConfig, ConfigError> {
+/// How people sign in: the providers of the `auth:` block and guest sign-in. Without any
+/// way to sign in, a portal on a network address would let nobody in (or, with guest
+/// sign-in, everybody as anybody): that is refused unless guest sign-in is asked for
+/// explicitly. Providers send people back to `public_url`, so a portal on a network
+/// address with providers must say what its public URL is.
+fn parse_auth(
+    raw: &impl Fn(&Key) -> Raw,
+    env: &BTreeMap<String, String>,
+    listen: SocketAddr,
+    github: &GithubIntegration,
+    block: Option<(String, serde_yaml_ng::Value)>,
+) -> Result<AuthConfig, ConfigError> {
     let guest_raw = raw(&AUTH_GUEST);
     let mode = match guest_raw.value.trim().to_lowercase().as_str() {
         "auto" => GuestMode::Auto,
@@ -581,26 +649,327 @@ fn parse_auth(raw: &impl Fn(&Key) -> Raw, listen: SocketAddr) -> Result<AuthConf
             ));
         }
     };
-    let providers = 0;
+    let (providers, unknown_people) = match block {
+        Some((source, value)) => parse_auth_block(&source, value, env, github)?,
+        None => (Vec::new(), UnknownPeople::Allow),
+    };
     let loopback = listen.ip().is_loopback();
     let guest = match mode {
         GuestMode::On => true,
         GuestMode::Off => false,
-        GuestMode::Auto => providers == 0 && loopback,
+        GuestMode::Auto => providers.is_empty() && loopback,
     };
-    if providers == 0 && !guest && !loopback {
+    if providers.is_empty() && !guest && !loopback {
         return Err(ConfigError {
             source: "PORTICO_LISTEN".into(),
             value: listen.to_string(),
             problem: "is a network address, and no sign-in provider is configured, so \
                       nobody could sign in"
                 .into(),
-            fix: "configure a sign-in provider, or set auth_guest: on (PORTICO_AUTH_GUEST=on) \
-                  to let anyone sign in as any person of the catalog — only on a trusted network"
+            fix: "configure a sign-in provider (auth: providers: in portico.yaml, see the \
+                  README), or set auth_guest: on (PORTICO_AUTH_GUEST=on) to let anyone sign \
+                  in as any person of the catalog — only on a trusted network"
                 .into(),
         });
     }
-    Ok(AuthConfig { guest })
+    let public_url = raw(&PUBLIC_URL);
+    if let Some(provider) = providers.first()
+        && public_url.value.trim().is_empty()
+        && !loopback
+    {
+        return Err(invalid(
+            public_url,
+            "is not set, and sign-in providers send people back to the portal's public URL",
+            &format!(
+                "set public_url to the address people reach the portal at (e.g. \
+                 https://portal.example.com), and register {{public_url}}/auth/{}/callback \
+                 as the redirect URI at the provider",
+                provider.id
+            ),
+        ));
+    }
+    Ok(AuthConfig {
+        guest,
+        providers,
+        unknown_people,
+    })
+}
+
+/// `auth: {unknown_people: allow|refuse, providers: [{id, type: oidc|github, …}]}`. A
+/// client secret may come from the environment instead of the file:
+/// `PORTICO_AUTH_{ID}_CLIENT_SECRET` (the id in capitals, dashes as underscores) wins.
+fn parse_auth_block(
+    source: &str,
+    value: serde_yaml_ng::Value,
+    env: &BTreeMap<String, String>,
+    github: &GithubIntegration,
+) -> Result<(Vec<SignInProvider>, UnknownPeople), ConfigError> {
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Auth {
+        unknown_people: Option<String>,
+        #[serde(default)]
+        providers: Vec<Entry>,
+    }
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Entry {
+        id: String,
+        #[serde(rename = "type")]
+        kind: String,
+        title: Option<String>,
+        client_id: Option<String>,
+        client_secret: Option<String>,
+        scopes: Option<Scopes>,
+        issuer: Option<String>,
+        host: Option<String>,
+        web_url: Option<String>,
+        api_url: Option<String>,
+    }
+    /// A list, or the OAuth way: one string, separated by spaces.
+    #[derive(serde::Deserialize)]
+    #[serde(untagged)]
+    enum Scopes {
+        List(Vec<String>),
+        Text(String),
+    }
+    const SHAPE: &str = "write auth: {unknown_people: allow|refuse, providers: [{id: okta, \
+                         type: oidc, issuer: https://…, client_id: …, client_secret: …}, {id: \
+                         github, type: github, client_id: …, client_secret: …}]} (the README's \
+                         sign-in section has examples)";
+    let auth: Auth = serde_yaml_ng::from_value(value).map_err(|e| ConfigError {
+        source: source.to_string(),
+        value: "…".into(),
+        problem: format!("is not an auth block ({e})"),
+        fix: SHAPE.into(),
+    })?;
+    let unknown_people = match auth.unknown_people {
+        None => UnknownPeople::Allow,
+        Some(value) => match value.trim().to_lowercase().as_str() {
+            "allow" => UnknownPeople::Allow,
+            "refuse" => UnknownPeople::Refuse,
+            _ => {
+                return Err(invalid(
+                    Raw {
+                        source: format!("{source}.unknown_people"),
+                        value,
+                    },
+                    "is not allow or refuse",
+                    "use allow (people the catalog has no User entity for sign in without \
+                     groups) or refuse (they are told what to add to the catalog)",
+                ));
+            }
+        },
+    };
+    let mut providers: Vec<SignInProvider> = Vec::new();
+    for (index, entry) in auth.providers.into_iter().enumerate() {
+        let at = |key: &str| format!("{source}.providers[{index}].{key}");
+        let raw_at = |key: &str, value: &str| Raw {
+            source: at(key),
+            value: value.to_string(),
+        };
+        let id = entry.id.trim().to_string();
+        let id_ok = !id.is_empty()
+            && id.len() <= 32
+            && id.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+            && id
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        if !id_ok {
+            return Err(invalid(
+                raw_at("id", &entry.id),
+                "is not a provider id",
+                "use up to 32 lowercase letters, digits and dashes, e.g. okta or github; it \
+                 is part of the redirect URI {public_url}/auth/{id}/callback",
+            ));
+        }
+        // From here on, messages name the provider by its id.
+        let at = |key: &str| format!("{source}.providers[{id}].{key}");
+        let raw_at = |key: &str, value: &str| Raw {
+            source: at(key),
+            value: value.to_string(),
+        };
+        if providers.iter().any(|p| p.id == id) {
+            return Err(invalid(
+                raw_at("id", &id),
+                "names a second provider with the same id",
+                "give each provider its own id",
+            ));
+        }
+        let client_id = entry.client_id.unwrap_or_default().trim().to_string();
+        if client_id.is_empty() {
+            return Err(invalid(
+                raw_at("client_id", ""),
+                "is missing",
+                "give the client id the provider issued when the portal was registered there",
+            ));
+        }
+        let secret_env = format!(
+            "PORTICO_AUTH_{}_CLIENT_SECRET",
+            id.to_uppercase().replace('-', "_")
+        );
+        let client_secret = env
+            .get(&secret_env)
+            .or(entry.client_secret.as_ref())
+            .map(|s| s.trim())
+            .filter(|s| !s.is_empty())
+            .map(Secret::new)
+            .ok_or_else(|| {
+                invalid(
+                    raw_at("client_secret", ""),
+                    "is missing",
+                    &format!(
+                        "give the client secret the provider issued, in the file or (better) \
+                         in the environment variable {secret_env}"
+                    ),
+                )
+            })?;
+        let misplaced = |key: &str, value: &Option<String>, kind: &str| match value {
+            Some(value) => Err(invalid(
+                raw_at(key, value),
+                &format!("is not a key of a provider of type {kind}"),
+                "remove it (issuer is for type oidc; host, web_url and api_url for type github)",
+            )),
+            None => Ok(()),
+        };
+        let (kind, default_title, default_scopes) = match entry.kind.trim() {
+            "oidc" => {
+                misplaced("host", &entry.host, "oidc")?;
+                misplaced("web_url", &entry.web_url, "oidc")?;
+                misplaced("api_url", &entry.api_url, "oidc")?;
+                let Some(issuer) = entry.issuer else {
+                    return Err(invalid(
+                        raw_at("issuer", ""),
+                        "is missing",
+                        "give the provider's issuer URL, e.g. https://acme.okta.com, \
+                         https://login.microsoftonline.com/{tenant}/v2.0 or \
+                         https://keycloak.example.com/realms/acme",
+                    ));
+                };
+                // Exactly as written: it must equal the `issuer` of the provider's
+                // discovery document, trailing slash or not.
+                let issuer = parse_provider_url(raw_at("issuer", &issuer))?;
+                let issuer = issuer.value.trim().to_string();
+                (
+                    ProviderKind::Oidc { issuer },
+                    id.clone(),
+                    vec!["openid".into(), "profile".into(), "email".into()],
+                )
+            }
+            "github" => {
+                misplaced("issuer", &entry.issuer, "github")?;
+                let host_raw = raw_at("host", entry.host.as_deref().unwrap_or("github.com"));
+                let host = host_raw.value.trim().to_lowercase();
+                let Some(integration) = github.host(&host) else {
+                    return Err(invalid(
+                        host_raw,
+                        "is not a host of the GitHub integration",
+                        "use github.com, or add the GitHub Enterprise host to \
+                         integrations: github: [{host: …, apiBaseUrl: https://HOST/api/v3}]",
+                    ));
+                };
+                let web_url = match entry.web_url {
+                    Some(url) => without_slash(parse_provider_url(raw_at("web_url", &url))?),
+                    None => format!("https://{host}"),
+                };
+                let api_url = match entry.api_url {
+                    Some(url) => without_slash(parse_provider_url(raw_at("api_url", &url))?),
+                    None => integration.api_url.clone(),
+                };
+                let title = if host == "github.com" {
+                    "GitHub".to_string()
+                } else {
+                    format!("GitHub Enterprise ({host})")
+                };
+                (
+                    ProviderKind::Github {
+                        host,
+                        web_url,
+                        api_url,
+                    },
+                    title,
+                    vec!["read:user".into(), "user:email".into()],
+                )
+            }
+            other => {
+                return Err(invalid(
+                    raw_at("type", other),
+                    "is not a provider type",
+                    "use oidc (any OpenID Connect provider: Okta, Entra ID, Keycloak, Google, \
+                     Dex, …) or github (GitHub.com or GitHub Enterprise OAuth apps)",
+                ));
+            }
+        };
+        let scopes = match entry.scopes {
+            None => default_scopes,
+            Some(Scopes::List(list)) => list,
+            Some(Scopes::Text(text)) => text.split_whitespace().map(str::to_string).collect(),
+        };
+        let scopes: Vec<String> = scopes
+            .into_iter()
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect();
+        if let Some(bad) = scopes.iter().find(|s| {
+            s.chars()
+                .any(|c| c.is_whitespace() || c.is_control() || c == '"')
+        }) {
+            return Err(invalid(
+                raw_at("scopes", bad),
+                "is not a scope",
+                "list scopes as plain words, e.g. [openid, profile, email]",
+            ));
+        }
+        let title = entry
+            .title
+            .map(|t| t.trim().to_string())
+            .filter(|t| !t.is_empty())
+            .unwrap_or(default_title);
+        providers.push(SignInProvider {
+            id,
+            title,
+            client_id,
+            client_secret,
+            scopes,
+            kind,
+        });
+    }
+    Ok((providers, unknown_people))
+}
+
+fn without_slash(raw: Raw) -> String {
+    raw.value.trim().trim_end_matches('/').to_string()
+}
+
+/// An identity provider's address: https, or http on loopback only (a provider on one's
+/// own machine, as in tests).
+fn parse_provider_url(raw: Raw) -> Result<Raw, ConfigError> {
+    let bad = |raw: Raw| {
+        invalid(
+            raw,
+            "is not an https URL",
+            "use the provider's https address (http only for a provider on this machine, \
+             e.g. http://127.0.0.1:9000)",
+        )
+    };
+    let Ok(url) = url::Url::parse(raw.value.trim()) else {
+        return Err(bad(raw));
+    };
+    let loopback = match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(domain)) => domain == "localhost",
+        None => return Err(bad(raw)),
+    };
+    match url.scheme() {
+        "https" => {}
+        "http" if loopback => {}
+        _ => return Err(bad(raw)),
+    }
+    if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
+        return Err(bad(raw));
+    }
+    Ok(raw)
 }
 
 /// The draft keys; the total must leave room for one client's drafts.
@@ -1096,6 +1465,173 @@ mod tests {
         .auth;
         assert!(auth.guest, "explicitly allowed on a network address");
         assert!(load(&[("PORTICO_AUTH_GUEST", "maybe")]).is_err());
+    }
+
+    /// Loads a portico.yaml with `text`, and the environment `pairs`.
+    fn load_file(text: &str, pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("portico.yaml");
+        std::fs::write(&path, text).unwrap();
+        let mut pairs = pairs.to_vec();
+        pairs.push(("PORTICO_CONFIG", path.to_str().unwrap()));
+        load(&pairs)
+    }
+
+    const PROVIDERS: &str = "\
+auth:
+  unknown_people: refuse
+  providers:
+    - id: okta
+      type: oidc
+      title: Acme Okta
+      issuer: https://acme.okta.com
+      client_id: 0oa-portal
+      client_secret: okta-secret
+    - id: ghe
+      type: github
+      host: ghe.example.com
+      client_id: Iv1.abc
+      scopes: read:user
+integrations:
+  github:
+    - host: ghe.example.com
+      apiBaseUrl: https://ghe.example.com/api/v3
+";
+
+    #[test]
+    fn several_sign_in_providers_come_from_the_auth_block() {
+        let config = load_file(
+            PROVIDERS,
+            &[
+                ("PORTICO_LISTEN", "0.0.0.0:3000"),
+                ("PORTICO_PUBLIC_URL", "https://portal.example.com"),
+                ("PORTICO_AUTH_GHE_CLIENT_SECRET", "ghe-secret"),
+            ],
+        )
+        .unwrap();
+        let auth = config.auth;
+        assert!(
+            !auth.guest,
+            "providers configured: no guest sign-in by default"
+        );
+        assert_eq!(auth.unknown_people, UnknownPeople::Refuse);
+        let [okta, ghe] = &auth.providers[..] else {
+            panic!("{:?}", auth.providers);
+        };
+        assert_eq!(okta.title, "Acme Okta");
+        assert_eq!(
+            okta.kind,
+            ProviderKind::Oidc {
+                issuer: "https://acme.okta.com".into()
+            }
+        );
+        assert_eq!(okta.scopes, ["openid", "profile", "email"]);
+        assert_eq!(okta.client_secret.expose(), "okta-secret");
+        assert_eq!(ghe.title, "GitHub Enterprise (ghe.example.com)");
+        assert_eq!(ghe.scopes, ["read:user"]);
+        assert_eq!(
+            ghe.client_secret.expose(),
+            "ghe-secret",
+            "from the environment"
+        );
+        assert_eq!(
+            ghe.kind,
+            ProviderKind::Github {
+                host: "ghe.example.com".into(),
+                web_url: "https://ghe.example.com".into(),
+                api_url: "https://ghe.example.com/api/v3".into(),
+            }
+        );
+        assert!(auth.provider("okta").is_some() && auth.provider("nope").is_none());
+        let printed = format!("{auth:?}");
+        assert!(!printed.contains("okta-secret") && !printed.contains("ghe-secret"));
+
+        // Without providers, people are let in by default; guest sign-in can stay on.
+        let config = load_file(
+            "auth:\n  providers:\n    - {id: github, type: github, client_id: x, client_secret: y}\nauth_guest: on\n",
+            &[],
+        )
+        .unwrap();
+        assert_eq!(config.auth.unknown_people, UnknownPeople::Allow);
+        assert!(config.auth.guest);
+        assert_eq!(config.auth.providers[0].title, "GitHub");
+        assert_eq!(config.auth.providers[0].scopes, ["read:user", "user:email"]);
+    }
+
+    #[test]
+    fn bad_sign_in_providers_name_the_entry_the_key_and_the_fix() {
+        let cases = [
+            (
+                "auth:\n  providers:\n    - {id: Okta!, type: oidc}\n",
+                "providers[0].id",
+                "lowercase letters",
+            ),
+            (
+                "auth:\n  providers:\n    - {id: okta, type: saml, client_id: x, client_secret: y}\n",
+                "providers[okta].type",
+                "use oidc",
+            ),
+            (
+                "auth:\n  providers:\n    - {id: okta, type: oidc, client_id: x, client_secret: y}\n",
+                "providers[okta].issuer",
+                "issuer URL",
+            ),
+            (
+                "auth:\n  providers:\n    - {id: okta, type: oidc, issuer: http://okta.example.com, client_id: x, client_secret: y}\n",
+                "providers[okta].issuer",
+                "https",
+            ),
+            (
+                "auth:\n  providers:\n    - {id: okta, type: oidc, issuer: https://o.example, client_id: x}\n",
+                "providers[okta].client_secret",
+                "PORTICO_AUTH_OKTA_CLIENT_SECRET",
+            ),
+            (
+                "auth:\n  providers:\n    - {id: okta, type: oidc, issuer: https://o.example, client_secret: y}\n",
+                "providers[okta].client_id",
+                "client id",
+            ),
+            (
+                "auth:\n  providers:\n    - {id: gh, type: github, host: ghe.example.com, client_id: x, client_secret: y}\n",
+                "providers[gh].host",
+                "integrations:",
+            ),
+            (
+                "auth:\n  providers:\n    - {id: gh, type: github, issuer: https://x.example, client_id: x, client_secret: y}\n",
+                "providers[gh].issuer",
+                "issuer is for type oidc",
+            ),
+            (
+                "auth:\n  providers:\n    - {id: a, type: github, client_id: x, client_secret: y}\n    - {id: a, type: github, client_id: x, client_secret: y}\n",
+                "providers[a].id",
+                "its own id",
+            ),
+            (
+                "auth:\n  unknown_people: maybe\n",
+                "auth.unknown_people",
+                "allow",
+            ),
+            (
+                "auth:\n  providers:\n    - {id: okta, type: oidc, isuer: https://o.example}\n",
+                "auth",
+                "type: oidc",
+            ),
+        ];
+        for (yaml, source, fix) in cases {
+            let error = load_file(yaml, &[]).unwrap_err();
+            let line = error.to_string();
+            assert!(error.source.ends_with(source), "{source}: {line}");
+            assert!(line.contains(fix), "{fix}: {line}");
+            assert!(!line.contains('\n'), "{line}");
+        }
+        // A provider on a network address needs the public URL it sends people back to.
+        let error = load_file(
+            "auth:\n  providers:\n    - {id: github, type: github, client_id: x, client_secret: y}\n",
+            &[("PORTICO_LISTEN", "0.0.0.0:3000")],
+        )
+        .unwrap_err();
+        assert_eq!(error.source, "PORTICO_PUBLIC_URL");
+        assert!(error.fix.contains("/auth/github/callback"), "{error}");
     }
 
     #[test]

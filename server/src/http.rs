@@ -92,6 +92,7 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         .merge(render::api::router())
         .merge(identity::signin::router())
         .merge(identity::admin::router())
+        .merge(identity::providers::router())
         .merge(extra)
         .route(
             "/_server/{*fn_name}",
@@ -168,6 +169,16 @@ fn page_context(state: &AppState) -> impl Fn() + Clone + Send + Sync + use<> {
     });
     let sign_in = app::SignInOptions {
         guest: state.config.auth.guest,
+        providers: state
+            .config
+            .auth
+            .providers
+            .iter()
+            .map(|provider| app::ProviderChoice {
+                id: provider.id.clone(),
+                title: provider.title.clone(),
+            })
+            .collect(),
     };
     move || {
         let client = use_context::<Parts>().map(|parts| {

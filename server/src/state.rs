@@ -3,6 +3,7 @@
 use crate::catalog::ingest::Ingester;
 use crate::config::Config;
 use crate::identity::audit::Auditor;
+use crate::identity::providers::Providers;
 use crate::identity::{Rule, Seam};
 use crate::ops::metrics::HttpMetrics;
 use axum::extract::FromRef;
@@ -22,6 +23,8 @@ pub struct AppState {
     pub worker: Arc<str>,
     /// The one authorisation seam every read and write passes through.
     pub seam: Arc<Seam>,
+    /// What sign-in through identity providers keeps (discovery documents, its client).
+    pub providers: Arc<Providers>,
 }
 
 impl AppState {
@@ -56,6 +59,7 @@ impl AppState {
             leptos,
             metrics: HttpMetrics::new(),
             seam,
+            providers: Arc::new(Providers::new()),
         }
     }
 }

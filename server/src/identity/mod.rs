@@ -8,7 +8,8 @@
 //! client for per-client limits.
 //!
 //! Who is asking comes from the session cookie (`sessions.rs`; people sign in through
-//! `signin.rs`), and cross-site changes are refused before any handler runs (`csrf.rs`).
+//! `signin.rs`, and through identity providers in `providers/`), and cross-site changes
+//! are refused before any handler runs (`csrf.rs`).
 //! Every write, and every refused attempt, is recorded in the audit log through
 //! [`Seam::record`] (`audit.rs`).
 
@@ -17,6 +18,7 @@ pub mod audit;
 pub mod cli;
 pub mod csrf;
 pub mod people;
+pub mod providers;
 pub mod sessions;
 pub mod signin;
 pub mod targets;

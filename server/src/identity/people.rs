@@ -2,6 +2,10 @@
 //! in — the groups their entity names (`memberOf`) or that name them (`members`; both give
 //! a `memberOf` relation), and those groups' parents, transitively (`childOf`), so that a
 //! member of a team counts as a member of its department.
+//!
+//! Someone an identity provider vouched for is found by their GitHub login (the
+//! `github.com/user-login` annotation) or e-mail address (`spec.profile.email`), through
+//! the catalog's search keys ([`resolve`]).
 
 use catalog::relation::{CHILD_OF, MEMBER_OF};
 use identity::Person;
@@ -71,4 +75,123 @@ async fn groups_of(store: &Store, user: &StoredEntity) -> Result<Vec<String>, St
         }
     }
     Ok(found.into_iter().collect())
+}
+
+/// The search key of a User entity's e-mail address.
+pub const EMAIL_KEY: &str = "spec.profile.email";
+/// The search key of the GitHub login annotation Backstage's GitHub sign-in reads.
+pub const GITHUB_LOGIN_KEY: &str = "metadata.annotations.github.com/user-login";
+
+/// What an identity provider says about who signed in.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Claims {
+    /// `oidc:{provider}:{sub}` or `github:{host}:{id}`.
+    pub subject: String,
+    /// A verified e-mail address, if the provider gave one.
+    pub email: Option<String>,
+    /// The GitHub login, for GitHub sign-in.
+    pub github_login: Option<String>,
+    /// The person's name as the provider knows it.
+    pub name: Option<String>,
+}
+
+/// Who signed in, as the catalog knows them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Resolution {
+    /// Their User entity, and so their groups.
+    Known(Person),
+    /// No User entity matches: the person as the provider describes them (no groups),
+    /// and what was looked for, as `(key, value)` pairs.
+    Unknown {
+        person: Person,
+        looked_for: Vec<(&'static str, String)>,
+    },
+    /// Several User entities claim the same login or address: nobody can tell which is
+    /// the person, so none is picked.
+    Ambiguous {
+        key: &'static str,
+        value: String,
+        users: Vec<String>,
+    },
+}
+
+/// Finds the person a provider vouched for: by GitHub login (the `github.com/user-login`
+/// annotation) first, then by e-mail (`spec.profile.email`), each compared ignoring case.
+pub async fn resolve(store: &Store, claims: Claims) -> Result<Resolution, StoreError> {
+    let mut looked_for = Vec::new();
+    let lookups = [
+        (GITHUB_LOGIN_KEY, claims.github_login.clone()),
+        (EMAIL_KEY, claims.email.clone()),
+    ];
+    for (key, value) in lookups {
+        let Some(value) = value
+            .map(|v| v.trim().to_lowercase())
+            .filter(|v| !v.is_empty())
+        else {
+            continue;
+        };
+        let users = users_where(store, key, &value).await?;
+        match users.as_slice() {
+            [] => looked_for.push((key, value)),
+            [user] => {
+                let groups = groups_of(store, user).await?;
+                let mut person = person(user, claims.subject, groups);
+                if person.email.is_none() {
+                    person.email = claims.email;
+                }
+                return Ok(Resolution::Known(person));
+            }
+            several => {
+                return Ok(Resolution::Ambiguous {
+                    key,
+                    value,
+                    users: several.iter().map(|u| u.entity_ref.clone()).collect(),
+                });
+            }
+        }
+    }
+    let display_name = claims
+        .name
+        .clone()
+        .or_else(|| claims.github_login.clone())
+        .or_else(|| claims.email.clone())
+        .unwrap_or_else(|| claims.subject.clone());
+    Ok(Resolution::Unknown {
+        person: Person {
+            subject: claims.subject,
+            user_ref: None,
+            display_name,
+            email: claims.email,
+            groups: Vec::new(),
+        },
+        looked_for,
+    })
+}
+
+/// The User entities whose search key `key` has `value` (lowercased): at most two, which
+/// is enough to tell one from several.
+async fn users_where(
+    store: &Store,
+    key: &str,
+    value: &str,
+) -> Result<Vec<StoredEntity>, StoreError> {
+    let query = store::EntityQuery {
+        filter: Some(store::EntityFilter::AllOf(vec![
+            store::EntityFilter::Equals {
+                key: "kind".into(),
+                values: vec!["user".into()],
+            },
+            store::EntityFilter::Equals {
+                key: key.into(),
+                values: vec![value.into()],
+            },
+        ])),
+        order: vec![store::OrderField {
+            key: "metadata.name".into(),
+            descending: false,
+        }],
+        limit: Some(2),
+        ..Default::default()
+    };
+    store.query_entities(&query).await
 }

@@ -6,6 +6,9 @@
 //!   without a provider).
 //! - `POST /auth/sign-out`: ends this session.
 //! - `POST /auth/sign-out-everywhere`: ends every session of the signed-in person.
+//!
+//! Signing in through an identity provider (`GET /auth/{id}/start`, `…/callback`) is in
+//! `providers/`.
 
 use crate::identity::{people, sessions};
 use crate::state::AppState;
@@ -41,7 +44,7 @@ pub fn safe_return(return_to: Option<&str>) -> &str {
 }
 
 /// A page that says why signing in did not work, with the way back.
-fn refusal(status: StatusCode, message: &str) -> Response {
+pub(crate) fn refusal(status: StatusCode, message: &str) -> Response {
     let message = message
         .replace('&', "&amp;")
         .replace('<', "&lt;")

@@ -24,4 +24,5 @@ mod permissions;
 mod render_api;
 mod render_cli;
 mod signin;
+mod signin_providers;
 mod tokens;

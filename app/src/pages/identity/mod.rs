@@ -1,8 +1,9 @@
 //! Who is signed in, and signing in: the header's account corner, and `/sign-in`, which
-//! lists the ways to sign in — with guest sign-in on (a portal on one's own machine),
-//! every person of the catalog to pick from. Signing in and out are plain form posts to
-//! the server's `/auth/…` routes, so all of it works without JavaScript. Admins also find
-//! links to the admin pages there (`admin/`).
+//! lists the ways to sign in — a link per identity provider (`/auth/{id}/start`, which
+//! sends the browser on to the provider) and, with guest sign-in on (a portal on one's
+//! own machine), every person of the catalog to pick from. Signing in and out are plain
+//! links and form posts to the server's `/auth/…` routes, so all of it works without
+//! JavaScript. Admins also find links to the admin pages there (`admin/`).
 
 pub mod admin;
 
@@ -32,6 +33,17 @@ pub struct Viewer {
 pub struct SignInOptions {
     /// Guest sign-in: pick any person of the catalog.
     pub guest: bool,
+    /// The identity providers, in the configured order.
+    pub providers: Vec<ProviderChoice>,
+}
+
+/// An identity provider as the sign-in page offers it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProviderChoice {
+    /// `okta`: the link is `/auth/okta/start`.
+    pub id: String,
+    /// `Okta`: the link says "Sign in with Okta".
+    pub title: String,
 }
 
 /// The people guest sign-in offers, and the other ways in.
@@ -157,13 +169,35 @@ fn SignInChoices(data: SignInPageData, return_to: String) -> impl IntoView {
             </form>
         }
     });
-    let nothing = !data.options.guest;
+    let nothing = !data.options.guest && data.options.providers.is_empty();
+    let providers = (!data.options.providers.is_empty()).then(|| {
+        let return_to = crate::pages::catalog::shared::encode_query(&return_to);
+        view! {
+            <section aria-labelledby="providers-heading">
+                <h2 id="providers-heading">"Sign in with your account"</h2>
+                <ul class="provider-list">
+                    {data.options.providers.iter().map(|provider| {
+                        // `rel="external"`: a full page load (the server redirects to the
+                        // provider), not a route of the hydrated router.
+                        let href = format!("/auth/{}/start?return_to={return_to}", provider.id);
+                        view! {
+                            <li>
+                                <a class="button-link" href=href rel="external">
+                                    {format!("Sign in with {}", provider.title)}
+                                </a>
+                            </li>
+                        }
+                    }).collect_view()}
+                </ul>
+            </section>
+        }
+    });
     let guest = data.options.guest.then(|| {
         let people = data.people.clone();
         view! {
             <section aria-labelledby="guest-heading">
                 <h2 id="guest-heading">"Sign in as someone from the catalog"</h2>
-                <p>"Guest sign-in is on because this portal runs on this machine only: pick anyone to see the portal as they do. Nobody is asked for a password."</p>
+                <p>"Guest sign-in is on: pick anyone to see the portal as they do. Nobody is asked for a password."</p>
                 {if people.is_empty() {
                     view! { <p>"The catalog has no people yet. Register a User entity first."</p> }.into_any()
                 } else {
@@ -190,6 +224,7 @@ fn SignInChoices(data: SignInPageData, return_to: String) -> impl IntoView {
     });
     view! {
         {signed_in}
+        {providers}
         {guest}
         {nothing.then(|| view! { <p>"No way to sign in is configured on this portal; ask its operators."</p> })}
     }
