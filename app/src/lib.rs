@@ -9,13 +9,13 @@ pub mod error;
 pub mod identity;
 mod pages;
 
-/// What the server implements so the register page can read and store catalog sources.
-/// How one can sign in on this portal; the server puts it in context.
-pub use pages::identity::{ProviderChoice, SignInOptions};
 /// The admin pages' filters and rows, which the server's audit export shares.
 pub use pages::identity::admin::audit::{AuditFilter, AuditRow};
 #[cfg(feature = "ssr")]
 pub use pages::identity::admin::{AdminDesk, AdminFuture};
+/// What the server implements so the register page can read and store catalog sources.
+/// How one can sign in on this portal; the server puts it in context.
+pub use pages::identity::{ProviderChoice, SignInOptions};
 
 #[cfg(feature = "ssr")]
 pub use pages::catalog::register::{

@@ -114,8 +114,21 @@ impl Store {
         target: &str,
         now: DateTime<Utc>,
     ) -> Result<(LocationRow, bool), StoreError> {
+        self.add_location_by(location_type, target, None, now).await
+    }
+
+    /// [`Store::add_location`], recording who registered it in the same statement, so that
+    /// no read of the new location sees it without its registrant.
+    pub async fn add_location_by(
+        &self,
+        location_type: &str,
+        target: &str,
+        registered_by: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<(LocationRow, bool), StoreError> {
         let insert = format!(
-            "INSERT INTO locations (id, type, target, created_at) VALUES ($1, $2, $3, $4) \
+            "INSERT INTO locations (id, type, target, created_at, registered_by) \
+             VALUES ($1, $2, $3, $4, $5) \
              ON CONFLICT (type, target) DO NOTHING RETURNING {LOCATION_COLUMNS}"
         );
         let select =
@@ -126,6 +139,7 @@ impl Store {
                 .bind(location_type)
                 .bind(target)
                 .bind(now)
+                .bind(registered_by)
                 .fetch_optional(pool)
                 .await?;
             match created {

@@ -125,6 +125,13 @@ impl Registrar for PageRegistrar {
                         target: inline_target(&text),
                     };
                     let parsed = self.parse(text).await?;
+                    if let Some(who) = &registrant {
+                        crate::catalog::ingest::refuse_people(
+                            parsed.entities.iter().map(|p| &p.entity),
+                            who,
+                        )
+                        .map_err(ingest_error)?;
+                    }
                     let refs = parsed
                         .entities
                         .iter()
@@ -154,15 +161,16 @@ impl Registrar for PageRegistrar {
                 }
                 RegisterSource::Url(url) => {
                     let target = Target::parse("url", &url).map_err(ingest_error)?;
-                    let (row, created) = self
+                    let (row, _) = self
                         .store
-                        .add_location(target.location_type(), &target.target(), Utc::now())
+                        .add_location_by(
+                            target.location_type(),
+                            &target.target(),
+                            registrant.as_deref(),
+                            Utc::now(),
+                        )
                         .await
                         .map_err(|e| RegistrarError::Internal(e.to_string()))?;
-                    if created {
-                        self.record_registrant(Some(row.clone()), registrant)
-                            .await?;
-                    }
                     match self
                         .ingester
                         .process_now(&self.store, &row.id, &self.worker)

@@ -351,3 +351,55 @@ async fn the_register_page_needs_a_sign_in() {
     assert_ne!(signed_in, StatusCode::UNAUTHORIZED);
     assert_ne!(signed_in, StatusCode::FORBIDDEN);
 }
+
+/// A team someone makes up to become an admin: a child of the admins' group, with
+/// themselves as its member.
+const SELF_MADE_TEAM: &str = "apiVersion: backstage.io/v1alpha1
+kind: Group
+metadata:
+  name: self-made
+spec:
+  type: team
+  parent: platform
+  children: []
+  members: [grace.hopper]
+";
+
+#[tokio::test]
+async fn people_and_teams_come_only_from_locations_the_operators_add() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("team.yaml");
+    std::fs::write(&file, SELF_MADE_TEAM).unwrap();
+    let root = dir.path().to_path_buf();
+    let portal = portal().configure(move |c| c.ingest.file_roots = vec![root]);
+    each_engine_with(portal, async |app| {
+        let who = callers(&app).await;
+        let location = json!({"type": "file", "target": file.display().to_string()});
+        let (_, body) = call(
+            &app,
+            &who.grace,
+            "POST",
+            "/api/catalog/locations",
+            Some(location),
+        )
+        .await;
+        assert!(
+            body.to_string()
+                .contains("User and Group entities decide who may change what"),
+            "{body}"
+        );
+        assert!(!app.has_entity("group:default/self-made").await);
+        // Signing in again, Grace is no admin: products-service is still not hers.
+        let grace = sign_in(&app, "user:default/grace.hopper").await;
+        let products = uid(&app, &grace, "products-service").await;
+        let path = format!("/api/catalog/entities/by-uid/{products}");
+        assert_eq!(
+            call(&app, &grace, "DELETE", &path, None).await.0,
+            StatusCode::FORBIDDEN
+        );
+        // The operators' import reads the same file.
+        app.import_yaml("/tmp/team.yaml", SELF_MADE_TEAM).await;
+        assert!(app.has_entity("group:default/self-made").await);
+    })
+    .await;
+}

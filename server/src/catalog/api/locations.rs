@@ -182,13 +182,11 @@ async fn register(
     kind: &str,
     target_text: &str,
 ) -> Result<Response, ApiError> {
+    let registrant = targets::registrant(&auth.caller);
     let (row, created) = state
         .store
-        .add_location(kind, target_text, Utc::now())
+        .add_location_by(kind, target_text, registrant.as_deref(), Utc::now())
         .await?;
-    if created && let Some(who) = targets::registrant(&auth.caller) {
-        state.store.set_location_registrant(&row.id, &who).await?;
-    }
     if !created && on_conflict != Some(OnConflict::Refresh) {
         return Err(ApiError::conflict(format!(
             "Location {kind}:{target_text} already exists"

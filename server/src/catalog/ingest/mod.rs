@@ -215,8 +215,36 @@ pub enum IngestError {
     Parse { target: String, error: ParseError },
     #[error("{0}")]
     Limit(String),
+    /// The location holds what whoever registered it may not provide.
+    #[error("{0}")]
+    NotAllowed(String),
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// Refuses User and Group entities from a location a person registered (`registrant`).
+/// They say who is in which team, and so who may change what: were anyone signed in able
+/// to register them, they could make themselves a member of the admins' group, or a child
+/// team of it. People and teams come from locations the operators add (`portico catalog
+/// import`, the configuration), as Backstage reads them from an org provider.
+pub fn refuse_people<'a>(
+    entities: impl IntoIterator<Item = &'a Entity>,
+    registrant: &str,
+) -> Result<(), IngestError> {
+    let people: Vec<String> = entities
+        .into_iter()
+        .filter(|e| e.kind.eq_ignore_ascii_case("user") || e.kind.eq_ignore_ascii_case("group"))
+        .map(|e| e.entity_ref().key())
+        .collect();
+    if people.is_empty() {
+        return Ok(());
+    }
+    Err(IngestError::NotAllowed(format!(
+        "{}: User and Group entities decide who may change what, so they are read only from \
+         locations the portal's operators add (portico catalog import), not from one {registrant} \
+         registered. Move them to a file the operators import, or ask them to.",
+        people.join(", ")
+    )))
 }
 
 impl IngestError {
@@ -414,6 +442,9 @@ impl Ingester {
     ) -> Result<Applied, IngestError> {
         let root = Target::parse(&location.location_type, &location.target)?;
         let entities = self.preview(&root).await?;
+        if let Some(registrant) = &location.registered_by {
+            refuse_people(&entities, registrant)?;
+        }
         let (records, relations) = records(&entities);
         let kept_orphans = match self.config.orphan_strategy {
             OrphanStrategy::Delete => Vec::new(),
