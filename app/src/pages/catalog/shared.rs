@@ -82,6 +82,14 @@ pub fn ref_href(entity_ref: &EntityRef) -> String {
     entity_href(&entity_ref.namespace, &entity_ref.kind, &entity_ref.name)
 }
 
+/// `2026-11-26T10:00:00.123+00:00` → `2026-11-26 10:00:00 UTC`.
+pub fn short_time(rfc3339: &str) -> String {
+    rfc3339
+        .get(..19)
+        .map(|s| format!("{} UTC", s.replacen('T', " ", 1)))
+        .unwrap_or_else(|| rfc3339.to_string())
+}
+
 /// Percent-encodes a query value the way forms do (a space becomes `+`); `:` and `/`
 /// are left as they are, so refs stay readable in addresses (`owner=group:default/a`).
 pub fn encode_query(text: &str) -> String {

@@ -4,6 +4,7 @@
 
 use crate::components::LoadError;
 use crate::error::AppError;
+use crate::pages::catalog::shared::{ref_href, short_time};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
@@ -318,15 +319,7 @@ fn TokenTable(tokens: Vec<TokenView>, revoke: ServerAction<RevokeApiToken>) -> i
 /// The entity page of `kind:namespace/name`.
 fn entity_href(entity_ref: &str) -> String {
     match catalog::EntityRef::parse(entity_ref, None, catalog::DEFAULT_NAMESPACE) {
-        Ok(r) => crate::pages::catalog::shared::entity_href(&r.namespace, &r.kind, &r.name),
+        Ok(r) => ref_href(&r),
         Err(_) => "/catalog".into(),
     }
-}
-
-/// `2026-11-26T10:00:00.123+00:00` → `2026-11-26 10:00 UTC`.
-fn short_time(rfc3339: &str) -> String {
-    rfc3339
-        .get(..16)
-        .map(|s| format!("{} UTC", s.replacen('T', " ", 1)))
-        .unwrap_or_else(|| rfc3339.to_string())
 }

@@ -2,7 +2,7 @@
 //! definition and origin.
 
 use super::{ApiDefinition, EntityPageData, LocationView, RelationView, UserProfile};
-use crate::pages::catalog::shared::{display_kind, parse_ref, ref_href, short_ref};
+use crate::pages::catalog::shared::{display_kind, parse_ref, ref_href, short_ref, short_time};
 use catalog::{OpenApiSummary, relation};
 use leptos::prelude::*;
 
@@ -330,7 +330,7 @@ pub(super) fn Origin(location: Option<LocationView>) -> impl IntoView {
                                     <dt>"Registered by"</dt>
                                     <dd>{match user {
                                         Some(user) => {
-                                            let href = crate::pages::catalog::shared::entity_href(&user.namespace, "user", &user.name);
+                                            let href = crate::pages::catalog::shared::ref_href(&user);
                                             view! { <a href=href>{user.name.clone()}</a> }.into_any()
                                         }
                                         None => view! { <span>{who.clone()}</span> }.into_any(),
@@ -345,14 +345,6 @@ pub(super) fn Origin(location: Option<LocationView>) -> impl IntoView {
             }}
         </section>
     }
-}
-
-/// `2026-11-26T10:00:00.123+00:00` → `2026-11-26 10:00:00 UTC`.
-fn short_time(rfc3339: &str) -> String {
-    rfc3339
-        .get(..19)
-        .map(|s| format!("{} UTC", s.replacen('T', " ", 1)))
-        .unwrap_or_else(|| rfc3339.to_string())
 }
 
 #[cfg(test)]
