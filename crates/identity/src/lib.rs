@@ -42,10 +42,14 @@ pub enum Action {
     /// See the admin pages: the effective permission rules, "may X do Y on Z", the audit
     /// log. Only admins may; no rule in `permissions.rules` can say otherwise.
     AdminView,
+    /// Make an API token of one's own (on the profile page). Never with a token.
+    TokenCreate,
+    /// Revoke one of one's own API tokens. Never with a token.
+    TokenRevoke,
 }
 
 impl Action {
-    pub const ALL: [Action; 8] = [
+    pub const ALL: [Action; 10] = [
         Action::CatalogRead,
         Action::LocationAnalyze,
         Action::LocationCreate,
@@ -54,6 +58,8 @@ impl Action {
         Action::EntityUnregister,
         Action::SpecRender,
         Action::AdminView,
+        Action::TokenCreate,
+        Action::TokenRevoke,
     ];
 
     /// The action's stable name.
@@ -67,6 +73,8 @@ impl Action {
             Action::EntityUnregister => "catalog.entity.unregister",
             Action::SpecRender => "render.spec.render",
             Action::AdminView => "admin.portal.view",
+            Action::TokenCreate => "identity.token.create",
+            Action::TokenRevoke => "identity.token.revoke",
         }
     }
 
@@ -86,7 +94,9 @@ impl Action {
             Action::CatalogRead
             | Action::LocationAnalyze
             | Action::SpecRender
-            | Action::AdminView => Aim::Portal,
+            | Action::AdminView
+            | Action::TokenCreate
+            | Action::TokenRevoke => Aim::Portal,
             Action::LocationCreate | Action::LocationChange => Aim::Location,
             Action::EntityRefresh | Action::EntityUnregister => Aim::Entity,
         }
@@ -169,12 +179,13 @@ impl Scope {
         }
     }
 
-    /// The scope a token needs for `action`.
-    pub fn needed_for(action: Action) -> Scope {
-        if action.is_write() {
-            Scope::CatalogWrite
-        } else {
-            Scope::Read
+    /// The scope a token needs for `action`; `None`: no token may (tokens are made and
+    /// revoked by people, so a leaked token cannot make itself more).
+    pub fn needed_for(action: Action) -> Option<Scope> {
+        match action {
+            Action::TokenCreate | Action::TokenRevoke => None,
+            action if action.is_write() => Some(Scope::CatalogWrite),
+            _ => Some(Scope::Read),
         }
     }
 }
@@ -321,7 +332,9 @@ mod tests {
                 Action::LocationCreate,
                 Action::LocationChange,
                 Action::EntityRefresh,
-                Action::EntityUnregister
+                Action::EntityUnregister,
+                Action::TokenCreate,
+                Action::TokenRevoke
             ]
         );
     }
@@ -349,7 +362,9 @@ mod tests {
                 "catalog.entity.read",
                 "catalog.location.analyze",
                 "render.spec.render",
-                "admin.portal.view"
+                "admin.portal.view",
+                "identity.token.create",
+                "identity.token.revoke"
             ]
         );
     }

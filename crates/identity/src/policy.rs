@@ -146,7 +146,8 @@ impl Policy {
     /// The policy with `configured` rules (already checked) followed by the defaults for
     /// every action none of them decides for every kind:
     /// reading and rendering → signed in (anyone with `anonymous_read`), analyzing and
-    /// registering locations → signed in, every other write → owners, the admin pages →
+    /// registering locations and managing one's own API tokens → signed in, every other
+    /// write → owners, the admin pages →
     /// admins (always: no configured rule can decide them).
     fn with_defaults(
         admins: Vec<String>,
@@ -158,22 +159,27 @@ impl Policy {
         } else {
             Allow::SignedIn
         };
-        let registering = [Action::LocationAnalyze, Action::LocationCreate];
+        let by_anyone_signed_in = [
+            Action::LocationAnalyze,
+            Action::LocationCreate,
+            Action::TokenCreate,
+            Action::TokenRevoke,
+        ];
         let defaults = [
             (
                 Action::ALL
                     .into_iter()
                     .filter(|a| {
-                        !a.is_write() && !registering.contains(a) && *a != Action::AdminView
+                        !a.is_write() && !by_anyone_signed_in.contains(a) && *a != Action::AdminView
                     })
                     .collect::<Vec<_>>(),
                 reader,
             ),
-            (registering.to_vec(), Allow::SignedIn),
+            (by_anyone_signed_in.to_vec(), Allow::SignedIn),
             (
                 Action::ALL
                     .into_iter()
-                    .filter(|a| a.is_write() && !registering.contains(a))
+                    .filter(|a| a.is_write() && !by_anyone_signed_in.contains(a))
                     .collect(),
                 Allow::Owners,
             ),

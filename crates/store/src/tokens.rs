@@ -117,26 +117,26 @@ impl Store {
         Ok(rows.into_iter().map(token).collect())
     }
 
-    /// Revokes `subject`'s token `id`; `false` when they have no such live token.
+    /// Revokes `subject`'s token `id`; the token as it was, `None` when they have no such
+    /// live token.
     pub async fn revoke_token(
         &self,
         subject: &str,
         id: &str,
         now: DateTime<Utc>,
-    ) -> Result<bool, StoreError> {
-        let revoked = on_pool!(self, pool => {
-            sqlx::query(
+    ) -> Result<Option<TokenRow>, StoreError> {
+        let row: Option<Row> = on_pool!(self, pool => {
+            sqlx::query_as(&format!(
                 "UPDATE api_tokens SET revoked_at = $3 \
-                 WHERE subject = $1 AND id = $2 AND revoked_at IS NULL",
-            )
+                 WHERE subject = $1 AND id = $2 AND revoked_at IS NULL RETURNING {COLUMNS}"
+            ))
             .bind(subject)
             .bind(id)
             .bind(now)
-            .execute(pool)
+            .fetch_optional(pool)
             .await?
-            .rows_affected()
         });
-        Ok(revoked > 0)
+        Ok(row.map(token))
     }
 
     /// Records that token `id` was used at `now`.
@@ -218,11 +218,22 @@ mod tests {
                 .await
                 .unwrap();
             assert!(
-                !store.revoke_token("guest:bob", "a", now).await.unwrap(),
+                store
+                    .revoke_token("guest:bob", "a", now)
+                    .await
+                    .unwrap()
+                    .is_none(),
                 "only its creator revokes a token"
             );
-            assert!(store.revoke_token("guest:ada", "a", now).await.unwrap());
-            assert!(!store.revoke_token("guest:ada", "a", now).await.unwrap());
+            let revoked = store.revoke_token("guest:ada", "a", now).await.unwrap();
+            assert_eq!(revoked.map(|t| t.revoked_at), Some(Some(now)));
+            assert!(
+                store
+                    .revoke_token("guest:ada", "a", now)
+                    .await
+                    .unwrap()
+                    .is_none()
+            );
             let used = store.token_by_hash("hash-a").await.unwrap().unwrap();
             assert_eq!(used.last_used_at, Some(now + Duration::hours(1)));
             assert_eq!(used.revoked_at, Some(now));

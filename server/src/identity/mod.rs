@@ -55,6 +55,8 @@ pub struct Seam {
     session_max: Duration,
     /// Where API tokens are looked up.
     store: Store,
+    /// Tokens' people as the catalog has them now.
+    people: people::Directory,
     /// Where writes are recorded; `None`: nowhere (a seam built for a test).
     audit: Option<Auditor>,
 }
@@ -64,6 +66,7 @@ impl Seam {
         Seam {
             rule,
             session_max,
+            people: people::Directory::new(store.clone(), people::REMEMBER_FOR),
             store,
             audit: None,
         }
@@ -144,7 +147,7 @@ impl Seam {
 
     async fn identify(&self, request: &Parts) -> Result<Caller, Denial> {
         if let Some(token) = bearer(&request.headers) {
-            return tokens::caller(&self.store, token, chrono::Utc::now()).await;
+            return tokens::caller(&self.store, &self.people, token, chrono::Utc::now()).await;
         }
         let Some(session) = request.extensions.get::<Session>() else {
             return Ok(Caller::Anonymous);

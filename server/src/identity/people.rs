@@ -10,6 +10,8 @@
 use catalog::relation::{CHILD_OF, MEMBER_OF};
 use identity::Person;
 use std::collections::{BTreeSet, VecDeque};
+use std::sync::Arc;
+use std::time::Duration;
 use store::{Store, StoreError, StoredEntity};
 
 /// Most groups followed up from one person: group trees are shallow, but stored data is
@@ -31,6 +33,52 @@ pub async fn from_user(
     }
     let groups = groups_of(store, &user).await?;
     Ok(Some(person(&user, subject, groups)))
+}
+
+/// How long [`Directory`] remembers a person: a change to the catalog (someone leaving a
+/// team) reaches their API tokens within this time.
+pub const REMEMBER_FOR: Duration = Duration::from_secs(30);
+/// Most people remembered at once (each a few hundred bytes).
+const REMEMBERED: u64 = 10_000;
+
+/// People as the catalog has them now, remembered for a short while. An API token acts
+/// with its person's groups of now, and a script may use its token many times a second,
+/// while resolving the groups takes a query per level of the group tree. Concurrent
+/// requests for one person wait for one lookup; a failed lookup is not remembered.
+#[derive(Clone)]
+pub struct Directory {
+    store: Store,
+    people: moka::future::Cache<String, Option<Person>>,
+}
+
+impl Directory {
+    pub fn new(store: Store, remember_for: Duration) -> Directory {
+        let people = moka::future::Cache::builder()
+            .max_capacity(REMEMBERED)
+            .time_to_live(remember_for)
+            .build();
+        Directory { store, people }
+    }
+
+    /// [`from_user`], at most [`REMEMBER_FOR`] old.
+    pub async fn person(
+        &self,
+        user_ref: &str,
+        subject: String,
+    ) -> Result<Option<Person>, Arc<StoreError>> {
+        let user_ref = user_ref.to_lowercase();
+        let lookup = from_user(&self.store, &user_ref, String::new());
+        let found = self.people.try_get_with(user_ref.clone(), lookup).await?;
+        Ok(found.map(|person| Person { subject, ..person }))
+    }
+}
+
+impl std::fmt::Debug for Directory {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Directory")
+            .field("remembered", &self.people.entry_count())
+            .finish()
+    }
 }
 
 fn person(user: &StoredEntity, subject: String, groups: Vec<String>) -> Person {

@@ -4,10 +4,12 @@
 //! the groups the catalog gives them now, not when the token was made, so leaving a team
 //! takes its rights from their tokens too — and only within its scopes.
 
-use crate::identity::people;
+use crate::identity::people::Directory;
 use chrono::{DateTime, Duration, Utc};
 use identity::token::{check_token_shape, token_hash};
 use identity::{Caller, Denial, Person, Scope};
+use std::fmt::Display;
+use std::sync::Arc;
 use store::{Store, StoreError, TokenRow};
 
 /// How stale "last used" may get before a use writes it again: one write per token per
@@ -17,7 +19,12 @@ const TOUCH_EVERY: Duration = Duration::seconds(60);
 /// The caller a bearer token stands for, or why it is refused (always a 401 with what to
 /// do: an unknown, revoked or expired token never falls back to anonymous reading, so a
 /// script learns at once that its token is bad).
-pub async fn caller(store: &Store, token: &str, now: DateTime<Utc>) -> Result<Caller, Denial> {
+pub async fn caller(
+    store: &Store,
+    people: &Directory,
+    token: &str,
+    now: DateTime<Utc>,
+) -> Result<Caller, Denial> {
     check_token_shape(token).map_err(Denial::SignInRequired)?;
     let row = store
         .token_by_hash(&token_hash(token))
@@ -44,7 +51,7 @@ pub async fn caller(store: &Store, token: &str, now: DateTime<Utc>) -> Result<Ca
             row.expires_at.format("%Y-%m-%d")
         )));
     }
-    let person = current_person(store, &row).await.map_err(unavailable)?;
+    let person = current_person(people, &row).await.map_err(unavailable)?;
     if row
         .last_used_at
         .is_none_or(|used| now - used >= TOUCH_EVERY)
@@ -64,16 +71,17 @@ pub async fn caller(store: &Store, token: &str, now: DateTime<Utc>) -> Result<Ca
     })
 }
 
-/// The token's person as the catalog has them now: groups looked up again; without a
-/// User entity any more, no groups at all.
-async fn current_person(store: &Store, row: &TokenRow) -> Result<Person, StoreError> {
-    let mut person: Person =
-        serde_json::from_str(&row.person).map_err(|source| StoreError::CorruptBody {
+/// The token's person as the catalog has them now (remembered for a few seconds): groups
+/// looked up again; without a User entity any more, no groups at all.
+async fn current_person(people: &Directory, row: &TokenRow) -> Result<Person, Arc<StoreError>> {
+    let mut person: Person = serde_json::from_str(&row.person).map_err(|source| {
+        Arc::new(StoreError::CorruptBody {
             entity_ref: format!("API token {}", row.id),
             source,
-        })?;
+        })
+    })?;
     if let Some(user_ref) = person.user_ref.clone() {
-        match people::from_user(store, &user_ref, person.subject.clone()).await? {
+        match people.person(&user_ref, person.subject.clone()).await? {
             Some(now) => person = now,
             None => person.groups.clear(),
         }
@@ -81,7 +89,7 @@ async fn current_person(store: &Store, row: &TokenRow) -> Result<Person, StoreEr
     Ok(person)
 }
 
-fn unavailable(error: StoreError) -> Denial {
+fn unavailable(error: impl Display) -> Denial {
     tracing::error!(%error, "cannot check an API token");
     Denial::SignInRequired(
         "The API token could not be checked (the database did not answer); try again.".into(),

@@ -375,6 +375,21 @@ async fn people_and_teams_come_only_from_locations_the_operators_add() {
     each_engine_with(portal, async |app| {
         let who = callers(&app).await;
         let location = json!({"type": "file", "target": file.display().to_string()});
+        // A dry run refuses what registering would.
+        let (status, body) = call(
+            &app,
+            &who.grace,
+            "POST",
+            "/api/catalog/locations?dryRun=true",
+            Some(location.clone()),
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        assert!(
+            body.to_string()
+                .contains("User and Group entities decide who may change what"),
+            "{body}"
+        );
         let (_, body) = call(
             &app,
             &who.grace,

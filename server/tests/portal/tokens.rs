@@ -207,3 +207,133 @@ async fn tokens_are_made_by_people_signed_in_with_rules_that_say_what_to_fix() {
     })
     .await;
 }
+
+/// A token's person is looked up through a directory that remembers people for a few
+/// seconds (a script may use its token many times a second); a new directory, or the
+/// same one once that time has passed, sees the catalog as it is now.
+#[tokio::test]
+async fn a_tokens_person_is_remembered_for_a_short_while() {
+    use server::identity::people::Directory;
+    use std::time::Duration;
+    each_engine_with(portal(), async |app| {
+        let store = &app.store.store;
+        let remembering = Directory::new(store.clone(), Duration::from_secs(3600));
+        let grace = remembering
+            .person(GRACE, "cli:grace".into())
+            .await
+            .unwrap()
+            .expect("Grace is in the demo catalog");
+        assert_eq!(grace.subject, "cli:grace");
+        assert!(!grace.groups.is_empty(), "{grace:?}");
+
+        let user = store.entity_by_ref(GRACE).await.unwrap().unwrap();
+        assert!(store.delete_entity_by_uid(&user.uid).await.unwrap());
+
+        let remembered = remembering.person(GRACE, "cli:other".into()).await.unwrap();
+        assert_eq!(
+            remembered.map(|p| (p.subject, p.groups)),
+            Some(("cli:other".to_string(), grace.groups.clone())),
+            "remembered, with the subject asked for"
+        );
+        let fresh = Directory::new(store.clone(), Duration::from_secs(3600));
+        assert_eq!(fresh.person(GRACE, "cli:grace".into()).await.unwrap(), None);
+    })
+    .await;
+}
+
+/// Making and revoking a token are writes: each is in the audit log with the token's name
+/// and how it ended; a token asking to make a token is refused and recorded.
+#[tokio::test]
+async fn making_and_revoking_tokens_is_in_the_audit_log() {
+    each_engine_with(portal(), async |app| {
+        let grace = sign_in(&app, GRACE).await;
+        let token = make_token(&app, &grace, "name=deploy&read=on&days=30").await;
+        let (status, _) = server_fn(
+            &app,
+            &grace,
+            "create_api_token",
+            "name=deploy&read=on&days=30",
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "the name is taken");
+        let id = app.store.store.tokens_of(GRACE).await.unwrap()[0]
+            .id
+            .clone();
+        let (status, body) = server_fn(&app, &grace, "revoke_api_token", &format!("id={id}")).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let bearer = format!("Bearer {token}");
+        let form = "name=more&read=on&days=30";
+        let (status, _) = server_fn(&app, &bearer, "create_api_token", form).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "the token is revoked");
+
+        let entries = app
+            .store
+            .store
+            .audit_entries(&store::AuditQuery {
+                limit: 10,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let mut seen: Vec<(String, String, String)> = entries
+            .iter()
+            .map(|e| (e.action.clone(), e.outcome.clone(), e.target.clone()))
+            .collect();
+        seen.reverse();
+        let prefix = &token[..11];
+        assert_eq!(
+            seen,
+            [
+                (
+                    "identity.token.create".into(),
+                    "succeeded".into(),
+                    format!("API token \"deploy\" ({prefix})")
+                ),
+                (
+                    "identity.token.create".into(),
+                    "failed".into(),
+                    "API token \"deploy\"".into()
+                ),
+                (
+                    "identity.token.revoke".into(),
+                    "succeeded".into(),
+                    format!("API token \"deploy\" ({prefix})")
+                ),
+            ]
+        );
+        assert!(
+            entries
+                .iter()
+                .all(|e| e.actor_ref.as_deref() == Some(GRACE))
+        );
+    })
+    .await;
+}
+
+/// A live token may not make or revoke tokens, whatever its scopes: a leaked token cannot
+/// make itself more. The refusal says so and is recorded.
+#[tokio::test]
+async fn a_token_cannot_make_tokens() {
+    each_engine_with(portal(), async |app| {
+        let grace = sign_in(&app, GRACE).await;
+        let token = make_token(&app, &grace, "name=all&read=on&catalog_write=on&days=30").await;
+        let bearer = format!("Bearer {token}");
+        let form = "name=more&read=on&days=30";
+        let (status, body) = server_fn(&app, &bearer, "create_api_token", form).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+        assert!(body.to_string().contains("never a token"), "{body}");
+        let entries = app
+            .store
+            .store
+            .audit_entries(&store::AuditQuery {
+                limit: 10,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(entries[0].action, "identity.token.create");
+        assert_eq!(entries[0].outcome, "refused");
+        assert_eq!(app.store.store.tokens_of(GRACE).await.unwrap().len(), 1);
+    })
+    .await;
+}

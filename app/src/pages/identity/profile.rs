@@ -90,6 +90,7 @@ pub async fn create_api_token(
     catalog_write: Option<String>,
     days: u32,
 ) -> Result<CreatedToken, AppError> {
+    let grant = crate::identity::require(identity::Action::TokenCreate).await?;
     let person = ssr::session_person().await?;
     let scopes: Vec<String> = [
         read.map(|_| identity::Scope::Read),
@@ -101,7 +102,13 @@ pub async fn create_api_token(
     .collect();
     let request = identity::TokenRequest::new(&name, &scopes, days).map_err(AppError::BadInput)?;
     let store = crate::context::store()?;
-    let made = crate::identity::create_token(&store, &person, &request, chrono::Utc::now()).await?;
+    let made = crate::identity::create_token(&store, &person, &request, chrono::Utc::now()).await;
+    let target = match &made {
+        Ok(made) => format!("API token \"{}\" ({})", made.row.name, made.row.prefix),
+        Err(_) => format!("API token \"{}\"", request.name),
+    };
+    crate::identity::record(&grant, &target, &made).await;
+    let made = made?;
     Ok(CreatedToken {
         name: made.row.name,
         token: made.token,
@@ -111,15 +118,21 @@ pub async fn create_api_token(
 
 #[server(prefix = "/_server")]
 pub async fn revoke_api_token(id: String) -> Result<(), AppError> {
+    let grant = crate::identity::require(identity::Action::TokenRevoke).await?;
     let person = ssr::session_person().await?;
     let store = crate::context::store()?;
     let holder = crate::identity::holder(&person);
-    if !store.revoke_token(holder, &id, chrono::Utc::now()).await? {
-        return Err(AppError::NotFound(
+    let revoked = match store.revoke_token(holder, &id, chrono::Utc::now()).await {
+        Ok(Some(row)) => Ok(format!("API token \"{}\" ({})", row.name, row.prefix)),
+        Ok(None) => Err(AppError::NotFound(
             "You have no live token with that id; it may already be revoked.".into(),
-        ));
-    }
-    tracing::info!(%holder, %id, "API token revoked");
+        )),
+        Err(error) => Err(AppError::from(error)),
+    };
+    let target = revoked.as_deref().unwrap_or("API token (not found)");
+    crate::identity::record(&grant, target, &revoked).await;
+    tracing::info!(%holder, %target, "API token revocation");
+    let _ = revoked?;
     Ok(())
 }
 

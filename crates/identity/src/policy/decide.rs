@@ -60,7 +60,7 @@ impl Policy {
         let deed = Deed::new(action, target);
         if let Caller::Token { scopes, .. } = caller {
             let needed = Scope::needed_for(action);
-            if !scopes.contains(&needed) {
+            if !needed.is_some_and(|needed| scopes.contains(&needed)) {
                 let has = match scopes.as_slice() {
                     [] => "no scopes".to_string(),
                     scopes => {
@@ -68,13 +68,16 @@ impl Policy {
                         format!("only {}", and_list(&names))
                     }
                 };
-                return Verdict {
-                    allowed: false,
-                    reason: format!(
-                        "{} may not {deed}: that needs the {} scope, and the token has {has}.",
-                        who(caller),
+                let why = match needed {
+                    Some(needed) => format!(
+                        "that needs the {} scope, and the token has {has}",
                         needed.name()
                     ),
+                    None => "only a person signed in to the portal may, never a token".into(),
+                };
+                return Verdict {
+                    allowed: false,
+                    reason: format!("{} may not {deed}: {why}.", who(caller)),
                     rule: None,
                     sign_in_required: false,
                 };
@@ -365,6 +368,8 @@ impl Deed {
             Action::EntityUnregister => "unregister",
             Action::SpecRender => "render",
             Action::AdminView => "view",
+            Action::TokenCreate => "create",
+            Action::TokenRevoke => "revoke",
         };
         let object = match target {
             Target::Entity { entity_ref, .. } => entity_ref.clone(),
@@ -377,6 +382,7 @@ impl Deed {
                 Action::EntityRefresh | Action::EntityUnregister => "entities",
                 Action::SpecRender => "Application specs",
                 Action::AdminView => "the admin pages",
+                Action::TokenCreate | Action::TokenRevoke => "API tokens",
             }
             .into(),
         };

@@ -41,7 +41,7 @@ mod parsing {
             rules_text(&Policy::default()),
             [
                 "default: signed_in may catalog.entity.read, render.spec.render",
-                "default: signed_in may catalog.location.analyze, catalog.location.create",
+                "default: signed_in may catalog.location.analyze, catalog.location.create, identity.token.create, identity.token.revoke",
                 "default: owners may catalog.location.change, catalog.entity.refresh, catalog.entity.unregister",
                 "default: admins may admin.portal.view",
             ]
@@ -54,7 +54,7 @@ mod parsing {
             rules_text(&policy(json!({"anonymous_read": true}))),
             [
                 "default: anyone may catalog.entity.read, render.spec.render",
-                "default: signed_in may catalog.location.analyze, catalog.location.create",
+                "default: signed_in may catalog.location.analyze, catalog.location.create, identity.token.create, identity.token.revoke",
                 "default: owners may catalog.location.change, catalog.entity.refresh, catalog.entity.unregister",
                 "default: admins may admin.portal.view",
             ]
@@ -79,7 +79,7 @@ mod parsing {
                 "permissions.rules[1]: group:default/platform may catalog.location.create",
                 "permissions.rules[2]: signed_in may catalog.entity.read, render.spec.render",
                 // unregistering other kinds is still left to the default
-                "default: signed_in may catalog.location.analyze",
+                "default: signed_in may catalog.location.analyze, identity.token.create, identity.token.revoke",
                 "default: owners may catalog.location.change, catalog.entity.refresh, catalog.entity.unregister",
                 "default: admins may admin.portal.view",
             ]
@@ -248,11 +248,11 @@ mod parsing {
                 rule(
                     json!({"actions": [unregister, "catalog.entity.unregistre"], "allow": "owners"}),
                 ),
-                "permissions.rules[0].actions[1]: \"catalog.entity.unregistre\" is not an action; the actions are catalog.entity.read, catalog.location.analyze, catalog.location.create, catalog.location.change, catalog.entity.refresh, catalog.entity.unregister, render.spec.render, or \"*\" (quoted) for every action; write catalog.entity.unregister",
+                "permissions.rules[0].actions[1]: \"catalog.entity.unregistre\" is not an action; the actions are catalog.entity.read, catalog.location.analyze, catalog.location.create, catalog.location.change, catalog.entity.refresh, catalog.entity.unregister, render.spec.render, identity.token.create, identity.token.revoke, or \"*\" (quoted) for every action; write catalog.entity.unregister",
             ),
             (
                 rule(json!({"actions": "catalog.entity.delete", "allow": "owners"})),
-                "permissions.rules[0].actions: \"catalog.entity.delete\" is not an action; the actions are catalog.entity.read, catalog.location.analyze, catalog.location.create, catalog.location.change, catalog.entity.refresh, catalog.entity.unregister, render.spec.render, or \"*\" (quoted) for every action",
+                "permissions.rules[0].actions: \"catalog.entity.delete\" is not an action; the actions are catalog.entity.read, catalog.location.analyze, catalog.location.create, catalog.location.change, catalog.entity.refresh, catalog.entity.unregister, render.spec.render, identity.token.create, identity.token.revoke, or \"*\" (quoted) for every action",
             ),
             (
                 rule(json!({"actions": unregister, "kinds": [], "allow": "owners"})),
@@ -539,6 +539,8 @@ mod deciding {
             ("unregister notebook",   Action::EntityUnregister, notebook(),              "S    N    A    N    N    A    N    N    N    N"),
             ("render",                Action::SpecRender,       Target::Portal,          "S    A    A    A    A    A    A    N    A    A"),
             ("admin pages",           Action::AdminView,        Target::Portal,          "S    N    N    N    N    A    N    N    N    A"),
+            ("make an API token",     Action::TokenCreate,      Target::Portal,          "S    A    A    A    A    A    N    N    N    N"),
+            ("revoke an API token",   Action::TokenRevoke,      Target::Portal,          "S    A    A    A    A    A    N    N    N    N"),
         ];
         check_matrix(&with_admins(), &rows);
     }

@@ -4,7 +4,7 @@
 
 use super::entities::{Predicate, decode_cursor, encode_cursor, whole_number};
 use super::input::{EntityRefKey, JsonBody, Object, QueryParams, first};
-use crate::catalog::ingest::{IngestError, Target};
+use crate::catalog::ingest::{IngestError, Target, refuse_people};
 use crate::config::OrphanStrategy;
 use crate::error::ApiError;
 use crate::identity::act::{
@@ -149,6 +149,10 @@ async fn create(
             .preview(&target)
             .await
             .map_err(ingest_error)?;
+        // What registering would refuse, a dry run refuses too.
+        if let Some(registrant) = targets::registrant(&auth.caller) {
+            refuse_people(&entities, &registrant).map_err(ingest_error)?;
+        }
         let id = existing
             .as_ref()
             .map(|row| row.id.clone())
