@@ -133,6 +133,21 @@ pub async fn sign_in(session: &Session, person: &Person) -> Result<(), session::
     Ok(())
 }
 
+/// Lets `session` end after `idle` (instead of the configured idle time) unless someone is
+/// signed in on it: a session made only to carry a sign-in under way is worth keeping no
+/// longer than the sign-in may take, so that starting sign-ins over and over leaves no
+/// pile of rows behind. Signing in saves it with the configured expiry again.
+pub async fn expire_unless_signed_in(
+    session: &Session,
+    idle: std::time::Duration,
+) -> Result<(), session::Error> {
+    if session.get::<Person>(PERSON).await?.is_none() {
+        let idle = time::Duration::seconds(idle.as_secs() as i64);
+        session.set_expiry(Some(Expiry::OnInactivity(idle)));
+    }
+    Ok(())
+}
+
 /// Ends `session` (the row goes, and the cookie is cleared).
 pub async fn sign_out(session: &Session) -> Result<(), session::Error> {
     session.flush().await

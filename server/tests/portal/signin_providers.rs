@@ -291,6 +291,20 @@ async fn github_sign_in_sends_what_github_expects_and_finds_the_person_by_email(
             authorize_url.starts_with(&format!("{}/login/oauth/authorize?", github.url)),
             "{authorize_url}"
         );
+        let id = cookie.trim_start_matches("portico_session=");
+        let now = chrono::Utc::now();
+        let pending = app
+            .store
+            .store
+            .load_session(id, now)
+            .await
+            .unwrap()
+            .unwrap();
+        let left = (pending.expires_at - now).num_seconds();
+        assert!(
+            (540..=600).contains(&left),
+            "a sign-in under way lives 10 minutes, not {left} s"
+        );
         let back = approve(&authorize_url).await;
         {
             let seen = github.seen.lock().unwrap();
@@ -308,6 +322,19 @@ async fn github_sign_in_sends_what_github_expects_and_finds_the_person_by_email(
         let signed_in = session_cookie(&response).unwrap();
         assert_ne!(signed_in, cookie, "a new session id at sign-in");
         assert_eq!(github.problems(), Vec::<String>::new());
+        // The session that carried the sign-in under way lived 10 minutes at most; the
+        // signed-in one lives as configured.
+        let store = &app.store.store;
+        let expires = |cookie: String| async move {
+            let id = cookie.trim_start_matches("portico_session=").to_string();
+            let now = chrono::Utc::now();
+            let row = store.load_session(&id, now).await.unwrap();
+            row.map(|row| (row.expires_at - now).num_seconds())
+        };
+        assert_eq!(expires(cookie.clone()).await, None, "the id was replaced");
+        let idle = app.state.config.sessions.idle.as_secs() as i64;
+        let left = expires(signed_in.clone()).await.unwrap();
+        assert!(idle > 600 && left > idle - 60, "{left} s left of {idle}");
 
         let page = home(&app, &signed_in).await;
         assert!(

@@ -211,6 +211,9 @@ async fn begin(
         .insert(ATTEMPTS, &attempts)
         .await
         .map_err(session_failure)?;
+    sessions::expire_unless_signed_in(session, ATTEMPT_LIFETIME)
+        .await
+        .map_err(session_failure)?;
     Ok(begun.url)
 }
 
