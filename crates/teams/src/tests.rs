@@ -1,0 +1,213 @@
+use super::*;
+
+fn group(name: &str) -> String {
+    format!("group:default/{name}")
+}
+
+fn link(child: &str, parent: &str) -> Link {
+    Link {
+        child: group(child),
+        parent: group(parent),
+    }
+}
+
+fn hierarchy(groups: &[&str], links: &[(&str, &str)]) -> Hierarchy {
+    Hierarchy::new(
+        groups.iter().map(|g| group(g)),
+        links.iter().map(|(c, p)| link(c, p)),
+    )
+}
+
+fn names<'a>(refs: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
+    refs.into_iter()
+        .map(|r| r.trim_start_matches("group:default/"))
+        .collect()
+}
+
+#[test]
+fn a_tree_reads_depth_first_with_siblings_by_name() {
+    let h = hierarchy(
+        &["org", "payments", "checkout", "ledger", "platform", "sre"],
+        &[
+            ("payments", "org"),
+            ("platform", "org"),
+            ("ledger", "payments"),
+            ("checkout", "payments"),
+            ("sre", "platform"),
+            // The same link stated from both sides (spec.parent and spec.children).
+            ("sre", "platform"),
+        ],
+    );
+    assert!(h.warnings().is_empty(), "{:?}", h.warnings());
+    let tree: Vec<(usize, &str)> = h
+        .depth_first()
+        .into_iter()
+        .map(|(d, g)| (d, g.trim_start_matches("group:default/")))
+        .collect();
+    assert_eq!(
+        tree,
+        [
+            (0, "org"),
+            (1, "payments"),
+            (2, "checkout"),
+            (2, "ledger"),
+            (1, "platform"),
+            (2, "sre"),
+        ]
+    );
+    assert_eq!(names(h.roots()), ["org"]);
+    assert_eq!(names(h.ancestors(&group("ledger"))), ["payments", "org"]);
+    assert_eq!(
+        names(h.subtree(&group("payments"))),
+        ["payments", "checkout", "ledger"]
+    );
+    assert_eq!(names(h.children(&group("org"))), ["payments", "platform"]);
+    assert_eq!(h.parent(&group("org")), None);
+    assert!(h.subtree(&group("nobody")).is_empty());
+}
+
+#[test]
+fn loops_are_cut_at_their_first_group_with_a_warning() {
+    let h = hierarchy(
+        &["a", "b", "c", "d", "self"],
+        &[
+            ("a", "b"),
+            ("b", "c"),
+            ("c", "a"),
+            ("d", "c"),
+            ("self", "self"),
+        ],
+    );
+    assert_eq!(
+        h.warnings(),
+        [
+            Warning::Loop {
+                groups: vec![group("a"), group("b"), group("c")],
+                cut: group("a"),
+            },
+            Warning::Loop {
+                groups: vec![group("self")],
+                cut: group("self"),
+            },
+        ]
+    );
+    assert_eq!(names(h.roots()), ["a", "self"]);
+    assert_eq!(names(h.subtree(&group("a"))), ["a", "c", "b", "d"]);
+    assert_eq!(h.depth_first().len(), 5, "every group once");
+    assert_eq!(h.warnings_about(&group("b")).count(), 1);
+    assert_eq!(h.warnings_about(&group("d")).count(), 0);
+    let said = h.warnings()[0].to_string();
+    assert!(
+        said.contains("group:default/a is shown as a top-level team"),
+        "{said}"
+    );
+}
+
+#[test]
+fn a_missing_parent_or_several_parents_are_shown_and_said() {
+    let h = hierarchy(
+        &["team", "twice", "x", "y"],
+        &[("team", "gone"), ("twice", "y"), ("twice", "x")],
+    );
+    assert_eq!(
+        h.warnings(),
+        [
+            Warning::MissingParent {
+                group: group("team"),
+                parent: group("gone"),
+            },
+            Warning::SeveralParents {
+                group: group("twice"),
+                parents: vec![group("x"), group("y")],
+                kept: group("x"),
+            },
+        ]
+    );
+    assert_eq!(names(h.roots()), ["team", "x", "y"]);
+    assert_eq!(h.parent(&group("twice")), Some(group("x").as_str()));
+    let said = h.warnings()[1].to_string();
+    assert!(said.contains("shown under group:default/x"), "{said}");
+}
+
+#[test]
+fn links_of_unknown_children_are_ignored() {
+    let h = hierarchy(&["org"], &[("ghost", "org")]);
+    assert!(h.warnings().is_empty());
+    assert_eq!(h.children(&group("org")).count(), 0);
+}
+
+#[test]
+fn a_long_chain_or_a_long_loop_neither_recurses_nor_hangs() {
+    let n = 100_000;
+    let names: Vec<String> = (0..n).map(|i| format!("g{i:06}")).collect();
+    let mut links: Vec<Link> = (1..n)
+        .map(|i| Link {
+            child: names[i].clone(),
+            parent: names[i - 1].clone(),
+        })
+        .collect();
+    let chain = Hierarchy::new(names.iter().cloned(), links.clone());
+    assert_eq!(chain.subtree(&names[0]).len(), n);
+    assert_eq!(chain.ancestors(&names[n - 1]).len(), n - 1);
+    assert_eq!(chain.depth_first().last().unwrap().0, n - 1);
+    links.push(Link {
+        child: names[0].clone(),
+        parent: names[n - 1].clone(),
+    });
+    let looped = Hierarchy::new(names.iter().cloned(), links);
+    assert_eq!(looped.warnings().len(), 1);
+    assert_eq!(looped.roots().collect::<Vec<_>>(), [names[0].as_str()]);
+}
+
+#[test]
+fn members_and_counts_roll_up_through_child_teams_each_once() {
+    let h = hierarchy(
+        &["org", "payments", "checkout"],
+        &[("payments", "org"), ("checkout", "payments")],
+    );
+    let members: BTreeMap<String, BTreeSet<String>> = [
+        (group("org"), vec!["user:default/ceo"]),
+        (group("payments"), vec!["user:default/ada"]),
+        (
+            group("checkout"),
+            vec!["user:default/ada", "user:default/grace"],
+        ),
+    ]
+    .into_iter()
+    .map(|(g, m)| (g, m.into_iter().map(String::from).collect()))
+    .collect();
+    let owned: BTreeMap<String, BTreeMap<String, u64>> = [
+        (group("payments"), vec![("component", 2), ("api", 1)]),
+        (group("checkout"), vec![("component", 3)]),
+    ]
+    .into_iter()
+    .map(|(g, c)| (g, c.into_iter().map(|(k, n)| (k.to_string(), n)).collect()))
+    .collect();
+
+    let payments = group("payments");
+    assert_eq!(
+        h.union_over(&members, &payments, Scope::Team).len(),
+        1,
+        "Ada alone"
+    );
+    assert_eq!(
+        h.union_over(&members, &payments, Scope::WithChildTeams)
+            .into_iter()
+            .collect::<Vec<_>>(),
+        ["user:default/ada", "user:default/grace"],
+        "Ada once"
+    );
+    assert_eq!(
+        h.sum_over(&owned, &payments, Scope::WithChildTeams),
+        BTreeMap::from([("api".to_string(), 1), ("component".to_string(), 5)])
+    );
+    assert_eq!(
+        h.sum_over(&owned, &group("org"), Scope::Team),
+        BTreeMap::new()
+    );
+    assert_eq!(
+        h.sum_over(&owned, &group("org"), Scope::WithChildTeams)["component"],
+        5
+    );
+    assert!(h.scope("group:default/nobody", Scope::Team).is_empty());
+}
