@@ -7,7 +7,8 @@
 #   bench/instructions.sh BINARY URL_PATH [REQUESTS]     # default 300 requests
 #
 # Starts BINARY under callgrind with the demo catalog on an empty SQLite database and
-# `anonymous_read: true`, waits until it is ready, counts only while REQUESTS sequential
+# `anonymous_read: true` (`NO_CONFIG=1`: no configuration file, for builds older than
+# sign-in, which know no `permissions` key), waits until it is ready, counts only while REQUESTS sequential
 # GETs of URL_PATH run (curl, loopback), and prints the instructions per request. Needs
 # valgrind (Debian package).
 set -euo pipefail
@@ -18,9 +19,10 @@ PORT=3901
 URL="http://127.0.0.1:$PORT"
 WORK="$(mktemp -d)"
 command -v valgrind >/dev/null || { echo "install valgrind: apt-get install valgrind" >&2; exit 2; }
-printf 'permissions:\n  anonymous_read: true\n' >"$WORK/portico.yaml"
+CONFIG=(PORTICO_CONFIG="$WORK/portico.yaml")
+if [ -n "${NO_CONFIG:-}" ]; then CONFIG=(); else printf 'permissions:\n  anonymous_read: true\n' >"$WORK/portico.yaml"; fi
 
-PORTICO_CONFIG="$WORK/portico.yaml" PORTICO_LISTEN="127.0.0.1:$PORT" \
+env "${CONFIG[@]}" PORTICO_LISTEN="127.0.0.1:$PORT" \
   DATABASE_URL="sqlite://$WORK/portico.db" PORTICO_DEMO=true PORTICO_LOG=warn \
   PORTICO_CATALOG_REFRESH_INTERVAL_SECS=86400 LEPTOS_SITE_ROOT=target/site \
   valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$WORK/callgrind.out" \
