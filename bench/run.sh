@@ -91,7 +91,10 @@ stop
 python3 bench/generate_catalog.py --entities "$ENTITIES" --out "$WORK/catalog" >/dev/null
 DB="$(db_url catalog)"
 t0=$(now_ms)
-env "${CONFIG[@]}" DATABASE_URL="$DB" PORTICO_LOG=warn "$BIN" catalog import "$WORK"/catalog/*.yaml >/dev/null
+# The imported locations are due again after the refresh interval: a day, so that no
+# re-read of 100k entities runs in the background of the load runs below.
+env "${CONFIG[@]}" DATABASE_URL="$DB" PORTICO_LOG=warn PORTICO_CATALOG_REFRESH_INTERVAL_SECS=86400 \
+  "$BIN" catalog import "$WORK"/catalog/*.yaml >/dev/null
 import_ms=$(( $(now_ms) - t0 ))
 start "$DB" false; sleep 2
 echo
