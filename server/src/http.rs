@@ -109,15 +109,14 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
             _,
         >(page_context, shell))
         // Sessions for every route, and no cross-site change reaches any of them.
-        .layer(middleware::from_fn(identity::remember_caller))
+        .layer(middleware::from_fn_with_state(
+            identity::csrf::Origin::of(&state.config.public_url),
+            identity::admit,
+        ))
         .layer(identity::sessions::layer(
             state.store.clone(),
             &state.config.sessions,
             state.config.public_url.starts_with("https://"),
-        ))
-        .layer(middleware::from_fn_with_state(
-            identity::csrf::Origin::of(&state.config.public_url),
-            identity::csrf::refuse_cross_site,
         ))
         .layer(middleware::from_fn_with_state(
             state.metrics.clone(),

@@ -15,9 +15,8 @@
 
 use crate::error::ApiError;
 use crate::identity::sessions::COOKIE;
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::{HeaderMap, Method, header};
-use axum::middleware::Next;
 use axum::response::Response;
 use std::sync::Arc;
 
@@ -35,20 +34,15 @@ impl Origin {
     }
 }
 
-/// Refuses cross-site state-changing requests (see the module documentation).
-pub async fn refuse_cross_site(
-    State(origin): State<Origin>,
-    request: Request,
-    next: Next,
-) -> Response {
-    match verdict(request.method(), request.headers(), &origin) {
-        Ok(()) => next.run(request).await,
-        Err(message) => {
-            tracing::warn!(method = %request.method(), path = %request.uri().path(), %message, "cross-site request refused");
-            ApiError::not_allowed(message)
-                .envelope(request.method().as_str(), &request.uri().to_string())
-        }
-    }
+/// The refusal of a cross-site state-changing request (see the module documentation);
+/// `None` when the request may go on. Called by [`super::admit`].
+pub fn refusal(request: &Request, origin: &Origin) -> Option<Response> {
+    let message = verdict(request.method(), request.headers(), origin).err()?;
+    tracing::warn!(method = %request.method(), path = %request.uri().path(), %message, "cross-site request refused");
+    Some(
+        ApiError::not_allowed(message)
+            .envelope(request.method().as_str(), &request.uri().to_string()),
+    )
 }
 
 fn verdict(method: &Method, headers: &HeaderMap, origin: &Origin) -> Result<(), String> {

@@ -136,7 +136,7 @@ impl Seam {
 
     /// Who is asking: the API token in `Authorization: Bearer …` (a bad one is refused,
     /// never taken for nobody), else the person signed in on the request's session, else
-    /// nobody. Worked out once per request ([`remember_caller`]), however many server
+    /// nobody. Worked out once per request ([`admit`]), however many server
     /// functions a page calls.
     pub async fn authenticate(&self, request: &Parts) -> Result<Caller, Denial> {
         match request.extensions.get::<CallerOnce>() {
@@ -263,12 +263,18 @@ impl Authorize for Seam {
 #[derive(Clone, Default)]
 pub struct CallerOnce(std::sync::Arc<tokio::sync::OnceCell<Result<Caller, Denial>>>);
 
-/// Middleware: gives each request a place to keep its caller, so that a page whose server
-/// functions each ask the seam looks its session or token up once.
-pub async fn remember_caller(
+/// Middleware on every route, inside the session layer: refuses cross-site changes
+/// ([`csrf::refusal`]) and gives each request a place to keep its caller, so that a page
+/// whose server functions each ask the seam looks its session or token up once. One
+/// layer for both: each `from_fn` layer clones the rest of the router on every request.
+pub async fn admit(
+    axum::extract::State(origin): axum::extract::State<csrf::Origin>,
     mut request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
+    if let Some(refusal) = csrf::refusal(&request, &origin) {
+        return refusal;
+    }
     request.extensions_mut().insert(CallerOnce::default());
     next.run(request).await
 }
