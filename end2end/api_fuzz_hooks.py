@@ -38,19 +38,24 @@ _ELSEWHERE = (ParameterLocation.PATH, ParameterLocation.HEADER, ParameterLocatio
 @schemathesis.hook
 def filter_failure(context, failure, case, response):
     """Drops one false alarm of the negative-data check, and only that one: a "schema-
-    violating request accepted" whose query, as sent, holds nothing but "true" and "false"
-    (and every required parameter). The generator broke the schema with a boolean where it
-    wants an array of strings (`?fields=false`, `?fullTextFilterFields=false`) or with an
-    empty object that sends nothing (`limit`), but once the query is text those are valid
-    field names or absent optional parameters. Every other failure, and this check on every
-    other request, still fails the run."""
+    violating request accepted" whose query, as sent, fits the document. The generator
+    breaks the schema with a boolean or a number where it wants an array of strings
+    (`?fields=0.0`, `?filter=false`) or with an empty object that sends nothing (`limit`),
+    but once the query is text those are valid strings or absent optional parameters. A
+    sent parameter the document does not declare, or whose text does not fit its schema
+    as the document's value, keeps the failure; so does every other failure."""
     if not isinstance(failure, AcceptedNegativeData):
         return True
     meta = case.meta
     if meta is not None and any(meta.is_negative_at(location) for location in _ELSEWHERE):
         return True
-    sent = parse_qsl(urlsplit(response.request.url).query, keep_blank_values=True)
-    required = {p.name for p in case.operation.query if p.is_required}
-    if not required <= {name for name, _ in sent}:
+    sent = {}
+    for name, value in parse_qsl(urlsplit(response.request.url).query, keep_blank_values=True):
+        sent.setdefault(name, []).append(value)
+    declared = {p.name: p for p in case.operation.query}
+    if any(p.is_required and name not in sent for name, p in declared.items()):
         return True
-    return not all(value in ("true", "false") for _, value in sent)
+    fits = lambda name, values: name in declared and (
+        declared[name].is_valid(values) or (len(values) == 1 and declared[name].is_valid(values[0]))
+    )
+    return not all(fits(name, values) for name, values in sent.items())
