@@ -56,6 +56,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    pages::identity::ViewerResource::provide();
     view! {
         <Stylesheet id="leptos" href="/pkg/portico.css"/>
         <Title formatter=|page: String| if page.is_empty() { "Portico".to_string() } else { format!("{page} · Portico") }/>

@@ -6,14 +6,13 @@ use crate::state::AppState;
 use crate::{catalog, identity, render};
 use app::{App, shell};
 use axum::Router;
-use axum::extract::{ConnectInfo, DefaultBodyLimit};
+use axum::extract::DefaultBodyLimit;
 use axum::http::request::Parts;
 use axum::http::{HeaderName, HeaderValue, Request, StatusCode, header};
 use axum::middleware;
 use axum::routing::get;
 use leptos::prelude::{provide_context, use_context};
 use leptos_axum::{LeptosRoutes, generate_route_list, handle_server_fns_with_context};
-use std::net::SocketAddr;
 use std::sync::Arc;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -110,7 +109,10 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         >(page_context, shell))
         // Sessions for every route, and no cross-site change reaches any of them.
         .layer(middleware::from_fn_with_state(
-            identity::csrf::Origin::of(&state.config.public_url),
+            identity::csrf::Guard {
+                origin: identity::csrf::Origin::of(&state.config.public_url),
+                max_body: state.config.max_body_bytes,
+            },
             identity::admit,
         ))
         .layer(identity::sessions::layer(
@@ -180,13 +182,8 @@ fn page_context(state: &AppState) -> impl Fn() + Clone + Send + Sync + use<> {
             .collect(),
     };
     move || {
-        let client = use_context::<Parts>().map(|parts| {
-            let peer = parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|info| info.0.ip());
-            identity::client_key(&parts.headers, peer, config.client_address_header.as_ref())
-        });
+        let client = use_context::<Parts>()
+            .map(|parts| identity::client_key_of(&parts, config.client_address_header.as_ref()));
         let registrar: Arc<dyn app::Registrar> = Arc::new(PageRegistrar {
             store: store.clone(),
             ingester: ingester.clone(),

@@ -288,6 +288,7 @@ impl std::fmt::Display for Denial {
 pub type Decision<'a> = Pin<Box<dyn Future<Output = Result<Grant, Denial>> + Send + 'a>>;
 pub type Identified<'a> = Pin<Box<dyn Future<Output = Result<Caller, Denial>> + Send + 'a>>;
 pub type Recorded<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
+pub type FormToken<'a> = Pin<Box<dyn Future<Output = Option<String>> + Send + 'a>>;
 
 /// The authorisation seam: decides whether the request described by `request` may do
 /// `action`. The server implements it once; handlers reach it through an extractor and
@@ -310,6 +311,11 @@ pub trait Authorize: Send + Sync {
         target: &'a str,
         failure: Option<&'a str>,
     ) -> Recorded<'a>;
+
+    /// The token the portal's plain HTML forms carry on this request's session (a hidden
+    /// `form_token` field), so that a form posted from elsewhere is told apart; `None`
+    /// when nobody is signed in on it.
+    fn form_token<'a>(&'a self, request: &'a http::request::Parts) -> FormToken<'a>;
 }
 
 #[cfg(test)]

@@ -257,6 +257,13 @@ impl Authorize for Seam {
             .await
         })
     }
+
+    fn form_token<'a>(&'a self, request: &'a Parts) -> identity::FormToken<'a> {
+        Box::pin(async move {
+            let session = request.extensions.get::<Session>()?;
+            sessions::form_token(session).await.ok().flatten()
+        })
+    }
 }
 
 /// The caller of one request, once worked out (see [`Seam::authenticate`]).
@@ -264,19 +271,21 @@ impl Authorize for Seam {
 pub struct CallerOnce(std::sync::Arc<tokio::sync::OnceCell<Result<Caller, Denial>>>);
 
 /// Middleware on every route, inside the session layer: refuses cross-site changes
-/// ([`csrf::refusal`]) and gives each request a place to keep its caller, so that a page
+/// ([`csrf::admit`]) and gives each request a place to keep its caller, so that a page
 /// whose server functions each ask the seam looks its session or token up once. One
 /// layer for both: each `from_fn` layer clones the rest of the router on every request.
 pub async fn admit(
-    axum::extract::State(origin): axum::extract::State<csrf::Origin>,
-    mut request: axum::extract::Request,
+    axum::extract::State(guard): axum::extract::State<csrf::Guard>,
+    request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
-    if let Some(refusal) = csrf::refusal(&request, &origin) {
-        return refusal;
+    match csrf::admit(request, &guard).await {
+        Ok(mut request) => {
+            request.extensions_mut().insert(CallerOnce::default());
+            next.run(request).await
+        }
+        Err(refusal) => refusal,
     }
-    request.extensions_mut().insert(CallerOnce::default());
-    next.run(request).await
 }
 
 /// The token of an `Authorization: Bearer …` header, if the request has one.
@@ -417,6 +426,15 @@ pub fn client_key(
         Some(ip) => ip.to_string(),
         None => "unknown".to_string(),
     }
+}
+
+/// [`client_key`] of a request's headers and TCP peer.
+pub fn client_key_of(request: &Parts, header: Option<&axum::http::HeaderName>) -> String {
+    let peer = request
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|info| info.0.ip());
+    client_key(&request.headers, peer, header)
 }
 
 /// The client's address, as [`client_key`] finds it: the last address in `header` when

@@ -20,6 +20,7 @@ pub const COOKIE: &str = "portico_session";
 /// Session keys.
 const PERSON: &str = "person";
 const SIGNED_IN_AT: &str = "signed_in_at";
+const FORM_TOKEN: &str = "form_token";
 
 /// tower-sessions' store, on Portico's database.
 #[derive(Clone, Debug)]
@@ -130,7 +131,28 @@ pub async fn sign_in(session: &Session, person: &Person) -> Result<(), session::
     session.cycle_id().await?;
     session.insert(PERSON, person).await?;
     session.insert(SIGNED_IN_AT, Utc::now().timestamp()).await?;
+    session.insert(FORM_TOKEN, new_form_token()).await?;
     Ok(())
+}
+
+/// The token the portal's plain HTML forms carry on `session` (see `csrf.rs`), `None`
+/// when nobody is signed in on it. A session signed in before form tokens existed gets
+/// one now.
+pub async fn form_token(session: &Session) -> Result<Option<String>, session::Error> {
+    if let Some(token) = session.get::<String>(FORM_TOKEN).await? {
+        return Ok(Some(token));
+    }
+    if session.get::<Person>(PERSON).await?.is_none() {
+        return Ok(None);
+    }
+    let token = new_form_token();
+    session.insert(FORM_TOKEN, &token).await?;
+    Ok(Some(token))
+}
+
+/// 122 random bits (a version 4 UUID, from the operating system's generator).
+fn new_form_token() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
 }
 
 /// Lets `session` end after `idle` (instead of the configured idle time) unless someone is

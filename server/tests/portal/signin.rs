@@ -281,6 +281,117 @@ async fn another_site_cannot_change_anything_with_the_visitors_session() {
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
 }
 
+/// The form token the pages `cookie` sees carry in their forms.
+async fn form_token(app: &TestApp, cookie: &str) -> String {
+    let page = home(app, cookie).await;
+    let (_, rest) = page
+        .split_once(r#"name="form_token" value=""#)
+        .expect("a signed-in page's forms carry a form token");
+    rest.split('"').next().unwrap().to_string()
+}
+
+/// A plain HTML form post from the portal's own page, as a browser sends it.
+fn form_post(
+    app: &TestApp,
+    path: &str,
+    cookie: &str,
+    body: &[(&str, &str)],
+) -> reqwest::RequestBuilder {
+    client()
+        .post(app.url(path))
+        .header("origin", origin(app))
+        .header("sec-fetch-site", "same-origin")
+        .header("sec-fetch-mode", "navigate")
+        .header("accept", "text/html,application/xhtml+xml")
+        .header("referer", app.url("/catalog/register"))
+        .header(COOKIE, cookie)
+        .form(body)
+}
+
+#[tokio::test]
+async fn a_form_posted_while_signed_in_must_carry_the_sessions_form_token() {
+    each_engine_with(demo(), async |app| {
+        let (_, cookie) = sign_in_as(&app, ADA, None).await;
+        let token = form_token(&app, &cookie).await;
+        assert_eq!(token.len(), 32, "{token}");
+        let (_, graces) = sign_in_as(&app, "user:default/grace.hopper", None).await;
+        let other_token = form_token(&app, &graces).await;
+        assert_ne!(token, other_token, "every session has its own");
+
+        for (body, says) in [
+            (vec![], "carries no form token"),
+            (vec![("form_token", "0123")], "earlier sign-in"),
+            (
+                vec![("form_token", other_token.as_str())],
+                "earlier sign-in",
+            ),
+        ] {
+            let response = form_post(&app, "/auth/sign-out", &cookie, &body)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), StatusCode::FORBIDDEN, "{body:?}");
+            let text = response.text().await.unwrap();
+            assert!(text.contains(says), "{text}");
+        }
+        // A browser without fetch metadata that asks for a page back is held to it too.
+        let response = client()
+            .post(app.url("/auth/sign-out"))
+            .header("origin", origin(&app))
+            .header("accept", "text/html,application/xhtml+xml")
+            .header(COOKIE, &cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::FORBIDDEN);
+        assert!(
+            home(&app, &cookie).await.contains("Ada Lovelace"),
+            "still signed in"
+        );
+
+        // A server function posted as a plain form (no JavaScript) carries it as well; the
+        // page's own script (fetch, never a navigation) needs only the origin checks.
+        let (path, _) = leptos::server_fn::axum::server_fn_paths()
+            .find(|(path, _)| path.contains("start_preview"))
+            .unwrap();
+        let yaml = ("yaml", "kind: Component");
+        let response = form_post(&app, path, &cookie, &[yaml])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::FORBIDDEN);
+        let with_token = [yaml, ("form_token", token.as_str())];
+        let response = form_post(&app, path, &cookie, &with_token)
+            .send()
+            .await
+            .unwrap();
+        assert!(response.status().is_redirection(), "{}", response.status());
+        let response = client()
+            .post(app.url(path))
+            .header("origin", origin(&app))
+            .header("sec-fetch-site", "same-origin")
+            .header("sec-fetch-mode", "cors")
+            .header(COOKIE, &cookie)
+            .form(&[yaml])
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        assert!(status.is_success() || status.is_redirection(), "{status}");
+
+        let response = form_post(&app, "/auth/sign-out", &cookie, &[("form_token", &token)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        assert!(!home(&app, &cookie).await.contains("Ada Lovelace"));
+        // Signing in again makes a new token; the old one is worth nothing.
+        let (_, cookie) = sign_in_as(&app, ADA, None).await;
+        assert_ne!(form_token(&app, &cookie).await, token);
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn guest_sign_in_is_refused_when_it_is_off() {
     let app = demo()

@@ -12,6 +12,7 @@
 use super::shared::{display_kind, parse_ref, ref_href};
 use crate::components::LoadError;
 use crate::error::AppError;
+use crate::pages::identity::FormToken;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -247,6 +248,7 @@ fn SourceForm(
     view! {
         {refused}
         <ActionForm action=start attr:class="register-form">
+            <FormToken/>
             <div class="field">
                 <label for="register-yaml">"Catalog YAML"</label>
                 <textarea id="register-yaml" name="yaml" rows="14" spellcheck="false" aria-describedby="register-yaml-hint">
@@ -346,6 +348,7 @@ fn PreviewView(
             })}
             {can_register.then(|| view! {
                 <ActionForm action=register attr:class="register-confirm">
+                    <FormToken/>
                     {draft.map(|draft| view! { <input type="hidden" name="draft" value=draft/> })}
                     {url.map(|url| view! { <input type="hidden" name="url" value=url/> })}
                     <button type="submit">"Register"</button>

@@ -26,6 +26,38 @@ pub struct Viewer {
     /// May see the admin pages (`Action::AdminView`).
     #[serde(default)]
     pub admin: bool,
+    /// What the portal's plain forms carry on this session ([`FormToken`]).
+    #[serde(default)]
+    pub form_token: String,
+}
+
+/// Who is signed in, fetched once per page for the header and the forms.
+#[derive(Clone, Copy)]
+pub struct ViewerResource(pub Resource<Result<Option<Viewer>, AppError>>);
+
+impl ViewerResource {
+    /// Fetches the viewer and puts it in context; called once, by the app.
+    pub fn provide() {
+        provide_context(ViewerResource(Resource::new(|| (), |_| fetch_viewer())));
+    }
+}
+
+/// The hidden field every form that posts to the portal carries: the session's form
+/// token, without which the server takes a form submitted while someone is signed in
+/// for one made by another site (see the server's `identity/csrf.rs`). Nothing when
+/// nobody is signed in.
+#[component]
+pub fn FormToken() -> impl IntoView {
+    let viewer = expect_context::<ViewerResource>().0;
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                viewer.await.ok().flatten().map(|viewer| view! {
+                    <input type="hidden" name="form_token" value=viewer.form_token/>
+                })
+            })}
+        </Suspense>
+    }
 }
 
 /// How one can sign in on this portal.
@@ -78,7 +110,7 @@ pub async fn fetch_sign_in_page() -> Result<SignInPageData, AppError> {
 /// The account corner of the header: who is signed in and a way out, or a way in.
 #[component]
 pub fn Account() -> impl IntoView {
-    let viewer = Resource::new(|| (), |_| fetch_viewer());
+    let viewer = expect_context::<ViewerResource>().0;
     let location = use_location();
     view! {
         <Suspense fallback=|| ()>
@@ -121,6 +153,7 @@ fn SignedIn(viewer: Viewer) -> impl IntoView {
                 <a class="account-admin" href="/admin/audit">"Audit log"</a>
             })}
             <form method="post" action="/auth/sign-out" class="inline-form">
+                <FormToken/>
                 <button type="submit" class="link-button">"Sign out"</button>
             </form>
         </div>
@@ -164,6 +197,7 @@ fn SignInChoices(data: SignInPageData, return_to: String) -> impl IntoView {
                 <a href="/">"Go to the portal"</a>
             </p>
             <form method="post" action="/auth/sign-out-everywhere" class="inline-form">
+                <FormToken/>
                 <button type="submit">"Sign out everywhere"</button>
                 " ends your sessions in every browser."
             </form>
@@ -208,6 +242,7 @@ fn SignInChoices(data: SignInPageData, return_to: String) -> impl IntoView {
                                 view! {
                                     <li>
                                         <form method="post" action="/auth/guest">
+                                            <FormToken/>
                                             <input type="hidden" name="user" value=user_ref/>
                                             <input type="hidden" name="return_to" value=return_to/>
                                             <button type="submit">{format!("Sign in as {name}")}</button>
@@ -244,11 +279,13 @@ mod ssr {
             .authorize(&request, identity::Action::AdminView)
             .await
             .is_ok();
+        let form_token = seam.form_token(&request).await.unwrap_or_default();
         Some(Viewer {
             display_name: person.display_name,
             user_ref: person.user_ref,
             teams: person.groups,
             admin,
+            form_token,
         })
     }
 
@@ -256,8 +293,8 @@ mod ssr {
         use_context::<SignInOptions>().unwrap_or_default()
     }
 
-    /// Everyone guest sign-in can be: every User entity (the first 500 by name), with
-    /// their display name and teams.
+    /// Everyone guest sign-in can be, and the admin page's "who" field offers: every User
+    /// entity (the first 500 by name), with their display name and teams.
     pub async fn people() -> Result<Vec<(String, String, String)>, AppError> {
         let store = crate::context::store()?;
         let query = store::EntityQuery {

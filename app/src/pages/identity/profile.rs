@@ -5,6 +5,7 @@
 use crate::components::LoadError;
 use crate::error::AppError;
 use crate::pages::catalog::shared::{ref_href, short_time};
+use crate::pages::identity::FormToken;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
@@ -216,6 +217,7 @@ fn ProfileView(
                 <dt>"Signed in as"</dt><dd><code>{profile.subject.clone()}</code></dd>
             </dl>
             <form method="post" action="/auth/sign-out-everywhere" class="inline-form">
+                <FormToken/>
                 <button type="submit">"Sign out everywhere"</button>
                 " ends your sessions in every browser."
             </form>
@@ -249,6 +251,7 @@ fn NewTokenForm(create: ServerAction<CreateApiToken>) -> impl IntoView {
         {outcome}
         <noscript><p class="hint">"Making a token needs JavaScript: the token is shown once, on this page."</p></noscript>
         <ActionForm action=create attr:class="token-form">
+            <FormToken/>
             <div class="field">
                 <label for="token-name">"Name"</label>
                 <input id="token-name" name="name" required maxlength="64" placeholder="ci-deploy"/>
@@ -316,6 +319,7 @@ fn TokenTable(tokens: Vec<TokenView>, revoke: ServerAction<RevokeApiToken>) -> i
                             <td>{token.state.clone()}</td>
                             <td>{live.then(|| view! {
                                 <ActionForm action=revoke attr:class="inline-form">
+                                    <FormToken/>
                                     <input type="hidden" name="id" value=token.id.clone()/>
                                     <button type="submit" aria-label=label>"Revoke"</button>
                                 </ActionForm>

@@ -4,6 +4,7 @@
 
 use super::preview::PreviewView;
 use super::{Preview, apply_application_field, preview_application};
+use crate::pages::identity::FormToken;
 use leptos::prelude::*;
 
 /// How long typing must pause before the preview is rendered again.
@@ -93,6 +94,7 @@ pub(super) fn Editor(
             </section>
         </form>
         <form class="app-spec-download" method="post" action="/api/render?format=zip">
+            <FormToken/>
             <input type="hidden" name="spec" value=yaml_for_download(&text) prop:value=move || text.get()/>
             <button type="submit">"Download the rendered files (.zip)"</button>
         </form>
