@@ -68,6 +68,10 @@ pub struct AuthConfig {
     /// What happens to someone a provider vouches for but the catalog has no User entity
     /// for (`auth.unknown_people`).
     pub unknown_people: UnknownPeople,
+    /// Certificate authorities the providers' HTTPS certificates may be signed by besides
+    /// the public ones (`auth.ca_file`: a company's private CA), as PEM; checked to hold at
+    /// least one certificate.
+    pub ca_pem: Option<String>,
 }
 
 impl AuthConfig {
@@ -649,9 +653,9 @@ fn parse_auth(
             ));
         }
     };
-    let (providers, unknown_people) = match block {
+    let (providers, unknown_people, ca_pem) = match block {
         Some((source, value)) => parse_auth_block(&source, value, env, github)?,
-        None => (Vec::new(), UnknownPeople::Allow),
+        None => (Vec::new(), UnknownPeople::Allow, None),
     };
     let loopback = listen.ip().is_loopback();
     let guest = match mode {
@@ -692,22 +696,24 @@ fn parse_auth(
         guest,
         providers,
         unknown_people,
+        ca_pem,
     })
 }
 
-/// `auth: {unknown_people: allow|refuse, providers: [{id, type: oidc|github, …}]}`. A
-/// client secret may come from the environment instead of the file:
+/// `auth: {unknown_people: allow|refuse, ca_file: path, providers: [{id, type: oidc|github,
+/// …}]}`. A client secret may come from the environment instead of the file:
 /// `PORTICO_AUTH_{ID}_CLIENT_SECRET` (the id in capitals, dashes as underscores) wins.
 fn parse_auth_block(
     source: &str,
     value: serde_yaml_ng::Value,
     env: &BTreeMap<String, String>,
     github: &GithubIntegration,
-) -> Result<(Vec<SignInProvider>, UnknownPeople), ConfigError> {
+) -> Result<(Vec<SignInProvider>, UnknownPeople, Option<String>), ConfigError> {
     #[derive(serde::Deserialize)]
     #[serde(deny_unknown_fields)]
     struct Auth {
         unknown_people: Option<String>,
+        ca_file: Option<String>,
         #[serde(default)]
         providers: Vec<Entry>,
     }
@@ -934,7 +940,34 @@ fn parse_auth_block(
             kind,
         });
     }
-    Ok((providers, unknown_people))
+    let ca_pem = match auth.ca_file {
+        None => None,
+        Some(path) => Some(read_ca_file(Raw {
+            source: format!("{source}.ca_file"),
+            value: path,
+        })?),
+    };
+    Ok((providers, unknown_people, ca_pem))
+}
+
+/// The PEM certificates of `auth.ca_file`, read now so that a wrong path or file stops
+/// the start-up instead of every sign-in.
+fn read_ca_file(raw: Raw) -> Result<String, ConfigError> {
+    let fix = "name a PEM file of the certificate authority (or authorities) that signs your \
+               identity provider's HTTPS certificate: -----BEGIN CERTIFICATE----- blocks";
+    let pem = match std::fs::read_to_string(raw.value.trim()) {
+        Ok(pem) => pem,
+        Err(error) => return Err(invalid(raw, &format!("cannot be read ({error})"), fix)),
+    };
+    match reqwest::Certificate::from_pem_bundle(pem.as_bytes()) {
+        Ok(certificates) if !certificates.is_empty() => Ok(pem),
+        Ok(_) => Err(invalid(raw, "holds no PEM certificate", fix)),
+        Err(error) => Err(invalid(
+            raw,
+            &format!("is not PEM certificates ({error})"),
+            fix,
+        )),
+    }
 }
 
 fn without_slash(raw: Raw) -> String {
@@ -1607,6 +1640,11 @@ integrations:
                 "its own id",
             ),
             (
+                "auth:\n  ca_file: /nonexistent/acme-ca.pem\n",
+                "auth.ca_file",
+                "PEM file of the certificate authority",
+            ),
+            (
                 "auth:\n  unknown_people: maybe\n",
                 "auth.unknown_people",
                 "allow",
@@ -1632,6 +1670,28 @@ integrations:
         .unwrap_err();
         assert_eq!(error.source, "PORTICO_PUBLIC_URL");
         assert!(error.fix.contains("/auth/github/callback"), "{error}");
+    }
+
+    #[test]
+    fn auth_ca_file_must_hold_pem_certificates() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ca.pem");
+        let with = |path: &std::path::Path| {
+            load_file(&format!("auth:\n  ca_file: {}\n", path.display()), &[])
+        };
+        std::fs::write(&path, "not a certificate\n").unwrap();
+        let error = with(&path).unwrap_err();
+        assert!(error.source.ends_with("auth.ca_file"), "{error}");
+        assert!(
+            error.problem.contains("holds no PEM certificate"),
+            "{error}"
+        );
+        let ca = rcgen::CertificateParams::new(Vec::<String>::new())
+            .unwrap()
+            .self_signed(&rcgen::KeyPair::generate().unwrap())
+            .unwrap();
+        std::fs::write(&path, ca.pem()).unwrap();
+        assert_eq!(with(&path).unwrap().auth.ca_pem, Some(ca.pem()));
     }
 
     #[test]

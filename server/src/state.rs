@@ -51,6 +51,7 @@ impl AppState {
                 client_header: config.client_address_header.clone(),
             }),
         );
+        let providers = Arc::new(Providers::new(config.auth.ca_pem.as_deref()));
         AppState {
             ingester,
             worker: format!("portico-{}", uuid::Uuid::new_v4().simple()).into(),
@@ -59,7 +60,7 @@ impl AppState {
             leptos,
             metrics: HttpMetrics::new(),
             seam,
-            providers: Arc::new(Providers::new()),
+            providers,
         }
     }
 }

@@ -24,5 +24,6 @@ mod permissions;
 mod render_api;
 mod render_cli;
 mod signin;
+mod signin_private_ca;
 mod signin_providers;
 mod tokens;

@@ -617,3 +617,35 @@ async fn an_unreachable_provider_does_not_stop_the_portal_and_signing_in_says_so
             .contains("no sign-in provider called")
     );
 }
+
+#[tokio::test]
+async fn one_client_cannot_start_sign_ins_without_end() {
+    let (user, emails) = octocat_ada();
+    let github = StandIn::start(user, emails).await;
+    let portal = github.portal(UnknownPeople::Refuse).configure(|config| {
+        config.client_address_header = Some(axum::http::HeaderName::from_static("x-forwarded-for"));
+    });
+    let app = portal.start_sqlite().await;
+    let start_from = |address: &'static str| {
+        client()
+            .get(app.url("/auth/github/start"))
+            .header("x-forwarded-for", address)
+            .send()
+    };
+    for _ in 0..60 {
+        assert_eq!(
+            start_from("198.51.100.7").await.unwrap().status(),
+            StatusCode::SEE_OTHER
+        );
+    }
+    let refused = start_from("198.51.100.7").await.unwrap();
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(refused.headers()["retry-after"], "60");
+    let text = refused.text().await.unwrap();
+    assert!(text.contains("wait a minute, then sign in again"), "{text}");
+    assert_eq!(
+        start_from("198.51.100.8").await.unwrap().status(),
+        StatusCode::SEE_OTHER,
+        "another client is not held back"
+    );
+}

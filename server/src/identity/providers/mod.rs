@@ -41,6 +41,11 @@ const MAX_ATTEMPTS: usize = 4;
 const ATTEMPTS: &str = "sign_in_attempts";
 /// Time limit for each request to a provider.
 const PROVIDER_TIMEOUT: Duration = Duration::from_secs(10);
+/// Sign-ins one client may start per [`STARTS_WINDOW`]: each keeps a session row for
+/// [`ATTEMPT_LIFETIME`], so a script must not be able to start them without end. A
+/// person starts a handful; an office behind one address, a few dozen.
+const MAX_STARTS: u32 = 60;
+const STARTS_WINDOW: Duration = Duration::from_secs(60);
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -54,11 +59,23 @@ pub struct Providers {
     /// Never follows redirects: a token endpoint that redirects is not followed elsewhere.
     http: reqwest::Client,
     discovery: oidc::DiscoveryCache,
+    /// Sign-ins started per client ([`crate::identity::client_key`]) in the current
+    /// window, which begins at the client's first start; on this replica.
+    starts: moka::future::Cache<String, std::sync::Arc<std::sync::atomic::AtomicU32>>,
 }
 
 impl Providers {
-    pub fn new() -> Providers {
-        let http = reqwest::Client::builder()
+    /// `ca_pem`: certificate authorities trusted besides the public ones (`auth.ca_file`,
+    /// checked when the configuration was read).
+    pub fn new(ca_pem: Option<&str>) -> Providers {
+        let extra_roots = ca_pem
+            .map(|pem| reqwest::Certificate::from_pem_bundle(pem.as_bytes()).unwrap_or_default())
+            .unwrap_or_default();
+        let http = extra_roots
+            .into_iter()
+            .fold(reqwest::Client::builder(), |builder, root| {
+                builder.add_root_certificate(root)
+            })
             .redirect(reqwest::redirect::Policy::none())
             .timeout(PROVIDER_TIMEOUT)
             .connect_timeout(PROVIDER_TIMEOUT)
@@ -69,13 +86,34 @@ impl Providers {
         Providers {
             http,
             discovery: oidc::DiscoveryCache::default(),
+            starts: moka::future::Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(STARTS_WINDOW)
+                .build(),
         }
+    }
+
+    /// Counts a sign-in started by `client`; refuses it when the client has started
+    /// [`MAX_STARTS`] in this window already.
+    async fn count_start(&self, client: &str) -> Result<(), Failure> {
+        let count = self
+            .starts
+            .get_with_by_ref(client, async { Default::default() })
+            .await;
+        if count.fetch_add(1, std::sync::atomic::Ordering::Relaxed) >= MAX_STARTS {
+            return Err(Failure::TooMany(format!(
+                "Sign-in was started more than {MAX_STARTS} times from your address in the \
+                 last {} seconds; wait a minute, then sign in again.",
+                STARTS_WINDOW.as_secs()
+            )));
+        }
+        Ok(())
     }
 }
 
 impl Default for Providers {
     fn default() -> Providers {
-        Providers::new()
+        Providers::new(None)
     }
 }
 
@@ -97,6 +135,8 @@ pub enum Failure {
     Refused(String),
     /// 502: the provider could not be reached, or answered what cannot be trusted.
     Provider(String),
+    /// 429: too many sign-ins started from one client.
+    TooMany(String),
     /// 500: the portal's own trouble (the session store).
     Internal(String),
 }
@@ -108,9 +148,17 @@ impl IntoResponse for Failure {
             Failure::BadRequest(m) => (StatusCode::BAD_REQUEST, m),
             Failure::Refused(m) => (StatusCode::FORBIDDEN, m),
             Failure::Provider(m) => (StatusCode::BAD_GATEWAY, m),
+            Failure::TooMany(m) => (StatusCode::TOO_MANY_REQUESTS, m),
             Failure::Internal(m) => (StatusCode::INTERNAL_SERVER_ERROR, m),
         };
-        refusal(status, &message)
+        let mut response = refusal(status, &message);
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            let wait = axum::http::HeaderValue::from(STARTS_WINDOW.as_secs());
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, wait);
+        }
+        response
     }
 }
 
@@ -172,7 +220,14 @@ async fn start(
     Path(id): Path<String>,
     Query(query): Query<StartQuery>,
     session: Session,
+    request: axum::http::request::Parts,
 ) -> Response {
+    let client =
+        crate::identity::client_key_of(&request, state.config.client_address_header.as_ref());
+    if let Err(failure) = state.providers.count_start(&client).await {
+        tracing::warn!(%client, "too many sign-ins started");
+        return failure.into_response();
+    }
     match begin(&state, &id, query.return_to.as_deref(), &session).await {
         Ok(url) => Redirect::to(url.as_str()).into_response(),
         Err(failure) => failure.into_response(),
