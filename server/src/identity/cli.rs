@@ -1,11 +1,14 @@
 //! `portico token create`: an API token for a catalog user, made by the operator on the
 //! portal's machine (for CI set-up, or before anyone can sign in). It is the same kind of
-//! token a person makes on their profile page, and shows there.
+//! token a person makes on their profile page, and shows there. It is recorded in the
+//! audit log like one made there, as done from the command line (client `command line`).
 
 use crate::config::Config;
+use crate::identity::audit::{self, Auditor, Client};
 use crate::identity::people;
 use app::error::AppError;
-use identity::TokenRequest;
+use identity::{Action, Caller, Outcome, Person, TokenRequest};
+use store::Store;
 
 /// What `portico token create` is asked for.
 #[derive(Debug, clap::Args)]
@@ -46,7 +49,9 @@ pub async fn create(config: &Config, args: &CreateArgs) -> Result<bool, crate::s
         );
         return Ok(false);
     };
-    match app::identity::create_token(&store, &person, &request, chrono::Utc::now()).await {
+    let made = app::identity::create_token(&store, &person, &request, chrono::Utc::now()).await;
+    record(&store, &person, &request, &made).await;
+    match made {
         Ok(new) => {
             println!("{}", new.token);
             eprintln!(
@@ -66,4 +71,44 @@ pub async fn create(config: &Config, args: &CreateArgs) -> Result<bool, crate::s
             Ok(false)
         }
     }
+}
+
+/// Records the token's making (or the reason it was not made) in the audit log, as the
+/// profile page does, with the command line as the client.
+async fn record(
+    store: &Store,
+    person: &Person,
+    request: &TokenRequest,
+    made: &Result<app::identity::NewToken, AppError>,
+) {
+    let (target, outcome, detail) = match made {
+        Ok(new) => (
+            format!("API token \"{}\" ({})", new.row.name, new.row.prefix),
+            Outcome::Succeeded,
+            String::new(),
+        ),
+        Err(error) => (
+            format!("API token \"{}\"", request.name),
+            Outcome::Failed,
+            error.message().to_string(),
+        ),
+    };
+    let client = Client {
+        ip: "local".into(),
+        user_agent: "portico token create (command line)".into(),
+    };
+    let caller = Caller::Person(person.clone());
+    let entry = audit::entry(
+        &client,
+        &caller,
+        Action::TokenCreate,
+        &target,
+        outcome,
+        &detail,
+    );
+    let auditor = Auditor {
+        store: store.clone(),
+        client_header: None,
+    };
+    auditor.record(entry).await;
 }

@@ -49,3 +49,93 @@ fn migrate_creates_the_sqlite_database_and_its_folder() {
     );
     assert!(db.exists());
 }
+
+#[tokio::test]
+async fn a_token_made_on_the_command_line_is_in_the_audit_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("portico.db").display());
+    let org = concat!(env!("CARGO_MANIFEST_DIR"), "/../demo/org.yaml");
+    let run = |args: &[&str]| {
+        portico()
+            .env("DATABASE_URL", &url)
+            .env("PORTICO_LOG", "error")
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let imported = run(&["catalog", "import", org]);
+    assert!(
+        imported.status.success(),
+        "{}",
+        String::from_utf8_lossy(&imported.stderr)
+    );
+    let create = [
+        "token",
+        "create",
+        "--user",
+        "ada.lovelace",
+        "--name",
+        "ci",
+        "--scope",
+        "read",
+    ];
+    let made = run(&create);
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let again = run(&create);
+    assert_eq!(again.status.code(), Some(1), "a second live token named ci");
+
+    let store = store::Store::connect(&url).await.unwrap();
+    let entries = store
+        .audit_entries(&store::AuditQuery {
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let mut outcomes: Vec<_> = entries
+        .iter()
+        .map(|e| {
+            (
+                e.action.as_str(),
+                e.outcome.as_str(),
+                e.actor_ref.as_deref(),
+                e.client_ip.as_str(),
+            )
+        })
+        .collect();
+    outcomes.sort();
+    assert_eq!(
+        outcomes,
+        [
+            (
+                "identity.token.create",
+                "failed",
+                Some("user:default/ada.lovelace"),
+                "local"
+            ),
+            (
+                "identity.token.create",
+                "succeeded",
+                Some("user:default/ada.lovelace"),
+                "local"
+            ),
+        ],
+        "{entries:?}"
+    );
+    let prefix = String::from_utf8(made.stdout).unwrap()[..11].to_string();
+    assert!(
+        entries
+            .iter()
+            .any(|e| e.target == format!("API token \"ci\" ({prefix})")),
+        "{entries:?}"
+    );
+    assert!(
+        entries
+            .iter()
+            .all(|e| e.user_agent.contains("command line"))
+    );
+}
