@@ -217,6 +217,11 @@ async fn may_x_do_y_on_z_answers_as_the_policy_decides() {
             .await;
             assert_eq!(status, StatusCode::OK);
             assert!(html.contains(if allowed { "Allowed" } else { "Refused" }), "{user}");
+            // "Who" offers the catalog's people to pick from.
+            assert!(
+                html.contains(&format!(r#"<option value="{user}">"#)),
+                "{user} in the datalist"
+            );
         }
         // Anonymous, and names that match nothing.
         let (_, body) = server_fn(

@@ -35,6 +35,8 @@ pub struct PermissionsPageData {
     pub rules: Vec<RuleRow>,
     /// Every action's stable name, for the form.
     pub actions: Vec<String>,
+    /// `(user ref, display name)` of the catalog's people, offered in the "who" field.
+    pub people: Vec<(String, String)>,
     pub answer: Option<Answer>,
 }
 
@@ -96,7 +98,13 @@ pub async fn fetch_permissions(
             })
         }
     };
+    let people = crate::pages::identity::ssr::people()
+        .await?
+        .into_iter()
+        .map(|(user_ref, name, _)| (user_ref, name))
+        .collect();
     Ok(PermissionsPageData {
+        people,
         admins: policy.admins().to_vec(),
         anonymous_read: policy.anonymous_read(),
         rules,
@@ -150,8 +158,13 @@ fn Permissions(
             <h2 id="ask-heading">"May someone do something?"</h2>
             <form method="get" action="/admin/permissions" class="filters">
                 <label>"Who "
-                    <input type="text" name="who" value=who.unwrap_or_default() placeholder="user:default/ada.lovelace, or empty for anonymous"/>
+                    <input type="text" name="who" list="permission-people" value=who.unwrap_or_default() placeholder="user:default/ada.lovelace, or empty for anonymous"/>
                 </label>
+                <datalist id="permission-people">
+                    {data.people.into_iter().map(|(user_ref, name)| view! {
+                        <option value=user_ref>{name}</option>
+                    }).collect_view()}
+                </datalist>
                 <label>"Action "
                     <select name="action">
                         {data.actions.into_iter().map(|name| {
