@@ -72,6 +72,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/create") view=pages::create::CreatePage ssr=SsrMode::Async/>
                     <Route path=path!("/create/application") view=pages::create::application::ApplicationSpecPage ssr=SsrMode::Async/>
                     <Route path=path!("/teams") view=pages::teams::TeamsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/teams/:namespace/:name") view=pages::teams::team::TeamPage ssr=SsrMode::Async/>
+                    <Route path=path!("/people/:namespace/:name") view=pages::teams::person::PersonPage ssr=SsrMode::Async/>
                     <Route path=path!("/insights") view=pages::insights::InsightsPage ssr=SsrMode::Async/>
                     <Route path=path!("/sign-in") view=pages::identity::SignInPage ssr=SsrMode::Async/>
                     <Route path=path!("/profile") view=pages::identity::profile::ProfilePage ssr=SsrMode::Async/>
@@ -96,7 +98,7 @@ fn set_page_security_policy() {
     };
     let policy = format!(
         "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
-         style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; \
+         style-src 'self'; img-src 'self' data: https:; connect-src 'self'; font-src 'self'; \
          object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
     );
     if let Ok(value) = HeaderValue::from_str(&policy) {

@@ -1,4 +1,5 @@
-//! The home page: what the portal holds, and what changed lately.
+//! The home page: the signed-in person's teams and what they own first, then what the
+//! portal holds and what changed lately.
 
 use crate::components::LoadError;
 use crate::error::AppError;
@@ -13,7 +14,24 @@ pub struct HomeSummary {
     pub total: i64,
     pub kinds: Vec<(String, i64)>,
     pub recent: Vec<EntityRow>,
+    /// The signed-in person's teams (their User entity's), with what each owns.
+    #[serde(default)]
+    pub my_teams: Vec<MyTeam>,
 }
+
+/// One of the signed-in person's teams on the home page.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MyTeam {
+    pub entity_ref: String,
+    pub name: String,
+    /// Its components first, at most [`MY_TEAM_ROWS`].
+    pub owned: Vec<EntityRow>,
+    pub owned_total: usize,
+}
+
+/// How many of a team's entities the home page lists.
+#[cfg(feature = "ssr")]
+const MY_TEAM_ROWS: usize = 6;
 
 #[server(prefix = "/_server")]
 pub async fn fetch_home_summary() -> Result<HomeSummary, AppError> {
@@ -21,7 +39,9 @@ pub async fn fetch_home_summary() -> Result<HomeSummary, AppError> {
     let store = crate::context::store()?;
     let kinds = store.kind_counts().await?;
     let recent = store.recent_entities(12).await?;
+    let my_teams = ssr::my_teams(&store).await?;
     Ok(HomeSummary {
+        my_teams,
         total: kinds.iter().map(|k| k.count).sum(),
         kinds: kinds.into_iter().map(|k| (k.kind, k.count)).collect(),
         recent: recent
@@ -58,6 +78,7 @@ fn Overview(summary: HomeSummary) -> impl IntoView {
             <input id="home-search" name="q" type="search" placeholder="Name, title or description"/>
             <button type="submit">"Search"</button>
         </form>
+        <MyTeams teams=summary.my_teams/>
         <section aria-labelledby="kinds-heading">
             <h2 id="kinds-heading">"What the catalog holds"</h2>
             <ul class="kind-counts">
@@ -79,6 +100,86 @@ fn Overview(summary: HomeSummary) -> impl IntoView {
             </ul>
         </section>
         <RecentlyChanged recent=summary.recent/>
+    }
+}
+
+/// "Your teams": each of the signed-in person's teams with what it owns.
+#[component]
+fn MyTeams(teams: Vec<MyTeam>) -> impl IntoView {
+    (!teams.is_empty()).then(|| view! {
+        <section aria-labelledby="my-teams-heading">
+            <h2 id="my-teams-heading">"Your teams"</h2>
+            <div class="my-teams">
+                {teams.into_iter().map(|team| {
+                    let more = team.owned_total.saturating_sub(team.owned.len());
+                    let href = crate::pages::catalog::shared::team_href(&team.entity_ref);
+                    view! {
+                        <section class="card">
+                            <h3><a href=href.clone()>{team.name}</a></h3>
+                            {if team.owned.is_empty() {
+                                view! { <p class="empty">"Owns nothing yet."</p> }.into_any()
+                            } else {
+                                view! {
+                                    <ul>
+                                        {team.owned.into_iter().map(|row| view! {
+                                            <li><a href=row.href()>{row.label()}</a>{format!(" — {}", display_kind(&row.kind))}</li>
+                                        }).collect_view()}
+                                    </ul>
+                                }.into_any()
+                            }}
+                            {(more > 0).then(|| view! { <p><a href=href>{format!("and {more} more")}</a></p> })}
+                        </section>
+                    }
+                }).collect_view()}
+            </div>
+        </section>
+    })
+}
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    use super::*;
+
+    /// The signed-in person's teams (from their User entity's memberOf relations), each
+    /// with its components first, then the rest by kind and name.
+    pub async fn my_teams(store: &store::Store) -> Result<Vec<MyTeam>, AppError> {
+        let caller = crate::identity::caller().await?;
+        let Some(user_ref) = caller.person().and_then(|p| p.user_ref.clone()) else {
+            return Ok(Vec::new());
+        };
+        let teams: std::collections::BTreeSet<String> = store
+            .relations_from(&user_ref.to_lowercase())
+            .await?
+            .into_iter()
+            .filter(|r| r.relation_type == catalog::relation::MEMBER_OF)
+            .map(|r| r.target_ref)
+            .collect();
+        let mut mine = Vec::new();
+        for team in teams.into_iter().take(10) {
+            let mut owned = store
+                .entities_owned_by(std::slice::from_ref(&team), 500)
+                .await?;
+            owned.sort_by_key(|o| o.summary.kind != "component");
+            let name = store
+                .entity_summaries_by_refs(std::slice::from_ref(&team))
+                .await?
+                .into_iter()
+                .flatten()
+                .next()
+                .map(|g| g.title.unwrap_or(g.name))
+                .unwrap_or_else(|| crate::pages::catalog::shared::short_ref(&team));
+            mine.push(MyTeam {
+                owned_total: owned.len(),
+                owned: owned
+                    .into_iter()
+                    .take(MY_TEAM_ROWS)
+                    .map(|o| crate::pages::catalog::shared::ssr::row(o.summary))
+                    .collect(),
+                name,
+                entity_ref: team,
+            });
+        }
+        Ok(mine)
     }
 }
 

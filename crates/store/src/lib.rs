@@ -1,6 +1,7 @@
 //! All SQL of Portico, for both engines: embedded SQLite (the default) and PostgreSQL.
 //! One file per aggregate: entity writes, entity reads, the filter compiler, search rows
-//! and stitching, locations, claims, drafts, sessions, API tokens, the audit log.
+//! and stitching, locations, claims, drafts, sessions, API tokens, the audit log, the
+//! team pages' reads.
 //!
 //! Queries are written once with `$n` placeholders, which sqlx accepts on both engines.
 //! A single statement runs on whichever pool is configured through [`on_pool!`]; a
@@ -19,6 +20,7 @@ mod filters;
 mod locations;
 mod sessions;
 mod stitching;
+mod teams;
 mod tokens;
 
 pub use audit::{AuditEntry, AuditQuery, MAX_AUDIT_PAGE};
@@ -35,6 +37,7 @@ pub use locations::{
 };
 pub use sessions::SessionRow;
 pub use stitching::{SearchRow, search_rows};
+pub use teams::{DependencyEdge, GroupTree, MAX_OWNERS, OwnedCount, OwnedEntity};
 pub use tokens::TokenRow;
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
@@ -276,3 +279,5 @@ pub mod testing;
 mod tests;
 #[cfg(test)]
 mod tests_queries;
+#[cfg(test)]
+mod tests_teams;

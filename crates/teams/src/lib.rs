@@ -11,6 +11,9 @@
 //! Refs are compared as given: callers pass them lowercased (`group:default/payments`),
 //! as the store keeps them.
 
+pub mod dependencies;
+pub mod directory;
+
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 

@@ -211,3 +211,197 @@ fn members_and_counts_roll_up_through_child_teams_each_once() {
     );
     assert!(h.scope("group:default/nobody", Scope::Team).is_empty());
 }
+
+mod directory_rows {
+    use super::*;
+    use crate::directory::{self, Facts, Group, Search};
+
+    fn info(name: &str, title: &str, spec_type: &str) -> Group {
+        Group {
+            entity_ref: group(name),
+            name: name.into(),
+            title: (!title.is_empty()).then(|| title.into()),
+            spec_type: Some(spec_type.into()),
+            description: Some(format!("The {name} people")),
+        }
+    }
+
+    #[test]
+    fn rows_come_in_tree_order_with_paths_and_rolled_up_counts() {
+        let h = hierarchy(
+            &["org", "payments", "ledger", "empty"],
+            &[
+                ("payments", "org"),
+                ("ledger", "payments"),
+                ("empty", "org"),
+            ],
+        );
+        let groups = [
+            info("org", "Acme", "organization"),
+            info("payments", "Payments", "department"),
+            info("ledger", "", "team"),
+            info("empty", "Nobody yet", "team"),
+        ];
+        let mut facts = Facts::default();
+        for (team, person) in [("payments", "ann"), ("ledger", "ann"), ("ledger", "bob")] {
+            facts
+                .members
+                .entry(group(team))
+                .or_default()
+                .insert(format!("user:default/{person}"));
+        }
+        facts
+            .owned
+            .entry(group("ledger"))
+            .or_default()
+            .insert("component".into(), 3);
+        facts
+            .owned
+            .entry(group("payments"))
+            .or_default()
+            .insert("component".into(), 1);
+        let rows = directory::rows(&h, &groups, &facts);
+        let order: Vec<_> = rows
+            .iter()
+            .map(|r| (r.depth, r.group.name.as_str()))
+            .collect();
+        assert_eq!(
+            order,
+            [(0, "org"), (1, "empty"), (1, "payments"), (2, "ledger")]
+        );
+        let ledger = &rows[3];
+        assert_eq!(ledger.path, ["Acme", "Payments"]);
+        assert_eq!(ledger.group.display_name(), "ledger", "no title: the name");
+        let payments = &rows[2];
+        assert_eq!(
+            (payments.members, payments.members_with_child_teams),
+            (1, 2)
+        );
+        assert_eq!(payments.owned["component"], 1);
+        assert_eq!(payments.owned_with_child_teams["component"], 4);
+        assert_eq!(rows[0].child_teams, 2);
+        assert_eq!(
+            rows[1].members_with_child_teams, 0,
+            "a team of nobody counts 0"
+        );
+        assert!(rows[1].owned_with_child_teams.is_empty());
+    }
+
+    #[test]
+    fn search_matches_every_word_and_the_type_in_any_case() {
+        let payments = info("payments", "Payments", "Department");
+        let search = |text: &str, spec_type: &str| Search {
+            text: text.into(),
+            spec_type: spec_type.into(),
+        };
+        assert!(search("", "").is_empty());
+        assert!(search("PAY people", "").matches(&payments));
+        assert!(!search("pay ledger", "").matches(&payments));
+        assert!(search("", "department").matches(&payments));
+        assert!(!search("", "team").matches(&payments));
+        assert_eq!(
+            directory::types(&[payments, info("x", "", " team "), info("y", "", "team")]),
+            ["department", "team"]
+        );
+    }
+}
+
+mod team_links {
+    use crate::dependencies::{Edge, UNOWNED, links};
+    use std::collections::BTreeSet;
+
+    fn edge(
+        source: &str,
+        relation: &str,
+        target: &str,
+        kind: Option<&str>,
+        owner: Option<&str>,
+    ) -> Edge {
+        Edge {
+            source: source.into(),
+            relation: relation.into(),
+            target: target.into(),
+            target_kind: kind.map(Into::into),
+            target_owner: owner.map(Into::into),
+        }
+    }
+
+    #[test]
+    fn links_to_other_teams_apis_and_dangling_refs_are_sorted_out() {
+        let ours: BTreeSet<String> = ["group:default/ledger", "group:default/payments"]
+            .map(String::from)
+            .into();
+        let edges = [
+            edge(
+                "c:checkout",
+                "dependsOn",
+                "c:auth",
+                Some("component"),
+                Some("group:default/identity"),
+            ),
+            edge(
+                "c:checkout",
+                "consumesApi",
+                "a:login",
+                Some("api"),
+                Some("group:default/identity"),
+            ),
+            edge(
+                "c:checkout",
+                "dependsOn",
+                "c:ledger",
+                Some("component"),
+                Some("group:default/ledger"),
+            ),
+            edge("c:checkout", "dependsOn", "c:gone", None, None),
+            edge(
+                "c:checkout",
+                "dependsOn",
+                "c:orphan",
+                Some("component"),
+                None,
+            ),
+            edge(
+                "c:ledger",
+                "dependencyOf",
+                "c:shop",
+                Some("component"),
+                Some("group:default/web"),
+            ),
+            edge(
+                "a:ledger",
+                "apiConsumedBy",
+                "c:shop",
+                Some("component"),
+                Some("group:default/web"),
+            ),
+            edge(
+                "c:ledger",
+                "providesApi",
+                "a:ledger",
+                Some("api"),
+                Some("group:default/ledger"),
+            ),
+        ];
+        let links = links(&edges, &ours);
+        let owners = |l: &[crate::dependencies::TeamLink]| {
+            l.iter().map(|t| t.owner.clone()).collect::<Vec<_>>()
+        };
+        assert_eq!(
+            owners(&links.depends_on),
+            [UNOWNED, "group:default/identity"]
+        );
+        assert_eq!(
+            links.depends_on[1].through.len(),
+            2,
+            "two entities link the teams"
+        );
+        assert_eq!(owners(&links.depended_on_by), ["group:default/web"]);
+        assert_eq!(links.provides, ["a:ledger".to_string()].into());
+        assert_eq!(links.consumes, ["a:login".to_string()].into());
+        assert_eq!(
+            links.dangling,
+            [("c:checkout".to_string(), "c:gone".to_string())]
+        );
+    }
+}

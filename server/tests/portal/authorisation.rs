@@ -85,7 +85,9 @@ fn server_function_arguments(name: &str) -> Option<(&'static str, &'static str)>
         | "fetch_sign_in_page"
         | "fetch_profile"
         | "fetch_permissions"
-        | "fetch_audit" => (FORM, ""),
+        | "fetch_audit"
+        | "fetch_team_directory" => (FORM, ""),
+        "fetch_team" | "fetch_person" => (FORM, "namespace=default&name=x"),
         "create_api_token" => (FORM, "name=ci&read=on&days=30"),
         "revoke_api_token" => (FORM, "id=x"),
         "fetch_entity_page" => (FORM, "namespace=default&kind=component&name=x"),

@@ -87,7 +87,8 @@ async fn catalog_shows_facets_with_counts_for_the_current_filter() {
         }
         assert_eq!(facet_count(&html, "service"), Some(5), "{html}");
         assert_eq!(facet_count(&html, "website"), Some(2));
-        assert_eq!(facet_count(&html, "checkout-team"), Some(4));
+        assert_eq!(facet_count(&html, "checkout-team"), Some(3));
+        assert_eq!(facet_count(&html, "payments"), Some(1));
         assert!(
             html.contains("<option value=\"component\" selected"),
             "{html}"
@@ -99,7 +100,8 @@ async fn catalog_shows_facets_with_counts_for_the_current_filter() {
         let (_, html) = app.page("/catalog?kind=component&type=service").await;
         assert!(html.contains("5 entities"), "{html}");
         assert_eq!(facet_count(&html, "website"), Some(2));
-        assert_eq!(facet_count(&html, "checkout-team"), Some(2));
+        assert_eq!(facet_count(&html, "checkout-team"), Some(1));
+        assert_eq!(facet_count(&html, "payments"), Some(1));
         assert!(
             html.contains("name=\"type\" value=\"service\" checked"),
             "{html}"

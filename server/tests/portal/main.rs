@@ -26,4 +26,5 @@ mod render_cli;
 mod signin;
 mod signin_private_ca;
 mod signin_providers;
+mod teams;
 mod tokens;

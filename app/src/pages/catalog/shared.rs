@@ -77,6 +77,28 @@ pub fn entity_href(namespace: &str, kind: &str, name: &str) -> String {
     )
 }
 
+/// The team page of a group ref (`group:default/payments` → `/teams/default/payments`);
+/// the directory for text that is not a ref.
+pub fn team_href(group_ref: &str) -> String {
+    person_or_team_href("/teams", group_ref)
+}
+
+/// The person page of a user ref (`user:default/ada` → `/people/default/ada`).
+pub fn person_href(user_ref: &str) -> String {
+    person_or_team_href("/people", user_ref)
+}
+
+fn person_or_team_href(base: &str, entity_ref: &str) -> String {
+    match parse_ref(entity_ref) {
+        Some(parsed) => format!(
+            "{base}/{}/{}",
+            utf8_percent_encode(&parsed.namespace, PATH_SEGMENT),
+            utf8_percent_encode(&parsed.name, PATH_SEGMENT)
+        ),
+        None => base.to_string(),
+    }
+}
+
 /// The page of the entity a ref names.
 pub fn ref_href(entity_ref: &EntityRef) -> String {
     entity_href(&entity_ref.namespace, &entity_ref.kind, &entity_ref.name)

@@ -1,26 +1,94 @@
-//! Teams: the groups of the catalog and what they own.
+//! Teams: the directory of the catalog's groups (`directory.rs`, `/teams`) and each
+//! team's page (`team.rs`, `/teams/{namespace}/{name}`): who the team is and what it owns,
+//! alone or with its child teams — and each person's page (`person.rs`,
+//! `/people/{namespace}/{name}`). The hierarchy, the roll-ups and the links between teams
+//! are worked out by the `teams` crate; the store reads are in `store/src/teams.rs`.
 
-use crate::components::LoadError;
-use crate::pages::catalog::shared::{EntityTable, fetch_entities};
-use leptos::prelude::*;
-use leptos_meta::Title;
+pub mod directory;
+pub mod person;
+pub mod team;
 
-#[component]
-pub fn TeamsPage() -> impl IntoView {
-    let groups = Resource::new(|| (), |_| fetch_entities(Some("group".to_string()), None));
-    view! {
-        <Title text="Teams"/>
-        <h1>"Teams"</h1>
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match groups.await {
-                    Ok(rows) if rows.is_empty() => view! {
-                        <p class="empty">"No teams yet. Teams are Group entities in the catalog: register them like any other entity."</p>
-                    }.into_any(),
-                    Ok(rows) => view! { <EntityTable rows/> }.into_any(),
-                    Err(error) => view! { <LoadError error/> }.into_any(),
-                }
-            })}
-        </Suspense>
+pub use crate::pages::catalog::shared::team_href;
+pub use directory::TeamsPage;
+
+#[cfg(feature = "ssr")]
+pub(crate) mod ssr {
+    use super::directory::TeamDirectory;
+    use crate::error::AppError;
+    use std::collections::BTreeMap;
+    use store::Store;
+    use teams::directory::{self, Facts, Group, Search};
+    use teams::{Hierarchy, Link};
+
+    /// The catalog's groups and how they nest.
+    pub struct Groups {
+        pub groups: Vec<Group>,
+        pub hierarchy: Hierarchy,
+    }
+
+    impl Groups {
+        pub async fn read(store: &Store) -> Result<Groups, AppError> {
+            let tree = store.group_tree().await?;
+            let hierarchy = Hierarchy::new(
+                tree.groups.iter().map(|g| g.entity_ref.clone()),
+                tree.links
+                    .into_iter()
+                    .map(|(child, parent)| Link { child, parent }),
+            );
+            let groups = tree
+                .groups
+                .into_iter()
+                .map(|g| Group {
+                    entity_ref: g.entity_ref,
+                    name: g.name,
+                    title: g.title,
+                    spec_type: g.spec_type,
+                    description: g.description,
+                })
+                .collect();
+            Ok(Groups { groups, hierarchy })
+        }
+
+        /// What a team is called on pages: its title or name; a ref that is not a group
+        /// of the catalog (a user, an owner that does not exist) as its short form.
+        pub fn name_of(&self, entity_ref: &str) -> String {
+            self.groups
+                .iter()
+                .find(|g| g.entity_ref == entity_ref)
+                .map(|g| g.display_name().to_string())
+                .unwrap_or_else(|| crate::pages::catalog::shared::short_ref(entity_ref))
+        }
+    }
+
+    /// The directory, narrowed by `search`.
+    pub async fn directory(store: &Store, search: &Search) -> Result<TeamDirectory, AppError> {
+        let Groups { groups, hierarchy } = Groups::read(store).await?;
+        let mut facts = Facts::default();
+        for (group, member) in store.group_members(None).await? {
+            facts.members.entry(group).or_default().insert(member);
+        }
+        for count in store.owned_counts().await? {
+            let kinds: &mut BTreeMap<String, u64> = facts.owned.entry(count.owner_ref).or_default();
+            kinds.insert(count.kind, count.count.max(0) as u64);
+        }
+        let rows = directory::rows(&hierarchy, &groups, &facts);
+        let total = rows.len();
+        let rows = if search.is_empty() {
+            rows
+        } else {
+            rows.into_iter()
+                .filter(|r| search.matches(&r.group))
+                .collect()
+        };
+        Ok(TeamDirectory {
+            rows,
+            total,
+            types: directory::types(&groups),
+            warnings: hierarchy
+                .warnings()
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
+        })
     }
 }

@@ -174,10 +174,16 @@ fn EntityView(data: EntityPageData) -> impl IntoView {
         </section>
     }
     .into_any();
+    // Groups have a team page: members and belongings rolled up through child teams.
+    let team_page = (row.kind == "group").then(|| {
+        let href = crate::pages::catalog::shared::team_href(&row.entity_ref);
+        view! { <p><a class="button-link" href=href>"Open the team page"</a></p> }
+    });
     let header = view! {
         <Title text=heading.clone()/>
         <p class="breadcrumb"><a href="/catalog">"Catalog"</a>" / "<a href=kind_href>{display_kind(&row.kind)}</a></p>
         <h1>{heading}</h1>
+        {team_page}
     }
     .into_any();
     view! {

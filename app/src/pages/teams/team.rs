@@ -1,0 +1,745 @@
+//! `/teams/{namespace}/{name}`: one team — who it is (profile, parent and child teams,
+//! members), what it owns (by system and kind, filterable by kind and sortable), the APIs
+//! it provides and consumes, which teams depend on it and which it depends on (an SVG
+//! picture with the same facts as lists), and the health of its ownership data.
+//! `?scope=all` includes the child teams' members and belongings; every switch is a
+//! link, so the page works the same without JavaScript.
+
+use super::team_href;
+use crate::components::LoadError;
+use crate::error::AppError;
+use crate::pages::catalog::shared::{
+    EntityRow, display_kind, encode_query, entity_href, parse_ref, person_href, ref_href, short_ref,
+};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_params_map, use_query_map};
+use serde::{Deserialize, Serialize};
+use teams::dependencies::Links;
+
+/// The most entities a team page lists; a team owning more is told so.
+pub const MAX_OWNED: usize = 5_000;
+
+/// A team or person named on the page.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Named {
+    pub entity_ref: String,
+    pub name: String,
+}
+
+/// A link of the team's profile (`metadata.links`), only when it is a web or mail address.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProfileLink {
+    pub url: String,
+    pub title: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Member {
+    pub user_ref: String,
+    pub display_name: String,
+    pub email: Option<String>,
+    /// `spec.profile.picture`, when it is an https or data:image address.
+    pub picture: Option<String>,
+    /// The teams (within the page's scope) the person is in.
+    pub teams: Vec<Named>,
+}
+
+/// An entity the team owns.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Owned {
+    pub row: EntityRow,
+    pub system_ref: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct TeamPageData {
+    pub entity_ref: String,
+    pub display_name: String,
+    pub spec_type: Option<String>,
+    pub description: Option<String>,
+    pub email: Option<String>,
+    pub picture: Option<String>,
+    pub links: Vec<ProfileLink>,
+    /// The top-level team first.
+    pub ancestors: Vec<Named>,
+    pub children: Vec<Named>,
+    /// Whether members and belongings include the child teams'.
+    pub with_child_teams: bool,
+    pub members: Vec<Member>,
+    pub owned: Vec<Owned>,
+    /// More than [`MAX_OWNED`] entities are owned; the rest is not listed.
+    pub owned_cut: bool,
+    pub links_to_teams: Links,
+    /// Display names of the owners `links_to_teams` names, by ref.
+    pub owner_names: Vec<Named>,
+    /// What the catalog's groups get wrong about this team's place in the tree.
+    pub warnings: Vec<String>,
+}
+
+impl TeamPageData {
+    fn owner_name(&self, owner: &str) -> String {
+        self.owner_names
+            .iter()
+            .find(|n| n.entity_ref == owner)
+            .map(|n| n.name.clone())
+            .unwrap_or_else(|| short_ref(owner))
+    }
+}
+
+/// The team `namespace/name`; with its child teams when `scope` is `all`.
+#[server(prefix = "/_server")]
+pub async fn fetch_team(
+    namespace: String,
+    name: String,
+    scope: Option<String>,
+) -> Result<TeamPageData, AppError> {
+    crate::identity::require(identity::Action::CatalogRead).await?;
+    let store = crate::context::store()?;
+    let scope = match scope.as_deref() {
+        Some("all") => teams::Scope::WithChildTeams,
+        None | Some("") | Some("team") => teams::Scope::Team,
+        Some(other) => {
+            return Err(AppError::BadInput(format!(
+                "scope={other:?} is not a scope: use scope=team (the team alone) or scope=all (with its child teams)."
+            )));
+        }
+    };
+    ssr::team(&store, &namespace, &name, scope).await
+}
+
+#[component]
+pub fn TeamPage() -> impl IntoView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let param = move |key: &str| params.read().get(key).unwrap_or_default();
+    let data = Resource::new(
+        move || (param("namespace"), param("name"), query.read().get("scope")),
+        |(namespace, name, scope)| fetch_team(namespace, name, scope),
+    );
+    view! {
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                let kind = query.read().get("kind").filter(|k| !k.is_empty());
+                let sort = query.read().get("sort").unwrap_or_default();
+                match data.await {
+                    Ok(data) => view! { <Team data kind sort/> }.into_any(),
+                    Err(error) => view! { <LoadError error/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Team(data: TeamPageData, kind: Option<String>, sort: String) -> impl IntoView {
+    let here = team_href(&data.entity_ref);
+    let scope_query = if data.with_child_teams {
+        "scope=all"
+    } else {
+        ""
+    };
+    view! {
+        <Title text=data.display_name.clone()/>
+        <nav class="breadcrumb" aria-label="Team hierarchy">
+            <a href="/teams">"Teams"</a>
+            {data.ancestors.iter().map(|a| view! { " › " <a href=team_href(&a.entity_ref)>{a.name.clone()}</a> }).collect_view()}
+        </nav>
+        <TeamProfile data=data.clone()/>
+        <ScopeSwitch here=here.clone() with_child_teams=data.with_child_teams children=data.children.len()/>
+        <Members members=data.members.clone() with_child_teams=data.with_child_teams/>
+        <OwnedEntities data=data.clone() here=here.clone() scope_query kind sort/>
+        <Apis links=data.links_to_teams.clone()/>
+        <Dependencies data=data.clone()/>
+        <Health data/>
+    }
+}
+
+#[component]
+fn TeamProfile(data: TeamPageData) -> impl IntoView {
+    let entity = parse_ref(&data.entity_ref)
+        .map(|r| ref_href(&r))
+        .unwrap_or_default();
+    view! {
+        <header class="team-header">
+            {data.picture.map(|src| view! { <img class="team-picture" src=src alt="" width="64" height="64"/> })}
+            <div>
+                <h1>{data.display_name.clone()}</h1>
+                <p class="team-meta">
+                    {data.spec_type.map(|t| view! { <span class="badge">{t}</span> " " })}
+                    {data.email.map(|email| view! { <a href=format!("mailto:{email}")>{email.clone()}</a> " · " })}
+                    <a href=entity>"Catalog entry"</a>
+                </p>
+                {data.description.map(|d| view! { <p class="description">{d}</p> })}
+                {(!data.links.is_empty()).then(|| view! {
+                    <ul class="team-links">
+                        {data.links.into_iter().map(|l| view! { <li><a href=l.url rel="noopener noreferrer">{l.title}</a></li> }).collect_view()}
+                    </ul>
+                })}
+            </div>
+        </header>
+        {(!data.warnings.is_empty()).then(|| view! {
+            <ul class="notice warnings">{data.warnings.into_iter().map(|w| view! { <li>{w}</li> }).collect_view()}</ul>
+        })}
+        {(!data.children.is_empty()).then(|| view! {
+            <p class="child-teams">"Child teams: "
+                {data.children.iter().enumerate().map(|(i, c)| view! {
+                    {(i > 0).then_some(", ")}
+                    <a href=team_href(&c.entity_ref)>{c.name.clone()}</a>
+                }).collect_view()}
+            </p>
+        })}
+    }
+}
+
+/// "This team only" / "With its child teams": two links, the current one marked.
+#[component]
+fn ScopeSwitch(here: String, with_child_teams: bool, children: usize) -> impl IntoView {
+    (children > 0 || with_child_teams).then(|| {
+        let current = |on: bool| if on { Some("page") } else { None };
+        view! {
+            <nav class="scope-switch" aria-label="Whose members and belongings to show">
+                <a href=here.clone() aria-current=current(!with_child_teams)>"This team only"</a>
+                <a href=format!("{here}?scope=all") aria-current=current(with_child_teams)>
+                    {format!("Include child teams ({children})")}
+                </a>
+            </nav>
+        }
+    })
+}
+
+#[component]
+fn Members(members: Vec<Member>, with_child_teams: bool) -> impl IntoView {
+    view! {
+        <section aria-labelledby="members-heading">
+            <h2 id="members-heading">{format!("Members ({})", members.len())}</h2>
+            {if members.is_empty() {
+                view! { <p class="empty">"Nobody is a member yet: add the team to a User entity's spec.memberOf, or people to the group's spec.members."</p> }.into_any()
+            } else {
+                view! {
+                    <ul class="member-list">
+                        {members.into_iter().map(|m| {
+                            let teams = m.teams.iter().map(|t| t.name.clone()).collect::<Vec<_>>().join(", ");
+                            view! {
+                                <li class="member">
+                                    {match m.picture {
+                                        Some(src) => view! { <img src=src alt="" width="40" height="40" loading="lazy"/> }.into_any(),
+                                        None => view! { <span class="initials" aria-hidden="true">{initials(&m.display_name)}</span> }.into_any(),
+                                    }}
+                                    <span>
+                                        <a href=person_href(&m.user_ref)>{m.display_name.clone()}</a>
+                                        {m.email.map(|e| view! { <br/><a class="description" href=format!("mailto:{e}")>{e.clone()}</a> })}
+                                        {with_child_teams.then(|| view! { <br/><span class="description">{teams}</span> })}
+                                    </span>
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
+        </section>
+    }
+}
+
+fn initials(name: &str) -> String {
+    name.split_whitespace()
+        .filter_map(|w| w.chars().next())
+        .take(2)
+        .collect::<String>()
+        .to_uppercase()
+}
+
+/// Everything the team owns, grouped by system, then by kind.
+#[component]
+fn OwnedEntities(
+    data: TeamPageData,
+    here: String,
+    scope_query: &'static str,
+    kind: Option<String>,
+    sort: String,
+) -> impl IntoView {
+    let mut counts: std::collections::BTreeMap<String, usize> = Default::default();
+    for owned in &data.owned {
+        *counts.entry(owned.row.kind.clone()).or_default() += 1;
+    }
+    let link = move |kind: Option<&str>, sort: &str| {
+        let mut query: Vec<String> = Vec::new();
+        if !scope_query.is_empty() {
+            query.push(scope_query.to_string());
+        }
+        if let Some(kind) = kind {
+            query.push(format!("kind={}", encode_query(kind)));
+        }
+        if !sort.is_empty() {
+            query.push(format!("sort={}", encode_query(sort)));
+        }
+        if query.is_empty() {
+            here.clone()
+        } else {
+            format!("{here}?{}", query.join("&"))
+        }
+    };
+    let mut rows: Vec<Owned> = data
+        .owned
+        .iter()
+        .filter(|o| kind.as_deref().is_none_or(|k| o.row.kind == k))
+        .cloned()
+        .collect();
+    sort_owned(&mut rows, &sort);
+    let mut systems: Vec<(Option<String>, Vec<Owned>)> = Vec::new();
+    for row in rows {
+        match systems.iter_mut().find(|(s, _)| *s == row.system_ref) {
+            Some((_, list)) => list.push(row),
+            None => systems.push((row.system_ref.clone(), vec![row])),
+        }
+    }
+    // Systems by name, entities without one last.
+    systems.sort_by(|a, b| (a.0.is_none(), &a.0).cmp(&(b.0.is_none(), &b.0)));
+    let total = data.owned.len();
+    let chosen_kind = kind.clone();
+    let sort_for_kinds = sort.clone();
+    view! {
+        <section aria-labelledby="owned-heading">
+            <h2 id="owned-heading">{format!("What it owns ({total}{})", if data.owned_cut { "+" } else { "" })}</h2>
+            {data.owned_cut.then(|| view! {
+                <p class="notice">{format!("This team owns more than {MAX_OWNED} entities; the first {MAX_OWNED} by kind and name are listed.")}</p>
+            })}
+            {if total == 0 {
+                view! { <p class="empty">"Nothing yet: entities name their owner in spec.owner."</p> }.into_any()
+            } else {
+                view! {
+                    <nav class="kind-filter" aria-label="Show one kind">
+                        <a href=link(None, &sort_for_kinds) aria-current=chosen_kind.is_none().then_some("page")>{format!("All ({total})")}</a>
+                        {counts.into_iter().map(|(k, n)| {
+                            let current = (chosen_kind.as_deref() == Some(k.as_str())).then_some("page");
+                            view! { <a href=link(Some(&k), &sort_for_kinds) aria-current=current>{format!("{} ({n})", display_kind(&k))}</a> }
+                        }).collect_view()}
+                    </nav>
+                    {systems.into_iter().map(|(system, rows)| {
+                        let heading = match &system {
+                            Some(system) => view! { "System " <a href=parse_ref(system).map(|r| ref_href(&r)).unwrap_or_default()>{short_ref(system)}</a> }.into_any(),
+                            None => view! { "Not part of a system" }.into_any(),
+                        };
+                        let header = |label: &'static str, key: &'static str| {
+                            let current = (sort == key || (sort.is_empty() && key == "kind")).then_some("ascending");
+                            view! { <th scope="col" aria-sort=current><a href=link(kind.as_deref(), key)>{label}</a></th> }
+                        };
+                        view! {
+                            <h3>{heading}</h3>
+                            <table class="entity-table">
+                                <thead><tr>
+                                    {header("Name", "name")}
+                                    {header("Kind", "kind")}
+                                    {header("Type", "type")}
+                                    {header("Lifecycle", "lifecycle")}
+                                    {data.with_child_teams.then(|| header("Owner", "owner"))}
+                                </tr></thead>
+                                <tbody>
+                                    {rows.into_iter().map(|o| view! {
+                                        <tr>
+                                            <td><a href=entity_href(&o.row.namespace, &o.row.kind, &o.row.name)>{o.row.label()}</a></td>
+                                            <td>{display_kind(&o.row.kind)}</td>
+                                            <td>{o.row.spec_type.unwrap_or_default()}</td>
+                                            <td>{o.row.lifecycle.unwrap_or_default()}</td>
+                                            {data.with_child_teams.then(|| {
+                                                let owner = o.row.owner_ref.unwrap_or_default();
+                                                view! { <td><a href=team_href(&owner)>{short_ref(&owner)}</a></td> }
+                                            })}
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        }
+                    }).collect_view()}
+                }.into_any()
+            }}
+        </section>
+    }
+}
+
+/// Orders `rows` by the column `sort` names (kind, then name, when it names none).
+fn sort_owned(rows: &mut [Owned], sort: &str) {
+    let text = |o: &Owned| -> (String, String) {
+        let key = match sort {
+            "name" => String::new(),
+            "type" => o.row.spec_type.clone().unwrap_or_default(),
+            "lifecycle" => o.row.lifecycle.clone().unwrap_or_default(),
+            "owner" => o.row.owner_ref.clone().unwrap_or_default(),
+            _ => o.row.kind.clone(),
+        };
+        (key.to_lowercase(), o.row.label().to_lowercase())
+    };
+    rows.sort_by_cached_key(text);
+}
+
+#[component]
+fn Apis(links: Links) -> impl IntoView {
+    let list = |apis: std::collections::BTreeSet<String>, none: &'static str| {
+        if apis.is_empty() {
+            return view! { <p class="empty">{none}</p> }.into_any();
+        }
+        view! {
+            <ul>
+                {apis.into_iter().map(|api| view! {
+                    <li><a href=parse_ref(&api).map(|r| ref_href(&r)).unwrap_or_default()>{short_ref(&api)}</a></li>
+                }).collect_view()}
+            </ul>
+        }
+        .into_any()
+    };
+    view! {
+        <section aria-labelledby="apis-heading" class="two-columns">
+            <h2 id="apis-heading">"APIs"</h2>
+            <div>
+                <h3>"Provides"</h3>
+                {list(links.provides, "No API is provided by its components.")}
+            </div>
+            <div>
+                <h3>"Consumes"</h3>
+                {list(links.consumes, "Its components consume no API.")}
+            </div>
+        </section>
+    }
+}
+
+/// The teams this one depends on (right) and those that depend on it (left), as a
+/// picture and as lists.
+#[component]
+fn Dependencies(data: TeamPageData) -> impl IntoView {
+    let links = &data.links_to_teams;
+    let side = |list: &[teams::dependencies::TeamLink]| {
+        list.iter()
+            .map(|l| (data.owner_name(&l.owner), l.owner.clone(), l.through.len()))
+            .collect::<Vec<_>>()
+    };
+    let depends_on = side(&links.depends_on);
+    let depended_on_by = side(&links.depended_on_by);
+    let listing = |items: Vec<(String, String, usize)>, none: &'static str| {
+        if items.is_empty() {
+            return view! { <p class="empty">{none}</p> }.into_any();
+        }
+        view! {
+            <ul>
+                {items.into_iter().map(|(name, owner, n)| view! {
+                    <li><a href=team_href(&owner)>{name}</a>{format!(" — {n} link{}", if n == 1 { "" } else { "s" })}</li>
+                }).collect_view()}
+            </ul>
+        }
+        .into_any()
+    };
+    view! {
+        <section aria-labelledby="dependencies-heading">
+            <h2 id="dependencies-heading">"Dependencies between teams"</h2>
+            {(!depends_on.is_empty() || !depended_on_by.is_empty()).then(|| view! {
+                <DependencyPicture team=data.display_name.clone() left=depended_on_by.clone() right=depends_on.clone()/>
+            })}
+            <div class="two-columns">
+                <div>
+                    <h3>"Teams that depend on it"</h3>
+                    {listing(depended_on_by, "No other team's entity depends on this team's.")}
+                </div>
+                <div>
+                    <h3>"Teams it depends on"</h3>
+                    {listing(depends_on, "It depends on no other team's entities.")}
+                </div>
+            </div>
+        </section>
+    }
+}
+
+/// Dependents on the left, the team in the middle, what it depends on on the right; an
+/// arrow points from the one that depends to the one depended on, labelled with how many
+/// entity links there are. At most 12 teams a side (the lists have all).
+#[component]
+fn DependencyPicture(
+    team: String,
+    left: Vec<(String, String, usize)>,
+    right: Vec<(String, String, usize)>,
+) -> impl IntoView {
+    const ROW: usize = 36;
+    const MAX: usize = 12;
+    let rows = left.len().min(MAX).max(right.len().min(MAX)).max(1);
+    let height = rows * ROW + 16;
+    let middle = height / 2;
+    let y = |i: usize, n: usize| middle - (n.min(MAX) * ROW) / 2 + i * ROW + ROW / 2;
+    let label = |name: &str| {
+        if name.chars().count() > 22 {
+            format!("{}…", name.chars().take(21).collect::<String>())
+        } else {
+            name.to_string()
+        }
+    };
+    let description = match (left.len(), right.len()) {
+        (1, n) => format!(
+            "1 team depends on {team}; {team} depends on {}.",
+            teams_count(n)
+        ),
+        (m, n) => format!(
+            "{m} teams depend on {team}; {team} depends on {}.",
+            teams_count(n)
+        ),
+    };
+    let (nl, nr) = (left.len(), right.len());
+    view! {
+        <svg class="dependency-picture" viewBox=format!("0 0 720 {height}") role="img" aria-label=description>
+            <defs>
+                <marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" markerHeight="8" orient="auto-start-reverse">
+                    <path d="M 0 0 L 10 5 L 0 10 z" class="arrow-head"/>
+                </marker>
+            </defs>
+            <rect x="270" y=middle - 18 width="180" height="36" rx="6" class="node node-self"/>
+            <text x="360" y=middle + 5 text-anchor="middle" class="node-label">{label(&team)}</text>
+            {left.into_iter().take(MAX).enumerate().map(|(i, (name, owner, n))| {
+                let at = y(i, nl);
+                view! {
+                    <a href=team_href(&owner)>
+                        <rect x="10" y=at - 14 width="170" height="28" rx="6" class="node"/>
+                        <text x="95" y=at + 5 text-anchor="middle" class="node-label">{label(&name)}</text>
+                    </a>
+                    <line x1="180" y1=at x2="270" y2=middle marker-end="url(#arrow)" class="edge"/>
+                    <text x="225" y=(at + middle) / 2 - 4 text-anchor="middle" class="edge-label">{n}</text>
+                }
+            }).collect_view()}
+            {right.into_iter().take(MAX).enumerate().map(|(i, (name, owner, n))| {
+                let at = y(i, nr);
+                view! {
+                    <a href=team_href(&owner)>
+                        <rect x="540" y=at - 14 width="170" height="28" rx="6" class="node"/>
+                        <text x="625" y=at + 5 text-anchor="middle" class="node-label">{label(&name)}</text>
+                    </a>
+                    <line x1="450" y1=middle x2="540" y2=at marker-end="url(#arrow)" class="edge"/>
+                    <text x="495" y=(at + middle) / 2 - 4 text-anchor="middle" class="edge-label">{n}</text>
+                }
+            }).collect_view()}
+        </svg>
+    }
+}
+
+/// `1 team`, `3 teams`.
+fn teams_count(n: usize) -> String {
+    if n == 1 {
+        "1 team".into()
+    } else {
+        format!("{n} teams")
+    }
+}
+
+/// What is wrong or missing in the catalog about what the team owns.
+#[component]
+fn Health(data: TeamPageData) -> impl IntoView {
+    let without_system: Vec<EntityRow> = data
+        .owned
+        .iter()
+        .filter(|o| o.row.kind == "component" && o.system_ref.is_none())
+        .map(|o| o.row.clone())
+        .collect();
+    let dangling = data.links_to_teams.dangling.clone();
+    view! {
+        <section aria-labelledby="health-heading">
+            <h2 id="health-heading">"Ownership health"</h2>
+            <h3>{format!("Components without a system ({})", without_system.len())}</h3>
+            {if without_system.is_empty() {
+                view! { <p>"Every component is part of a system."</p> }.into_any()
+            } else {
+                view! {
+                    <p>"Set spec.system so people find them with the rest of their product:"</p>
+                    <ul>{without_system.into_iter().map(|r| view! { <li><a href=r.href()>{r.label()}</a></li> }).collect_view()}</ul>
+                }.into_any()
+            }}
+            <h3>{format!("References to entities the catalog does not have ({})", dangling.len())}</h3>
+            {if dangling.is_empty() {
+                view! { <p>"Every dependency and API its entities name is in the catalog."</p> }.into_any()
+            } else {
+                view! {
+                    <ul>{dangling.into_iter().map(|(from, to)| {
+                        let href = parse_ref(&from).map(|r| ref_href(&r)).unwrap_or_default();
+                        view! { <li><a href=href>{short_ref(&from)}</a>{format!(" names {to}")}</li> }
+                    }).collect_view()}</ul>
+                }.into_any()
+            }}
+            <h3>"Maturity and delivery"</h3>
+            <p class="description">"Not measured yet: maturity levels and delivery figures (DORA) of the team's services will show here once the portal collects platform metrics."</p>
+        </section>
+    }
+}
+
+/// A picture address a page may show: https, or an inline image (the pages' security
+/// policy allows no other).
+#[cfg(feature = "ssr")]
+pub(crate) fn safe_picture(url: &str) -> bool {
+    url.starts_with("https://") || url.starts_with("data:image/")
+}
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    use super::*;
+    use crate::pages::catalog::shared::ssr::row;
+    use crate::pages::teams::ssr::Groups;
+    use serde_json::Value;
+    use std::collections::{BTreeMap, BTreeSet};
+    use teams::Scope;
+
+    pub async fn team(
+        store: &store::Store,
+        namespace: &str,
+        name: &str,
+        scope: Scope,
+    ) -> Result<TeamPageData, AppError> {
+        let entity_ref = format!("group:{}/{}", namespace.to_lowercase(), name.to_lowercase());
+        let Some(body) = store.entity_body(&entity_ref).await? else {
+            return Err(AppError::NotFound(format!(
+                "The catalog has no team {namespace}/{name}. Find it in the team directory (/teams), or register its Group entity."
+            )));
+        };
+        let groups = Groups::read(store).await?;
+        let hierarchy = &groups.hierarchy;
+        let named = |r: &str| Named {
+            entity_ref: r.to_string(),
+            name: groups.name_of(r),
+        };
+        let in_scope: Vec<String> = hierarchy
+            .scope(&entity_ref, scope)
+            .into_iter()
+            .map(str::to_string)
+            .collect();
+        let members = members(store, &in_scope, &named).await?;
+        let mut owned: Vec<Owned> = store
+            .entities_owned_by(&in_scope, MAX_OWNED as i64 + 1)
+            .await?
+            .into_iter()
+            .map(|o| Owned {
+                row: row(o.summary),
+                system_ref: o.system_ref,
+            })
+            .collect();
+        let owned_cut = owned.len() > MAX_OWNED;
+        owned.truncate(MAX_OWNED);
+        let owned_refs: Vec<String> = owned.iter().map(|o| o.row.entity_ref.clone()).collect();
+        let edges: Vec<teams::dependencies::Edge> = store
+            .dependency_edges(&owned_refs)
+            .await?
+            .into_iter()
+            .map(|e| teams::dependencies::Edge {
+                source: e.source_ref,
+                relation: e.relation_type,
+                target: e.target_ref,
+                target_kind: e.target_kind,
+                target_owner: e.target_owner,
+            })
+            .collect();
+        let ours: BTreeSet<String> = in_scope.iter().cloned().collect();
+        let links_to_teams = teams::dependencies::links(&edges, &ours);
+        let owner_names = links_to_teams
+            .depends_on
+            .iter()
+            .chain(&links_to_teams.depended_on_by)
+            .map(|l| named(&l.owner))
+            .collect();
+        let mut ancestors: Vec<Named> = hierarchy
+            .ancestors(&entity_ref)
+            .into_iter()
+            .map(named)
+            .collect();
+        ancestors.reverse();
+        let text = |pointer: &str| {
+            body.pointer(pointer)
+                .and_then(Value::as_str)
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_string)
+        };
+        Ok(TeamPageData {
+            display_name: text("/spec/profile/displayName")
+                .or_else(|| text("/metadata/title"))
+                .unwrap_or_else(|| text("/metadata/name").unwrap_or_else(|| name.to_string())),
+            spec_type: text("/spec/type"),
+            description: text("/metadata/description"),
+            email: text("/spec/profile/email"),
+            picture: text("/spec/profile/picture").filter(|p| safe_picture(p)),
+            links: profile_links(&body),
+            ancestors,
+            children: hierarchy.children(&entity_ref).map(named).collect(),
+            with_child_teams: scope == Scope::WithChildTeams,
+            members,
+            owned,
+            owned_cut,
+            links_to_teams,
+            owner_names,
+            warnings: hierarchy
+                .warnings_about(&entity_ref)
+                .map(ToString::to_string)
+                .collect(),
+            entity_ref,
+        })
+    }
+
+    /// The people in any of `groups`, by name, with the teams (of `groups`) they are in.
+    async fn members(
+        store: &store::Store,
+        groups: &[String],
+        named: &impl Fn(&str) -> Named,
+    ) -> Result<Vec<Member>, AppError> {
+        let mut teams_of: BTreeMap<String, Vec<Named>> = BTreeMap::new();
+        for (group, user) in store.group_members(Some(groups)).await? {
+            teams_of.entry(user).or_default().push(named(&group));
+        }
+        let refs: Vec<String> = teams_of.keys().cloned().collect();
+        let bodies = store.entity_json_by_refs(&refs).await?;
+        let mut members: Vec<Member> = refs
+            .into_iter()
+            .zip(bodies)
+            .map(|(user_ref, found)| {
+                let body: Value = found
+                    .and_then(|f| serde_json::from_str(&f.json).ok())
+                    .unwrap_or(Value::Null);
+                let text = |pointer: &str| {
+                    body.pointer(pointer)
+                        .and_then(Value::as_str)
+                        .map(str::trim)
+                        .filter(|v| !v.is_empty())
+                        .map(str::to_string)
+                };
+                Member {
+                    display_name: text("/spec/profile/displayName")
+                        .or_else(|| text("/metadata/title"))
+                        .unwrap_or_else(|| short_ref(&user_ref)),
+                    email: text("/spec/profile/email"),
+                    picture: text("/spec/profile/picture").filter(|p| safe_picture(p)),
+                    teams: teams_of.remove(&user_ref).unwrap_or_default(),
+                    user_ref,
+                }
+            })
+            .collect();
+        members.sort_by_cached_key(|m| (m.display_name.to_lowercase(), m.user_ref.clone()));
+        Ok(members)
+    }
+
+    /// `metadata.links` that are web or mail addresses (never `javascript:`), titled.
+    fn profile_links(body: &Value) -> Vec<ProfileLink> {
+        body.pointer("/metadata/links")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|link| {
+                let url = link.get("url")?.as_str()?.trim();
+                let lower = url.to_lowercase();
+                if !(lower.starts_with("https://")
+                    || lower.starts_with("http://")
+                    || lower.starts_with("mailto:"))
+                {
+                    return None;
+                }
+                let title = link
+                    .get("title")
+                    .and_then(Value::as_str)
+                    .filter(|t| !t.trim().is_empty())
+                    .unwrap_or(url);
+                Some(ProfileLink {
+                    url: url.to_string(),
+                    title: title.to_string(),
+                })
+            })
+            .take(20)
+            .collect()
+    }
+}
