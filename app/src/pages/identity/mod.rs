@@ -45,18 +45,15 @@ impl ViewerResource {
 /// The hidden field every form that posts to the portal carries: the session's form
 /// token, without which the server takes a form submitted while someone is signed in
 /// for one made by another site (see the server's `identity/csrf.rs`). Nothing when
-/// nobody is signed in.
+/// nobody is signed in. Used inside the pages' `<Suspense>` (every form is), which waits
+/// for the viewer too; a `<Suspense>` of its own inside those breaks hydration.
 #[component]
 pub fn FormToken() -> impl IntoView {
     let viewer = expect_context::<ViewerResource>().0;
-    view! {
-        <Suspense fallback=|| ()>
-            {move || Suspend::new(async move {
-                viewer.await.ok().flatten().map(|viewer| view! {
-                    <input type="hidden" name="form_token" value=viewer.form_token/>
-                })
-            })}
-        </Suspense>
+    move || {
+        viewer.get().and_then(Result::ok).flatten().map(|viewer| {
+            view! { <input type="hidden" name="form_token" value=viewer.form_token/> }
+        })
     }
 }
 
