@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Property-based fuzzing of a running portal's catalog API against its own OpenAPI
-# document, with schemathesis (pinned in scripts/python-tools.sh; installed once):
+# Property-based fuzzing of a running portal's catalog and teams APIs against their own
+# OpenAPI documents, with schemathesis (pinned in scripts/python-tools.sh; installed once):
 #   end2end/api-fuzz.sh http://127.0.0.1:PORT
 # Starts nothing: end2end/run.sh gives it a fresh portal with the demo catalog, inside a
 # network namespace with loopback only. The fuzzer registers and reads locations with
@@ -25,23 +25,27 @@ install_api_fuzzer || { echo "FAIL: could not install ${api_fuzz_tool}" >&2; exi
 seed="${API_FUZZ_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}"
 examples="${API_FUZZ_MAX_EXAMPLES:-100}"
 budget="${API_FUZZ_MAX_TIME:-180}"
-echo "== schemathesis against $url/api/catalog (seed $seed; rerun with API_FUZZ_SEED=$seed)"
-echo "   at most $examples cases per operation and phase, ${budget}s in all"
-
 cd "$here"
 # One worker: with two, Hypothesis' shared caches race (a KeyError inside Hypothesis,
 # reported as a runtime error, not a finding); the portal has the other core anyway.
+# fuzz NAME DOCUMENT BASE_URL SECONDS
+fuzz() {
+  echo "== schemathesis against $3 ($1; seed $seed; rerun with API_FUZZ_SEED=$seed)"
+  echo "   at most $examples cases per operation and phase, ${4}s in all"
+  "$PORTICO_FUZZ_VENV/bin/schemathesis" --no-color --config-file "$here/api-fuzz.toml" run \
+    "$2" \
+    --url "$3" \
+    --seed "$seed" \
+    --max-examples "$examples" \
+    --max-time "$4" \
+    --request-timeout 10 \
+    --workers 1 \
+    --suppress-health-check too_slow
+}
 status=0
-"$PORTICO_FUZZ_VENV/bin/schemathesis" --no-color --config-file "$here/api-fuzz.toml" run \
-  "$url/api/catalog/openapi.json" \
-  --url "$url/api/catalog" \
-  --seed "$seed" \
-  --max-examples "$examples" \
-  --max-time "$budget" \
-  --request-timeout 10 \
-  --workers 1 \
-  --suppress-health-check too_slow \
-  || status=$?
+fuzz catalog "$url/api/catalog/openapi.json" "$url/api/catalog" "$budget" || status=$?
+# The teams API is three reads: a third of the catalog's time is plenty.
+fuzz teams "$url/api/teams/openapi.json" "$url" "$(( budget / 3 ))" || status=$?
 if [ "$status" -ne 0 ]; then
   echo "api-fuzz: FAILED (seed $seed; rerun with API_FUZZ_SEED=$seed)"
   exit "$status"

@@ -17,6 +17,19 @@ pub use pages::identity::admin::{AdminDesk, AdminFuture};
 /// How one can sign in on this portal; the server puts it in context.
 pub use pages::identity::{ProviderChoice, SignInOptions};
 
+/// The team pages' data, which the server's `/api/teams` also answers with.
+pub use pages::teams::{directory::TeamDirectory, person::PersonPageData, team::TeamPageData};
+
+/// How the server reads the team pages' data for `/api/teams`, as the pages do.
+#[cfg(feature = "ssr")]
+pub mod teams_api {
+    pub use crate::pages::teams::directory::search;
+    pub use crate::pages::teams::person::ssr::person;
+    pub use crate::pages::teams::ssr::directory;
+    pub use crate::pages::teams::team::parse_scope;
+    pub use crate::pages::teams::team::ssr::team;
+}
+
 #[cfg(feature = "ssr")]
 pub use pages::catalog::register::{
     RegisterIssue, RegisterSource, Registrar, RegistrarError, RegistrarFuture,

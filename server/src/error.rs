@@ -89,6 +89,16 @@ impl From<store::StoreError> for ApiError {
     }
 }
 
+/// An error of the app's loaders (shared with the pages) on the API: same status, same
+/// message (an internal one was logged and says nothing more).
+impl From<app::error::AppError> for ApiError {
+    fn from(error: app::error::AppError) -> ApiError {
+        let status =
+            StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        ApiError::with_status(status, error.message())
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut response = self.status.into_response();

@@ -4,6 +4,7 @@
 //!   the register page's backend, the demo organisation and the `portico catalog` commands;
 //! - `render/`: the Application spec renderer's API and the `portico render` command;
 //! - `identity/`: who is asking and what they may do — the one authorisation seam;
+//! - `teams/`: the team directory, team and person pages as JSON (`/api/teams`);
 //! - `ops/`: health probes and Prometheus metrics;
 //! - `integrations/`: the systems around the portal (GitHub), configured once.
 //!
@@ -21,5 +22,6 @@ pub mod ops;
 pub mod render;
 pub mod serve;
 pub mod state;
+pub mod teams;
 pub mod telemetry;
 pub mod work;

@@ -350,3 +350,61 @@ async fn the_home_page_shows_the_signed_in_persons_teams_first() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn the_teams_api_answers_what_the_pages_show_with_backstage_errors() {
+    each_engine_with(demo(), async |app| {
+        let (status, body) = app.get_json("/api/teams?q=payments&unknown=ignored").await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["total"], 6);
+        assert_eq!(
+            body["rows"][0]["path"],
+            serde_json::json!(["Acme Retail", "Checkout"])
+        );
+
+        let (status, body) = app
+            .get_json("/api/teams/default/checkout-team?scope=all")
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["members"].as_array().unwrap().len(), 3);
+        assert_eq!(body["with_child_teams"], true);
+        let depends_on = &body["links_to_teams"]["depends_on"];
+        assert_eq!(
+            depends_on[0]["owner"], "group:default/catalog-team",
+            "{depends_on}"
+        );
+
+        let (status, body) = app.get_json("/api/people/default/grace.hopper").await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["teams"][0]["team"]["name"], "Checkout");
+
+        for (path, status, name) in [
+            (
+                "/api/teams/default/checkout-team?scope=some",
+                400,
+                "InputError",
+            ),
+            ("/api/teams/default/nobody", 404, "NotFoundError"),
+            ("/api/people/default/nobody", 404, "NotFoundError"),
+            ("/api/teams/default", 404, "NotFoundError"),
+            ("/api/teams/default/a%00b", 400, "InputError"),
+        ] {
+            let (got, body) = app.get_json(path).await;
+            assert_eq!(got.as_u16(), status, "{path}: {body}");
+            assert_eq!(body["error"]["name"], name, "{path}: {body}");
+        }
+
+        let (status, document) = app.get_json("/api/teams/openapi.json").await;
+        assert_eq!(status, StatusCode::OK);
+        let paths: Vec<&String> = document["paths"].as_object().unwrap().keys().collect();
+        assert_eq!(paths.len(), 4, "{paths:?}");
+    })
+    .await;
+    let app = demo()
+        .seam(server::identity::Rule::NobodyMay)
+        .start_sqlite()
+        .await;
+    let (status, body) = app.get_json("/api/teams").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(body["error"]["name"], "AuthenticationError");
+}

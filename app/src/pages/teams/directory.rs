@@ -35,11 +35,17 @@ pub async fn fetch_team_directory(
 ) -> Result<TeamDirectory, AppError> {
     crate::identity::require(identity::Action::CatalogRead).await?;
     let store = crate::context::store()?;
-    let search = teams::directory::Search {
+    let search = search(text.as_deref(), team_type.as_deref());
+    super::ssr::directory(&store, &search).await
+}
+
+/// What `?q=` and `?type=` ask for, cut to a length any real search fits in.
+#[cfg(feature = "ssr")]
+pub fn search(text: Option<&str>, team_type: Option<&str>) -> teams::directory::Search {
+    teams::directory::Search {
         text: text.unwrap_or_default().chars().take(200).collect(),
         spec_type: team_type.unwrap_or_default().chars().take(100).collect(),
-    };
-    super::ssr::directory(&store, &search).await
+    }
 }
 
 #[component]

@@ -122,7 +122,7 @@ fn PersonTeamCard(team: PersonTeam) -> impl IntoView {
 }
 
 #[cfg(feature = "ssr")]
-mod ssr {
+pub(crate) mod ssr {
     use super::*;
     use crate::pages::catalog::shared::ssr::row;
     use crate::pages::teams::ssr::Groups;
@@ -134,7 +134,12 @@ mod ssr {
         name: &str,
     ) -> Result<PersonPageData, AppError> {
         let user_ref = format!("user:{}/{}", namespace.to_lowercase(), name.to_lowercase());
-        let Some(body) = store.entity_body(&user_ref).await? else {
+        // No name holds a NUL character (and PostgreSQL cannot be asked about one).
+        let body = match user_ref.contains('\0') {
+            true => None,
+            false => store.entity_body(&user_ref).await?,
+        };
+        let Some(body) = body else {
             return Err(AppError::NotFound(format!(
                 "The catalog has no person {namespace}/{name}. People are User entities: register theirs, or find them through their team (/teams)."
             )));

@@ -96,16 +96,21 @@ pub async fn fetch_team(
 ) -> Result<TeamPageData, AppError> {
     crate::identity::require(identity::Action::CatalogRead).await?;
     let store = crate::context::store()?;
-    let scope = match scope.as_deref() {
-        Some("all") => teams::Scope::WithChildTeams,
-        None | Some("") | Some("team") => teams::Scope::Team,
-        Some(other) => {
-            return Err(AppError::BadInput(format!(
-                "scope={other:?} is not a scope: use scope=team (the team alone) or scope=all (with its child teams)."
-            )));
-        }
-    };
+    let scope = parse_scope(scope.as_deref())?;
     ssr::team(&store, &namespace, &name, scope).await
+}
+
+/// `?scope=`: `team` (or nothing) for the team alone, `all` with its child teams.
+#[cfg(feature = "ssr")]
+pub fn parse_scope(scope: Option<&str>) -> Result<teams::Scope, AppError> {
+    match scope {
+        Some("all") => Ok(teams::Scope::WithChildTeams),
+        None | Some("") | Some("team") => Ok(teams::Scope::Team),
+        Some(other) => Err(AppError::BadInput(format!(
+            "scope={:?} is not a scope: use scope=team (the team alone) or scope=all (with its child teams).",
+            other.chars().take(40).collect::<String>()
+        ))),
+    }
 }
 
 #[component]
@@ -571,7 +576,7 @@ pub(crate) fn safe_picture(url: &str) -> bool {
 }
 
 #[cfg(feature = "ssr")]
-mod ssr {
+pub(crate) mod ssr {
     use super::*;
     use crate::pages::catalog::shared::ssr::row;
     use crate::pages::teams::ssr::Groups;
@@ -586,7 +591,12 @@ mod ssr {
         scope: Scope,
     ) -> Result<TeamPageData, AppError> {
         let entity_ref = format!("group:{}/{}", namespace.to_lowercase(), name.to_lowercase());
-        let Some(body) = store.entity_body(&entity_ref).await? else {
+        // No name holds a NUL character (and PostgreSQL cannot be asked about one).
+        let body = match entity_ref.contains('\0') {
+            true => None,
+            false => store.entity_body(&entity_ref).await?,
+        };
+        let Some(body) = body else {
             return Err(AppError::NotFound(format!(
                 "The catalog has no team {namespace}/{name}. Find it in the team directory (/teams), or register its Group entity."
             )));

@@ -1,7 +1,7 @@
 //! Backstage's catalog API: one file per resource.
 
 mod entities;
-mod input;
+pub(crate) mod input;
 mod locations;
 
 use crate::error::{ApiError, backstage_errors};
