@@ -37,7 +37,9 @@ pub use locations::{
 };
 pub use sessions::SessionRow;
 pub use stitching::{SearchRow, search_rows};
-pub use teams::{DependencyEdge, GroupTree, MAX_OWNERS, OwnedCount, OwnedEntity};
+pub use teams::{
+    DependencyEdge, GroupTree, MAX_OWNERS, OwnedCount, OwnedEntity, ProcessingProblem,
+};
 pub use tokens::TokenRow;
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};

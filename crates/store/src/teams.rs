@@ -60,6 +60,19 @@ pub struct DependencyEdge {
     pub target_owner: Option<String>,
 }
 
+/// What went wrong reading an entity from where it comes from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct ProcessingProblem {
+    pub entity_ref: String,
+    /// `error`: its location's last read failed; `conflict`: another location also
+    /// defines it; `orphan`: its location was removed (the entity was kept).
+    pub problem: String,
+    /// The location (`target`), or empty for an orphan.
+    pub location: String,
+    /// The read's error, or empty.
+    pub detail: String,
+}
+
 impl Store {
     /// Every group and every `childOf` link between groups.
     pub async fn group_tree(&self) -> Result<GroupTree, StoreError> {
@@ -167,5 +180,47 @@ impl Store {
             edges.extend(rows);
         }
         Ok(edges)
+    }
+
+    /// The processing problems of `entities` (at most [`MAX_OWNERS`] per statement), by
+    /// entity: a failed last read of their location, another location defining them too,
+    /// or a location that was removed.
+    pub async fn processing_problems(
+        &self,
+        entities: &[String],
+    ) -> Result<Vec<ProcessingProblem>, StoreError> {
+        let mut problems = Vec::new();
+        for chunk in entities.chunks(MAX_OWNERS) {
+            let rows: Vec<ProcessingProblem> = on_pool!(self, pool => {
+                let mut select = sqlx::QueryBuilder::new(
+                    "SELECT e.entity_ref, 'error' AS problem, l.target AS location, \
+                            l.last_error AS detail \
+                     FROM entities e JOIN locations l ON l.id = e.location_id \
+                     WHERE l.last_error IS NOT NULL AND e.entity_ref IN ",
+                );
+                select.push_tuples(chunk, |mut row, entity| {
+                    row.push_bind(entity.to_lowercase());
+                });
+                select.push(
+                    " UNION ALL SELECT c.entity_ref, 'conflict', r.target, '' \
+                     FROM location_conflicts c JOIN locations r ON r.id = c.location_id \
+                     WHERE c.entity_ref IN ",
+                );
+                select.push_tuples(chunk, |mut row, entity| {
+                    row.push_bind(entity.to_lowercase());
+                });
+                select.push(
+                    " UNION ALL SELECT entity_ref, 'orphan', '', '' FROM entities \
+                     WHERE location_id IS NULL AND entity_ref IN ",
+                );
+                select.push_tuples(chunk, |mut row, entity| {
+                    row.push_bind(entity.to_lowercase());
+                });
+                select.push(" ORDER BY 1, 2, 3");
+                select.build_query_as().fetch_all(pool).await?
+            });
+            problems.extend(rows);
+        }
+        Ok(problems)
     }
 }

@@ -265,3 +265,121 @@ async fn dependency_edges_name_the_owner_of_what_they_point_at() {
         );
     }
 }
+
+#[tokio::test]
+async fn processing_problems_name_failed_reads_conflicts_and_orphans() {
+    let now = chrono::Utc::now();
+    let lease = std::time::Duration::from_secs(60);
+    for store in seeded().await {
+        let location = |target: &str| LocationRecord {
+            location_type: "file".into(),
+            target: target.into(),
+        };
+        // Another location defines ledger-worker too: a conflict, recorded at its read.
+        let other = location("/other.yaml");
+        let batch = [entity("component", "ledger-worker", Some("ledger"), None)];
+        let outcome = store
+            .apply_location_batch(&other, &batch, &[])
+            .await
+            .unwrap();
+        let other_id = store
+            .location_by_target("file", "/other.yaml")
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
+        store
+            .claim_location(&other_id, "w", now, lease)
+            .await
+            .unwrap()
+            .unwrap();
+        let applied = crate::ReadResult::Applied {
+            conflicts: outcome.conflicts,
+        };
+        assert!(
+            store
+                .finish_location_read(&other_id, "w", now, now, &applied)
+                .await
+                .unwrap()
+        );
+        // The org file's next read fails; its entities stay with the error.
+        let org_id = store
+            .location_by_target("file", "/org.yaml")
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
+        store
+            .claim_location(&org_id, "w", now, lease)
+            .await
+            .unwrap()
+            .unwrap();
+        let failed = crate::ReadResult::Failed {
+            error: "line 3: bad YAML".into(),
+        };
+        assert!(
+            store
+                .finish_location_read(&org_id, "w", now, now, &failed)
+                .await
+                .unwrap()
+        );
+        // A third location's entity is orphaned when its location goes.
+        let gone = location("/gone.yaml");
+        let batch = [entity("component", "leftover", Some("ledger"), None)];
+        store
+            .apply_location_batch(&gone, &batch, &[])
+            .await
+            .unwrap();
+        let gone_id = store
+            .location_by_target("file", "/gone.yaml")
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
+        store.delete_location(&gone_id, false).await.unwrap();
+
+        let asked = [
+            "component:default/ledger-worker",
+            "component:default/leftover",
+            "group:default/org",
+        ]
+        .map(String::from);
+        let mut problems: Vec<_> = store
+            .processing_problems(&asked)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|p| (p.entity_ref, p.problem, p.location, p.detail))
+            .collect();
+        problems.sort();
+        let row = |e: &str, p: &str, l: &str, d: &str| {
+            (e.to_string(), p.to_string(), l.to_string(), d.to_string())
+        };
+        assert_eq!(
+            problems,
+            [
+                row(
+                    "component:default/ledger-worker",
+                    "conflict",
+                    "/other.yaml",
+                    ""
+                ),
+                row(
+                    "component:default/ledger-worker",
+                    "error",
+                    "/org.yaml",
+                    "line 3: bad YAML"
+                ),
+                row("component:default/leftover", "orphan", "", ""),
+                row(
+                    "group:default/org",
+                    "error",
+                    "/org.yaml",
+                    "line 3: bad YAML"
+                ),
+            ],
+            "{:?}",
+            store.engine()
+        );
+    }
+}

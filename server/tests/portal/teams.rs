@@ -246,6 +246,25 @@ async fn groups_that_do_not_form_a_tree_are_shown_and_said_not_hidden() {
             health.contains("Components without a system (1)"),
             "{health}"
         );
+        assert!(
+            health.contains("Entities with processing problems (0)"),
+            "{health}"
+        );
+        // Its location removed (entities kept), the router is an orphan: the page says so.
+        let store = &app.store.store;
+        let location = store
+            .location_by_target("test", "tangled.yaml")
+            .await
+            .unwrap()
+            .unwrap();
+        store.delete_location(&location.id, false).await.unwrap();
+        let (_, html) = app.page("/teams/infra/ops").await;
+        let health = section(&html, "health-heading");
+        assert!(
+            health.contains("Entities with processing problems (1)"),
+            "{health}"
+        );
+        assert!(health.contains("its location was removed"), "{health}");
 
         let (status, html) = app.page("/teams/default/loop-a").await;
         assert_eq!(status, StatusCode::OK);

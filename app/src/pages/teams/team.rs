@@ -45,6 +45,17 @@ pub struct Member {
     pub teams: Vec<Named>,
 }
 
+/// What went wrong reading one of the team's entities.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Problem {
+    pub entity_ref: String,
+    /// `error` (its location's last read failed), `conflict` (another location defines
+    /// it too) or `orphan` (its location was removed).
+    pub problem: String,
+    pub location: String,
+    pub detail: String,
+}
+
 /// An entity the team owns.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Owned {
@@ -71,6 +82,8 @@ pub struct TeamPageData {
     /// More than [`MAX_OWNED`] entities are owned; the rest is not listed.
     pub owned_cut: bool,
     pub links_to_teams: Links,
+    /// Processing problems of the entities it owns.
+    pub problems: Vec<Problem>,
     /// Display names of the owners `links_to_teams` names, by ref.
     pub owner_names: Vec<Named>,
     /// What the catalog's groups get wrong about this team's place in the tree.
@@ -562,6 +575,22 @@ fn Health(data: TeamPageData) -> impl IntoView {
                     }).collect_view()}</ul>
                 }.into_any()
             }}
+            <h3>{format!("Entities with processing problems ({})", data.problems.len())}</h3>
+            {if data.problems.is_empty() {
+                view! { <p>"Every entity was read from its location without a problem."</p> }.into_any()
+            } else {
+                view! {
+                    <ul>{data.problems.into_iter().map(|p| {
+                        let href = parse_ref(&p.entity_ref).map(|r| ref_href(&r)).unwrap_or_default();
+                        let what = match p.problem.as_str() {
+                            "error" => format!(": the last read of {} failed — {}", p.location, p.detail),
+                            "conflict" => format!(": {} defines it too, and was refused", p.location),
+                            _ => ": its location was removed; nothing updates it any more".to_string(),
+                        };
+                        view! { <li><a href=href>{short_ref(&p.entity_ref)}</a>{what}</li> }
+                    }).collect_view()}</ul>
+                }.into_any()
+            }}
             <h3>"Maturity and delivery"</h3>
             <p class="description">"Not measured yet: maturity levels and delivery figures (DORA) of the team's services will show here once the portal collects platform metrics."</p>
         </section>
@@ -637,6 +666,17 @@ pub(crate) mod ssr {
                 target_owner: e.target_owner,
             })
             .collect();
+        let problems = store
+            .processing_problems(&owned_refs)
+            .await?
+            .into_iter()
+            .map(|p| Problem {
+                entity_ref: p.entity_ref,
+                problem: p.problem,
+                location: p.location,
+                detail: p.detail,
+            })
+            .collect();
         let ours: BTreeSet<String> = in_scope.iter().cloned().collect();
         let links_to_teams = teams::dependencies::links(&edges, &ours);
         let owner_names = links_to_teams
@@ -674,6 +714,7 @@ pub(crate) mod ssr {
             owned,
             owned_cut,
             links_to_teams,
+            problems,
             owner_names,
             warnings: hierarchy
                 .warnings_about(&entity_ref)
