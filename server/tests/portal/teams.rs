@@ -231,6 +231,20 @@ async fn groups_that_do_not_form_a_tree_are_shown_and_said_not_hidden() {
             "{html}"
         );
         assert!(html.contains("not-there"), "the missing parent is named");
+        // The orphan's owner exists nowhere: the directory says so, with a way to the list.
+        let missing = section(&html, "missing-owners-heading");
+        assert!(
+            missing.contains("1 entity names an owner the catalog does not have"),
+            "{missing}"
+        );
+        assert!(
+            missing.contains("href=\"/catalog?owner=group:default/vanished\""),
+            "{missing}"
+        );
+        assert!(
+            !missing.contains("infra/ops"),
+            "an owner in another namespace is found: {missing}"
+        );
 
         // A team of nobody that owns something in another namespace.
         let (status, html) = app.page("/teams/infra/ops").await;

@@ -25,6 +25,10 @@ pub struct TeamDirectory {
     pub types: Vec<String>,
     /// What the hierarchy had to decide because the groups do not form a tree.
     pub warnings: Vec<String>,
+    /// Owners that entities name but the catalog does not have, with how many entities
+    /// name each: what no team page shows.
+    #[serde(default)]
+    pub missing_owners: Vec<(String, u64)>,
 }
 
 /// The team directory, narrowed by `text` and `team_type` when given.
@@ -109,6 +113,7 @@ fn Directory(
             </details>
         })}
         <p class="result-count" role="status">{summary}</p>
+        <MissingOwners owners=directory.missing_owners/>
         {if directory.total == 0 {
             view! {
                 <p class="empty">"No teams yet. Teams are Group entities in the catalog: register them like any other entity, with spec.parent or spec.children to nest them."</p>
@@ -162,6 +167,30 @@ fn TeamTree(rows: Vec<Row>, flat: bool) -> impl IntoView {
             </tbody>
         </table>
     }
+}
+
+/// Entities whose owner is not in the catalog: they belong to no team page.
+#[component]
+fn MissingOwners(owners: Vec<(String, u64)>) -> impl IntoView {
+    (!owners.is_empty()).then(|| {
+        let total: u64 = owners.iter().map(|(_, n)| n).sum();
+        view! {
+            <section class="notice" aria-labelledby="missing-owners-heading">
+                <h2 id="missing-owners-heading">{if total == 1 {
+                    "1 entity names an owner the catalog does not have".to_string()
+                } else {
+                    format!("{total} entities name owners the catalog does not have")
+                }}</h2>
+                <p>"Register the owner's Group or User entity, or correct spec.owner:"</p>
+                <ul>
+                    {owners.into_iter().map(|(owner, n)| {
+                        let href = format!("/catalog?owner={}", crate::pages::catalog::shared::encode_query(&owner));
+                        view! { <li><a href=href>{format!("{owner} — {n}")}</a></li> }
+                    }).collect_view()}
+                </ul>
+            </section>
+        }
+    })
 }
 
 /// `{component: 4, api: 1}` → `4 Components, 1 API`, most first; `nothing` when empty.

@@ -71,6 +71,7 @@ pub(crate) mod ssr {
             let kinds: &mut BTreeMap<String, u64> = facts.owned.entry(count.owner_ref).or_default();
             kinds.insert(count.kind, count.count.max(0) as u64);
         }
+        let missing_owners = missing_owners(store, &hierarchy, &facts).await?;
         let rows = directory::rows(&hierarchy, &groups, &facts);
         let total = rows.len();
         let rows = if search.is_empty() {
@@ -89,6 +90,32 @@ pub(crate) mod ssr {
                 .iter()
                 .map(ToString::to_string)
                 .collect(),
+            missing_owners,
         })
+    }
+
+    /// The owners entities name that are neither groups nor any other entity of the
+    /// catalog, with how many entities name each (one lookup for all of them).
+    async fn missing_owners(
+        store: &Store,
+        hierarchy: &Hierarchy,
+        facts: &Facts,
+    ) -> Result<Vec<(String, u64)>, AppError> {
+        let others: Vec<String> = facts
+            .owned
+            .keys()
+            .filter(|owner| !hierarchy.contains(owner))
+            .cloned()
+            .collect();
+        let found = store.entity_summaries_by_refs(&others).await?;
+        Ok(others
+            .into_iter()
+            .zip(found)
+            .filter(|(_, found)| found.is_none())
+            .map(|(owner, _)| {
+                let count = facts.owned[&owner].values().sum();
+                (owner, count)
+            })
+            .collect())
     }
 }
