@@ -26,8 +26,8 @@ pub mod teams_api {
     pub use crate::pages::teams::directory::search;
     pub use crate::pages::teams::person::ssr::person;
     pub use crate::pages::teams::ssr::directory;
-    pub use crate::pages::teams::team::parse_scope;
     pub use crate::pages::teams::team::ssr::team;
+    pub use crate::pages::teams::team::{parse_listing, parse_scope};
 }
 
 #[cfg(feature = "ssr")]

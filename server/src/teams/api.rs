@@ -63,6 +63,9 @@ async fn directory(
 #[derive(Deserialize)]
 struct TeamQuery {
     scope: Option<String>,
+    kind: Option<String>,
+    sort: Option<String>,
+    offset: Option<String>,
 }
 
 async fn team(
@@ -72,8 +75,13 @@ async fn team(
     Query(query): Query<TeamQuery>,
 ) -> Result<Json<TeamPageData>, ApiError> {
     let scope = teams_api::parse_scope(query.scope.as_deref())?;
+    let listing = teams_api::parse_listing(
+        query.kind.as_deref(),
+        query.sort.as_deref(),
+        query.offset.as_deref(),
+    )?;
     Ok(Json(
-        teams_api::team(&store, &namespace, &name, scope).await?,
+        teams_api::team(&store, &namespace, &name, scope, &listing).await?,
     ))
 }
 

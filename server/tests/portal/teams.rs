@@ -441,3 +441,45 @@ async fn the_teams_api_answers_what_the_pages_show_with_backstage_errors() {
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(body["error"]["name"], "AuthenticationError");
 }
+
+#[tokio::test]
+async fn what_a_big_team_owns_comes_a_page_at_a_time() {
+    each_engine_with(TestPortal::new(), async |app| {
+        let mut yaml = String::from(
+            "apiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata: {name: big}\nspec: {type: team, children: []}\n",
+        );
+        for i in 0..150 {
+            let system = if i % 2 == 0 { "spec: {type: service, lifecycle: production, owner: big, system: even}" } else { "spec: {type: library, lifecycle: experimental, owner: big}" };
+            yaml.push_str(&format!(
+                "---\napiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {{name: part-{i:03}}}\n{system}\n"
+            ));
+        }
+        app.import_yaml("big.yaml", &yaml).await;
+        let (status, html) = app.page("/teams/default/big").await;
+        assert_eq!(status, StatusCode::OK);
+        let owned = section(&html, "owned-heading");
+        assert!(owned.contains("What it owns (150)"), "{owned}");
+        assert!(owned.contains("1–100 of 150"), "{owned}");
+        assert_eq!(owned.matches("<tr>").count(), 100 + 2, "100 rows and two header rows: {owned}");
+        assert!(owned.contains("href=\"/teams/default/big?offset=100\""), "{owned}");
+        let health = section(&html, "health-heading");
+        assert!(health.contains("Components without a system (75)"), "{health}");
+
+        let (_, html) = app.page("/teams/default/big?sort=name&offset=100").await;
+        let owned = section(&html, "owned-heading");
+        assert!(owned.contains("101–150 of 150"), "{owned}");
+        assert!(owned.contains(">part-100</a>") && !owned.contains(">part-099</a>"), "{owned}");
+        assert!(owned.contains("href=\"/teams/default/big?sort=name\""), "the previous page: {owned}");
+
+        for bad in ["sort=colour", "offset=-1", "offset=99999", "offset=ten"] {
+            let (status, _) = app.page(&format!("/teams/default/big?{bad}")).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
+            let (status, body) = app.get_json(&format!("/api/teams/default/big?{bad}")).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {body}");
+        }
+        let (_, body) = app.get_json("/api/teams/default/big?kind=Component&offset=140").await;
+        assert_eq!(body["owned"]["rows"].as_array().unwrap().len(), 10, "{body}");
+        assert_eq!(body["owned"]["matching"], 150);
+    })
+    .await;
+}

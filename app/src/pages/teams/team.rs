@@ -56,6 +56,35 @@ pub struct Problem {
     pub detail: String,
 }
 
+/// How many rows a page of owned entities shows.
+pub const PAGE: usize = 100;
+
+/// How the visitor lists what a team owns: one kind or all, the column to sort by, and
+/// where the page starts.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Listing {
+    pub kind: Option<String>,
+    /// `kind` (also when empty), `name`, `type`, `lifecycle` or `owner`.
+    pub sort: String,
+    pub offset: usize,
+}
+
+/// A page of the entities a team owns.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct OwnedPage {
+    pub listing: Listing,
+    /// This page's rows, grouped by system where they are sorted.
+    pub rows: Vec<Owned>,
+    /// How many the team owns (at most [`MAX_OWNED`] are counted), and how many of the
+    /// chosen kind.
+    pub total: usize,
+    pub matching: usize,
+    /// How many of each kind.
+    pub kinds: Vec<(String, usize)>,
+    /// More than [`MAX_OWNED`] entities are owned; the rest is not listed.
+    pub cut: bool,
+}
+
 /// An entity the team owns.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Owned {
@@ -78,9 +107,11 @@ pub struct TeamPageData {
     /// Whether members and belongings include the child teams'.
     pub with_child_teams: bool,
     pub members: Vec<Member>,
-    pub owned: Vec<Owned>,
-    /// More than [`MAX_OWNED`] entities are owned; the rest is not listed.
-    pub owned_cut: bool,
+    /// One page of what it owns, as the visitor filtered and sorted it.
+    pub owned: OwnedPage,
+    /// Its components that are part of no system (the first [`PAGE`]), and how many.
+    pub without_system: Vec<EntityRow>,
+    pub without_system_total: usize,
     pub links_to_teams: Links,
     /// Processing problems of the entities it owns.
     pub problems: Vec<Problem>,
@@ -106,11 +137,52 @@ pub async fn fetch_team(
     namespace: String,
     name: String,
     scope: Option<String>,
+    kind: Option<String>,
+    sort: Option<String>,
+    offset: Option<String>,
 ) -> Result<TeamPageData, AppError> {
     crate::identity::require(identity::Action::CatalogRead).await?;
     let store = crate::context::store()?;
     let scope = parse_scope(scope.as_deref())?;
-    ssr::team(&store, &namespace, &name, scope).await
+    let listing = parse_listing(kind.as_deref(), sort.as_deref(), offset.as_deref())?;
+    ssr::team(&store, &namespace, &name, scope, &listing).await
+}
+
+/// `?kind=`, `?sort=` and `?offset=` of a team page, checked.
+#[cfg(feature = "ssr")]
+pub fn parse_listing(
+    kind: Option<&str>,
+    sort: Option<&str>,
+    offset: Option<&str>,
+) -> Result<Listing, AppError> {
+    let sort = sort.unwrap_or_default();
+    if !matches!(sort, "" | "kind" | "name" | "type" | "lifecycle" | "owner") {
+        return Err(AppError::BadInput(format!(
+            "sort={:?} is not a column: use kind, name, type, lifecycle or owner.",
+            sort.chars().take(40).collect::<String>()
+        )));
+    }
+    let offset = match offset.unwrap_or_default() {
+        "" => 0,
+        text => text
+            .parse::<usize>()
+            .ok()
+            .filter(|n| *n <= MAX_OWNED)
+            .ok_or_else(|| {
+                AppError::BadInput(format!(
+                    "offset={:?} is not a row number: use a whole number from 0 to {MAX_OWNED}.",
+                    text.chars().take(40).collect::<String>()
+                ))
+            })?,
+    };
+    Ok(Listing {
+        kind: kind
+            .map(|k| k.trim().to_lowercase())
+            .filter(|k| !k.is_empty())
+            .map(|k| k.chars().take(100).collect()),
+        sort: sort.to_string(),
+        offset,
+    })
 }
 
 /// `?scope=`: `team` (or nothing) for the team alone, `all` with its child teams.
@@ -132,16 +204,22 @@ pub fn TeamPage() -> impl IntoView {
     let query = use_query_map();
     let param = move |key: &str| params.read().get(key).unwrap_or_default();
     let data = Resource::new(
-        move || (param("namespace"), param("name"), query.read().get("scope")),
-        |(namespace, name, scope)| fetch_team(namespace, name, scope),
+        move || {
+            let query = query.read();
+            (
+                (param("namespace"), param("name"), query.get("scope")),
+                (query.get("kind"), query.get("sort"), query.get("offset")),
+            )
+        },
+        |((namespace, name, scope), (kind, sort, offset))| {
+            fetch_team(namespace, name, scope, kind, sort, offset)
+        },
     );
     view! {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
-                let kind = query.read().get("kind").filter(|k| !k.is_empty());
-                let sort = query.read().get("sort").unwrap_or_default();
                 match data.await {
-                    Ok(data) => view! { <Team data kind sort/> }.into_any(),
+                    Ok(data) => view! { <Team data/> }.into_any(),
                     Err(error) => view! { <LoadError error/> }.into_any(),
                 }
             })}
@@ -150,7 +228,7 @@ pub fn TeamPage() -> impl IntoView {
 }
 
 #[component]
-fn Team(data: TeamPageData, kind: Option<String>, sort: String) -> impl IntoView {
+fn Team(data: TeamPageData) -> impl IntoView {
     let here = team_href(&data.entity_ref);
     let scope_query = if data.with_child_teams {
         "scope=all"
@@ -166,7 +244,7 @@ fn Team(data: TeamPageData, kind: Option<String>, sort: String) -> impl IntoView
         <TeamProfile data=data.clone()/>
         <ScopeSwitch here=here.clone() with_child_teams=data.with_child_teams children=data.children.len()/>
         <Members members=data.members.clone() with_child_teams=data.with_child_teams/>
-        <OwnedEntities data=data.clone() here=here.clone() scope_query kind sort/>
+        <OwnedEntities data=data.clone() here=here.clone() scope_query/>
         <Apis links=data.links_to_teams.clone()/>
         <Dependencies data=data.clone()/>
         <Health data/>
@@ -267,20 +345,13 @@ fn initials(name: &str) -> String {
         .to_uppercase()
 }
 
-/// Everything the team owns, grouped by system, then by kind.
+/// What the team owns, a page at a time: a filter by kind, sortable columns, rows grouped
+/// by system when sorted by kind, and links to the pages before and after.
 #[component]
-fn OwnedEntities(
-    data: TeamPageData,
-    here: String,
-    scope_query: &'static str,
-    kind: Option<String>,
-    sort: String,
-) -> impl IntoView {
-    let mut counts: std::collections::BTreeMap<String, usize> = Default::default();
-    for owned in &data.owned {
-        *counts.entry(owned.row.kind.clone()).or_default() += 1;
-    }
-    let link = move |kind: Option<&str>, sort: &str| {
+fn OwnedEntities(data: TeamPageData, here: String, scope_query: &'static str) -> impl IntoView {
+    let page = data.owned;
+    let listing = page.listing.clone();
+    let link = move |kind: Option<&str>, sort: &str, offset: usize| {
         let mut query: Vec<String> = Vec::new();
         if !scope_query.is_empty() {
             query.push(scope_query.to_string());
@@ -291,59 +362,66 @@ fn OwnedEntities(
         if !sort.is_empty() {
             query.push(format!("sort={}", encode_query(sort)));
         }
+        if offset > 0 {
+            query.push(format!("offset={offset}"));
+        }
         if query.is_empty() {
             here.clone()
         } else {
             format!("{here}?{}", query.join("&"))
         }
     };
-    let mut rows: Vec<Owned> = data
-        .owned
-        .iter()
-        .filter(|o| kind.as_deref().is_none_or(|k| o.row.kind == k))
-        .cloned()
-        .collect();
-    sort_owned(&mut rows, &sort);
+    let by_system = listing.sort.is_empty() || listing.sort == "kind";
     let mut systems: Vec<(Option<String>, Vec<Owned>)> = Vec::new();
-    for row in rows {
-        match systems.iter_mut().find(|(s, _)| *s == row.system_ref) {
+    for row in page.rows {
+        let key = if by_system {
+            row.system_ref.clone()
+        } else {
+            None
+        };
+        match systems.iter_mut().find(|(s, _)| *s == key) {
             Some((_, list)) => list.push(row),
-            None => systems.push((row.system_ref.clone(), vec![row])),
+            None => systems.push((key, vec![row])),
         }
     }
-    // Systems by name, entities without one last.
-    systems.sort_by(|a, b| (a.0.is_none(), &a.0).cmp(&(b.0.is_none(), &b.0)));
-    let total = data.owned.len();
-    let chosen_kind = kind.clone();
-    let sort_for_kinds = sort.clone();
+    let (total, matching, offset) = (page.total, page.matching, listing.offset);
+    let shown = systems.iter().map(|(_, rows)| rows.len()).sum::<usize>();
+    let kind = listing.kind.clone();
+    let sort = listing.sort.clone();
+    let link_kinds = link.clone();
+    let link_pages = link.clone();
     view! {
         <section aria-labelledby="owned-heading">
-            <h2 id="owned-heading">{format!("What it owns ({total}{})", if data.owned_cut { "+" } else { "" })}</h2>
-            {data.owned_cut.then(|| view! {
-                <p class="notice">{format!("This team owns more than {MAX_OWNED} entities; the first {MAX_OWNED} by kind and name are listed.")}</p>
+            <h2 id="owned-heading">{format!("What it owns ({total}{})", if page.cut { "+" } else { "" })}</h2>
+            {page.cut.then(|| view! {
+                <p class="notice">{format!("This team owns more than {MAX_OWNED} entities; the first {MAX_OWNED} by kind and name are counted and listed.")}</p>
             })}
             {if total == 0 {
                 view! { <p class="empty">"Nothing yet: entities name their owner in spec.owner."</p> }.into_any()
             } else {
                 view! {
                     <nav class="kind-filter" aria-label="Show one kind">
-                        <a href=link(None, &sort_for_kinds) aria-current=chosen_kind.is_none().then_some("page")>{format!("All ({total})")}</a>
-                        {counts.into_iter().map(|(k, n)| {
-                            let current = (chosen_kind.as_deref() == Some(k.as_str())).then_some("page");
-                            view! { <a href=link(Some(&k), &sort_for_kinds) aria-current=current>{format!("{} ({n})", display_kind(&k))}</a> }
+                        <a href=link_kinds(None, &sort, 0) aria-current=kind.is_none().then_some("page")>{format!("All ({total})")}</a>
+                        {page.kinds.into_iter().map(|(k, n)| {
+                            let current = (kind.as_deref() == Some(k.as_str())).then_some("page");
+                            view! { <a href=link_kinds(Some(&k), &sort, 0) aria-current=current>{format!("{} ({n})", display_kind(&k))}</a> }
                         }).collect_view()}
                     </nav>
+                    {(matching > shown).then(|| view! {
+                        <p class="result-count">{format!("{}–{} of {matching}", offset + 1, offset + shown)}</p>
+                    })}
                     {systems.into_iter().map(|(system, rows)| {
-                        let heading = match &system {
-                            Some(system) => view! { "System " <a href=parse_ref(system).map(|r| ref_href(&r)).unwrap_or_default()>{short_ref(system)}</a> }.into_any(),
-                            None => view! { "Not part of a system" }.into_any(),
+                        let heading = match (&system, by_system) {
+                            (Some(system), _) => view! { <h3>"System " <a href=parse_ref(system).map(|r| ref_href(&r)).unwrap_or_default()>{short_ref(system)}</a></h3> }.into_any(),
+                            (None, true) => view! { <h3>"Not part of a system"</h3> }.into_any(),
+                            (None, false) => ().into_any(),
                         };
                         let header = |label: &'static str, key: &'static str| {
                             let current = (sort == key || (sort.is_empty() && key == "kind")).then_some("ascending");
-                            view! { <th scope="col" aria-sort=current><a href=link(kind.as_deref(), key)>{label}</a></th> }
+                            view! { <th scope="col" aria-sort=current><a href=link(kind.as_deref(), key, 0)>{label}</a></th> }
                         };
                         view! {
-                            <h3>{heading}</h3>
+                            {heading}
                             <table class="entity-table">
                                 <thead><tr>
                                     {header("Name", "name")}
@@ -369,25 +447,16 @@ fn OwnedEntities(
                             </table>
                         }
                     }).collect_view()}
+                    {(matching > shown).then(|| view! {
+                        <nav class="pager" aria-label="Pages of what it owns">
+                            {(offset > 0).then(|| view! { <a href=link_pages(listing.kind.as_deref(), &listing.sort, offset.saturating_sub(PAGE)) rel="prev">"Previous"</a> })}
+                            {(offset + shown < matching).then(|| view! { <a href=link_pages(listing.kind.as_deref(), &listing.sort, offset + PAGE) rel="next">"Next"</a> })}
+                        </nav>
+                    })}
                 }.into_any()
             }}
         </section>
     }
-}
-
-/// Orders `rows` by the column `sort` names (kind, then name, when it names none).
-fn sort_owned(rows: &mut [Owned], sort: &str) {
-    let text = |o: &Owned| -> (String, String) {
-        let key = match sort {
-            "name" => String::new(),
-            "type" => o.row.spec_type.clone().unwrap_or_default(),
-            "lifecycle" => o.row.lifecycle.clone().unwrap_or_default(),
-            "owner" => o.row.owner_ref.clone().unwrap_or_default(),
-            _ => o.row.kind.clone(),
-        };
-        (key.to_lowercase(), o.row.label().to_lowercase())
-    };
-    rows.sort_by_cached_key(text);
 }
 
 #[component]
@@ -545,17 +614,13 @@ fn teams_count(n: usize) -> String {
 /// What is wrong or missing in the catalog about what the team owns.
 #[component]
 fn Health(data: TeamPageData) -> impl IntoView {
-    let without_system: Vec<EntityRow> = data
-        .owned
-        .iter()
-        .filter(|o| o.row.kind == "component" && o.system_ref.is_none())
-        .map(|o| o.row.clone())
-        .collect();
+    let without_system = data.without_system;
+    let without_system_total = data.without_system_total;
     let dangling = data.links_to_teams.dangling.clone();
     view! {
         <section aria-labelledby="health-heading">
             <h2 id="health-heading">"Ownership health"</h2>
-            <h3>{format!("Components without a system ({})", without_system.len())}</h3>
+            <h3>{format!("Components without a system ({without_system_total})")}</h3>
             {if without_system.is_empty() {
                 view! { <p>"Every component is part of a system."</p> }.into_any()
             } else {
@@ -618,6 +683,7 @@ pub(crate) mod ssr {
         namespace: &str,
         name: &str,
         scope: Scope,
+        listing: &Listing,
     ) -> Result<TeamPageData, AppError> {
         let entity_ref = format!("group:{}/{}", namespace.to_lowercase(), name.to_lowercase());
         // No name holds a NUL character (and PostgreSQL cannot be asked about one).
@@ -654,6 +720,12 @@ pub(crate) mod ssr {
         let owned_cut = owned.len() > MAX_OWNED;
         owned.truncate(MAX_OWNED);
         let owned_refs: Vec<String> = owned.iter().map(|o| o.row.entity_ref.clone()).collect();
+        let without_system: Vec<EntityRow> = owned
+            .iter()
+            .filter(|o| o.row.kind == "component" && o.system_ref.is_none())
+            .map(|o| o.row.clone())
+            .collect();
+        let without_system_total = without_system.len();
         let edges: Vec<teams::dependencies::Edge> = store
             .dependency_edges(&owned_refs)
             .await?
@@ -711,8 +783,9 @@ pub(crate) mod ssr {
             children: hierarchy.children(&entity_ref).map(named).collect(),
             with_child_teams: scope == Scope::WithChildTeams,
             members,
-            owned,
-            owned_cut,
+            owned: page(owned, owned_cut, listing),
+            without_system: without_system.into_iter().take(PAGE).collect(),
+            without_system_total,
             links_to_teams,
             problems,
             owner_names,
@@ -722,6 +795,45 @@ pub(crate) mod ssr {
                 .collect(),
             entity_ref,
         })
+    }
+
+    /// The page of `owned` that `listing` asks for: one kind or all, sorted by its column
+    /// (kind, then name, when it names none), [`PAGE`] rows from its offset.
+    fn page(mut owned: Vec<Owned>, cut: bool, listing: &Listing) -> OwnedPage {
+        let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
+        for o in &owned {
+            *kinds.entry(o.row.kind.clone()).or_default() += 1;
+        }
+        let total = owned.len();
+        if let Some(kind) = &listing.kind {
+            owned.retain(|o| &o.row.kind == kind);
+        }
+        let sort = listing.sort.as_str();
+        owned.sort_by_cached_key(|o| {
+            let key = match sort {
+                "name" => String::new(),
+                "type" => o.row.spec_type.clone().unwrap_or_default(),
+                "lifecycle" => o.row.lifecycle.clone().unwrap_or_default(),
+                "owner" => o.row.owner_ref.clone().unwrap_or_default(),
+                // By kind, each system's rows together (systems by name, none last).
+                _ => format!(
+                    "{}\u{0}{}\u{0}{}",
+                    o.system_ref.is_none(),
+                    o.system_ref.as_deref().unwrap_or_default(),
+                    o.row.kind
+                ),
+            };
+            (key.to_lowercase(), o.row.label().to_lowercase())
+        });
+        let matching = owned.len();
+        OwnedPage {
+            rows: owned.into_iter().skip(listing.offset).take(PAGE).collect(),
+            listing: listing.clone(),
+            total,
+            matching,
+            kinds: kinds.into_iter().collect(),
+            cut,
+        }
     }
 
     /// The people in any of `groups`, by name, with the teams (of `groups`) they are in.
