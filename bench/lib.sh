@@ -52,7 +52,9 @@ rss_mb() { awk '/VmRSS/ {printf "%.0f", $2/1024}' "/proc/$SERVER/status"; }
 load() {
   local name="$1" path="$2" header="${3:-X-Bench: anonymous}"
   local first; first=$(curl -s -o /dev/null -H "$header" -w '%{time_total}' "$URL$path" | awk '{printf "%.1fms", $1 * 1000}')
-  local out; out=$(wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency -H "$header" "$URL$path")
+  # wrk wants at least one connection per thread.
+  local threads=$(( CONNECTIONS < 2 ? 1 : 2 ))
+  local out; out=$(wrk -t"$threads" -c"$CONNECTIONS" -d"$DURATION" --latency -H "$header" "$URL$path")
   local rps p50 p99 errors
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
   p50=$(awk '$1=="50%" {print $2}' <<<"$out")

@@ -7,18 +7,32 @@
 //! a write on any of them changes the version all of them read.
 
 use crate::{Store, StoreError, Tx, on_pool, on_tx};
+use std::any::Any;
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
+
+/// A caller's answer, of whatever type it is ([`Store::cached`]).
+pub(crate) type Aggregate = Arc<dyn Any + Send + Sync>;
 
 /// Entries kept per cache before it is emptied (simple, and bounded).
 const CAPACITY: usize = 512;
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct VersionedCache<T> {
     entries: Mutex<HashMap<String, (i64, T)>>,
     /// Held while an answer is computed, so that many requests missing the cache at once
     /// (right after a write, under load) compute it once instead of all together.
     computing: tokio::sync::Mutex<()>,
+}
+
+// Not derived: that would ask `T: Default`, which `dyn Any` is not.
+impl<T> Default for VersionedCache<T> {
+    fn default() -> Self {
+        VersionedCache {
+            entries: Mutex::default(),
+            computing: tokio::sync::Mutex::default(),
+        }
+    }
 }
 
 impl<T: Clone> VersionedCache<T> {
@@ -78,6 +92,37 @@ pub(crate) async fn bump_catalog_version(tx: &mut Tx<'_>) -> Result<(), StoreErr
 }
 
 impl Store {
+    /// The answer `compute` gives from the catalog as it is now, kept under `key` until
+    /// the catalog next changes (any replica's write): for aggregates a page computes
+    /// from several reads, such as a team's belongings rolled up through its child teams.
+    /// Concurrent misses compute once. `key` must name the answer's type and inputs, and
+    /// `compute` must not call `cached` itself (it would wait for itself).
+    pub async fn cached<T, E, F, Fut>(&self, key: String, compute: F) -> Result<Arc<T>, E>
+    where
+        T: Send + Sync + 'static,
+        E: From<StoreError>,
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<T, E>>,
+    {
+        let cache = &self.aggregates;
+        let version = self.catalog_version().await?;
+        let hit = |cache: &VersionedCache<Aggregate>| {
+            cache
+                .get(&key, version)
+                .and_then(|value| value.downcast::<T>().ok())
+        };
+        if let Some(value) = hit(cache) {
+            return Ok(value);
+        }
+        let _computing = cache.computing.lock().await;
+        if let Some(value) = hit(cache) {
+            return Ok(value);
+        }
+        let value = Arc::new(compute().await?);
+        cache.put(key, version, value.clone());
+        Ok(value)
+    }
+
     /// The current catalog version (changes with every write to the catalog).
     pub async fn catalog_version(&self) -> Result<i64, StoreError> {
         Ok(on_pool!(self, pool => {

@@ -135,6 +135,8 @@ pub struct Store {
     facet_cache:
         std::sync::Arc<cache::VersionedCache<std::collections::BTreeMap<String, Vec<FacetCount>>>>,
     count_cache: std::sync::Arc<cache::VersionedCache<i64>>,
+    /// Answers callers compute from the catalog ([`Store::cached`]).
+    aggregates: std::sync::Arc<cache::VersionedCache<cache::Aggregate>>,
     /// In a bulk load: entities of other batches whose stored JSON waits for
     /// [`Store::finish_bulk_load`] (see [`Store::connect_for_bulk_load`]).
     deferred_stitch: Option<std::sync::Arc<std::sync::Mutex<std::collections::HashSet<String>>>>,
@@ -203,6 +205,7 @@ impl Store {
             pool,
             facet_cache: Default::default(),
             count_cache: Default::default(),
+            aggregates: Default::default(),
             deferred_stitch: None,
         }
     }

@@ -383,3 +383,44 @@ async fn processing_problems_name_failed_reads_conflicts_and_orphans() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_cached_answer_lasts_until_the_catalog_changes() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    for store in seeded().await {
+        let computed = AtomicUsize::new(0);
+        let count = || async {
+            computed.fetch_add(1, Ordering::SeqCst);
+            Ok::<_, crate::StoreError>(store.group_tree().await?.groups.len())
+        };
+        assert_eq!(*store.cached("groups".into(), count).await.unwrap(), 3);
+        assert_eq!(*store.cached("groups".into(), count).await.unwrap(), 3);
+        assert_eq!(computed.load(Ordering::SeqCst), 1, "{:?}", store.engine());
+        // Another key is another answer; a value of another type under a key is not taken.
+        assert_eq!(
+            *store
+                .cached("other".into(), || async { Ok::<_, crate::StoreError>(7) })
+                .await
+                .unwrap(),
+            7
+        );
+        let text = store
+            .cached("groups".into(), || async {
+                Ok::<_, crate::StoreError>("x")
+            })
+            .await
+            .unwrap();
+        assert_eq!(*text, "x");
+        // A write anywhere in the catalog: computed again.
+        let location = LocationRecord {
+            location_type: "file".into(),
+            target: "/more.yaml".into(),
+        };
+        store
+            .apply_location_batch(&location, &[entity("group", "new-team", None, None)], &[])
+            .await
+            .unwrap();
+        assert_eq!(*store.cached("groups".into(), count).await.unwrap(), 4);
+        assert_eq!(computed.load(Ordering::SeqCst), 2);
+    }
+}

@@ -60,8 +60,31 @@ pub(crate) mod ssr {
         }
     }
 
-    /// The directory, narrowed by `search`.
+    /// The directory, narrowed by `search`. The whole directory is computed once per
+    /// catalog version.
     pub async fn directory(store: &Store, search: &Search) -> Result<TeamDirectory, AppError> {
+        let all = store
+            .cached("teams:directory".into(), || whole_directory(store))
+            .await?;
+        let rows = if search.is_empty() {
+            all.rows.clone()
+        } else {
+            all.rows
+                .iter()
+                .filter(|r| search.matches(&r.group))
+                .cloned()
+                .collect()
+        };
+        Ok(TeamDirectory {
+            rows,
+            total: all.total,
+            types: all.types.clone(),
+            warnings: all.warnings.clone(),
+            missing_owners: all.missing_owners.clone(),
+        })
+    }
+
+    async fn whole_directory(store: &Store) -> Result<TeamDirectory, AppError> {
         let Groups { groups, hierarchy } = Groups::read(store).await?;
         let mut facts = Facts::default();
         for (group, member) in store.group_members(None).await? {
@@ -74,13 +97,6 @@ pub(crate) mod ssr {
         let missing_owners = missing_owners(store, &hierarchy, &facts).await?;
         let rows = directory::rows(&hierarchy, &groups, &facts);
         let total = rows.len();
-        let rows = if search.is_empty() {
-            rows
-        } else {
-            rows.into_iter()
-                .filter(|r| search.matches(&r.group))
-                .collect()
-        };
         Ok(TeamDirectory {
             rows,
             total,

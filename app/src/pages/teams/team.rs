@@ -678,6 +678,8 @@ pub(crate) mod ssr {
     use std::collections::{BTreeMap, BTreeSet};
     use teams::Scope;
 
+    /// The team page: everything but the page of owned entities is computed once per
+    /// catalog version (and team and scope); the page is cut from the whole list.
     pub async fn team(
         store: &store::Store,
         namespace: &str,
@@ -685,6 +687,28 @@ pub(crate) mod ssr {
         scope: Scope,
         listing: &Listing,
     ) -> Result<TeamPageData, AppError> {
+        let key = format!("teams:team:{namespace}/{name}:{scope:?}").to_lowercase();
+        let whole = store
+            .cached(key, || whole_team(store, namespace, name, scope))
+            .await?;
+        let mut data = whole.data.clone();
+        data.owned = page(whole.owned.clone(), whole.cut, listing);
+        Ok(data)
+    }
+
+    /// A team page with all it owns, before a page of it is cut.
+    struct WholeTeam {
+        data: TeamPageData,
+        owned: Vec<Owned>,
+        cut: bool,
+    }
+
+    async fn whole_team(
+        store: &store::Store,
+        namespace: &str,
+        name: &str,
+        scope: Scope,
+    ) -> Result<WholeTeam, AppError> {
         let entity_ref = format!("group:{}/{}", namespace.to_lowercase(), name.to_lowercase());
         // No name holds a NUL character (and PostgreSQL cannot be asked about one).
         let body = match entity_ref.contains('\0') {
@@ -770,7 +794,7 @@ pub(crate) mod ssr {
                 .filter(|v| !v.is_empty())
                 .map(str::to_string)
         };
-        Ok(TeamPageData {
+        let data = TeamPageData {
             display_name: text("/spec/profile/displayName")
                 .or_else(|| text("/metadata/title"))
                 .unwrap_or_else(|| text("/metadata/name").unwrap_or_else(|| name.to_string())),
@@ -783,7 +807,7 @@ pub(crate) mod ssr {
             children: hierarchy.children(&entity_ref).map(named).collect(),
             with_child_teams: scope == Scope::WithChildTeams,
             members,
-            owned: page(owned, owned_cut, listing),
+            owned: OwnedPage::default(),
             without_system: without_system.into_iter().take(PAGE).collect(),
             without_system_total,
             links_to_teams,
@@ -794,6 +818,11 @@ pub(crate) mod ssr {
                 .map(ToString::to_string)
                 .collect(),
             entity_ref,
+        };
+        Ok(WholeTeam {
+            data,
+            owned,
+            cut: owned_cut,
         })
     }
 
