@@ -18,12 +18,18 @@ pub struct Edge {
     pub target_owner: Option<String>,
 }
 
+/// How many examples of each list [`links`] keeps: a team of thousands of entities has
+/// thousands of links, which no page shows and no one reads.
+pub const EXAMPLES: usize = 100;
+
 /// Another team (or owner) and the pairs of entities that link the two.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TeamLink {
     /// The other owner's ref; [`UNOWNED`] for entities with no owner.
     pub owner: String,
-    /// `(this team's entity, the other's entity)`, each pair once, sorted.
+    /// How many `(this team's entity, the other's entity)` pairs link them.
+    pub count: usize,
+    /// The first of those pairs (at most 5), sorted.
     pub through: Vec<(String, String)>,
 }
 
@@ -37,11 +43,16 @@ pub struct Links {
     pub depends_on: Vec<TeamLink>,
     /// Owners whose entities depend on the team's entities or consume its APIs.
     pub depended_on_by: Vec<TeamLink>,
-    /// The APIs the team's components provide, and those they consume (refs, sorted).
-    pub provides: BTreeSet<String>,
-    pub consumes: BTreeSet<String>,
-    /// `(entity, ref)`: relations of the team's entities to refs the catalog lacks.
+    /// The APIs the team's components provide, and those they consume (refs, sorted;
+    /// the first [`EXAMPLES`]), and how many in all.
+    pub provides: Vec<String>,
+    pub provides_total: usize,
+    pub consumes: Vec<String>,
+    pub consumes_total: usize,
+    /// `(entity, ref)`: relations of the team's entities to refs the catalog lacks (the
+    /// first [`EXAMPLES`]), and how many in all.
     pub dangling: Vec<(String, String)>,
+    pub dangling_total: usize,
 }
 
 /// Sorts `edges` into [`Links`]; `ours` are the owners that count as this team (itself,
@@ -49,15 +60,16 @@ pub struct Links {
 pub fn links(edges: &[Edge], ours: &BTreeSet<String>) -> Links {
     let mut out: BTreeMap<String, BTreeSet<(String, String)>> = BTreeMap::new();
     let mut inbound: BTreeMap<String, BTreeSet<(String, String)>> = BTreeMap::new();
-    let mut links = Links::default();
+    let mut provides = BTreeSet::new();
+    let mut consumes = BTreeSet::new();
     let mut dangling = BTreeSet::new();
     for edge in edges {
         match edge.relation.as_str() {
             "providesApi" => {
-                links.provides.insert(edge.target.clone());
+                provides.insert(edge.target.clone());
             }
             "consumesApi" => {
-                links.consumes.insert(edge.target.clone());
+                consumes.insert(edge.target.clone());
             }
             _ => {}
         }
@@ -83,12 +95,27 @@ pub fn links(edges: &[Edge], ours: &BTreeSet<String>) -> Links {
         map.into_iter()
             .map(|(owner, through)| TeamLink {
                 owner,
-                through: through.into_iter().collect(),
+                count: through.len(),
+                through: through.into_iter().take(5).collect(),
             })
             .collect()
     };
-    links.depends_on = collect(out);
-    links.depended_on_by = collect(inbound);
-    links.dangling = dangling.into_iter().collect();
-    links
+    let (provides_total, provides) = first(provides);
+    let (consumes_total, consumes) = first(consumes);
+    let (dangling_total, dangling) = first(dangling);
+    Links {
+        depends_on: collect(out),
+        depended_on_by: collect(inbound),
+        provides,
+        provides_total,
+        consumes,
+        consumes_total,
+        dangling,
+        dangling_total,
+    }
+}
+
+/// How many `set` holds, and its first [`EXAMPLES`].
+fn first<T: Ord>(set: BTreeSet<T>) -> (usize, Vec<T>) {
+    (set.len(), set.into_iter().take(EXAMPLES).collect())
 }

@@ -391,17 +391,54 @@ mod team_links {
             owners(&links.depends_on),
             [UNOWNED, "group:default/identity"]
         );
-        assert_eq!(
-            links.depends_on[1].through.len(),
-            2,
-            "two entities link the teams"
-        );
+        assert_eq!(links.depends_on[1].count, 2, "two entities link the teams");
+        assert_eq!(links.depends_on[1].through.len(), 2);
         assert_eq!(owners(&links.depended_on_by), ["group:default/web"]);
-        assert_eq!(links.provides, ["a:ledger".to_string()].into());
-        assert_eq!(links.consumes, ["a:login".to_string()].into());
+        assert_eq!(links.provides, ["a:ledger"]);
+        assert_eq!(links.consumes, ["a:login"]);
+        assert_eq!((links.provides_total, links.consumes_total), (1, 1));
         assert_eq!(
             links.dangling,
             [("c:checkout".to_string(), "c:gone".to_string())]
         );
+        assert_eq!(links.dangling_total, 1);
     }
+}
+
+#[test]
+fn long_lists_of_links_keep_their_counts_and_first_examples() {
+    use crate::dependencies::{EXAMPLES, Edge, links};
+    let ours: std::collections::BTreeSet<String> = ["us".to_string()].into();
+    let edges: Vec<Edge> = (0..EXAMPLES + 50)
+        .flat_map(|i| {
+            [
+                Edge {
+                    source: format!("c:{i:04}"),
+                    relation: "consumesApi".into(),
+                    target: format!("a:{i:04}"),
+                    target_kind: Some("api".into()),
+                    target_owner: Some("them".into()),
+                },
+                Edge {
+                    source: format!("c:{i:04}"),
+                    relation: "dependsOn".into(),
+                    target: format!("c:gone-{i:04}"),
+                    target_kind: None,
+                    target_owner: None,
+                },
+            ]
+        })
+        .collect();
+    let links = links(&edges, &ours);
+    assert_eq!(
+        (links.consumes.len(), links.consumes_total),
+        (EXAMPLES, EXAMPLES + 50)
+    );
+    assert_eq!(links.consumes[0], "a:0000", "the first by ref");
+    assert_eq!(
+        (links.dangling.len(), links.dangling_total),
+        (EXAMPLES, EXAMPLES + 50)
+    );
+    assert_eq!(links.depends_on[0].count, EXAMPLES + 50);
+    assert_eq!(links.depends_on[0].through.len(), 5);
 }

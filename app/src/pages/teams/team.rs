@@ -461,16 +461,18 @@ fn OwnedEntities(data: TeamPageData, here: String, scope_query: &'static str) ->
 
 #[component]
 fn Apis(links: Links) -> impl IntoView {
-    let list = |apis: std::collections::BTreeSet<String>, none: &'static str| {
+    let list = |apis: Vec<String>, total: usize, none: &'static str| {
         if apis.is_empty() {
             return view! { <p class="empty">{none}</p> }.into_any();
         }
+        let more = total.saturating_sub(apis.len());
         view! {
             <ul>
                 {apis.into_iter().map(|api| view! {
                     <li><a href=parse_ref(&api).map(|r| ref_href(&r)).unwrap_or_default()>{short_ref(&api)}</a></li>
                 }).collect_view()}
             </ul>
+            {(more > 0).then(|| view! { <p class="description">{format!("and {more} more")}</p> })}
         }
         .into_any()
     };
@@ -479,11 +481,11 @@ fn Apis(links: Links) -> impl IntoView {
             <h2 id="apis-heading">"APIs"</h2>
             <div>
                 <h3>"Provides"</h3>
-                {list(links.provides, "No API is provided by its components.")}
+                {list(links.provides, links.provides_total, "No API is provided by its components.")}
             </div>
             <div>
                 <h3>"Consumes"</h3>
-                {list(links.consumes, "Its components consume no API.")}
+                {list(links.consumes, links.consumes_total, "Its components consume no API.")}
             </div>
         </section>
     }
@@ -496,7 +498,7 @@ fn Dependencies(data: TeamPageData) -> impl IntoView {
     let links = &data.links_to_teams;
     let side = |list: &[teams::dependencies::TeamLink]| {
         list.iter()
-            .map(|l| (data.owner_name(&l.owner), l.owner.clone(), l.through.len()))
+            .map(|l| (data.owner_name(&l.owner), l.owner.clone(), l.count))
             .collect::<Vec<_>>()
     };
     let depends_on = side(&links.depends_on);
@@ -617,6 +619,7 @@ fn Health(data: TeamPageData) -> impl IntoView {
     let without_system = data.without_system;
     let without_system_total = data.without_system_total;
     let dangling = data.links_to_teams.dangling.clone();
+    let dangling_total = data.links_to_teams.dangling_total;
     view! {
         <section aria-labelledby="health-heading">
             <h2 id="health-heading">"Ownership health"</h2>
@@ -629,7 +632,7 @@ fn Health(data: TeamPageData) -> impl IntoView {
                     <ul>{without_system.into_iter().map(|r| view! { <li><a href=r.href()>{r.label()}</a></li> }).collect_view()}</ul>
                 }.into_any()
             }}
-            <h3>{format!("References to entities the catalog does not have ({})", dangling.len())}</h3>
+            <h3>{format!("References to entities the catalog does not have ({dangling_total})")}</h3>
             {if dangling.is_empty() {
                 view! { <p>"Every dependency and API its entities name is in the catalog."</p> }.into_any()
             } else {
