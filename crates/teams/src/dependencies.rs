@@ -22,6 +22,9 @@ pub struct Edge {
 /// thousands of links, which no page shows and no one reads.
 pub const EXAMPLES: usize = 100;
 
+/// How many of the linked teams (the most linked first) keep examples of their pairs.
+pub const LINKED_WITH_EXAMPLES: usize = 20;
+
 /// Another team (or owner) and the pairs of entities that link the two.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TeamLink {
@@ -29,7 +32,8 @@ pub struct TeamLink {
     pub owner: String,
     /// How many `(this team's entity, the other's entity)` pairs link them.
     pub count: usize,
-    /// The first of those pairs (at most 5), sorted.
+    /// The first of those pairs (at most 5, sorted) for the [`LINKED_WITH_EXAMPLES`]
+    /// teams with the most links; none for the others.
     pub through: Vec<(String, String)>,
 }
 
@@ -39,9 +43,11 @@ pub const UNOWNED: &str = "(no owner)";
 /// A team's links to the rest of the catalog.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Links {
-    /// Owners whose entities the team's entities depend on or whose APIs they consume.
+    /// Owners whose entities the team's entities depend on or whose APIs they consume,
+    /// the most linked first.
     pub depends_on: Vec<TeamLink>,
-    /// Owners whose entities depend on the team's entities or consume its APIs.
+    /// Owners whose entities depend on the team's entities or consume its APIs, the
+    /// most linked first.
     pub depended_on_by: Vec<TeamLink>,
     /// The APIs the team's components provide, and those they consume (refs, sorted;
     /// the first [`EXAMPLES`]), and how many in all.
@@ -92,11 +98,18 @@ pub fn links(edges: &[Edge], ours: &BTreeSet<String>) -> Links {
             .insert((edge.source.clone(), edge.target.clone()));
     }
     let collect = |map: BTreeMap<String, BTreeSet<(String, String)>>| {
-        map.into_iter()
-            .map(|(owner, through)| TeamLink {
+        let mut linked: Vec<(String, BTreeSet<(String, String)>)> = map.into_iter().collect();
+        linked.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then_with(|| a.0.cmp(&b.0)));
+        linked
+            .into_iter()
+            .enumerate()
+            .map(|(rank, (owner, through))| TeamLink {
                 owner,
                 count: through.len(),
-                through: through.into_iter().take(5).collect(),
+                through: match rank < LINKED_WITH_EXAMPLES {
+                    true => through.into_iter().take(5).collect(),
+                    false => Vec::new(),
+                },
             })
             .collect()
     };

@@ -389,10 +389,11 @@ mod team_links {
         };
         assert_eq!(
             owners(&links.depends_on),
-            [UNOWNED, "group:default/identity"]
+            ["group:default/identity", UNOWNED],
+            "the most linked first"
         );
-        assert_eq!(links.depends_on[1].count, 2, "two entities link the teams");
-        assert_eq!(links.depends_on[1].through.len(), 2);
+        assert_eq!(links.depends_on[0].count, 2, "two entities link the teams");
+        assert_eq!(links.depends_on[0].through.len(), 2);
         assert_eq!(owners(&links.depended_on_by), ["group:default/web"]);
         assert_eq!(links.provides, ["a:ledger"]);
         assert_eq!(links.consumes, ["a:login"]);
@@ -441,4 +442,36 @@ fn long_lists_of_links_keep_their_counts_and_first_examples() {
     );
     assert_eq!(links.depends_on[0].count, EXAMPLES + 50);
     assert_eq!(links.depends_on[0].through.len(), 5);
+}
+
+#[test]
+fn only_the_most_linked_teams_keep_examples() {
+    use crate::dependencies::{Edge, LINKED_WITH_EXAMPLES, links};
+    let ours: std::collections::BTreeSet<String> = ["us".to_string()].into();
+    // Team i is linked i + 1 times.
+    let edges: Vec<Edge> = (0..LINKED_WITH_EXAMPLES + 10)
+        .flat_map(|team| {
+            (0..=team).map(move |n| Edge {
+                source: format!("c:{n}"),
+                relation: "dependsOn".into(),
+                target: format!("c:{team}-{n}"),
+                target_kind: Some("component".into()),
+                target_owner: Some(format!("team-{team:02}")),
+            })
+        })
+        .collect();
+    let links = links(&edges, &ours);
+    let last = LINKED_WITH_EXAMPLES + 9;
+    assert_eq!(links.depends_on[0].owner, format!("team-{last:02}"));
+    assert_eq!(links.depends_on[0].count, last + 1);
+    assert!(
+        links.depends_on[..LINKED_WITH_EXAMPLES]
+            .iter()
+            .all(|l| !l.through.is_empty())
+    );
+    assert!(
+        links.depends_on[LINKED_WITH_EXAMPLES..]
+            .iter()
+            .all(|l| l.through.is_empty())
+    );
 }

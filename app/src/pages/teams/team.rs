@@ -782,7 +782,10 @@ pub(crate) mod ssr {
             .depends_on
             .iter()
             .chain(&links_to_teams.depended_on_by)
-            .map(|l| named(&l.owner))
+            .map(|l| l.owner.as_str())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .map(named)
             .collect();
         let mut ancestors: Vec<Named> = hierarchy
             .ancestors(&entity_ref)
