@@ -49,6 +49,9 @@ pub struct Links {
     /// Owners whose entities depend on the team's entities or consume its APIs, the
     /// most linked first.
     pub depended_on_by: Vec<TeamLink>,
+    /// How many teams each of the two lists had before [`Links::keep_most_linked`].
+    pub depends_on_total: usize,
+    pub depended_on_by_total: usize,
     /// The APIs the team's components provide, and those they consume (refs, sorted;
     /// the first [`EXAMPLES`]), and how many in all.
     pub provides: Vec<String>,
@@ -116,15 +119,28 @@ pub fn links(edges: &[Edge], ours: &BTreeSet<String>) -> Links {
     let (provides_total, provides) = first(provides);
     let (consumes_total, consumes) = first(consumes);
     let (dangling_total, dangling) = first(dangling);
+    let (depends_on, depended_on_by): (Vec<TeamLink>, Vec<TeamLink>) =
+        (collect(out), collect(inbound));
     Links {
-        depends_on: collect(out),
-        depended_on_by: collect(inbound),
+        depends_on_total: depends_on.len(),
+        depended_on_by_total: depended_on_by.len(),
+        depends_on,
+        depended_on_by,
         provides,
         provides_total,
         consumes,
         consumes_total,
         dangling,
         dangling_total,
+    }
+}
+
+impl Links {
+    /// Keeps the `n` most linked teams in each direction (the totals stay): what a page
+    /// shows of a team linked to hundreds.
+    pub fn keep_most_linked(&mut self, n: usize) {
+        self.depends_on.truncate(n);
+        self.depended_on_by.truncate(n);
     }
 }
 

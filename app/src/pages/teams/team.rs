@@ -145,8 +145,26 @@ pub async fn fetch_team(
     let store = crate::context::store()?;
     let scope = parse_scope(scope.as_deref())?;
     let listing = parse_listing(kind.as_deref(), sort.as_deref(), offset.as_deref())?;
-    ssr::team(&store, &namespace, &name, scope, &listing).await
+    let mut data = ssr::team(&store, &namespace, &name, scope, &listing).await?;
+    // The page lists the most linked teams; the API has them all.
+    data.links_to_teams.keep_most_linked(LINKED_TEAMS);
+    let links = &data.links_to_teams;
+    let kept: std::collections::BTreeSet<&str> = links
+        .depends_on
+        .iter()
+        .chain(&links.depended_on_by)
+        .map(|l| l.owner.as_str())
+        .collect();
+    let names = std::mem::take(&mut data.owner_names);
+    data.owner_names = names
+        .into_iter()
+        .filter(|n| kept.contains(n.entity_ref.as_str()))
+        .collect();
+    Ok(data)
 }
+
+/// How many of the teams linked to this one, in each direction, the page lists.
+pub const LINKED_TEAMS: usize = 30;
 
 /// `?kind=`, `?sort=` and `?offset=` of a team page, checked.
 #[cfg(feature = "ssr")]
@@ -503,19 +521,25 @@ fn Dependencies(data: TeamPageData) -> impl IntoView {
     };
     let depends_on = side(&links.depends_on);
     let depended_on_by = side(&links.depended_on_by);
-    let listing = |items: Vec<(String, String, usize)>, none: &'static str| {
+    let listing = |items: Vec<(String, String, usize)>, total: usize, none: &'static str| {
         if items.is_empty() {
             return view! { <p class="empty">{none}</p> }.into_any();
         }
+        let more = total.saturating_sub(items.len());
         view! {
             <ul>
                 {items.into_iter().map(|(name, owner, n)| view! {
                     <li><a href=team_href(&owner)>{name}</a>{format!(" — {n} link{}", if n == 1 { "" } else { "s" })}</li>
                 }).collect_view()}
             </ul>
+            {(more > 0).then(|| view! {
+                <p class="description">{format!("and {more} more teams, with fewer links (all of them: /api/teams)")}</p>
+            })}
         }
         .into_any()
     };
+    let (depends_on_total, depended_on_by_total) =
+        (links.depends_on_total, links.depended_on_by_total);
     view! {
         <section aria-labelledby="dependencies-heading">
             <h2 id="dependencies-heading">"Dependencies between teams"</h2>
@@ -525,11 +549,11 @@ fn Dependencies(data: TeamPageData) -> impl IntoView {
             <div class="two-columns">
                 <div>
                     <h3>"Teams that depend on it"</h3>
-                    {listing(depended_on_by, "No other team's entity depends on this team's.")}
+                    {listing(depended_on_by, depended_on_by_total, "No other team's entity depends on this team's.")}
                 </div>
                 <div>
                     <h3>"Teams it depends on"</h3>
-                    {listing(depends_on, "It depends on no other team's entities.")}
+                    {listing(depends_on, depends_on_total, "It depends on no other team's entities.")}
                 </div>
             </div>
         </section>
@@ -695,15 +719,78 @@ pub(crate) mod ssr {
             .cached(key, || whole_team(store, namespace, name, scope))
             .await?;
         let mut data = whole.data.clone();
-        data.owned = page(whole.owned.clone(), whole.cut, listing);
+        data.owned = whole.page(listing);
         Ok(data)
     }
 
-    /// A team page with all it owns, before a page of it is cut.
+    /// A team page with all it owns (by system, kind and name), before a page of it is cut.
     struct WholeTeam {
         data: TeamPageData,
         owned: Vec<Owned>,
+        kinds: Vec<(String, usize)>,
         cut: bool,
+    }
+
+    impl WholeTeam {
+        fn new(data: TeamPageData, mut owned: Vec<Owned>, cut: bool) -> WholeTeam {
+            let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
+            for o in &owned {
+                *kinds.entry(o.row.kind.clone()).or_default() += 1;
+            }
+            owned.sort_by_cached_key(|o| sort_key(o, ""));
+            WholeTeam {
+                data,
+                owned,
+                kinds: kinds.into_iter().collect(),
+                cut,
+            }
+        }
+
+        /// The page of what the team owns that `listing` asks for: one kind or all,
+        /// sorted by its column, [`PAGE`] rows from its offset. Only that page's rows are
+        /// copied.
+        fn page(&self, listing: &Listing) -> OwnedPage {
+            let mut chosen: Vec<&Owned> = self
+                .owned
+                .iter()
+                .filter(|o| listing.kind.as_ref().is_none_or(|k| &o.row.kind == k))
+                .collect();
+            if !matches!(listing.sort.as_str(), "" | "kind") {
+                chosen.sort_by_cached_key(|o| sort_key(o, &listing.sort));
+            }
+            OwnedPage {
+                matching: chosen.len(),
+                rows: chosen
+                    .into_iter()
+                    .skip(listing.offset)
+                    .take(PAGE)
+                    .cloned()
+                    .collect(),
+                listing: listing.clone(),
+                total: self.owned.len(),
+                kinds: self.kinds.clone(),
+                cut: self.cut,
+            }
+        }
+    }
+
+    /// What `owned` is sorted by for the column `sort` (kind — by system first, so that
+    /// each system's rows stay together, systems by name and none last — when it names
+    /// none), then by label.
+    fn sort_key(o: &Owned, sort: &str) -> (String, String) {
+        let key = match sort {
+            "name" => String::new(),
+            "type" => o.row.spec_type.clone().unwrap_or_default(),
+            "lifecycle" => o.row.lifecycle.clone().unwrap_or_default(),
+            "owner" => o.row.owner_ref.clone().unwrap_or_default(),
+            _ => format!(
+                "{}\u{0}{}\u{0}{}",
+                o.system_ref.is_none(),
+                o.system_ref.as_deref().unwrap_or_default(),
+                o.row.kind
+            ),
+        };
+        (key.to_lowercase(), o.row.label().to_lowercase())
     }
 
     async fn whole_team(
@@ -825,50 +912,7 @@ pub(crate) mod ssr {
                 .collect(),
             entity_ref,
         };
-        Ok(WholeTeam {
-            data,
-            owned,
-            cut: owned_cut,
-        })
-    }
-
-    /// The page of `owned` that `listing` asks for: one kind or all, sorted by its column
-    /// (kind, then name, when it names none), [`PAGE`] rows from its offset.
-    fn page(mut owned: Vec<Owned>, cut: bool, listing: &Listing) -> OwnedPage {
-        let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
-        for o in &owned {
-            *kinds.entry(o.row.kind.clone()).or_default() += 1;
-        }
-        let total = owned.len();
-        if let Some(kind) = &listing.kind {
-            owned.retain(|o| &o.row.kind == kind);
-        }
-        let sort = listing.sort.as_str();
-        owned.sort_by_cached_key(|o| {
-            let key = match sort {
-                "name" => String::new(),
-                "type" => o.row.spec_type.clone().unwrap_or_default(),
-                "lifecycle" => o.row.lifecycle.clone().unwrap_or_default(),
-                "owner" => o.row.owner_ref.clone().unwrap_or_default(),
-                // By kind, each system's rows together (systems by name, none last).
-                _ => format!(
-                    "{}\u{0}{}\u{0}{}",
-                    o.system_ref.is_none(),
-                    o.system_ref.as_deref().unwrap_or_default(),
-                    o.row.kind
-                ),
-            };
-            (key.to_lowercase(), o.row.label().to_lowercase())
-        });
-        let matching = owned.len();
-        OwnedPage {
-            rows: owned.into_iter().skip(listing.offset).take(PAGE).collect(),
-            listing: listing.clone(),
-            total,
-            matching,
-            kinds: kinds.into_iter().collect(),
-            cut,
-        }
+        Ok(WholeTeam::new(data, owned, owned_cut))
     }
 
     /// The people in any of `groups`, by name, with the teams (of `groups`) they are in.
