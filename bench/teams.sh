@@ -29,6 +29,7 @@ echo
 echo "| engine | what | path | first request | requests/s | p50 | p99 | errors |"
 echo "|---|---|---|---|---|---|---|---|"
 load "team directory (SSR), 32 connections" "/teams"
+CONNECTIONS=1 load "team directory (SSR), 1 connection" "/teams"
 load "team page with child teams (SSR), 32 connections" "/teams/default/$team?scope=all"
 CONNECTIONS=1 load "team page with child teams (SSR), 1 connection" "/teams/default/$team?scope=all"
 load "team API with child teams, 32 connections" "/api/teams/default/$team?scope=all"

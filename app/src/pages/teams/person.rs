@@ -128,7 +128,20 @@ pub(crate) mod ssr {
     use crate::pages::teams::ssr::Groups;
     use serde_json::Value;
 
+    /// The person page, computed once per catalog version.
     pub async fn person(
+        store: &store::Store,
+        namespace: &str,
+        name: &str,
+    ) -> Result<PersonPageData, AppError> {
+        let key = format!("teams:person:{namespace}/{name}").to_lowercase();
+        let page = store
+            .cached(key, || whole_person(store, namespace, name))
+            .await?;
+        Ok(PersonPageData::clone(&page))
+    }
+
+    async fn whole_person(
         store: &store::Store,
         namespace: &str,
         name: &str,
