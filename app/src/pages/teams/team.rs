@@ -164,6 +164,7 @@ pub async fn fetch_team(
 }
 
 /// How many of the teams linked to this one, in each direction, the page lists.
+#[cfg(feature = "ssr")]
 pub const LINKED_TEAMS: usize = 30;
 
 /// `?kind=`, `?sort=` and `?offset=` of a team page, checked.
