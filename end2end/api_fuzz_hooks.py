@@ -7,6 +7,8 @@ of the wrong type or a malformed one must still be refused. One false alarm of t
 negative-data check is dropped (see filter_failure).
 """
 
+import json
+
 import schemathesis
 from schemathesis.core.failures import AcceptedNegativeData
 from schemathesis.core.parameters import ParameterLocation
@@ -43,7 +45,8 @@ def filter_failure(context, failure, case, response):
     (`?fields=0.0`, `?filter=false`) or with an empty object that sends nothing (`limit`),
     but once the query is text those are valid strings or absent optional parameters. A
     sent parameter the document does not declare, or whose text does not fit its schema
-    as the document's value, keeps the failure; so does every other failure."""
+    as the document's value (a text, or a number or boolean written as text), keeps the
+    failure; so does every other failure."""
     if not isinstance(failure, AcceptedNegativeData):
         return True
     meta = case.meta
@@ -55,7 +58,20 @@ def filter_failure(context, failure, case, response):
     declared = {p.name: p for p in case.operation.query}
     if any(p.is_required and name not in sent for name, p in declared.items()):
         return True
-    fits = lambda name, values: name in declared and (
-        declared[name].is_valid(values) or (len(values) == 1 and declared[name].is_valid(values[0]))
+    fits = lambda name, values: name in declared and any(
+        declared[name].is_valid(candidate) for candidate in _as_document_values(values)
     )
     return not all(fits(name, values) for name, values in sent.items())
+
+
+def _as_document_values(values):
+    """What the texts of one query parameter can stand for in the document: the list, the
+    one text, or that text read as a JSON number or boolean (`offset=2483475` is the
+    integer the document asks for, sent as text as every query value is)."""
+    yield values
+    if len(values) == 1:
+        yield values[0]
+        try:
+            yield json.loads(values[0])
+        except ValueError:
+            pass
