@@ -474,4 +474,10 @@ fn only_the_most_linked_teams_keep_examples() {
             .iter()
             .all(|l| l.through.is_empty())
     );
+    // What a page keeps: the most linked, and how many there were.
+    let mut kept = links.clone();
+    kept.keep_most_linked(3);
+    assert_eq!(kept.depends_on.len(), 3);
+    assert_eq!(kept.depends_on_total, LINKED_WITH_EXAMPLES + 10);
+    assert_eq!(kept.depends_on[0], links.depends_on[0]);
 }
