@@ -60,6 +60,16 @@ pub(crate) mod ssr {
         }
     }
 
+    /// The text at `pointer` in an entity's body (`/spec/profile/email`), trimmed; `None`
+    /// when it is missing, empty or not text.
+    pub fn profile_text(body: &serde_json::Value, pointer: &str) -> Option<String> {
+        body.pointer(pointer)
+            .and_then(serde_json::Value::as_str)
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
+    }
+
     /// The directory, narrowed by `search`. The whole directory is computed once per
     /// catalog version.
     pub async fn directory(store: &Store, search: &Search) -> Result<TeamDirectory, AppError> {

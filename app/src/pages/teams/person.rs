@@ -125,8 +125,7 @@ fn PersonTeamCard(team: PersonTeam) -> impl IntoView {
 pub(crate) mod ssr {
     use super::*;
     use crate::pages::catalog::shared::ssr::row;
-    use crate::pages::teams::ssr::Groups;
-    use serde_json::Value;
+    use crate::pages::teams::ssr::{Groups, profile_text};
 
     /// The person page, computed once per catalog version.
     pub async fn person(
@@ -201,13 +200,7 @@ pub(crate) mod ssr {
                 });
             }
         }
-        let text = |pointer: &str| {
-            body.pointer(pointer)
-                .and_then(Value::as_str)
-                .map(str::trim)
-                .filter(|v| !v.is_empty())
-                .map(str::to_string)
-        };
+        let text = |pointer: &str| profile_text(&body, pointer);
         Ok(PersonPageData {
             display_name: text("/spec/profile/displayName")
                 .or_else(|| text("/metadata/title"))

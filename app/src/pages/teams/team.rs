@@ -593,7 +593,23 @@ fn DependencyPicture(
             teams_count(n)
         ),
     };
-    let (nl, nr) = (left.len(), right.len());
+    // One side's teams in a column at `x`, each with an arrow from `from_x` to `to_x`
+    // (from the team to the middle on the left, from the middle to the team on the right).
+    let side = move |teams: Vec<(String, String, usize)>, x: usize, from_x: usize, to_x: usize| {
+        let count = teams.len();
+        teams.into_iter().take(MAX).enumerate().map(|(i, (name, owner, n))| {
+            let at = y(i, count);
+            let (from_y, to_y) = if x < from_x { (at, middle) } else { (middle, at) };
+            view! {
+                <a href=team_href(&owner)>
+                    <rect x=x y=at - 14 width="170" height="28" rx="6" class="node"/>
+                    <text x=x + 85 y=at + 5 text-anchor="middle" class="node-label">{label(&name)}</text>
+                </a>
+                <line x1=from_x y1=from_y x2=to_x y2=to_y marker-end="url(#arrow)" class="edge"/>
+                <text x=(from_x + to_x) / 2 y=(at + middle) / 2 - 4 text-anchor="middle" class="edge-label">{n}</text>
+            }
+        }).collect_view()
+    };
     view! {
         <svg class="dependency-picture" viewBox=format!("0 0 720 {height}") role="img" aria-label=description>
             <defs>
@@ -603,28 +619,8 @@ fn DependencyPicture(
             </defs>
             <rect x="270" y=middle - 18 width="180" height="36" rx="6" class="node node-self"/>
             <text x="360" y=middle + 5 text-anchor="middle" class="node-label">{label(&team)}</text>
-            {left.into_iter().take(MAX).enumerate().map(|(i, (name, owner, n))| {
-                let at = y(i, nl);
-                view! {
-                    <a href=team_href(&owner)>
-                        <rect x="10" y=at - 14 width="170" height="28" rx="6" class="node"/>
-                        <text x="95" y=at + 5 text-anchor="middle" class="node-label">{label(&name)}</text>
-                    </a>
-                    <line x1="180" y1=at x2="270" y2=middle marker-end="url(#arrow)" class="edge"/>
-                    <text x="225" y=(at + middle) / 2 - 4 text-anchor="middle" class="edge-label">{n}</text>
-                }
-            }).collect_view()}
-            {right.into_iter().take(MAX).enumerate().map(|(i, (name, owner, n))| {
-                let at = y(i, nr);
-                view! {
-                    <a href=team_href(&owner)>
-                        <rect x="540" y=at - 14 width="170" height="28" rx="6" class="node"/>
-                        <text x="625" y=at + 5 text-anchor="middle" class="node-label">{label(&name)}</text>
-                    </a>
-                    <line x1="450" y1=middle x2="540" y2=at marker-end="url(#arrow)" class="edge"/>
-                    <text x="495" y=(at + middle) / 2 - 4 text-anchor="middle" class="edge-label">{n}</text>
-                }
-            }).collect_view()}
+            {side(left, 10, 180, 270)}
+            {side(right, 540, 450, 540)}
         </svg>
     }
 }
@@ -701,7 +697,7 @@ pub(crate) fn safe_picture(url: &str) -> bool {
 pub(crate) mod ssr {
     use super::*;
     use crate::pages::catalog::shared::ssr::row;
-    use crate::pages::teams::ssr::Groups;
+    use crate::pages::teams::ssr::{Groups, profile_text};
     use serde_json::Value;
     use std::collections::{BTreeMap, BTreeSet};
     use teams::Scope;
@@ -881,13 +877,7 @@ pub(crate) mod ssr {
             .map(named)
             .collect();
         ancestors.reverse();
-        let text = |pointer: &str| {
-            body.pointer(pointer)
-                .and_then(Value::as_str)
-                .map(str::trim)
-                .filter(|v| !v.is_empty())
-                .map(str::to_string)
-        };
+        let text = |pointer: &str| profile_text(&body, pointer);
         let data = TeamPageData {
             display_name: text("/spec/profile/displayName")
                 .or_else(|| text("/metadata/title"))
@@ -935,13 +925,7 @@ pub(crate) mod ssr {
                 let body: Value = found
                     .and_then(|f| serde_json::from_str(&f.json).ok())
                     .unwrap_or(Value::Null);
-                let text = |pointer: &str| {
-                    body.pointer(pointer)
-                        .and_then(Value::as_str)
-                        .map(str::trim)
-                        .filter(|v| !v.is_empty())
-                        .map(str::to_string)
-                };
+                let text = |pointer: &str| profile_text(&body, pointer);
                 Member {
                     display_name: text("/spec/profile/displayName")
                         .or_else(|| text("/metadata/title"))
