@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Browser and API-client end-to-end tests against a built portal (target/debug/portico
-# and target/site, from `cargo leptos build`). Each suite gets its own portal on a free
+# and target/site, from `cargo xtask build`). Each suite gets its own portal on a free
 # port, with a fresh SQLite database and the demo catalog:
 #   1. Playwright in Debian's headless Chromium (tests/*.spec.mjs), with a real OpenID
 #      Connect provider (oidc/provider.mjs, the npm package oidc-provider) to sign in with;
@@ -13,8 +13,12 @@ cd "$(dirname "$0")"
 SELF="$(pwd)/$(basename "$0")"
 ROOT="$(cd .. && pwd)"
 BINARY="${PORTICO_BINARY:-$ROOT/target/debug/portico}"
-[ -x "$BINARY" ] || { echo "end2end: $BINARY is missing; run: cargo leptos build" >&2; exit 2; }
+[ -x "$BINARY" ] || { echo "end2end: $BINARY is missing; run: cargo xtask build" >&2; exit 2; }
 OFFLINE_SUITE=""
+# --browser-only: the browser suite alone (CI runs it again on the release build, whose
+# optimised bundle must hydrate as well).
+BROWSER_ONLY=""
+[ "${1:-}" = "--browser-only" ] && BROWSER_ONLY=1
 if [ "${1:-}" = "--offline-suite" ]; then
   # Re-entered by this script inside `unshare --net`: bring loopback up, run one suite.
   OFFLINE_SUITE="$2"
@@ -132,6 +136,7 @@ if [ "$OFFLINE_SUITE" = api-fuzz ]; then
 fi
 
 run_suite browser npx playwright test
+[ -n "$BROWSER_ONLY" ] && exit 0
 # An API token from the command line, as an operator makes one for CI.
 token() { env $PORTICO_SUITE_ENV PORTICO_LOG=error "$BINARY" token create --user user:default/ada.lovelace --name "$1" "${@:2}"; }
 export BINARY

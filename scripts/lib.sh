@@ -5,10 +5,6 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
-# Pinned tool versions. wasm-bindgen must match the crate version in Cargo.lock exactly.
-WASM_BINDGEN_VERSION="0.2.130"
-CARGO_LEPTOS_VERSION="0.3.10"
-
 # Each step header shows the time since the script started, for spotting slow steps in CI logs.
 step() { printf '\n\033[1m==> [%dm%02ds] %s\033[0m\n' $((SECONDS / 60)) $((SECONDS % 60)) "$*"; }
 
@@ -33,22 +29,14 @@ setup_rust() {
     step "Adding the wasm32-unknown-unknown target"
     rustup target add wasm32-unknown-unknown
   fi
-  if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGEN_VERSION" ]; then
-    # Not --locked: its lockfile names a webpki-roots version the registry no longer has.
-    step "Installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (about 5 minutes, once)"
-    cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
-  fi
-  if [ "$(cargo leptos --version 2>/dev/null | awk '{print $2}')" != "$CARGO_LEPTOS_VERSION" ]; then
-    # 0.3.11 does not build on rustc 1.95 with --locked; 0.3.10 does (see ../shared/TOOLCHAIN.md).
-    step "Installing cargo-leptos $CARGO_LEPTOS_VERSION (about 15 minutes, once)"
-    cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked
-  fi
 }
 
-# Builds the server binary and the hydration bundle into target/ (debug profile).
+# Builds the server binary and the site (browser bundle, styles, assets) into target/
+# (debug profile). No build tool to install: `cargo xtask` binds the wasm with
+# wasm-bindgen's library (xtask/src/main.rs).
 build_site() {
   step "Building the portal (server + browser bundle)"
-  cargo leptos build
+  cargo xtask build
 }
 
 # Starts PostgreSQL when it is installed locally but stopped (CI machines, dev boxes).

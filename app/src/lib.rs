@@ -37,7 +37,7 @@ pub use pages::catalog::register::{
 
 use components::{ErrorPage, Nav};
 use leptos::prelude::*;
-use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_meta::{HashedStylesheet, MetaTags, Title, provide_meta_context};
 use leptos_router::{
     SsrMode,
     components::{Route, Router, Routes},
@@ -56,6 +56,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="color-scheme" content="light dark"/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                <HashedStylesheet options=options.clone() id="leptos"/>
                 <HydrationScripts options/>
                 <MetaTags/>
             </head>
@@ -71,7 +72,6 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     pages::identity::ViewerResource::provide();
     view! {
-        <Stylesheet id="leptos" href="/pkg/portico.css"/>
         <Title formatter=|page: String| if page.is_empty() { "Portico".to_string() } else { format!("{page} · Portico") }/>
         <Router>
             <a class="skip-link" href="#main">"Skip to content"</a>

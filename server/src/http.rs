@@ -108,6 +108,10 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
             AppState,
             _,
         >(page_context, shell))
+        .layer(middleware::map_response_with_state(
+            state.leptos.hash_files,
+            cache_fingerprinted,
+        ))
         // Sessions for every route, and no cross-site change reaches any of them.
         .layer(middleware::from_fn_with_state(
             identity::csrf::Guard {
@@ -201,6 +205,36 @@ fn page_context(state: &AppState) -> impl Fn() + Clone + Send + Sync + use<> {
     }
 }
 
+/// Bundle files named by their content (`/pkg/portico.<16 hex>.wasm`, see `cargo xtask`)
+/// never change under their name: browsers may keep them for a year without asking again.
+async fn cache_fingerprinted(
+    axum::extract::State(hash_files): axum::extract::State<bool>,
+    uri: axum::http::Uri,
+    mut response: axum::response::Response,
+) -> axum::response::Response {
+    if hash_files && response.status() == StatusCode::OK && is_fingerprinted(uri.path()) {
+        response.headers_mut().insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("public, max-age=31536000, immutable"),
+        );
+    }
+    response
+}
+
+fn is_fingerprinted(path: &str) -> bool {
+    let Some(file) = path.strip_prefix("/pkg/portico.") else {
+        return false;
+    };
+    match file.split_once('.') {
+        Some((hash, extension)) => {
+            hash.len() == 16
+                && hash.bytes().all(|b| b.is_ascii_hexdigit())
+                && matches!(extension, "js" | "wasm" | "css")
+        }
+        None => false,
+    }
+}
+
 fn request_span(request: &Request<axum::body::Body>) -> tracing::Span {
     let request_id = request
         .extensions()
@@ -224,3 +258,18 @@ fn security_header(name: HeaderName, value: &'static str) -> SetResponseHeaderLa
 }
 
 use axum::response::IntoResponse;
+
+#[cfg(test)]
+mod tests {
+    use super::is_fingerprinted;
+
+    #[test]
+    fn only_content_named_bundle_files_are_cached_for_good() {
+        assert!(is_fingerprinted("/pkg/portico.0123456789abcdef.wasm"));
+        assert!(is_fingerprinted("/pkg/portico.0123456789abcdef.css"));
+        assert!(!is_fingerprinted("/pkg/portico.css"));
+        assert!(!is_fingerprinted("/pkg/portico.0123456789abcdeg.js"));
+        assert!(!is_fingerprinted("/pkg/portico.0123456789abcdef.html"));
+        assert!(!is_fingerprinted("/favicon.svg"));
+    }
+}

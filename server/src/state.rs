@@ -29,11 +29,23 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(config: Config, store: Store) -> AppState {
+        // `cargo xtask` names the bundle's files by their content and lists the names in
+        // the site's hash.txt; Leptos reads that file (a path relative to the executable,
+        // unless absolute) each time it writes a page's <head>.
+        let hash_file = config.site_root.join("hash.txt");
         let leptos = LeptosOptions::builder()
             .output_name("portico")
             .site_root(config.site_root.display().to_string())
             .site_pkg_dir("pkg")
             .site_addr(config.listen)
+            .hash_files(hash_file.is_file())
+            .hash_file(
+                std::path::absolute(&hash_file)
+                    .unwrap_or(hash_file)
+                    .display()
+                    .to_string()
+                    .into(),
+            )
             .build();
         let ingester = Arc::new(Ingester::new(
             &config.ingest,

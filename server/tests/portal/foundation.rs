@@ -277,3 +277,63 @@ async fn shutdown_stops_waiting_for_requests_after_the_grace_period() {
         .unwrap()
         .unwrap();
 }
+
+/// `cargo xtask` names the bundle by content and lists the names in the site's hash.txt:
+/// pages link those names, and the files are cached for good (a new build has new names).
+#[tokio::test]
+async fn a_built_site_is_linked_by_content_names_that_browsers_keep() {
+    let site = tempfile::tempdir().unwrap();
+    let pkg = site.path().join("pkg");
+    std::fs::create_dir(&pkg).unwrap();
+    std::fs::write(
+        site.path().join("hash.txt"),
+        "js: 0123456789abcdef\nwasm: fedcba9876543210\ncss: 00112233aabbccdd\n",
+    )
+    .unwrap();
+    for file in [
+        "portico.0123456789abcdef.js",
+        "portico.fedcba9876543210.wasm",
+        "portico.00112233aabbccdd.css",
+        "portico.css",
+    ] {
+        std::fs::write(pkg.join(file), "/* bundle */").unwrap();
+    }
+    let root = site.path().to_path_buf();
+    let app = TestPortal::new()
+        .configure(|config| config.site_root = root)
+        .start_sqlite()
+        .await;
+
+    let html = app.get("/").await.text();
+    for linked in [
+        r#"href="/pkg/portico.00112233aabbccdd.css""#,
+        r#"href="/pkg/portico.0123456789abcdef.js""#,
+        r#"href="/pkg/portico.fedcba9876543210.wasm""#,
+    ] {
+        assert!(html.contains(linked), "{linked} in {html}");
+    }
+    let wasm = app.get("/pkg/portico.fedcba9876543210.wasm").await;
+    assert_eq!(wasm.status, 200);
+    assert_eq!(
+        wasm.headers["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
+    // The plain name (pages outside Leptos link it) may change under the same name.
+    let plain = app.get("/pkg/portico.css").await;
+    assert_eq!(plain.status, 200);
+    assert!(plain.headers.get("cache-control").is_none());
+}
+
+/// Without a hash.txt (a site built some other way, or none) pages link the plain names.
+#[tokio::test]
+async fn without_a_hash_file_pages_link_the_plain_names() {
+    let site = tempfile::tempdir().unwrap();
+    let root = site.path().to_path_buf();
+    let app = TestPortal::new()
+        .configure(|config| config.site_root = root)
+        .start_sqlite()
+        .await;
+    let html = app.get("/").await.text();
+    assert!(html.contains(r#"href="/pkg/portico.css""#), "{html}");
+    assert!(html.contains(r#"href="/pkg/portico.wasm""#), "{html}");
+}

@@ -1,0 +1,237 @@
+//! The site: `target/site/{pkg/portico.<hash>.{js,wasm,css}, pkg/snippets/…, hash.txt}` and
+//! everything under `public/`.
+
+use std::{
+    env, fs, io,
+    path::{Path, PathBuf},
+    process::Command,
+    time::UNIX_EPOCH,
+};
+
+use sha2::{Digest, Sha256};
+use wasm_bindgen_cli_support::Bindgen;
+
+use crate::{Mode, Paths, announce, cargo, timed};
+
+/// The bundle's base name; Leptos is compiled with the same (`LEPTOS_OUTPUT_NAME`).
+const OUTPUT_NAME: &str = "portico";
+/// The one wasm-opt release known to produce a bundle that hydrates (Debian's 108 does not).
+const WASM_OPT_VERSION: &str = "132";
+/// The profile of the browser crate in release builds (size-optimised, see Cargo.toml).
+const WASM_RELEASE_PROFILE: &str = "wasm-release";
+
+pub fn build(paths: &Paths, mode: Mode) -> Result<(), String> {
+    let front = paths.target.join("front");
+    let wasm = timed("browser crate compiled to wasm32", || {
+        compile_wasm(&front, mode)
+    })?;
+    let staged = front
+        .join("bindgen")
+        .join(if mode.release { "release" } else { "debug" });
+    if staged_from(&staged) == Some(input_stamp(&wasm)?) {
+        println!("    wasm-bindgen: unchanged, skipped");
+    } else {
+        timed("wasm-bindgen", || bind(&wasm, &staged, mode))?;
+        if mode.release {
+            optimize(&staged.join(format!("{OUTPUT_NAME}_bg.wasm")))?;
+        }
+        write(&staged.join(STAMP), &input_stamp(&wasm)?)?;
+    }
+    timed("site assembled in target/site", || {
+        assemble(paths, &staged, &paths.target.join("site"))
+    })
+}
+
+fn compile_wasm(front: &Path, mode: Mode) -> Result<PathBuf, String> {
+    announce("cargo build --package frontend --target wasm32-unknown-unknown");
+    let mut command = cargo();
+    command
+        .args(["build", "--quiet", "--package", "frontend", "--lib"])
+        .args(["--target", "wasm32-unknown-unknown"])
+        .arg("--target-dir")
+        .arg(front);
+    if mode.release {
+        command.args(["--profile", WASM_RELEASE_PROFILE]);
+    }
+    let status = command
+        .status()
+        .map_err(|e| format!("starting cargo: {e}"))?;
+    if !status.success() {
+        return Err("cargo build of the browser crate failed (its errors are above)".into());
+    }
+    let profile_dir = if mode.release {
+        WASM_RELEASE_PROFILE
+    } else {
+        "debug"
+    };
+    Ok(front
+        .join("wasm32-unknown-unknown")
+        .join(profile_dir)
+        .join("frontend.wasm"))
+}
+
+/// Names the wasm file that the staged bindings came from, so an unchanged bundle is not
+/// bound again (wasm-bindgen takes seconds on a debug build).
+const STAMP: &str = "input.stamp";
+
+fn input_stamp(wasm: &Path) -> Result<String, String> {
+    let meta = fs::metadata(wasm).map_err(|e| format!("{}: {e}", wasm.display()))?;
+    let modified = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    Ok(format!("{} {} {modified}", wasm.display(), meta.len()))
+}
+
+fn staged_from(staged: &Path) -> Option<String> {
+    fs::read_to_string(staged.join(STAMP)).ok()
+}
+
+fn bind(wasm: &Path, staged: &Path, mode: Mode) -> Result<(), String> {
+    let _ = fs::remove_dir_all(staged);
+    let mut bindgen = Bindgen::new();
+    bindgen
+        .input_path(wasm)
+        .out_name(OUTPUT_NAME)
+        .typescript(false)
+        .debug(!mode.release)
+        .keep_debug(false);
+    bindgen
+        .web(true)
+        .map_err(|e| format!("wasm-bindgen: {e:#}"))?;
+    bindgen
+        .generate(staged)
+        .map_err(|e| format!("wasm-bindgen on {}: {e:#}", wasm.display()))
+}
+
+/// Shrinks a release bundle with wasm-opt: the one named by `WASM_OPT`, which must be the
+/// pinned version, or else one on PATH if it is that version. Optional: without it the
+/// bundle works, only larger, and the build says so.
+fn optimize(wasm: &Path) -> Result<(), String> {
+    let required = env::var_os("WASM_OPT");
+    let program = required.clone().unwrap_or_else(|| "wasm-opt".into());
+    let version = Command::new(&program)
+        .arg("--version")
+        .output()
+        .ok()
+        .map(|out| String::from_utf8_lossy(&out.stdout).trim().to_string());
+    let refusal = match &version {
+        None => format!("{} was not found", program.to_string_lossy()),
+        Some(version) if !version.contains(&format!("version {WASM_OPT_VERSION}")) => format!(
+            "{version:?} is not version {WASM_OPT_VERSION} (others have produced bundles \
+             that fail to hydrate)"
+        ),
+        Some(_) => String::new(),
+    };
+    if !refusal.is_empty() {
+        if required.is_some() {
+            return Err(format!("WASM_OPT: {refusal}"));
+        }
+        println!(
+            "    wasm-opt: skipped, {refusal}; the bundle is not size-optimised \
+             (npm install --global binaryen@{WASM_OPT_VERSION}.0.0 adds it)"
+        );
+        return Ok(());
+    }
+    timed("wasm-opt -Oz", || {
+        let status = Command::new(&program)
+            .args(["-Oz", "--enable-bulk-memory"])
+            .arg(wasm)
+            .arg("-o")
+            .arg(wasm)
+            .status()
+            .map_err(|e| format!("starting wasm-opt: {e}"))?;
+        if status.success() {
+            Ok(())
+        } else {
+            Err(format!("wasm-opt failed on {}", wasm.display()))
+        }
+    })
+}
+
+/// Writes the site next to the old one and swaps it in: `pkg` with fingerprinted names,
+/// `hash.txt` naming them, and `public/` copied as it is.
+fn assemble(paths: &Paths, staged: &Path, site: &Path) -> Result<(), String> {
+    let next = site.join("pkg.next");
+    let _ = fs::remove_dir_all(&next);
+    create_dir(&next)?;
+    let js = install(&staged.join(format!("{OUTPUT_NAME}.js")), &next, "js")?;
+    let wasm = install(
+        &staged.join(format!("{OUTPUT_NAME}_bg.wasm")),
+        &next,
+        "wasm",
+    )?;
+    let style = paths.root.join("style/main.css");
+    let css = install(&style, &next, "css")?;
+    // Pages written outside Leptos (a failed sign-in) link the plain name.
+    fs::copy(&style, next.join(format!("{OUTPUT_NAME}.css")))
+        .map_err(|e| format!("{}: {e}", style.display()))?;
+    let snippets = staged.join("snippets");
+    if snippets.is_dir() {
+        copy_tree(&snippets, &next.join("snippets"))?;
+    }
+    copy_tree(&paths.root.join("public"), site)?;
+    let pkg = site.join("pkg");
+    let _ = fs::remove_dir_all(&pkg);
+    fs::rename(&next, &pkg).map_err(|e| format!("{}: {e}", pkg.display()))?;
+    write(
+        &site.join("hash.txt"),
+        format!("js: {js}\nwasm: {wasm}\ncss: {css}\n"),
+    )
+}
+
+/// Copies `file` into `pkg` as `portico.<fingerprint>.<extension>`; returns the fingerprint.
+fn install(file: &Path, pkg: &Path, extension: &str) -> Result<String, String> {
+    let bytes = fs::read(file).map_err(|e| format!("{}: {e}", file.display()))?;
+    let hash = fingerprint(&bytes);
+    write(
+        &pkg.join(format!("{OUTPUT_NAME}.{hash}.{extension}")),
+        &bytes,
+    )?;
+    Ok(hash)
+}
+
+/// 64 bits of SHA-256 in hex: enough to tell builds apart in a URL.
+fn fingerprint(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn copy_tree(from: &Path, to: &Path) -> Result<(), String> {
+    create_dir(to)?;
+    let entries = fs::read_dir(from).map_err(|e| format!("{}: {e}", from.display()))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| format!("{}: {e}", from.display()))?;
+        let (source, dest) = (entry.path(), to.join(entry.file_name()));
+        if entry.file_type().map_err(|e| e.to_string())?.is_dir() {
+            copy_tree(&source, &dest)?;
+        } else {
+            fs::copy(&source, &dest).map_err(|e| format!("{}: {e}", source.display()))?;
+        }
+    }
+    Ok(())
+}
+
+fn create_dir(dir: &Path) -> Result<(), String> {
+    fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))
+}
+
+fn write(file: &Path, contents: impl AsRef<[u8]>) -> Result<(), String> {
+    fs::write(file, contents).map_err(|e: io::Error| format!("{}: {e}", file.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fingerprint_changes_with_the_content_and_only_with_it() {
+        assert_eq!(fingerprint(b"body{}"), fingerprint(b"body{}"));
+        assert_ne!(fingerprint(b"body{}"), fingerprint(b"body{ }"));
+        assert_eq!(fingerprint(b"").len(), 16);
+    }
+}
