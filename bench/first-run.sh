@@ -12,7 +12,9 @@ WORK="$(mktemp -d /tmp/portico-first-run.XXXXXX)"
 PORT="${PORT:-3998}"
 SERVER=""
 stop() { [ -n "$SERVER" ] && { kill -- -"$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true; }; SERVER=""; }
-trap 'stop; rm -rf "$WORK"' EXIT
+LOGS="${LOGS:-/tmp/portico-first-run-logs}"
+mkdir -p "$LOGS"
+trap 'stop; cp "$WORK"/*.log "$LOGS"/ 2>/dev/null; rm -rf "$WORK"' EXIT
 
 if curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1; then
   echo "port $PORT is in use" >&2; exit 1
@@ -29,7 +31,9 @@ export PATH="$HOME/.cargo/bin:$PATH"
 run() {
   local t0=$SECONDS
   # Its own process group (setsid), so stopping it stops the cargo or portal under it.
-  PORTICO_LISTEN="127.0.0.1:$PORT" setsid bash -c 'cd "$0" && exec scripts/run' \
+  # Every line of its output gets the seconds since the start, to see where time goes.
+  PORTICO_LISTEN="127.0.0.1:$PORT" setsid bash -c 'cd "$0" && scripts/run 2>&1 \
+    | while IFS= read -r line; do printf "%4ds %s\n" "$SECONDS" "$line"; done' \
     "$WORK/portico" >"$1" 2>&1 &
   SERVER=$!
   until curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1; do
@@ -44,5 +48,5 @@ first=$(run "$WORK/first.log")
 printf 'first run: %dm%02ds to a portal answering /healthz\n' $((first / 60)) $((first % 60))
 grep -E '==>|: [0-9.]+s$|: [0-9]+m[0-9]+s$' "$WORK/first.log" | sed 's/\x1b\[[0-9;]*m//g'
 second=$(run "$WORK/second.log")
-echo "second run: ${second}s"
+echo "second run: ${second}s (full logs in $LOGS)"
 grep -E '==>|: [0-9.]+s$|skipped' "$WORK/second.log" | sed 's/\x1b\[[0-9;]*m//g'

@@ -31,7 +31,8 @@ if [ -z "$OFFLINE_SUITE" ] && [ ! -x /usr/bin/chromium ]; then
   $SUDO apt-get update -qq && $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 fi
 if [ -z "$OFFLINE_SUITE" ]; then
-  [ -d node_modules/@playwright/test ] || PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund
+  [ -d node_modules/@playwright/test ] && [ -d node_modules/binaryen ] \
+    || PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund
   [ -d catalog-client/node_modules ] || (cd catalog-client && npm ci --no-audit --no-fund)
   # Installed here: the namespace of the fuzz suite has no network.
   source "$ROOT/scripts/python-tools.sh"
