@@ -5,25 +5,30 @@
 //! cargo xtask site [--release]    # the site only
 //! ```
 //!
-//! The browser crate is compiled to wasm32 by cargo and bound by wasm-bindgen's own library,
-//! so no build tool has to be installed first. File names in `target/site/pkg` carry a
-//! fingerprint of their content (`portico.<hash>.wasm`); `target/site/hash.txt` tells the
-//! server which, the way Leptos reads it, so browsers may cache them for good.
-
-mod site;
+//! The browser crate is compiled to wasm32 by cargo in `target/front`, then the `bundle`
+//! package binds it with wasm-bindgen's own library and writes `target/site`, its file
+//! names carrying a fingerprint of their content (`portico.<hash>.wasm`, listed in
+//! `target/site/hash.txt` for the server). No build tool has to be installed first, and
+//! this program has no dependencies, so the server's build starts within seconds.
 
 use std::{
     env,
     path::PathBuf,
-    process::{Child, Command, ExitCode},
-    time::{Duration, Instant},
+    process::{Command, ExitCode},
+    time::Instant,
 };
+use xtask::{announce, elapsed, timed};
 
-/// How the build was asked for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Mode {
-    pub release: bool,
+#[derive(Clone, Copy)]
+struct Mode {
+    release: bool,
 }
+
+/// The profile of the browser crate in release builds (size-optimised, see Cargo.toml).
+const WASM_RELEASE_PROFILE: &str = "wasm-release";
+
+const USAGE: &str = "usage: cargo xtask build [--release]   (the site and the server)
+       cargo xtask site [--release]    (the site only)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = env::args().skip(1).collect();
@@ -36,9 +41,6 @@ fn main() -> ExitCode {
     }
 }
 
-const USAGE: &str = "usage: cargo xtask build [--release]   (the site and the server)
-       cargo xtask site [--release]    (the site only)";
-
 fn run(args: &[String]) -> Result<(), String> {
     let (command, flags) = args.split_first().ok_or(USAGE)?;
     let mut mode = Mode { release: false };
@@ -48,106 +50,115 @@ fn run(args: &[String]) -> Result<(), String> {
             other => return Err(format!("unknown option {other:?}\n{USAGE}")),
         }
     }
-    let paths = Paths::from_env();
     let started = Instant::now();
     match command.as_str() {
-        "build" => {
-            // The server and the wasm bundle build in separate target folders, side by side:
-            // each crate graph has long single-threaded stretches (the app crate) that the
-            // other fills, and neither waits for the other's lock.
-            let mut server = spawn_server_build(mode)?;
-            let site = site::build(&paths, mode);
-            let server_status = server
-                .wait()
-                .map_err(|e| format!("waiting for cargo: {e}"))?;
-            site?;
-            if !server_status.success() {
-                return Err("cargo build of the server failed (its errors are above)".into());
-            }
-            let profile = if mode.release { "release" } else { "debug" };
-            announce(&format!(
-                "Built target/{profile}/portico and target/site in {}",
-                elapsed(started.elapsed())
-            ));
-            Ok(())
-        }
-        "site" => {
-            site::build(&paths, mode)?;
-            announce(&format!(
-                "Built target/site in {}",
-                elapsed(started.elapsed())
-            ));
-            Ok(())
-        }
-        other => Err(format!("unknown command {other:?}\n{USAGE}")),
+        "build" => build(mode)?,
+        "site" => site(mode)?,
+        other => return Err(format!("unknown command {other:?}\n{USAGE}")),
     }
+    announce(&format!("Done in {}", elapsed(started.elapsed())));
+    Ok(())
 }
 
-/// Where the build reads and writes.
-pub struct Paths {
-    pub root: PathBuf,
-    pub target: PathBuf,
-}
-
-impl Paths {
-    fn from_env() -> Paths {
-        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .parent()
-            .expect("xtask lives in the workspace")
-            .to_path_buf();
-        let target = env::var_os("CARGO_TARGET_DIR")
-            .map(PathBuf::from)
-            .map(|dir| {
-                if dir.is_absolute() {
-                    dir
-                } else {
-                    root.join(dir)
-                }
-            })
-            .unwrap_or_else(|| root.join("target"));
-        Paths { root, target }
-    }
-}
-
-fn spawn_server_build(mode: Mode) -> Result<Child, String> {
+/// The server and the site side by side, in separate target folders: each crate graph has
+/// long single-threaded stretches (the app crate) that the other fills, and neither waits
+/// for the other's lock.
+fn build(mode: Mode) -> Result<(), String> {
     let mut args = vec!["build", "--package", "server", "--bin", "portico"];
     if mode.release {
         args.push("--release");
     }
     announce(&format!("cargo {} (in the background)", args.join(" ")));
-    cargo()
+    let started = Instant::now();
+    let mut server = cargo()
         .args(&args)
         .spawn()
-        .map_err(|e| format!("starting cargo: {e}"))
+        .map_err(|e| format!("starting cargo: {e}"))?;
+    let site = site(mode);
+    let status = server
+        .wait()
+        .map_err(|e| format!("waiting for cargo: {e}"))?;
+    site?;
+    if !status.success() {
+        return Err("cargo build of the server failed (its errors are above)".into());
+    }
+    let profile = if mode.release { "release" } else { "debug" };
+    println!(
+        "    target/{profile}/portico built: {}",
+        elapsed(started.elapsed())
+    );
+    Ok(())
+}
+
+/// The browser crate to wasm32, then the `bundle` step on it; both in `target/front`.
+fn site(mode: Mode) -> Result<(), String> {
+    let target = target_dir();
+    let front = target.join("front");
+    announce("cargo build --package frontend --target wasm32-unknown-unknown");
+    timed("browser crate compiled to wasm32", || {
+        let mut command = cargo();
+        command
+            .args(["build", "--quiet", "--package", "frontend", "--lib"])
+            .args(["--target", "wasm32-unknown-unknown", "--target-dir"])
+            .arg(&front);
+        if mode.release {
+            command.args(["--profile", WASM_RELEASE_PROFILE]);
+        }
+        succeed(command, "cargo build of the browser crate")
+    })?;
+    let profile = if mode.release {
+        WASM_RELEASE_PROFILE
+    } else {
+        "debug"
+    };
+    let wasm = front
+        .join("wasm32-unknown-unknown")
+        .join(profile)
+        .join("frontend.wasm");
+    announce("bundle: wasm-bindgen, fingerprints, target/site");
+    let mut command = cargo();
+    command
+        .args(["run", "--quiet", "--package", "bundle", "--target-dir"])
+        .arg(&front)
+        .arg("--")
+        .arg(&wasm)
+        .arg(target.join("site"));
+    if mode.release {
+        command.arg("--release");
+    }
+    succeed(command, "the bundle step")
+}
+
+fn succeed(mut command: Command, what: &str) -> Result<(), String> {
+    let status = command
+        .status()
+        .map_err(|e| format!("starting {what}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{what} failed (its errors are above)"))
+    }
+}
+
+/// `CARGO_TARGET_DIR` when set (relative to the workspace), else the workspace's target/.
+fn target_dir() -> PathBuf {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_path_buf();
+    env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .map(|dir| {
+            if dir.is_absolute() {
+                dir
+            } else {
+                root.join(dir)
+            }
+        })
+        .unwrap_or_else(|| root.join("target"))
 }
 
 /// The cargo that runs this task, so toolchain overrides carry through.
-pub fn cargo() -> Command {
+fn cargo() -> Command {
     Command::new(env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-}
-
-/// A step header, bold like the scripts' own.
-pub fn announce(what: &str) {
-    println!("\x1b[1m==> {what}\x1b[0m");
-}
-
-/// Runs one step and says how long it took.
-pub fn timed<T>(what: &str, step: impl FnOnce() -> Result<T, String>) -> Result<T, String> {
-    let started = Instant::now();
-    let value = step()?;
-    println!("    {what}: {}", elapsed(started.elapsed()));
-    Ok(value)
-}
-
-pub fn elapsed(duration: Duration) -> String {
-    let secs = duration.as_secs_f64();
-    if secs < 60.0 {
-        format!("{secs:.1}s")
-    } else {
-        format!(
-            "{}m{:02}s",
-            duration.as_secs() / 60,
-            duration.as_secs() % 60
-        )
-    }
 }

@@ -1,73 +1,57 @@
-//! The site: `target/site/{pkg/portico.<hash>.{js,wasm,css}, pkg/snippets/…, hash.txt}` and
-//! everything under `public/`.
+//! The bundle step of `cargo xtask`: binds the browser crate's wasm with wasm-bindgen's own
+//! library and writes the site,
+//! `target/site/{pkg/portico.<hash>.{js,wasm,css}, pkg/portico.css, pkg/snippets/…, hash.txt}`
+//! and everything under `public/`.
+//!
+//! `bundle WASM SITE [--release]`; run by `cargo xtask` in its wasm target folder.
 
 use std::{
     env, fs, io,
     path::{Path, PathBuf},
-    process::Command,
+    process::{Command, ExitCode},
     time::UNIX_EPOCH,
 };
 
 use sha2::{Digest, Sha256};
 use wasm_bindgen_cli_support::Bindgen;
-
-use crate::{Mode, Paths, announce, cargo, timed};
+use xtask::timed;
 
 /// The bundle's base name; Leptos is compiled with the same (`LEPTOS_OUTPUT_NAME`).
 const OUTPUT_NAME: &str = "portico";
 /// The one wasm-opt release known to produce a bundle that hydrates (Debian's 108 does not).
 const WASM_OPT_VERSION: &str = "132";
-/// The profile of the browser crate in release builds (size-optimised, see Cargo.toml).
-const WASM_RELEASE_PROFILE: &str = "wasm-release";
 
-pub fn build(paths: &Paths, mode: Mode) -> Result<(), String> {
-    let front = paths.target.join("front");
-    let wasm = timed("browser crate compiled to wasm32", || {
-        compile_wasm(&front, mode)
-    })?;
-    let staged = front
-        .join("bindgen")
-        .join(if mode.release { "release" } else { "debug" });
-    if staged_from(&staged) == Some(input_stamp(&wasm)?) {
-        println!("    wasm-bindgen: unchanged, skipped");
-    } else {
-        timed("wasm-bindgen", || bind(&wasm, &staged, mode))?;
-        if mode.release {
-            optimize(&staged.join(format!("{OUTPUT_NAME}_bg.wasm")))?;
+fn main() -> ExitCode {
+    let args: Vec<String> = env::args().skip(1).collect();
+    let release = args.iter().any(|arg| arg == "--release");
+    let paths: Vec<&String> = args.iter().filter(|arg| *arg != "--release").collect();
+    let [wasm, site] = paths[..] else {
+        eprintln!("usage: bundle WASM SITE [--release]");
+        return ExitCode::FAILURE;
+    };
+    match bundle(Path::new(wasm), Path::new(site), release) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("bundle: {error}");
+            ExitCode::FAILURE
         }
-        write(&staged.join(STAMP), &input_stamp(&wasm)?)?;
     }
-    timed("site assembled in target/site", || {
-        assemble(paths, &staged, &paths.target.join("site"))
-    })
 }
 
-fn compile_wasm(front: &Path, mode: Mode) -> Result<PathBuf, String> {
-    announce("cargo build --package frontend --target wasm32-unknown-unknown");
-    let mut command = cargo();
-    command
-        .args(["build", "--quiet", "--package", "frontend", "--lib"])
-        .args(["--target", "wasm32-unknown-unknown"])
-        .arg("--target-dir")
-        .arg(front);
-    if mode.release {
-        command.args(["--profile", WASM_RELEASE_PROFILE]);
-    }
-    let status = command
-        .status()
-        .map_err(|e| format!("starting cargo: {e}"))?;
-    if !status.success() {
-        return Err("cargo build of the browser crate failed (its errors are above)".into());
-    }
-    let profile_dir = if mode.release {
-        WASM_RELEASE_PROFILE
+fn bundle(wasm: &Path, site: &Path, release: bool) -> Result<(), String> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    // The bindings are staged next to the wasm, with a stamp of the wasm they came from.
+    let staged = wasm.with_file_name("bindgen");
+    if staged_from(&staged) == Some(input_stamp(wasm)?) {
+        println!("    wasm-bindgen: unchanged, skipped");
     } else {
-        "debug"
-    };
-    Ok(front
-        .join("wasm32-unknown-unknown")
-        .join(profile_dir)
-        .join("frontend.wasm"))
+        timed("wasm-bindgen", || bind(wasm, &staged, release))?;
+        if release {
+            optimize(&staged.join(format!("{OUTPUT_NAME}_bg.wasm")))?;
+        }
+        write(&staged.join(STAMP), input_stamp(wasm)?)?;
+    }
+    timed("site assembled", || assemble(&root, &staged, site))
 }
 
 /// Names the wasm file that the staged bindings came from, so an unchanged bundle is not
@@ -89,14 +73,14 @@ fn staged_from(staged: &Path) -> Option<String> {
     fs::read_to_string(staged.join(STAMP)).ok()
 }
 
-fn bind(wasm: &Path, staged: &Path, mode: Mode) -> Result<(), String> {
+fn bind(wasm: &Path, staged: &Path, release: bool) -> Result<(), String> {
     let _ = fs::remove_dir_all(staged);
     let mut bindgen = Bindgen::new();
     bindgen
         .input_path(wasm)
         .out_name(OUTPUT_NAME)
         .typescript(false)
-        .debug(!mode.release)
+        .debug(!release)
         .keep_debug(false);
     bindgen
         .web(true)
@@ -153,7 +137,7 @@ fn optimize(wasm: &Path) -> Result<(), String> {
 
 /// Writes the site next to the old one and swaps it in: `pkg` with fingerprinted names,
 /// `hash.txt` naming them, and `public/` copied as it is.
-fn assemble(paths: &Paths, staged: &Path, site: &Path) -> Result<(), String> {
+fn assemble(root: &Path, staged: &Path, site: &Path) -> Result<(), String> {
     let next = site.join("pkg.next");
     let _ = fs::remove_dir_all(&next);
     create_dir(&next)?;
@@ -163,7 +147,7 @@ fn assemble(paths: &Paths, staged: &Path, site: &Path) -> Result<(), String> {
         &next,
         "wasm",
     )?;
-    let style = paths.root.join("style/main.css");
+    let style = root.join("style/main.css");
     let css = install(&style, &next, "css")?;
     // Pages written outside Leptos (a failed sign-in) link the plain name.
     fs::copy(&style, next.join(format!("{OUTPUT_NAME}.css")))
@@ -172,7 +156,7 @@ fn assemble(paths: &Paths, staged: &Path, site: &Path) -> Result<(), String> {
     if snippets.is_dir() {
         copy_tree(&snippets, &next.join("snippets"))?;
     }
-    copy_tree(&paths.root.join("public"), site)?;
+    copy_tree(&root.join("public"), site)?;
     let pkg = site.join("pkg");
     let _ = fs::remove_dir_all(&pkg);
     fs::rename(&next, &pkg).map_err(|e| format!("{}: {e}", pkg.display()))?;
