@@ -20,6 +20,17 @@ use xtask::timed;
 const OUTPUT_NAME: &str = "portico";
 /// The one wasm-opt release known to produce a bundle that hydrates (Debian's 108 does not).
 const WASM_OPT_VERSION: &str = "132";
+/// What rustc 1.95 emits for wasm32-unknown-unknown by default; wasm-opt must be told, as
+/// wasm-bindgen drops the section that says so (without them: "all used features should
+/// be allowed").
+const WASM_FEATURES: [&str; 6] = [
+    "bulk-memory",
+    "nontrapping-float-to-int",
+    "sign-ext",
+    "mutable-globals",
+    "reference-types",
+    "multivalue",
+];
 
 fn main() -> ExitCode {
     let args: Vec<String> = env::args().skip(1).collect();
@@ -81,7 +92,9 @@ fn bind(wasm: &Path, staged: &Path, release: bool) -> Result<(), String> {
         .out_name(OUTPUT_NAME)
         .typescript(false)
         .debug(!release)
-        .keep_debug(false);
+        .keep_debug(false)
+        .remove_name_section(release)
+        .remove_producers_section(release);
     bindgen
         .web(true)
         .map_err(|e| format!("wasm-bindgen: {e:#}"))?;
@@ -121,7 +134,8 @@ fn optimize(wasm: &Path) -> Result<(), String> {
     }
     timed("wasm-opt -Oz", || {
         let status = Command::new(&program)
-            .args(["-Oz", "--enable-bulk-memory"])
+            .arg("-Oz")
+            .args(WASM_FEATURES.map(|feature| format!("--enable-{feature}")))
             .arg(wasm)
             .arg("-o")
             .arg(wasm)
