@@ -33,7 +33,7 @@ setup_rust() {
 
 # Builds the server binary and the site (browser bundle, styles, assets) into target/
 # (debug profile). No build tool to install: `cargo xtask` binds the wasm with
-# wasm-bindgen's library (xtask/src/main.rs).
+# wasm-bindgen's library (xtask/).
 build_site() {
   step "Building the portal (server + browser bundle)"
   cargo xtask build
