@@ -70,7 +70,8 @@ fn run(args: &[String]) -> Result<(), String> {
 /// wasm, and the bundle step's program) run at the lowest CPU priority: they take the cores
 /// the server leaves idle (its long single-threaded crates) instead of slowing it down,
 /// and fill both cores once it is done. Measured on 2 cores from a fresh clone (BENCHMARKS.md):
-/// 7m04s to a running portal all at equal priority, 6m23s niced.
+/// 7m04s to a running portal all at equal priority, 6m23s niced (6m48s with wasm-bindgen's
+/// crates optimised for page edits, see Cargo.toml).
 fn build(mode: Mode) -> Result<(), String> {
     let mut args = vec!["build", "--package", "server", "--bin", "portico"];
     if mode.release {
