@@ -298,11 +298,7 @@ async fn a_built_site_is_linked_by_content_names_that_browsers_keep() {
     ] {
         std::fs::write(pkg.join(file), "/* bundle */").unwrap();
     }
-    let root = site.path().to_path_buf();
-    let app = TestPortal::new()
-        .configure(|config| config.site_root = root)
-        .start_sqlite()
-        .await;
+    let app = portal_on_site(site.path()).await;
 
     let html = app.get("/").await.text();
     for linked in [
@@ -328,12 +324,16 @@ async fn a_built_site_is_linked_by_content_names_that_browsers_keep() {
 #[tokio::test]
 async fn without_a_hash_file_pages_link_the_plain_names() {
     let site = tempfile::tempdir().unwrap();
-    let root = site.path().to_path_buf();
-    let app = TestPortal::new()
-        .configure(|config| config.site_root = root)
-        .start_sqlite()
-        .await;
+    let app = portal_on_site(site.path()).await;
     let html = app.get("/").await.text();
     assert!(html.contains(r#"href="/pkg/portico.css""#), "{html}");
     assert!(html.contains(r#"href="/pkg/portico.wasm""#), "{html}");
+}
+
+async fn portal_on_site(site_root: &std::path::Path) -> crate::support::TestApp {
+    let root = site_root.to_path_buf();
+    TestPortal::new()
+        .configure(|config| config.site_root = root)
+        .start_sqlite()
+        .await
 }

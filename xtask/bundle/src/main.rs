@@ -53,14 +53,15 @@ fn bundle(wasm: &Path, site: &Path, release: bool) -> Result<(), String> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
     // The bindings are staged next to the wasm, with a stamp of the wasm they came from.
     let staged = wasm.with_file_name("bindgen");
-    if staged_from(&staged) == Some(input_stamp(wasm)?) {
+    let stamp = input_stamp(wasm)?;
+    if staged_from(&staged).as_ref() == Some(&stamp) {
         println!("    wasm-bindgen: unchanged, skipped");
     } else {
         timed("wasm-bindgen", || bind(wasm, &staged, release))?;
         if release {
             optimize(&staged.join(format!("{OUTPUT_NAME}_bg.wasm")))?;
         }
-        write(&staged.join(STAMP), input_stamp(wasm)?)?;
+        write(&staged.join(STAMP), &stamp)?;
     }
     timed("site assembled", || assemble(&root, &staged, site))
 }
