@@ -20,6 +20,7 @@ mod filters;
 mod locations;
 mod sessions;
 mod stitching;
+mod tasks;
 mod teams;
 mod tokens;
 
@@ -37,6 +38,7 @@ pub use locations::{
 };
 pub use sessions::SessionRow;
 pub use stitching::{SearchRow, search_rows};
+pub use tasks::{CancelOutcome, NewTask, TaskEventRow, TaskQuery, TaskRow, TaskStatus};
 pub use teams::{
     DependencyEdge, GroupTree, MAX_OWNERS, OwnedCount, OwnedEntity, ProcessingProblem,
 };
@@ -284,5 +286,7 @@ pub mod testing;
 mod tests;
 #[cfg(test)]
 mod tests_queries;
+#[cfg(test)]
+mod tests_tasks;
 #[cfg(test)]
 mod tests_teams;
