@@ -45,6 +45,27 @@ pub struct Config {
     pub policy: Policy,
     /// Audit log entries older than this are pruned (`audit_retention_days`).
     pub audit_retention: Duration,
+    pub scaffolder: ScaffolderConfig,
+}
+
+/// How this replica runs scaffolder tasks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ScaffolderConfig {
+    /// Tasks this replica runs at once (`scaffolder_concurrency`).
+    pub concurrency: usize,
+    /// What happens to a task whose replica stopped mid-run (`scaffolder_recovery`).
+    pub recovery: Recovery,
+    /// A task running longer than this fails (`scaffolder_task_timeout_secs`).
+    pub task_timeout: Duration,
+}
+
+/// What another replica does with a task whose replica stopped mid-run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Recovery {
+    /// Run it on from the first step that had not finished.
+    Resume,
+    /// End it as failed, saying why.
+    Fail,
 }
 
 /// How long sign-in sessions last.
@@ -445,6 +466,22 @@ const AUDIT_RETENTION_DAYS: Key = Key {
     default: "365",
 };
 
+const SCAFFOLDER_CONCURRENCY: Key = Key {
+    file: "scaffolder_concurrency",
+    env: &["PORTICO_SCAFFOLDER_CONCURRENCY"],
+    default: "4",
+};
+const SCAFFOLDER_RECOVERY: Key = Key {
+    file: "scaffolder_recovery",
+    env: &["PORTICO_SCAFFOLDER_RECOVERY"],
+    default: "resume",
+};
+const SCAFFOLDER_TASK_TIMEOUT: Key = Key {
+    file: "scaffolder_task_timeout_secs",
+    env: &["PORTICO_SCAFFOLDER_TASK_TIMEOUT_SECS"],
+    default: "900",
+};
+
 const KEYS: &[&Key] = &[
     &LISTEN,
     &DATABASE_URL,
@@ -477,6 +514,9 @@ const KEYS: &[&Key] = &[
     &SESSION_MAX,
     &AUTH_GUEST,
     &AUDIT_RETENTION_DAYS,
+    &SCAFFOLDER_CONCURRENCY,
+    &SCAFFOLDER_RECOVERY,
+    &SCAFFOLDER_TASK_TIMEOUT,
 ];
 
 /// The structured key of `portico.yaml`, in Backstage's shape:
@@ -581,6 +621,15 @@ impl Config {
             audit_retention: Duration::from_secs(
                 parse_number(raw(&AUDIT_RETENTION_DAYS), 1, 36_500)? * 24 * 3600,
             ),
+            scaffolder: ScaffolderConfig {
+                concurrency: parse_number(raw(&SCAFFOLDER_CONCURRENCY), 1, 64)? as usize,
+                recovery: parse_recovery(raw(&SCAFFOLDER_RECOVERY))?,
+                task_timeout: Duration::from_secs(parse_number(
+                    raw(&SCAFFOLDER_TASK_TIMEOUT),
+                    10,
+                    24 * 3600,
+                )?),
+            },
             work: WorkConfig {
                 poll: Duration::from_secs(parse_number(raw(&BACKGROUND_POLL), 1, 3600)?),
                 lease: Duration::from_secs(parse_number(raw(&BACKGROUND_LEASE), 10, 24 * 3600)?),
@@ -1209,6 +1258,18 @@ fn parse_header_name(raw: Raw) -> Result<Option<axum::http::HeaderName>, ConfigE
             "is not an HTTP header name",
             "use the header your reverse proxy sets, e.g. x-forwarded-for or x-real-ip, or \
              leave it empty when clients connect directly",
+        )),
+    }
+}
+
+fn parse_recovery(raw: Raw) -> Result<Recovery, ConfigError> {
+    match raw.value.to_ascii_lowercase().as_str() {
+        "resume" => Ok(Recovery::Resume),
+        "fail" => Ok(Recovery::Fail),
+        _ => Err(invalid(
+            raw,
+            "is not a recovery strategy",
+            "use resume (run on from the first unfinished step) or fail",
         )),
     }
 }

@@ -3,7 +3,7 @@
 use crate::catalog::register::PageRegistrar;
 use crate::ops::{health, metrics};
 use crate::state::AppState;
-use crate::{catalog, identity, render, teams};
+use crate::{catalog, identity, render, scaffolder, teams};
 use app::{App, shell};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -89,6 +89,7 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         .route("/metrics", get(metrics::serve))
         .nest("/api/catalog", catalog::api::router())
         .merge(render::api::router())
+        .merge(scaffolder::api::router())
         .merge(teams::api::router())
         .merge(identity::signin::router())
         .merge(identity::admin::router())

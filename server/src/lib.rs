@@ -3,6 +3,8 @@
 //! - `catalog/`: Backstage's catalog API, reading locations (ingest), the refresh loop,
 //!   the register page's backend, the demo organisation and the `portico catalog` commands;
 //! - `render/`: the Application spec renderer's API and the `portico render` command;
+//! - `scaffolder/`: templates run as tasks (Backstage's `/api/scaffolder/v2`), their
+//!   actions, publishing to GitHub;
 //! - `identity/`: who is asking and what they may do — the one authorisation seam;
 //! - `teams/`: the team directory, team and person pages as JSON (`/api/teams`);
 //! - `ops/`: health probes and Prometheus metrics;
@@ -20,6 +22,7 @@ pub mod identity;
 pub mod integrations;
 pub mod ops;
 pub mod render;
+pub mod scaffolder;
 pub mod serve;
 pub mod state;
 pub mod teams;

@@ -69,8 +69,10 @@ pub async fn run(config: Config) -> Result<(), ServeError> {
     );
     let pruning =
         crate::identity::audit::Pruning::start(store.clone(), state.config.audit_retention);
+    let tasks = crate::scaffolder::TaskLoop::start(state.scaffolder.clone());
     let served = serve_with_grace(listener, http::router(state), shutdown_signal(), grace).await;
     refresh.stop().await;
+    tasks.stop().await;
     pruning.stop();
     served?;
     store.close().await;

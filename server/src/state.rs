@@ -6,6 +6,7 @@ use crate::identity::audit::Auditor;
 use crate::identity::providers::Providers;
 use crate::identity::{Rule, Seam};
 use crate::ops::metrics::HttpMetrics;
+use crate::scaffolder::Scaffolder;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use std::sync::Arc;
@@ -25,6 +26,8 @@ pub struct AppState {
     pub seam: Arc<Seam>,
     /// What sign-in through identity providers keeps (discovery documents, its client).
     pub providers: Arc<Providers>,
+    /// Runs templates: task secrets held here, the slots of this replica.
+    pub scaffolder: Arc<Scaffolder>,
 }
 
 impl AppState {
@@ -64,9 +67,17 @@ impl AppState {
             }),
         );
         let providers = Arc::new(Providers::new(config.auth.ca_pem.as_deref()));
+        let worker: Arc<str> = format!("portico-{}", uuid::Uuid::new_v4().simple()).into();
+        let scaffolder = Arc::new(Scaffolder::new(
+            &config,
+            store.clone(),
+            ingester.clone(),
+            worker.clone(),
+        ));
         AppState {
             ingester,
-            worker: format!("portico-{}", uuid::Uuid::new_v4().simple()).into(),
+            worker,
+            scaffolder,
             config: Arc::new(config),
             store,
             leptos,

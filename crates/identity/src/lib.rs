@@ -46,10 +46,16 @@ pub enum Action {
     TokenCreate,
     /// Revoke one of one's own API tokens. Never with a token.
     TokenRevoke,
+    /// See scaffolder tasks: their steps, logs and outputs (never their secrets).
+    TaskRead,
+    /// Run a template (a task, or a dry run that publishes nothing).
+    TaskCreate,
+    /// Cancel or retry a task: the task is the target, its creator its owner.
+    TaskCancel,
 }
 
 impl Action {
-    pub const ALL: [Action; 10] = [
+    pub const ALL: [Action; 13] = [
         Action::CatalogRead,
         Action::LocationAnalyze,
         Action::LocationCreate,
@@ -60,6 +66,9 @@ impl Action {
         Action::AdminView,
         Action::TokenCreate,
         Action::TokenRevoke,
+        Action::TaskRead,
+        Action::TaskCreate,
+        Action::TaskCancel,
     ];
 
     /// The action's stable name.
@@ -75,6 +84,9 @@ impl Action {
             Action::AdminView => "admin.portal.view",
             Action::TokenCreate => "identity.token.create",
             Action::TokenRevoke => "identity.token.revoke",
+            Action::TaskRead => "scaffolder.task.read",
+            Action::TaskCreate => "scaffolder.task.create",
+            Action::TaskCancel => "scaffolder.task.cancel",
         }
     }
 
@@ -83,7 +95,11 @@ impl Action {
     pub fn is_write(self) -> bool {
         !matches!(
             self,
-            Action::CatalogRead | Action::LocationAnalyze | Action::SpecRender | Action::AdminView
+            Action::CatalogRead
+                | Action::LocationAnalyze
+                | Action::SpecRender
+                | Action::AdminView
+                | Action::TaskRead
         )
     }
 
@@ -96,9 +112,11 @@ impl Action {
             | Action::SpecRender
             | Action::AdminView
             | Action::TokenCreate
-            | Action::TokenRevoke => Aim::Portal,
+            | Action::TokenRevoke
+            | Action::TaskRead
+            | Action::TaskCreate => Aim::Portal,
             Action::LocationCreate | Action::LocationChange => Aim::Location,
-            Action::EntityRefresh | Action::EntityUnregister => Aim::Entity,
+            Action::EntityRefresh | Action::EntityUnregister | Action::TaskCancel => Aim::Entity,
         }
     }
 }
@@ -340,7 +358,9 @@ mod tests {
                 Action::EntityRefresh,
                 Action::EntityUnregister,
                 Action::TokenCreate,
-                Action::TokenRevoke
+                Action::TokenRevoke,
+                Action::TaskCreate,
+                Action::TaskCancel
             ]
         );
     }
@@ -356,7 +376,11 @@ mod tests {
         };
         assert_eq!(
             aimed(Aim::Entity),
-            ["catalog.entity.refresh", "catalog.entity.unregister"]
+            [
+                "catalog.entity.refresh",
+                "catalog.entity.unregister",
+                "scaffolder.task.cancel"
+            ]
         );
         assert_eq!(
             aimed(Aim::Location),
@@ -370,7 +394,9 @@ mod tests {
                 "render.spec.render",
                 "admin.portal.view",
                 "identity.token.create",
-                "identity.token.revoke"
+                "identity.token.revoke",
+                "scaffolder.task.read",
+                "scaffolder.task.create"
             ]
         );
     }

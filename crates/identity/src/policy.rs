@@ -146,7 +146,7 @@ impl Policy {
     /// The policy with `configured` rules (already checked) followed by the defaults for
     /// every action none of them decides for every kind:
     /// reading and rendering → signed in (anyone with `anonymous_read`), analyzing and
-    /// registering locations and managing one's own API tokens → signed in, every other
+    /// registering locations, running templates and managing one's own API tokens → signed in, every other
     /// write → owners, the admin pages →
     /// admins (always: no configured rule can decide them).
     fn with_defaults(
@@ -164,6 +164,7 @@ impl Policy {
             Action::LocationCreate,
             Action::TokenCreate,
             Action::TokenRevoke,
+            Action::TaskCreate,
         ];
         let defaults = [
             (

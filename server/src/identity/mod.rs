@@ -336,7 +336,10 @@ pub mod act {
         EntityRefresh,
         EntityUnregister,
         SpecRender,
-        AdminView
+        AdminView,
+        TaskRead,
+        TaskCreate,
+        TaskCancel
     );
 }
 

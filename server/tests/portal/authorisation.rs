@@ -13,9 +13,10 @@ async fn refusing_portal() -> TestApp {
 }
 
 /// Documentation is public: reading it reveals nothing of the catalog.
-const PUBLIC_OPERATIONS: [(&str, &str); 2] = [
+const PUBLIC_OPERATIONS: [(&str, &str); 3] = [
     ("GET", "/api/catalog/openapi.json"),
     ("GET", "/api/render/schema"),
+    ("GET", "/api/scaffolder/v2/openapi.json"),
 ];
 
 /// Every operation in the catalog API's OpenAPI document, with path parameters filled in.
@@ -39,10 +40,35 @@ fn catalog_operations() -> Vec<(String, String)> {
     operations
 }
 
+/// Every operation of the scaffolder API's OpenAPI document.
+fn scaffolder_operations() -> Vec<(String, String)> {
+    let document: serde_json::Value =
+        serde_json::from_str(include_str!("../../src/scaffolder/openapi.json")).unwrap();
+    let mut operations = Vec::new();
+    for (path, item) in document["paths"].as_object().unwrap() {
+        for method in ["get", "post", "put", "patch", "delete"] {
+            if item.get(method).is_some() {
+                let path = path
+                    .split('/')
+                    .map(|s| if s.starts_with('{') { "x" } else { s })
+                    .collect::<Vec<_>>()
+                    .join("/");
+                operations.push((method.to_uppercase(), format!("/api/scaffolder/v2{path}")));
+            }
+        }
+    }
+    assert!(
+        operations.len() >= 11,
+        "the scaffolder's OpenAPI document lost its paths"
+    );
+    operations
+}
+
 #[tokio::test]
 async fn every_api_operation_asks_the_seam() {
     let app = refusing_portal().await;
     let mut operations = catalog_operations();
+    operations.extend(scaffolder_operations());
     operations.push(("POST".into(), "/api/render".into()));
     operations.push(("GET".into(), "/api/render/schema".into()));
     for (method, path) in operations {

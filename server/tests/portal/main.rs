@@ -23,6 +23,7 @@ mod ingestion;
 mod permissions;
 mod render_api;
 mod render_cli;
+mod scaffolder;
 mod signin;
 mod signin_private_ca;
 mod signin_providers;

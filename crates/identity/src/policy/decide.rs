@@ -370,6 +370,9 @@ impl Deed {
             Action::AdminView => "view",
             Action::TokenCreate => "create",
             Action::TokenRevoke => "revoke",
+            Action::TaskRead => "see",
+            Action::TaskCreate => "run",
+            Action::TaskCancel => "cancel or retry",
         };
         let object = match target {
             Target::Entity { entity_ref, .. } => entity_ref.clone(),
@@ -383,6 +386,8 @@ impl Deed {
                 Action::SpecRender => "Application specs",
                 Action::AdminView => "the admin pages",
                 Action::TokenCreate | Action::TokenRevoke => "API tokens",
+                Action::TaskRead | Action::TaskCancel => "scaffolder tasks",
+                Action::TaskCreate => "templates",
             }
             .into(),
         };

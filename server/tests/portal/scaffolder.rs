@@ -1,0 +1,424 @@
+//! The scaffolder API (`/api/scaffolder/v2`): a template from a file location runs as a
+//! task, publishes to a local stand-in of the GitHub API that checks every request, and
+//! registers the new repository's catalog file; bad input, dry runs and secrets.
+
+use crate::support::{TestApp, TestPortal, each_engine_with};
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path as UrlPath, State};
+use axum::http::{HeaderMap, Method, StatusCode as Code};
+use axum::routing::any;
+use base64::Engine;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use server::integrations::github::{GithubHost, GithubIntegration};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use tokio::sync::oneshot;
+
+const TEMPLATE: &str = r#"apiVersion: scaffolder.backstage.io/v1beta3
+kind: Template
+metadata:
+  name: service
+  title: A service
+spec:
+  owner: group:default/platform
+  type: service
+  parameters:
+    - title: Name
+      required: [name, owner]
+      properties:
+        name: {type: string, pattern: '^[a-z][a-z0-9-]*$'}
+        owner: {type: string}
+        token: {type: string, ui:field: Secret}
+  steps:
+    - id: fetch
+      name: Fetch the skeleton
+      action: fetch:template
+      input:
+        url: ./skeleton
+        values:
+          name: ${{ parameters.name }}
+          owner: ${{ parameters.owner }}
+    - id: log
+      name: Log
+      action: debug:log
+      input:
+        message: 'token is ${{ secrets.token }}'
+    - id: publish
+      name: Publish
+      action: publish:github
+      input:
+        repoUrl: github.com?owner=acme&repo=${{ parameters.name }}
+        description: The ${{ parameters.name }} service
+        access: acme/platform
+        topics: [service]
+    - id: register
+      name: Register
+      action: catalog:register
+      input:
+        repoContentsUrl: ${{ steps.publish.output.repoContentsUrl }}
+        catalogInfoPath: /catalog-info.yaml
+  output:
+    links:
+      - title: Repository
+        url: ${{ steps.publish.output.remoteUrl }}
+      - title: Open in catalog
+        entityRef: ${{ steps.register.output.entityRef }}
+"#;
+
+const CATALOG_INFO: &str = "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: ${{ values.name }}\nspec:\n  type: service\n  lifecycle: experimental\n  owner: ${{ values.owner }}\n";
+
+/// A folder holding the template and its skeleton; the portal may read it.
+fn template_folder() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("template.yaml"), TEMPLATE).unwrap();
+    let skeleton = dir.path().join("skeleton");
+    std::fs::create_dir_all(skeleton.join("src")).unwrap();
+    std::fs::write(skeleton.join("catalog-info.yaml"), CATALOG_INFO).unwrap();
+    std::fs::write(
+        skeleton.join("src/main.rs"),
+        "// ${{ values.name }}\nfn main() {}\n",
+    )
+    .unwrap();
+    dir
+}
+
+/// What the GitHub stand-in saw and holds.
+#[derive(Default)]
+struct Github {
+    /// `METHOD path` of every request.
+    requests: Vec<String>,
+    bodies: HashMap<String, Value>,
+    blobs: HashMap<String, Vec<u8>>,
+    /// The files of the repository's branch once pushed: path → blob sha.
+    files: HashMap<String, String>,
+    trees: HashMap<String, Vec<(String, String)>>,
+    repo_exists: bool,
+}
+
+type Shared = Arc<Mutex<Github>>;
+
+/// A stand-in for the GitHub REST API: refuses requests without the token, keeps blobs,
+/// trees and refs, and serves the pushed files back raw (for catalog registration).
+async fn github_api() -> (std::net::SocketAddr, Shared, oneshot::Sender<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let github: Shared = Arc::default();
+    async fn handle(
+        State(github): State<Shared>,
+        method: Method,
+        UrlPath(path): UrlPath<String>,
+        headers: HeaderMap,
+        body: Bytes,
+    ) -> (Code, String) {
+        if headers.get("authorization").and_then(|v| v.to_str().ok()) != Some("Bearer ghp_test") {
+            return (
+                Code::UNAUTHORIZED,
+                json!({"message": "Bad credentials"}).to_string(),
+            );
+        }
+        let mut gh = github.lock().unwrap();
+        let path = format!("/{path}");
+        let key = format!("{method} {path}");
+        gh.requests.push(key.clone());
+        let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+        gh.bodies.insert(key.clone(), body.clone());
+        let ok = |value: Value| (Code::OK, value.to_string());
+        match (method.as_str(), path.as_str()) {
+            ("GET", "/repos/acme/payments") if gh.repo_exists => {
+                ok(json!({"default_branch": "master"}))
+            }
+            ("GET", "/repos/acme/payments") => {
+                (Code::NOT_FOUND, json!({"message": "Not Found"}).to_string())
+            }
+            ("GET", "/users/acme") => ok(json!({"login": "acme", "type": "Organization"})),
+            ("POST", "/orgs/acme/repos") => {
+                gh.repo_exists = true;
+                (
+                    Code::CREATED,
+                    json!({
+                        "default_branch": "main",
+                        "clone_url": "https://github.com/acme/payments.git",
+                        "html_url": "https://github.com/acme/payments",
+                    })
+                    .to_string(),
+                )
+            }
+            ("POST", "/repos/acme/payments/git/blobs") => {
+                let content = base64::engine::general_purpose::STANDARD
+                    .decode(body["content"].as_str().unwrap())
+                    .unwrap();
+                let sha = format!("blob{}", gh.blobs.len());
+                gh.blobs.insert(sha.clone(), content);
+                (Code::CREATED, json!({"sha": sha}).to_string())
+            }
+            ("POST", "/repos/acme/payments/git/trees") => {
+                let entries = body["tree"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|e| {
+                        (
+                            e["path"].as_str().unwrap().to_string(),
+                            e["sha"].as_str().unwrap().to_string(),
+                        )
+                    })
+                    .collect();
+                gh.trees.insert("tree1".into(), entries);
+                (Code::CREATED, json!({"sha": "tree1"}).to_string())
+            }
+            ("POST", "/repos/acme/payments/git/commits") => {
+                (Code::CREATED, json!({"sha": "commit1"}).to_string())
+            }
+            ("GET", "/repos/acme/payments/git/ref/heads/master") => {
+                (Code::NOT_FOUND, json!({"message": "Not Found"}).to_string())
+            }
+            ("POST", "/repos/acme/payments/git/refs") => {
+                gh.files = gh.trees["tree1"].iter().cloned().collect();
+                (Code::CREATED, json!({"ref": body["ref"]}).to_string())
+            }
+            ("PATCH", "/repos/acme/payments") => ok(json!({})),
+            ("DELETE", "/repos/acme/payments/git/refs/heads/main") => {
+                (Code::NO_CONTENT, String::new())
+            }
+            ("PUT", "/repos/acme/payments/topics") => ok(json!({"names": body["names"]})),
+            ("PUT", "/orgs/acme/teams/platform/repos/acme/payments") => {
+                (Code::NO_CONTENT, String::new())
+            }
+            ("PUT", "/repos/acme/payments/branches/master/protection") => ok(json!({})),
+            ("GET", file) if file.starts_with("/repos/acme/payments/contents/") => {
+                let name = &file["/repos/acme/payments/contents/".len()..];
+                match gh.files.get(name).and_then(|sha| gh.blobs.get(sha)) {
+                    Some(content) => (Code::OK, String::from_utf8(content.clone()).unwrap()),
+                    None => (Code::NOT_FOUND, json!({"message": "Not Found"}).to_string()),
+                }
+            }
+            _ => (
+                Code::NOT_FOUND,
+                json!({"message": format!("stand-in has no {key}")}).to_string(),
+            ),
+        }
+    }
+    let router = Router::new()
+        .route("/{*path}", any(handle))
+        .with_state(github.clone());
+    let (tx, rx) = oneshot::channel();
+    tokio::spawn(server::serve::serve(listener, router, async {
+        let _ = rx.await;
+    }));
+    (address, github, tx)
+}
+
+fn portal(api: std::net::SocketAddr, folder: &std::path::Path) -> TestPortal {
+    let root = folder.to_path_buf();
+    TestPortal::new().configure(move |c| {
+        c.ingest.file_roots = vec![root];
+        c.github = GithubIntegration::new(vec![GithubHost {
+            host: "github.com".into(),
+            api_url: format!("http://{api}"),
+            token: Some(server::config::Secret::new("ghp_test")),
+        }]);
+    })
+}
+
+async fn register_template(app: &TestApp, folder: &std::path::Path) {
+    let target = folder.join("template.yaml").display().to_string();
+    app.register_location("file", &target).await;
+}
+
+/// Polls a task until it ends; its final JSON.
+async fn finished(app: &TestApp, id: &str) -> Value {
+    for _ in 0..200 {
+        let (status, task) = app
+            .get_json(&format!("/api/scaffolder/v2/tasks/{id}"))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{task}");
+        if matches!(
+            task["status"].as_str(),
+            Some("completed" | "failed" | "cancelled")
+        ) {
+            return task;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("task {id} did not finish");
+}
+
+#[tokio::test]
+async fn a_template_publishes_a_repository_and_registers_it() {
+    let folder = template_folder();
+    let (api, github, _stop) = github_api().await;
+    each_engine_with(portal(api, folder.path()), async |app| {
+        *github.lock().unwrap() = Github::default();
+        register_template(&app, folder.path()).await;
+
+        let (status, created) = app
+            .post_json(
+                "/api/scaffolder/v2/tasks",
+                json!({
+                    "templateRef": "template:default/service",
+                    "values": {"name": "payments", "owner": "group:default/platform"},
+                    "secrets": {"token": "s3cr3t-planted"},
+                }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{created}");
+        let id = created["id"].as_str().unwrap().to_string();
+        let task = finished(&app, &id).await;
+        let (_, events) = app.get_json(&format!("/api/scaffolder/v2/tasks/{id}/events")).await;
+        assert_eq!(task["status"], "completed", "{events:#}");
+
+        // The repository: created in the organisation, one root commit with the rendered
+        // skeleton plus CODEOWNERS, on master (GitHub's initial branch removed), the team
+        // given admin access, the branch protected, the token on every request.
+        {
+            let gh = github.lock().unwrap();
+            let create = &gh.bodies["POST /orgs/acme/repos"];
+            assert_eq!((create["name"].as_str(), create["private"].as_bool()), (Some("payments"), Some(true)));
+            assert_eq!(create["description"], "The payments service");
+            let tree: HashMap<&str, &str> = gh.trees["tree1"].iter().map(|(p, s)| (p.as_str(), s.as_str())).collect();
+            let file = |path: &str| String::from_utf8(gh.blobs[tree[path]].clone()).unwrap();
+            assert_eq!(file("src/main.rs"), "// payments\nfn main() {}\n");
+            assert!(file("catalog-info.yaml").contains("name: payments"));
+            assert_eq!(file(".github/CODEOWNERS"), "* @acme/platform\n");
+            assert_eq!(tree.len(), 3);
+            assert_eq!(gh.bodies["POST /repos/acme/payments/git/commits"]["parents"], json!([]));
+            assert_eq!(gh.bodies["POST /repos/acme/payments/git/refs"]["ref"], "refs/heads/master");
+            assert_eq!(gh.bodies["PATCH /repos/acme/payments"]["default_branch"], "master");
+            assert!(gh.requests.contains(&"DELETE /repos/acme/payments/git/refs/heads/main".to_string()));
+            assert_eq!(gh.bodies["PUT /orgs/acme/teams/platform/repos/acme/payments"]["permission"], "admin");
+            assert_eq!(gh.bodies["PUT /repos/acme/payments/topics"]["names"], json!(["service"]));
+            let protection = &gh.bodies["PUT /repos/acme/payments/branches/master/protection"];
+            assert_eq!(protection["required_pull_request_reviews"]["required_approving_review_count"], 1);
+        }
+
+        // Registered: the new component is in the catalog, and the output links to it.
+        assert!(app.has_entity("component:default/payments").await);
+        let links = &events.as_array().unwrap().last().unwrap()["body"]["output"]["links"];
+        assert_eq!(links[0]["url"], "https://github.com/acme/payments.git");
+        assert_eq!(links[1]["entityRef"], "component:default/payments");
+
+        // The planted secret reached the step (it ran) but was stored nowhere.
+        let log = events.to_string();
+        assert!(log.contains("token is ***"), "{log}");
+        assert!(!log.contains("s3cr3t-planted"));
+        let row = app.store.task(&id).await.unwrap().unwrap();
+        assert!(!format!("{row:?}").contains("s3cr3t-planted"));
+
+        // Running it again refuses to overwrite the repository that now exists.
+        let (_, again) = app
+            .post_json(
+                "/api/scaffolder/v2/tasks",
+                json!({"templateRef": "template:default/service", "values": {"name": "payments", "owner": "x"}}),
+            )
+            .await;
+        let again = finished(&app, again["id"].as_str().unwrap()).await;
+        assert_eq!(again["status"], "failed");
+        let (_, events) = app.get_json(&format!("/api/scaffolder/v2/tasks/{}/events", again["id"].as_str().unwrap())).await;
+        assert!(events.to_string().contains("already exists"), "{events}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn bad_values_unknown_templates_and_tokens_in_input_are_refused() {
+    let folder = template_folder();
+    let (api, _github, _stop) = github_api().await;
+    let app = portal(api, folder.path()).start_sqlite().await;
+    register_template(&app, folder.path()).await;
+
+    let (status, body) = app
+        .post_json(
+            "/api/scaffolder/v2/tasks",
+            json!({"templateRef": "template:default/service", "values": {"name": "Not A Name"}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let properties: Vec<&str> = body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["property"].as_str().unwrap())
+        .collect();
+    assert!(
+        properties.contains(&"instance.name") && properties.contains(&"instance"),
+        "{body}"
+    );
+
+    let (status, body) = app
+        .post_json(
+            "/api/scaffolder/v2/tasks",
+            json!({"templateRef": "template:default/nope", "values": {}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+
+    let (status, _) = app
+        .post_json(
+            "/api/scaffolder/v2/tasks",
+            json!({"templateRef": "x", "sneaky": 1}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    let (status, schema) = app
+        .get_json("/api/scaffolder/v2/templates/default/template/service/parameter-schema")
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(schema["title"], "A service");
+    assert_eq!(
+        schema["steps"][0]["schema"]["required"],
+        json!(["name", "owner"])
+    );
+
+    let (status, actions) = app.get_json("/api/scaffolder/v2/actions").await;
+    assert_eq!(status, StatusCode::OK);
+    let ids: Vec<&str> = actions
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_str().unwrap())
+        .collect();
+    assert!(
+        ids.contains(&"publish:github") && ids.contains(&"portico:render"),
+        "{ids:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_dry_run_shows_the_files_and_publishes_nothing() {
+    let folder = template_folder();
+    let (api, github, _stop) = github_api().await;
+    let app = portal(api, folder.path()).start_sqlite().await;
+    register_template(&app, folder.path()).await;
+    let (status, body) = app
+        .post_json(
+            "/api/scaffolder/v2/dry-run",
+            json!({"templateRef": "template:default/service", "values": {"name": "orders", "owner": "group:default/platform"}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["status"], "completed", "{body:#}");
+    let paths: Vec<&str> = body["directoryContents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths, ["catalog-info.yaml", "src/main.rs"]);
+    assert_eq!(
+        body["output"]["links"][0]["url"],
+        "https://github.com/acme/orders.git"
+    );
+    assert!(
+        body["log"]
+            .to_string()
+            .contains("Dry run: would create https://github.com/acme/orders")
+    );
+    assert!(
+        github.lock().unwrap().requests.is_empty(),
+        "a dry run called GitHub"
+    );
+    assert!(!app.has_entity("component:default/orders").await);
+}
