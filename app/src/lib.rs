@@ -34,6 +34,9 @@ pub mod teams_api {
 pub use pages::catalog::register::{
     RegisterIssue, RegisterSource, Registrar, RegistrarError, RegistrarFuture,
 };
+pub use pages::create::scaffolding::{DryRunFile, DryRunView, FieldProblem, ScaffoldingError};
+#[cfg(feature = "ssr")]
+pub use pages::create::scaffolding::{Scaffolding, ScaffoldingFuture};
 
 use components::{ErrorPage, Nav};
 use leptos::prelude::*;

@@ -187,6 +187,9 @@ fn page_context(state: &AppState) -> impl Fn() + Clone + Send + Sync + use<> {
             })
             .collect(),
     };
+    let scaffolding: Arc<dyn app::Scaffolding> = Arc::new(scaffolder::pages::PageScaffolding {
+        state: state.clone(),
+    });
     move || {
         let client = use_context::<Parts>()
             .map(|parts| identity::client_key_of(&parts, config.client_address_header.as_ref()));
@@ -201,6 +204,7 @@ fn page_context(state: &AppState) -> impl Fn() + Clone + Send + Sync + use<> {
         provide_context(registrar);
         provide_context(seam.clone());
         provide_context(admin_desk.clone());
+        provide_context(scaffolding.clone());
         provide_context(sign_in.clone());
         leptos::nonce::provide_nonce();
     }

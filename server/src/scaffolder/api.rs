@@ -128,13 +128,10 @@ async fn task_spec(
     mut values: Map<String, Value>,
     secrets: &mut Map<String, Value>,
     caller: &Caller,
-) -> Result<TaskSpec, Response> {
+) -> Result<TaskSpec, StartError> {
     let errors = scaffolder::parameters::validate(&template.pages, &Value::Object(values.clone()));
     if !errors.is_empty() {
-        let mut response =
-            (StatusCode::BAD_REQUEST, Json(json!({ "errors": errors }))).into_response();
-        response.extensions_mut().insert(KeepErrorBody);
-        return Err(response);
+        return Err(StartError::Invalid(errors));
     }
     scaffolder::parameters::split_secrets(&template.pages, &mut values, secrets);
     let user_ref = caller.person().and_then(|p| p.user_ref.clone());
@@ -161,46 +158,88 @@ async fn task_spec(
     })
 }
 
-/// `POST /tasks` `{templateRef, values, secrets}` → 201 `{id}`. The task runs on this
-/// replica (which alone holds its secrets) as soon as it has a free slot.
+/// Why a template was not run: values that break its form, or an error to answer.
+pub enum StartError {
+    Invalid(Vec<scaffolder::parameters::FieldError>),
+    Api(ApiError),
+}
+
+impl From<ApiError> for StartError {
+    fn from(error: ApiError) -> StartError {
+        StartError::Api(error)
+    }
+}
+
+impl From<store::StoreError> for StartError {
+    fn from(error: store::StoreError) -> StartError {
+        StartError::Api(error.into())
+    }
+}
+
+impl StartError {
+    /// The REST answer: 400 with Backstage's `{errors}` list, or the error.
+    fn into_response(self) -> Response {
+        match self {
+            StartError::Invalid(errors) => {
+                let mut response =
+                    (StatusCode::BAD_REQUEST, Json(json!({ "errors": errors }))).into_response();
+                response.extensions_mut().insert(KeepErrorBody);
+                response
+            }
+            StartError::Api(error) => error.into_response(),
+        }
+    }
+}
+
+/// Stores a task running `template_ref` with `values` for `caller` and starts it on this
+/// replica (which alone holds its secrets) as soon as it has a free slot; its id.
+pub async fn start_task(
+    state: &AppState,
+    caller: &Caller,
+    template_ref: &str,
+    values: Map<String, Value>,
+    mut secrets: Map<String, Value>,
+) -> Result<String, StartError> {
+    let template = load_template(state, template_ref).await?;
+    let spec = task_spec(state, &template, values, &mut secrets, caller).await?;
+    let id = uuid::Uuid::new_v4().to_string();
+    let created_by = crate::identity::targets::registrant(caller);
+    let spec_text = serde_json::to_string(&spec).map_err(ApiError::internal)?;
+    state
+        .store
+        .create_task(&store::NewTask {
+            id: &id,
+            template_ref: &template.entity_ref,
+            spec: &spec_text,
+            created_by: created_by.as_deref(),
+            has_secrets: !secrets.is_empty(),
+            created_at: Utc::now(),
+        })
+        .await?;
+    start_here(&state.scaffolder, &id, secrets).await;
+    Ok(id)
+}
+
+/// `POST /tasks` `{templateRef, values, secrets}` → 201 `{id}`.
 async fn create_task(
     auth: Authorized<TaskCreate>,
     State(state): State<AppState>,
     JsonBody(request): JsonBody<CreateTask>,
 ) -> Result<Response, ApiError> {
     let write = auth.on(&Target::Portal).await?;
+    let CreateTask {
+        template_ref,
+        values,
+        secrets,
+    } = request;
     write
         .run(async {
-            let template = load_template(&state, &request.template_ref).await?;
-            let mut secrets = request.secrets;
-            let spec = match task_spec(
-                &state,
-                &template,
-                request.values,
-                &mut secrets,
-                &auth.caller,
-            )
-            .await
-            {
-                Ok(spec) => spec,
-                Err(response) => return Ok(response),
-            };
-            let id = uuid::Uuid::new_v4().to_string();
-            let created_by = crate::identity::targets::registrant(&auth.caller);
-            let spec_text = serde_json::to_string(&spec).map_err(ApiError::internal)?;
-            state
-                .store
-                .create_task(&store::NewTask {
-                    id: &id,
-                    template_ref: &template.entity_ref,
-                    spec: &spec_text,
-                    created_by: created_by.as_deref(),
-                    has_secrets: !secrets.is_empty(),
-                    created_at: Utc::now(),
-                })
-                .await?;
-            start_here(&state.scaffolder, &id, secrets).await;
-            Ok((StatusCode::CREATED, Json(json!({ "id": id }))).into_response())
+            match start_task(&state, &auth.caller, &template_ref, values, secrets).await {
+                Ok(id) => Ok((StatusCode::CREATED, Json(json!({ "id": id }))).into_response()),
+                // Values that break the form are the caller's to fix, not a failed write.
+                Err(StartError::Invalid(errors)) => Ok(StartError::Invalid(errors).into_response()),
+                Err(StartError::Api(error)) => Err(error),
+            }
         })
         .await
 }
@@ -285,7 +324,7 @@ pub fn task_json(task: &TaskRow) -> Value {
     })
 }
 
-async fn found_task(state: &AppState, id: &str) -> Result<TaskRow, ApiError> {
+pub async fn found_task(state: &AppState, id: &str) -> Result<TaskRow, ApiError> {
     state
         .store
         .task(id)
@@ -398,7 +437,7 @@ async fn event_stream(
 }
 
 /// The task as the seam sees it: its creator owns it.
-fn task_target(task: &TaskRow) -> Target {
+pub fn task_target(task: &TaskRow) -> Target {
     Target::Entity {
         entity_ref: format!("task:{}", task.id),
         kind: "task".into(),
@@ -414,32 +453,31 @@ async fn cancel(
     let task = found_task(&state, &id).await?;
     let write = auth.on(&task_target(&task)).await?;
     write
-        .run(async {
-            let outcome = state.store.cancel_task(&id, Utc::now()).await?;
-            if outcome == CancelOutcome::Cancelled {
-                let body =
-                    json!({ "message": "The task was cancelled before it started" }).to_string();
-                state
-                    .store
-                    .append_task_event(&id, "cancelled", &body, Utc::now())
-                    .await?;
-            }
-            let status = match outcome {
-                CancelOutcome::Cancelled => "cancelled",
-                CancelOutcome::Requested => "cancelling",
-                CancelOutcome::AlreadyEnded => {
-                    return Err(ApiError::conflict(format!(
-                        "The task {id} has already ended ({})",
-                        task.status
-                    )));
-                }
-                CancelOutcome::NotFound => {
-                    return Err(ApiError::not_found(format!("No task with id {id}")));
-                }
-            };
-            Ok(Json(json!({ "status": status })))
-        })
+        .run(async { Ok(Json(json!({ "status": cancel_task(&state, &task).await? }))) })
         .await
+}
+
+/// Cancels `task` (already authorised): `cancelled` when it had not started,
+/// `cancelling` when its replica stops it before its next step.
+pub async fn cancel_task(state: &AppState, task: &TaskRow) -> Result<&'static str, ApiError> {
+    let id = &task.id;
+    let outcome = state.store.cancel_task(id, Utc::now()).await?;
+    if outcome == CancelOutcome::Cancelled {
+        let body = json!({ "message": "The task was cancelled before it started" }).to_string();
+        state
+            .store
+            .append_task_event(id, "cancelled", &body, Utc::now())
+            .await?;
+    }
+    match outcome {
+        CancelOutcome::Cancelled => Ok("cancelled"),
+        CancelOutcome::Requested => Ok("cancelling"),
+        CancelOutcome::AlreadyEnded => Err(ApiError::conflict(format!(
+            "The task {id} has already ended ({})",
+            task.status
+        ))),
+        CancelOutcome::NotFound => Err(ApiError::not_found(format!("No task with id {id}"))),
+    }
 }
 
 /// `POST /tasks/{id}/retry`: runs a failed or cancelled task again from its first
@@ -453,22 +491,29 @@ async fn retry(
     let write = auth.on(&task_target(&task)).await?;
     write
         .run(async {
-            if !state.store.retry_task(&id).await? {
-                return Err(ApiError::conflict(format!(
-                    "The task {id} is {}; only failed or cancelled tasks can be retried",
-                    task.status
-                )));
-            }
-            let body = json!({ "message": "The task was retried" }).to_string();
-            state
-                .store
-                .append_task_event(&id, "recovered", &body, Utc::now())
-                .await?;
-            let secrets = state.scaffolder.secrets(&id).unwrap_or_default();
-            start_here(&state.scaffolder, &id, secrets).await;
+            retry_task(&state, &task).await?;
             Ok((StatusCode::CREATED, Json(json!({ "id": id }))).into_response())
         })
         .await
+}
+
+/// Opens a failed or cancelled `task` again (already authorised) and starts it here.
+pub async fn retry_task(state: &AppState, task: &TaskRow) -> Result<(), ApiError> {
+    let id = &task.id;
+    if !state.store.retry_task(id).await? {
+        return Err(ApiError::conflict(format!(
+            "The task {id} is {}; only failed or cancelled tasks can be retried",
+            task.status
+        )));
+    }
+    let body = json!({ "message": "The task was retried" }).to_string();
+    state
+        .store
+        .append_task_event(id, "recovered", &body, Utc::now())
+        .await?;
+    let secrets = state.scaffolder.secrets(id).unwrap_or_default();
+    start_here(&state.scaffolder, id, secrets).await;
+    Ok(())
 }
 
 #[derive(Deserialize)]
@@ -496,6 +541,20 @@ struct DirectoryFile {
     executable: bool,
 }
 
+/// Runs `template` for `caller` without publishing or registering anything.
+pub async fn dry_run_template(
+    state: &AppState,
+    caller: &Caller,
+    template: &Template,
+    values: Map<String, Value>,
+    mut secrets: Map<String, Value>,
+    folder: Option<Workspace>,
+) -> Result<(TaskSpec, runner::RunResult), StartError> {
+    let spec = task_spec(state, template, values, &mut secrets, caller).await?;
+    let result = runner::dry_run(&state.scaffolder, &spec, secrets, folder).await;
+    Ok((spec, result))
+}
+
 /// `POST /dry-run`: runs a template without publishing or registering anything and
 /// answers the log, the files it would publish and its output.
 async fn dry_run(
@@ -519,19 +578,6 @@ async fn dry_run(
             ));
         }
     };
-    let mut secrets = request.secrets;
-    let spec = match task_spec(
-        &state,
-        &template,
-        request.values,
-        &mut secrets,
-        &auth.caller,
-    )
-    .await
-    {
-        Ok(spec) => spec,
-        Err(response) => return Ok(response),
-    };
     let mut folder = Workspace::new();
     for (index, file) in request.directory_contents.into_iter().enumerate() {
         let path = workspace::resolve("", &file.path)
@@ -552,7 +598,19 @@ async fn dry_run(
             .map_err(|e| ApiError::input(format!("directoryContents[{index}]: {e}")))?;
     }
     let folder = (!folder.is_empty()).then_some(folder);
-    let result = runner::dry_run(&state.scaffolder, &spec, secrets, folder).await;
+    let (spec, result) = match dry_run_template(
+        &state,
+        &auth.caller,
+        &template,
+        request.values,
+        request.secrets,
+        folder,
+    )
+    .await
+    {
+        Ok(done) => done,
+        Err(error) => return Ok(error.into_response()),
+    };
     let contents: Vec<Value> = result
         .workspace
         .files()

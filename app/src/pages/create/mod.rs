@@ -2,6 +2,7 @@
 //! and the Application spec editor (`/create/application`).
 
 pub mod application;
+pub mod scaffolding;
 
 use crate::components::LoadError;
 use crate::pages::catalog::shared::{EntityTable, fetch_entities};
