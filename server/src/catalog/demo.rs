@@ -31,6 +31,7 @@ pub async fn load(store: &Store) -> Result<usize, ImportError> {
         };
         written += import_text(store, &location, path, text).await?.written;
     }
+    written += crate::scaffolder::golden_paths::load(store).await?;
     Ok(written)
 }
 

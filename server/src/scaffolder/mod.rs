@@ -5,6 +5,7 @@
 
 pub mod actions;
 pub mod api;
+pub mod golden_paths;
 pub mod pages;
 pub mod runner;
 pub mod skeletons;

@@ -14,6 +14,8 @@ use std::path::{Path, PathBuf};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Source {
     Folder(PathBuf),
+    /// A folder of the golden paths built into the binary (`templates/…`).
+    Builtin(String),
     Github {
         host: String,
         owner: String,
@@ -33,6 +35,11 @@ pub fn resolve(base: Option<&str>, url: &str) -> Result<Source, String> {
             "input.url: {url:?} is relative, but the template has no location to resolve it against"
         )
     })?;
+    if let Some(path) = base.strip_prefix("builtin:") {
+        let dir = Path::new(path).parent().unwrap_or(Path::new(""));
+        let joined = normalize(&dir.join(url));
+        return Ok(Source::Builtin(joined.display().to_string()));
+    }
     if let Some(path) = base.strip_prefix("file:") {
         let dir = Path::new(path).parent().unwrap_or(Path::new("/"));
         return Ok(Source::Folder(normalize(&dir.join(url))));
@@ -106,6 +113,7 @@ pub async fn read(
                 .await
                 .map_err(|e| format!("reading the skeleton stopped: {e}"))?
         }
+        Source::Builtin(path) => super::golden_paths::read(path, single),
         Source::Github {
             host,
             owner,

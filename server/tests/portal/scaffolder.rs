@@ -95,6 +95,8 @@ struct Github {
     files: HashMap<String, String>,
     trees: HashMap<String, Vec<(String, String)>>,
     repo_exists: bool,
+    /// Holds `POST …/git/trees` unanswered (the moment a test kills the portal).
+    hang_trees: bool,
 }
 
 type Shared = Arc<Mutex<Github>>;
@@ -118,8 +120,17 @@ async fn github_api() -> (std::net::SocketAddr, Shared, oneshot::Sender<()>) {
                 json!({"message": "Bad credentials"}).to_string(),
             );
         }
-        let mut gh = github.lock().unwrap();
         let path = format!("/{path}");
+        let hang = github.lock().unwrap().hang_trees && path.ends_with("/git/trees");
+        if hang {
+            github
+                .lock()
+                .unwrap()
+                .requests
+                .push(format!("{method} {path} (held)"));
+            tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+        }
+        let mut gh = github.lock().unwrap();
         let key = format!("{method} {path}");
         gh.requests.push(key.clone());
         let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
@@ -421,4 +432,269 @@ async fn a_dry_run_shows_the_files_and_publishes_nothing() {
         "a dry run called GitHub"
     );
     assert!(!app.has_entity("component:default/orders").await);
+}
+
+/// The golden paths shipped with the portal, each published (in a dry run) with typical
+/// values: the trees are kept in `server/tests/golden_paths/<case>/`, which
+/// `crates/render/lint/run.sh` lints with the same tools as the render output. With
+/// `UPDATE_GOLDEN=1` this test rewrites them.
+#[tokio::test]
+async fn the_golden_paths_publish_the_committed_trees() {
+    let app = TestPortal::new().demo_catalog().start_sqlite().await;
+    let repo = |name: &str| format!("github.com?owner=acme&repo={name}");
+    let cases = [
+        (
+            "service-axum-canary",
+            "service",
+            json!({"name": "ledger", "description": "Double-entry ledger: \"every cent\"", "owner": "group:default/payments", "framework": "axum", "strategy": "canary", "repoUrl": repo("ledger")}),
+        ),
+        (
+            "service-fastapi-blue-green",
+            "service",
+            json!({"name": "recommendations", "owner": "group:default/data-team", "framework": "fastapi", "strategy": "blue_green", "repoUrl": repo("recommendations")}),
+        ),
+        (
+            "library-rust",
+            "library",
+            json!({"name": "money", "description": "Amounts and currencies", "owner": "group:default/payments", "language": "rust", "repoUrl": repo("money")}),
+        ),
+        (
+            "library-python",
+            "library",
+            json!({"name": "feature-flags", "owner": "group:default/platform", "language": "python", "repoUrl": repo("feature-flags")}),
+        ),
+        (
+            "library-typescript",
+            "library",
+            json!({"name": "ui-kit", "owner": "group:default/checkout-team", "language": "typescript", "repoUrl": repo("ui-kit")}),
+        ),
+        (
+            "docs-site",
+            "docs-site",
+            json!({"name": "handbook", "title": "Engineering handbook", "owner": "group:default/platform", "system": "system:default/shop", "repoUrl": repo("handbook")}),
+        ),
+    ];
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden_paths");
+    let update = std::env::var_os("UPDATE_GOLDEN").is_some();
+    for (case, template, values) in cases {
+        let (status, body) = app
+            .post_json(
+                "/api/scaffolder/v2/dry-run",
+                json!({"templateRef": format!("template:default/{template}"), "values": values}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{case}: {body}");
+        assert_eq!(body["status"], "completed", "{case}: {:#}", body["log"]);
+        let mut published: Vec<(String, Vec<u8>)> = body["directoryContents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(f["base64Content"].as_str().unwrap())
+                    .unwrap();
+                (f["path"].as_str().unwrap().to_string(), bytes)
+            })
+            .collect();
+        published.sort();
+        let dir = root.join(case);
+        if update {
+            let _ = std::fs::remove_dir_all(&dir);
+            for (path, bytes) in &published {
+                let file = dir.join(path);
+                std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+                std::fs::write(file, bytes).unwrap();
+            }
+        }
+        let mut committed = Vec::new();
+        let mut pending = vec![dir.clone()];
+        while let Some(folder) = pending.pop() {
+            for entry in std::fs::read_dir(&folder)
+                .unwrap_or_else(|e| panic!("{}: {e}; run with UPDATE_GOLDEN=1", folder.display()))
+            {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    pending.push(path);
+                } else {
+                    let relative = path.strip_prefix(&dir).unwrap().display().to_string();
+                    committed.push((relative, std::fs::read(&path).unwrap()));
+                }
+            }
+        }
+        committed.sort();
+        let names =
+            |files: &[(String, Vec<u8>)]| files.iter().map(|(p, _)| p.clone()).collect::<Vec<_>>();
+        assert_eq!(
+            names(&published),
+            names(&committed),
+            "{case}: the published files changed; UPDATE_GOLDEN=1 rewrites them"
+        );
+        for ((path, new), (_, old)) in published.iter().zip(&committed) {
+            assert!(
+                new == old,
+                "{case}/{path} changed; UPDATE_GOLDEN=1 rewrites it"
+            );
+        }
+    }
+}
+
+/// A portal binary on `database`, configured by `config`, answering on `port`.
+struct Portal {
+    child: std::process::Child,
+    base: String,
+}
+
+impl Portal {
+    async fn start(config: &std::path::Path, database: &str, port: u16) -> Portal {
+        let child = crate::support::portico_bare()
+            .env("PORTICO_CONFIG", config)
+            .env("DATABASE_URL", database)
+            .env("PORTICO_LISTEN", format!("127.0.0.1:{port}"))
+            .env("PORTICO_LOG_LEVEL", "warn")
+            .arg("serve")
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("portico starts");
+        let base = format!("http://127.0.0.1:{port}");
+        for _ in 0..300 {
+            if reqwest::get(format!("{base}/healthz"))
+                .await
+                .is_ok_and(|r| r.status().is_success())
+            {
+                return Portal { child, base };
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("the portal did not answer /healthz");
+    }
+}
+
+impl Drop for Portal {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The issue's test: the portal is killed (SIGKILL) while publishing — the repository
+/// created, the push under way — and started again. The task is taken over when its
+/// lease lapses, resumes from the step that did not finish, finds the repository it
+/// created, and completes: one repository, registered once.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_task_killed_mid_publish_resumes_without_a_second_repository() {
+    let folder = template_folder();
+    let (api, github, _stop) = github_api().await;
+    github.lock().unwrap().hang_trees = true;
+    let config = folder.path().join("portico.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "permissions: {{anonymous_read: true, rules: [{{actions: \"*\", allow: anyone}}]}}\n\
+             catalog_file_roots: {}\ngithub_api_url: http://{api}\ngithub_token: ghp_test\n\
+             background_lease_secs: 10\nbackground_poll_secs: 1\n",
+            folder.path().display()
+        ),
+    )
+    .unwrap();
+    let database = format!("sqlite://{}", folder.path().join("portico.db").display());
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let client = reqwest::Client::new();
+
+    let mut first = Portal::start(&config, &database, port).await;
+    let target = folder.path().join("template.yaml").display().to_string();
+    let registered = client
+        .post(format!("{}/api/catalog/locations", first.base))
+        .json(&json!({"type": "file", "target": target}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(registered.status(), 201);
+    let created: Value = client
+        .post(format!("{}/api/scaffolder/v2/tasks", first.base))
+        .json(&json!({"templateRef": "template:default/service", "values": {"name": "payments", "owner": "group:default/platform"}}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = created["id"].as_str().expect("a task id").to_string();
+    for _ in 0..200 {
+        if github
+            .lock()
+            .unwrap()
+            .requests
+            .iter()
+            .any(|r| r.ends_with("(held)"))
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(
+        github
+            .lock()
+            .unwrap()
+            .requests
+            .iter()
+            .any(|r| r.ends_with("(held)")),
+        "the push never started"
+    );
+    first.child.kill().unwrap(); // SIGKILL: no shutdown, the claim stays until its lease lapses
+    first.child.wait().unwrap();
+    github.lock().unwrap().hang_trees = false;
+
+    let second = Portal::start(&config, &database, port).await;
+    let mut task = Value::Null;
+    for _ in 0..400 {
+        task = client
+            .get(format!("{}/api/scaffolder/v2/tasks/{id}", second.base))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if matches!(task["status"].as_str(), Some("completed" | "failed")) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let events: Value = client
+        .get(format!(
+            "{}/api/scaffolder/v2/tasks/{id}/events",
+            second.base
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(task["status"], "completed", "{events:#}");
+    let log = events.to_string();
+    assert!(log.contains("recovered"), "{log}");
+    assert!(
+        log.contains("created by this task before it was resumed"),
+        "{log}"
+    );
+    let requests = github.lock().unwrap().requests.clone();
+    let creations = requests
+        .iter()
+        .filter(|r| *r == "POST /orgs/acme/repos")
+        .count();
+    assert_eq!(creations, 1, "{requests:#?}");
+    let entity = client
+        .get(format!(
+            "{}/api/catalog/entities/by-name/component/default/payments",
+            second.base
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(entity.status(), 200);
 }

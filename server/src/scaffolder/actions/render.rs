@@ -35,8 +35,11 @@ pub fn render(ctx: &mut ActionContext<'_>) -> Result<Value, String> {
             list.join("; ")
         )
     })?;
-    let rendered =
-        render::render(&spec, &render::RenderOptions::default()).map_err(|e| e.to_string())?;
+    let mut options = render::RenderOptions::default();
+    if let Some(org) = ctx.text("githubOrg").filter(|o| !o.is_empty()) {
+        options.github_org = org.to_string();
+    }
+    let rendered = render::render(&spec, &options).map_err(|e| e.to_string())?;
     let target = ctx.text("targetPath").unwrap_or("").to_string();
     let mut paths = Vec::new();
     for file in rendered.files {

@@ -1,0 +1,7 @@
+//! money
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn it_builds() {}
+}

@@ -1,0 +1,7 @@
+//! ${{ values.name }}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn it_builds() {}
+}
