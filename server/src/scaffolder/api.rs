@@ -396,12 +396,10 @@ async fn event_stream(
 ) -> Result<Response, ApiError> {
     found_task(&state, &id).await?;
     let store = state.store.clone();
-    let stream = futures_util::stream::unfold(
-        (store, id, query.after, false),
-        |(store, id, after, done)| async move {
-            if done {
-                return None;
-            }
+    // Sends every event after `after` as it is stored; ends once the task has ended and
+    // every event has been sent (a retried task goes on after its first end).
+    let stream =
+        futures_util::stream::unfold((store, id, query.after), |(store, id, after)| async move {
             loop {
                 let rows = match store.task_events(&id, after, EVENT_PAGE).await {
                     Ok(rows) => rows,
@@ -410,11 +408,7 @@ async fn event_stream(
                         return None;
                     }
                 };
-                if !rows.is_empty() {
-                    let last = rows.last().map(|e| e.id);
-                    let ended = rows
-                        .iter()
-                        .any(|e| matches!(e.event_type.as_str(), "completion" | "cancelled"));
+                if let Some(last) = rows.last().map(|e| e.id) {
                     let events: Vec<Result<Event, std::convert::Infallible>> = rows
                         .iter()
                         .map(|row| {
@@ -424,12 +418,19 @@ async fn event_stream(
                                 .data(event_json(row).to_string()))
                         })
                         .collect();
-                    return Some((futures_util::stream::iter(events), (store, id, last, ended)));
+                    return Some((futures_util::stream::iter(events), (store, id, Some(last))));
+                }
+                match store.task(&id).await {
+                    Ok(Some(task)) if !task.status().is_final() => {}
+                    // Ended (or gone): one more read catches events stored just before the end.
+                    _ => match store.task_events(&id, after, 1).await {
+                        Ok(rows) if !rows.is_empty() => continue,
+                        _ => return None,
+                    },
                 }
                 tokio::time::sleep(Duration::from_millis(250)).await;
             }
-        },
-    );
+        });
     let flat = futures_util::StreamExt::flatten(stream);
     Ok(Sse::new(flat)
         .keep_alive(KeepAlive::default())

@@ -345,7 +345,7 @@ impl Run<'_> {
         let mut failed = false;
         let mut cancelled = false;
         for step in &spec.steps {
-            if self.cancel.load(Ordering::SeqCst) {
+            if self.cancel_requested().await {
                 cancelled = true;
                 events
                     .status(
@@ -426,6 +426,28 @@ impl Run<'_> {
             output,
             workspace,
             events: Vec::new(),
+        }
+    }
+
+    /// Whether cancelling was asked for: read before every step (the heartbeat also
+    /// notices, but only every third of a lease).
+    async fn cancel_requested(&self) -> bool {
+        if self.cancel.load(Ordering::SeqCst) {
+            return true;
+        }
+        let (Some(scaffolder), Mode::Real) = (self.scaffolder, self.mode) else {
+            return false;
+        };
+        match scaffolder.store.task(self.task_id).await {
+            Ok(Some(task)) if task.cancel_requested => {
+                self.cancel.store(true, Ordering::SeqCst);
+                true
+            }
+            Ok(_) => false,
+            Err(error) => {
+                tracing::error!(task = %self.task_id, %error, "cannot read whether the task was cancelled");
+                false
+            }
         }
     }
 

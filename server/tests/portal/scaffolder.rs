@@ -121,14 +121,16 @@ async fn github_api() -> (std::net::SocketAddr, Shared, oneshot::Sender<()>) {
             );
         }
         let path = format!("/{path}");
-        let hang = github.lock().unwrap().hang_trees && path.ends_with("/git/trees");
-        if hang {
+        // Held until the test lets go (or kills the portal that sent it).
+        if github.lock().unwrap().hang_trees && path.ends_with("/git/trees") {
             github
                 .lock()
                 .unwrap()
                 .requests
                 .push(format!("{method} {path} (held)"));
-            tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+            while github.lock().unwrap().hang_trees {
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
         }
         let mut gh = github.lock().unwrap();
         let key = format!("{method} {path}");
@@ -381,6 +383,35 @@ async fn bad_values_unknown_templates_and_tokens_in_input_are_refused() {
     assert_eq!(
         schema["steps"][0]["schema"]["required"],
         json!(["name", "owner"])
+    );
+
+    // A template with an unknown action and a schema that does not compile is refused on
+    // run, with each problem and where it is.
+    let broken = TEMPLATE
+        .replace("name: service", "name: broken")
+        .replace("action: debug:log", "action: shell:exec")
+        .replace("type: string, pattern", "type: strang, pattern");
+    std::fs::write(folder.path().join("broken.yaml"), broken).unwrap();
+    app.register_location(
+        "file",
+        &folder.path().join("broken.yaml").display().to_string(),
+    )
+    .await;
+    let (status, body) = app
+        .post_json(
+            "/api/scaffolder/v2/tasks",
+            json!({"templateRef": "template:default/broken", "values": {}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("spec.steps[1].action: shell:exec is not an action"),
+        "{message}"
+    );
+    assert!(
+        message.contains("spec.parameters[0]: not a valid JSON Schema"),
+        "{message}"
     );
 
     let (status, actions) = app.get_json("/api/scaffolder/v2/actions").await;
@@ -697,4 +728,62 @@ async fn a_task_killed_mid_publish_resumes_without_a_second_repository() {
         .await
         .unwrap();
     assert_eq!(entity.status(), 200);
+}
+
+/// Cancel stops a running task before its next step; retry runs it on from the step that
+/// did not finish without repeating what changed the world (the repository stays one).
+/// The event stream and the long poll return the same events as the list.
+#[tokio::test]
+async fn cancel_stops_before_the_next_step_and_retry_finishes_without_repeating() {
+    let folder = template_folder();
+    let (api, github, _stop) = github_api().await;
+    each_engine_with(portal(api, folder.path()), async |app| {
+        *github.lock().unwrap() = Github { hang_trees: true, ..Github::default() };
+        register_template(&app, folder.path()).await;
+        let (_, created) = app
+            .post_json(
+                "/api/scaffolder/v2/tasks",
+                json!({"templateRef": "template:default/service", "values": {"name": "payments", "owner": "group:default/platform"}}),
+            )
+            .await;
+        let id = created["id"].as_str().unwrap().to_string();
+        while !github.lock().unwrap().requests.iter().any(|r| r.ends_with("(held)")) {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        let (status, body) = app.post_json(&format!("/api/scaffolder/v2/tasks/{id}/cancel"), json!({})).await;
+        assert_eq!((status, body["status"].as_str()), (StatusCode::OK, Some("cancelling")), "{body}");
+        // The held request is answered (as if GitHub were slow): publishing finishes, and
+        // the task stops before registering.
+        github.lock().unwrap().hang_trees = false;
+        let task = finished(&app, &id).await;
+        assert_eq!(task["status"], "cancelled");
+        assert!(!app.has_entity("component:default/payments").await);
+
+        let (status, _) = app.post_json(&format!("/api/scaffolder/v2/tasks/{id}/retry"), json!({})).await;
+        assert_eq!(status, StatusCode::CREATED);
+        let task = finished(&app, &id).await;
+        assert_eq!(task["status"], "completed");
+        assert!(app.has_entity("component:default/payments").await);
+        let creations = github.lock().unwrap().requests.iter().filter(|r| *r == "POST /orgs/acme/repos").count();
+        assert_eq!(creations, 1);
+        let (status, body) = app.post_json(&format!("/api/scaffolder/v2/tasks/{id}/cancel"), json!({})).await;
+        assert_eq!(status, StatusCode::CONFLICT, "{body}");
+
+        let (_, events) = app.get_json(&format!("/api/scaffolder/v2/tasks/{id}/events")).await;
+        let events = events.as_array().unwrap().clone();
+        let stream = app.get(&format!("/api/scaffolder/v2/tasks/{id}/eventstream")).await;
+        assert_eq!(stream.headers["content-type"], "text/event-stream");
+        let data: Vec<Value> = stream
+            .text()
+            .lines()
+            .filter_map(|line| line.strip_prefix("data: "))
+            .map(|data| serde_json::from_str(data).unwrap())
+            .collect();
+        // Both runs' events: the stream ends once the task has ended for good.
+        assert_eq!(data, events);
+        let last = events.last().unwrap()["id"].as_i64().unwrap();
+        let (_, after) = app.get_json(&format!("/api/scaffolder/v2/tasks/{id}/events?after={last}&wait=true")).await;
+        assert_eq!(after, json!([]), "a long poll on an ended task answers at once");
+    })
+    .await;
 }
