@@ -787,3 +787,70 @@ async fn cancel_stops_before_the_next_step_and_retry_finishes_without_repeating(
     })
     .await;
 }
+
+/// With the product's default policy: running templates needs a signed-in person; a task
+/// is its creator's to cancel or retry (and the admins'); anyone signed in may read tasks.
+#[tokio::test]
+async fn people_run_templates_and_only_the_creator_or_an_admin_cancels() {
+    use crate::permissions::{callers, client};
+    let folder = template_folder();
+    let (api, _github, _stop) = github_api().await;
+    let root = folder.path().to_path_buf();
+    let portal = crate::permissions::portal().configure(move |c| {
+        c.ingest.file_roots = vec![root];
+        c.github = GithubIntegration::new(vec![GithubHost {
+            host: "github.com".into(),
+            api_url: format!("http://{api}"),
+            token: Some(server::config::Secret::new("ghp_test")),
+        }]);
+    });
+    each_engine_with(portal, async |app| {
+        let who = callers(&app).await;
+        let send = async |cookie: &str, method: reqwest::Method, path: &str, body: Value| {
+            let mut request = client()
+                .request(method, app.url(path))
+                .header("origin", format!("http://{}", app.address))
+                .json(&body);
+            if !cookie.is_empty() {
+                request = request.header(reqwest::header::COOKIE, cookie);
+            }
+            let response = request.send().await.unwrap();
+            let status = response.status();
+            (status, response.json::<Value>().await.unwrap_or(Value::Null))
+        };
+        let run = json!({"templateRef": "template:default/library",
+                         "values": {"name": "money", "owner": "group:default/payments", "language": "rust",
+                                    "repoUrl": "github.com?owner=acme&repo=money"}});
+        let (status, body) = send(&who.anonymous, reqwest::Method::POST, "/api/scaffolder/v2/tasks", run.clone()).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+        let (status, created) = send(&who.grace, reqwest::Method::POST, "/api/scaffolder/v2/tasks", run).await;
+        assert_eq!(status, StatusCode::CREATED, "{created}");
+        let id = created["id"].as_str().unwrap();
+        let mut task = Value::Null;
+        for _ in 0..200 {
+            task = send(&who.grace, reqwest::Method::GET, &format!("/api/scaffolder/v2/tasks/{id}"), Value::Null).await.1;
+            if matches!(task["status"].as_str(), Some("completed" | "failed")) {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert!(matches!(task["status"].as_str(), Some("completed" | "failed")), "{task}");
+        assert_eq!(task["createdBy"], "user:default/grace.hopper");
+
+        let (status, _) = send(&who.alan, reqwest::Method::GET, &format!("/api/scaffolder/v2/tasks/{id}"), Value::Null).await;
+        assert_eq!(status, StatusCode::OK, "anyone signed in reads tasks");
+        let cancel = format!("/api/scaffolder/v2/tasks/{id}/cancel");
+        let (status, body) = send(&who.alan, reqwest::Method::POST, &cancel, json!({})).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+        assert!(body["error"]["message"].as_str().unwrap().contains("task:"), "{body}");
+        // Allowed for the creator and an admin; the task has ended, so the answer is 409.
+        for cookie in [&who.grace, &who.ada] {
+            let (status, body) = send(cookie, reqwest::Method::POST, &cancel, json!({})).await;
+            assert_eq!(status, StatusCode::CONFLICT, "{body}");
+        }
+        let mine = "/api/scaffolder/v2/tasks?createdBy=user:default/grace.hopper";
+        let (_, listed) = send(&who.grace, reqwest::Method::GET, mine, Value::Null).await;
+        assert_eq!(listed["totalTasks"], 1);
+    })
+    .await;
+}
