@@ -59,6 +59,15 @@ spec:
       input:
         repoContentsUrl: ${{ steps.publish.output.repoContentsUrl }}
         catalogInfoPath: /catalog-info.yaml
+    - id: build
+      name: Start the first build
+      action: github:actions:dispatch
+      input:
+        repoUrl: github.com?owner=acme&repo=${{ parameters.name }}
+        workflowId: ci.yml
+        branchOrTagName: master
+        workflowInputs:
+          reason: created by ${{ user.ref or 'someone' }}
   output:
     links:
       - title: Repository
@@ -200,6 +209,7 @@ async fn github_api() -> (std::net::SocketAddr, Shared, oneshot::Sender<()>) {
                 (Code::NO_CONTENT, String::new())
             }
             ("PUT", "/repos/acme/payments/branches/master/protection") => ok(json!({})),
+            ("POST", "/repos/acme/payments/actions/workflows/ci.yml/dispatches") => (Code::NO_CONTENT, String::new()),
             ("GET", file) if file.starts_with("/repos/acme/payments/contents/") => {
                 let name = &file["/repos/acme/payments/contents/".len()..];
                 match gh.files.get(name).and_then(|sha| gh.blobs.get(sha)) {
@@ -302,6 +312,9 @@ async fn a_template_publishes_a_repository_and_registers_it() {
             assert!(gh.requests.contains(&"DELETE /repos/acme/payments/git/refs/heads/main".to_string()));
             assert_eq!(gh.bodies["PUT /orgs/acme/teams/platform/repos/acme/payments"]["permission"], "admin");
             assert_eq!(gh.bodies["PUT /repos/acme/payments/topics"]["names"], json!(["service"]));
+            let dispatch = &gh.bodies["POST /repos/acme/payments/actions/workflows/ci.yml/dispatches"];
+            assert_eq!(dispatch["ref"], "master");
+            assert_eq!(dispatch["inputs"]["reason"], "created by someone");
             let protection = &gh.bodies["PUT /repos/acme/payments/branches/master/protection"];
             assert_eq!(protection["required_pull_request_reviews"]["required_approving_review_count"], 1);
         }
