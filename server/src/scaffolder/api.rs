@@ -482,7 +482,7 @@ pub async fn cancel_task(state: &AppState, task: &TaskRow) -> Result<&'static st
 }
 
 /// `POST /tasks/{id}/retry`: runs a failed or cancelled task again from its first
-/// unfinished step. Its secrets are gone unless this replica still holds them.
+/// unfinished step. A task with secrets cannot be retried: they were forgotten when it ended.
 async fn retry(
     auth: Authorized<TaskCancel>,
     State(state): State<AppState>,
@@ -501,6 +501,11 @@ async fn retry(
 /// Opens a failed or cancelled `task` again (already authorised) and starts it here.
 pub async fn retry_task(state: &AppState, task: &TaskRow) -> Result<(), ApiError> {
     let id = &task.id;
+    if task.has_secrets {
+        return Err(ApiError::conflict(format!(
+            "The task {id} was given secrets, which are never stored; run the template again"
+        )));
+    }
     if !state.store.retry_task(id).await? {
         return Err(ApiError::conflict(format!(
             "The task {id} is {}; only failed or cancelled tasks can be retried",
@@ -512,8 +517,7 @@ pub async fn retry_task(state: &AppState, task: &TaskRow) -> Result<(), ApiError
         .store
         .append_task_event(id, "recovered", &body, Utc::now())
         .await?;
-    let secrets = state.scaffolder.secrets(id).unwrap_or_default();
-    start_here(&state.scaffolder, id, secrets).await;
+    start_here(&state.scaffolder, id, Map::new()).await;
     Ok(())
 }
 

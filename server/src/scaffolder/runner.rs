@@ -208,10 +208,11 @@ pub async fn run_claimed(scaffolder: &Arc<Scaffolder>, task: TaskRow) {
         .finish_task(&task_id, &scaffolder.worker, status, Utc::now())
         .await
     {
-        Ok(true) => scaffolder.forget_secrets(&task_id),
-        Ok(false) => {}
+        Ok(_) => {}
         Err(error) => tracing::error!(task = %task_id, %error, "cannot record the end of a task"),
     }
+    // Secrets live no longer than the run: a retried task with secrets asks for a new run.
+    scaffolder.forget_secrets(&task_id);
 }
 
 /// Runs the steps of a stored task; the status it ended with.
@@ -253,8 +254,8 @@ async fn run_task(scaffolder: &Scaffolder, task: &TaskRow, cancel: &AtomicBool) 
         }
     }
     if task.has_secrets && secrets.is_none() {
-        let message = "This task's secrets were held only by the replica that accepted it, which stopped; \
-                       secrets are never stored, so run the template again.";
+        let message = "This task's secrets are gone: they are never stored, only kept in memory by the \
+                       replica that accepted the task while it first runs. Run the template again.";
         events.emit("completion", fail(message.into())).await;
         return TaskStatus::Failed;
     }
