@@ -73,6 +73,9 @@ struct Events<'a> {
 impl Events<'_> {
     async fn emit(&mut self, event_type: &str, mut body: Value) {
         redact(&mut body, &self.secrets);
+        if let Some(Value::String(message)) = body.get_mut("message") {
+            clip(message);
+        }
         match &mut self.sink {
             Sink::Task {
                 scaffolder,
@@ -107,6 +110,24 @@ impl Events<'_> {
             json!({ "message": message, "stepId": step, "status": status }),
         )
         .await;
+    }
+}
+
+/// Most times one step runs for `each`.
+const MAX_EACH: usize = 1_000;
+/// Longest log message stored; longer ones (a workspace listed with its contents) are cut.
+const MAX_MESSAGE: usize = 64 * 1024;
+
+/// Cuts `message` to [`MAX_MESSAGE`] bytes (at a character boundary), saying so.
+fn clip(message: &mut String) {
+    if message.len() > MAX_MESSAGE {
+        let mut end = MAX_MESSAGE;
+        while !message.is_char_boundary(end) {
+            end -= 1;
+        }
+        let total = message.len();
+        message.truncate(end);
+        message.push_str(&format!("… (cut: {total} bytes in all)"));
     }
 }
 
@@ -604,6 +625,16 @@ fn templater(scaffolder: Option<&Scaffolder>) -> Templater {
 
 /// `each:` as Backstage reads it: a list (keys are indexes) or an object.
 fn each_items(value: Value) -> Result<Vec<Option<(String, Value)>>, String> {
+    let count = match &value {
+        Value::Array(items) => items.len(),
+        Value::Object(map) => map.len(),
+        _ => 0,
+    };
+    if count > MAX_EACH {
+        return Err(format!(
+            "each: gives {count} items; a step runs at most {MAX_EACH} times"
+        ));
+    }
     match value {
         Value::Array(items) => Ok(items
             .into_iter()
@@ -618,6 +649,16 @@ fn each_items(value: Value) -> Result<Vec<Option<(String, Value)>>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_messages_are_cut_and_each_is_bounded() {
+        let mut message = "é".repeat(MAX_MESSAGE);
+        clip(&mut message);
+        assert!(message.len() < MAX_MESSAGE + 64 && message.ends_with("bytes in all)"));
+        let many = Value::Array(vec![json!(1); MAX_EACH + 1]);
+        assert!(each_items(many).unwrap_err().contains("at most 1000"));
+        assert_eq!(each_items(json!({"a": 1, "b": 2})).unwrap().len(), 2);
+    }
 
     #[test]
     fn secrets_are_blanked_everywhere_longest_first() {

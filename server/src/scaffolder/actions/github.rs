@@ -11,8 +11,12 @@
 
 use super::{ActionContext, Mode};
 use base64::Engine;
+use futures_util::StreamExt as _;
 use octocrab::Octocrab;
 use serde_json::{Value, json};
+
+/// Blob uploads in flight at once while pushing.
+const BLOB_UPLOADS: usize = 8;
 
 /// The message for an octocrab error, without the token (octocrab never prints it).
 pub fn github_error(error: &octocrab::Error) -> String {
@@ -329,19 +333,24 @@ async fn push(
     files: Vec<(String, Vec<u8>, bool)>,
 ) -> Result<String, String> {
     let base = format!("/repos/{owner}/{repo}/git");
-    let mut tree = Vec::new();
     let count = files.len();
-    for (path, content, executable) in files {
-        let blob = api
-            .expect(
-                "POST",
-                &format!("{base}/blobs"),
-                Some(json!({ "content": base64::engine::general_purpose::STANDARD.encode(content), "encoding": "base64" })),
-            )
-            .await?;
-        let mode = if executable { "100755" } else { "100644" };
-        tree.push(json!({ "path": path, "mode": mode, "type": "blob", "sha": blob["sha"] }));
-    }
+    // Blobs go up a few at a time: each is one round trip to GitHub, and a rendered
+    // service has forty files.
+    let blobs = files.into_iter().map(|(path, content, executable)| {
+        let (api, base) = (&api, &base);
+        async move {
+            let body = json!({ "content": base64::engine::general_purpose::STANDARD.encode(content), "encoding": "base64" });
+            let blob = api.expect("POST", &format!("{base}/blobs"), Some(body)).await?;
+            let mode = if executable { "100755" } else { "100644" };
+            Ok::<Value, String>(json!({ "path": path, "mode": mode, "type": "blob", "sha": blob["sha"] }))
+        }
+    });
+    let tree: Vec<Value> =
+        futures_util::StreamExt::buffered(futures_util::stream::iter(blobs), BLOB_UPLOADS)
+            .collect::<Vec<_>>()
+            .await
+            .into_iter()
+            .collect::<Result<_, _>>()?;
     let tree = api
         .expect(
             "POST",
