@@ -609,6 +609,9 @@ impl Portal {
             }
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
+        let mut child = child;
+        let _ = child.kill();
+        let _ = child.wait();
         panic!("the portal did not answer /healthz");
     }
 }
