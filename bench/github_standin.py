@@ -4,9 +4,10 @@ repositories, blobs, trees, commits, refs, topics, team access, branch protectio
 the raw contents of what was pushed. For benchmarks (bench/scaffolder.sh); the test suite
 has its own, stricter one in server/tests/portal/scaffolder.rs.
 
-Usage: github_standin.py PORT   (requires `Authorization: Bearer ghp_bench`)
+Usage: github_standin.py PORT [LATENCY_MS]   (requires `Authorization: Bearer ghp_bench`)
+LATENCY_MS delays every answer, as GitHub's own round trip does (about 100 ms).
 """
-import base64, json, re, sys, threading
+import base64, json, re, socket, sys, threading, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 lock = threading.Lock()
@@ -22,6 +23,13 @@ def sha(prefix):
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+
+    def setup(self):
+        super().setup()
+        # Headers and body go out in two writes: without this, Nagle's algorithm and the
+        # client's delayed ACK hold every answer for ~40 ms, and that is what would be
+        # measured.
+        self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def log_message(self, *args):
         pass
@@ -39,6 +47,7 @@ class Handler(BaseHTTPRequestHandler):
         return json.loads(self.rfile.read(length) or b"null") if length else None
 
     def route(self, method):
+        time.sleep(LATENCY)
         if self.headers.get("Authorization") != "Bearer ghp_bench":
             return self.answer(401, {"message": "Bad credentials"})
         path = self.path.split("?")[0]
@@ -119,6 +128,8 @@ class Handler(BaseHTTPRequestHandler):
     def do_DELETE(self):
         self.route("DELETE")
 
+
+LATENCY = int(sys.argv[2]) / 1000 if len(sys.argv) > 2 else 0.0
 
 if __name__ == "__main__":
     server = ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Handler)

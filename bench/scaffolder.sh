@@ -4,6 +4,7 @@
 #
 #   cargo build --release -p server --bin portico
 #   bench/scaffolder.sh sqlite|postgres [ENTITIES]   # ENTITIES: also load the wizard page at that catalog size
+#   GITHUB_LATENCY_MS=100 bench/scaffolder.sh sqlite  # every GitHub answer 100 ms late, as over the internet
 #
 # 1. One golden-path task from submit to completed, each template (10 runs, the median and
 #    the slowest): fetch the skeleton, render (service), publish (blobs, tree, commit, refs,
@@ -17,7 +18,7 @@ ENTITIES="${2:-}"
 source bench/lib.sh
 
 GITHUB_PORT=3901
-python3 bench/github_standin.py "$GITHUB_PORT" &
+python3 bench/github_standin.py "$GITHUB_PORT" "${GITHUB_LATENCY_MS:-0}" &
 STANDIN=$!
 trap 'kill $STANDIN 2>/dev/null; stop; rm -rf "$WORK"' EXIT
 cat >"$WORK/portico.yaml" <<YAML
@@ -32,7 +33,7 @@ YAML
 if [ -n "$ENTITIES" ]; then import_generated "$ENTITIES"; else DB="$(db_url scaffolder)"; fi
 start "$DB" true
 
-echo "## scaffolder, $ENGINE, $(nproc) cores, $(date -u +%F), $(git rev-parse --short HEAD)"
+echo "## scaffolder, $ENGINE, $(nproc) cores, GitHub answers ${GITHUB_LATENCY_MS:-0} ms late, $(date -u +%F), $(git rev-parse --short HEAD)"
 echo
 python3 - "$URL" <<'PY'
 import json, statistics, sys, threading, time, urllib.request
