@@ -283,24 +283,34 @@ async fn list_tasks(
     Query(query): Query<TaskListQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let status = match query.status.as_deref() {
-        None | Some("") => None,
+        None => None,
         Some(text) => Some(TaskStatus::parse(text).ok_or_else(|| {
             ApiError::input(format!("status={text} is not a task status; use open, processing, completed, failed or cancelled"))
         })?),
     };
     let limit = query.limit.unwrap_or(50);
-    if !(1..=500).contains(&limit) || query.offset.is_some_and(|o| o < 0) {
+    if !(1..=500).contains(&limit)
+        || query
+            .offset
+            .is_some_and(|o| !(0..=1_000_000_000).contains(&o))
+    {
         return Err(ApiError::input(
-            "limit must be 1 to 500 and offset 0 or more",
+            "limit must be 1 to 500, and offset 0 to 1000000000",
+        ));
+    }
+    if query
+        .created_by
+        .as_ref()
+        .is_some_and(|c| c.is_empty() || c.len() > 1000)
+    {
+        return Err(ApiError::input(
+            "createdBy must be an entity ref such as user:default/ada; leave it out to list everyone's tasks",
         ));
     }
     let (rows, total) = state
         .store
         .list_tasks(&TaskQuery {
-            created_by: query
-                .created_by
-                .filter(|c| !c.is_empty())
-                .map(|c| c.to_lowercase()),
+            created_by: query.created_by.map(|c| c.to_lowercase()),
             status,
             limit,
             offset: query.offset.unwrap_or(0),
