@@ -209,7 +209,9 @@ async fn github_api() -> (std::net::SocketAddr, Shared, oneshot::Sender<()>) {
                 (Code::NO_CONTENT, String::new())
             }
             ("PUT", "/repos/acme/payments/branches/master/protection") => ok(json!({})),
-            ("POST", "/repos/acme/payments/actions/workflows/ci.yml/dispatches") => (Code::NO_CONTENT, String::new()),
+            ("POST", "/repos/acme/payments/actions/workflows/ci.yml/dispatches") => {
+                (Code::NO_CONTENT, String::new())
+            }
             ("GET", file) if file.starts_with("/repos/acme/payments/contents/") => {
                 let name = &file["/repos/acme/payments/contents/".len()..];
                 match gh.files.get(name).and_then(|sha| gh.blobs.get(sha)) {
