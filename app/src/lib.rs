@@ -87,6 +87,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/catalog/:namespace/:kind/:name") view=pages::catalog::entity::EntityPage ssr=SsrMode::Async/>
                     <Route path=path!("/create") view=pages::create::CreatePage ssr=SsrMode::Async/>
                     <Route path=path!("/create/application") view=pages::create::application::ApplicationSpecPage ssr=SsrMode::Async/>
+                    <Route path=path!("/create/templates/:namespace/:name") view=pages::create::wizard::WizardPage ssr=SsrMode::Async/>
+                    <Route path=path!("/create/tasks") view=pages::create::tasks::TasksPage ssr=SsrMode::Async/>
+                    <Route path=path!("/create/tasks/:id") view=pages::create::task::TaskPage ssr=SsrMode::Async/>
                     <Route path=path!("/teams") view=pages::teams::TeamsPage ssr=SsrMode::Async/>
                     <Route path=path!("/teams/:namespace/:name") view=pages::teams::team::TeamPage ssr=SsrMode::Async/>
                     <Route path=path!("/people/:namespace/:name") view=pages::teams::person::PersonPage ssr=SsrMode::Async/>

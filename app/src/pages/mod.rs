@@ -5,8 +5,8 @@
 //! - `home` — `/`: what the portal holds and what changed lately.
 //! - `catalog/` — `/catalog…`: browsing, one entity's page, registering entities, and the
 //!   pieces other capabilities use to list and link entities (`catalog::shared`).
-//! - `create/` — `/create…`: starting something new (the Application spec editor today;
-//!   the scaffolder's templates and tasks go here too).
+//! - `create/` — `/create…`: starting something new: the template gallery, the wizard that
+//!   runs a template, the task pages, and the Application spec editor.
 //! - `teams/` — `/teams`: groups and what they own.
 //! - `insights/` — `/insights`: how delivery is going (DORA, maturity).
 //!

@@ -5,7 +5,9 @@
 
 pub mod actions;
 pub mod expression;
+pub mod form;
 pub mod parameters;
+pub mod progress;
 pub mod skeleton;
 pub mod template;
 pub mod workspace;

@@ -114,6 +114,13 @@ fn server_function_arguments(name: &str) -> Option<(&'static str, &'static str)>
         | "fetch_audit"
         | "fetch_team_directory" => (FORM, ""),
         "fetch_team" | "fetch_person" => (FORM, "namespace=default&name=x"),
+        "fetch_template_gallery" | "fetch_tasks" | "search_entity_refs" => (FORM, ""),
+        "fetch_wizard" => (FORM, "namespace=default&name=x"),
+        "run_template" => (
+            FORM,
+            "namespace=default&name=x&intent=preview&values%5Bname%5D=x",
+        ),
+        "fetch_task" | "cancel_task" | "retry_task" => (FORM, "id=x"),
         "create_api_token" => (FORM, "name=ci&read=on&days=30"),
         "revoke_api_token" => (FORM, "id=x"),
         "fetch_entity_page" => (FORM, "namespace=default&kind=component&name=x"),

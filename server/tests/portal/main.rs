@@ -24,6 +24,7 @@ mod permissions;
 mod render_api;
 mod render_cli;
 mod scaffolder;
+mod scaffolder_pages;
 mod signin;
 mod signin_private_ca;
 mod signin_providers;

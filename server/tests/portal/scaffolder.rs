@@ -95,9 +95,9 @@ fn template_folder() -> tempfile::TempDir {
 
 /// What the GitHub stand-in saw and holds.
 #[derive(Default)]
-struct Github {
+pub(crate) struct Github {
     /// `METHOD path` of every request.
-    requests: Vec<String>,
+    pub requests: Vec<String>,
     bodies: HashMap<String, Value>,
     blobs: HashMap<String, Vec<u8>>,
     /// The files of the repository's branch once pushed: path → blob sha.
@@ -108,11 +108,11 @@ struct Github {
     hang_trees: bool,
 }
 
-type Shared = Arc<Mutex<Github>>;
+pub(crate) type Shared = Arc<Mutex<Github>>;
 
 /// A stand-in for the GitHub REST API: refuses requests without the token, keeps blobs,
 /// trees and refs, and serves the pushed files back raw (for catalog registration).
-async fn github_api() -> (std::net::SocketAddr, Shared, oneshot::Sender<()>) {
+pub(crate) async fn github_api() -> (std::net::SocketAddr, Shared, oneshot::Sender<()>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     let github: Shared = Arc::default();
