@@ -30,6 +30,34 @@ impl PageScaffolding {
         Ok(caller)
     }
 
+    /// Cancelling and retrying: the task is the target (its creator its owner); the write
+    /// is done only when the seam allows it, and recorded however it ends.
+    async fn on_task<T>(
+        &self,
+        request: &Parts,
+        task_id: &str,
+        write: impl AsyncFnOnce(&store::TaskRow) -> Result<T, ApiError>,
+    ) -> Result<T, ScaffoldingError> {
+        let task = api::found_task(&self.state, task_id)
+            .await
+            .map_err(refused)?;
+        let caller = self
+            .allowed(request, Action::TaskCancel, &api::task_target(&task))
+            .await?;
+        let result = write(&task).await;
+        let failure = result.as_ref().err().map(|e| e.message.clone());
+        let target = format!("task:{task_id}");
+        self.record(
+            request,
+            &caller,
+            Action::TaskCancel,
+            &target,
+            failure.as_deref(),
+        )
+        .await;
+        result.map_err(refused)
+    }
+
     /// Records how an allowed write ended.
     async fn record(
         &self,
@@ -149,43 +177,21 @@ impl Scaffolding for PageScaffolding {
 
     fn cancel(&self, request: Parts, task_id: String) -> ScaffoldingFuture<'_, String> {
         Box::pin(async move {
-            let task = api::found_task(&self.state, &task_id)
-                .await
-                .map_err(refused)?;
-            let target = api::task_target(&task);
-            let caller = self.allowed(&request, Action::TaskCancel, &target).await?;
-            let result = api::cancel_task(&self.state, &task).await;
-            let failure = result.as_ref().err().map(|e| e.message.clone());
-            self.record(
-                &request,
-                &caller,
-                Action::TaskCancel,
-                &format!("task:{task_id}"),
-                failure.as_deref(),
-            )
-            .await;
-            result.map(str::to_string).map_err(refused)
+            let state = &self.state;
+            self.on_task(&request, &task_id, async |task| {
+                api::cancel_task(state, task).await.map(str::to_string)
+            })
+            .await
         })
     }
 
     fn retry(&self, request: Parts, task_id: String) -> ScaffoldingFuture<'_, ()> {
         Box::pin(async move {
-            let task = api::found_task(&self.state, &task_id)
-                .await
-                .map_err(refused)?;
-            let target = api::task_target(&task);
-            let caller = self.allowed(&request, Action::TaskCancel, &target).await?;
-            let result = api::retry_task(&self.state, &task).await;
-            let failure = result.as_ref().err().map(|e| e.message.clone());
-            self.record(
-                &request,
-                &caller,
-                Action::TaskCancel,
-                &format!("task:{task_id}"),
-                failure.as_deref(),
-            )
-            .await;
-            result.map_err(refused)
+            let state = &self.state;
+            self.on_task(&request, &task_id, async |task| {
+                api::retry_task(state, task).await
+            })
+            .await
         })
     }
 }

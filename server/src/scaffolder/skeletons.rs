@@ -5,6 +5,7 @@
 //! API with its token). Reads are capped like the workspace they fill.
 
 use super::Scaffolder;
+use crate::catalog::ingest::normalize;
 use base64::Engine;
 use scaffolder::workspace::{File, MAX_BYTES, MAX_FILES};
 use serde_json::Value;
@@ -81,21 +82,6 @@ fn github_source(url: &url::Url) -> Result<Source, String> {
              or a GitHub URL like https://github.com/OWNER/REPO/tree/REF/PATH"
         )),
     }
-}
-
-/// `a/./b/../c` → `a/c`, without touching the disk.
-fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for part in path.components() {
-        match part {
-            std::path::Component::ParentDir => {
-                out.pop();
-            }
-            std::path::Component::CurDir => {}
-            other => out.push(other),
-        }
-    }
-    out
 }
 
 /// Every file under `source`, with paths relative to it (or the one file it names, when

@@ -19,10 +19,10 @@ const PUBLIC_OPERATIONS: [(&str, &str); 3] = [
     ("GET", "/api/scaffolder/v2/openapi.json"),
 ];
 
-/// Every operation in the catalog API's OpenAPI document, with path parameters filled in.
-fn catalog_operations() -> Vec<(String, String)> {
-    let document: serde_json::Value =
-        serde_json::from_str(include_str!("../../src/catalog/api/entities/openapi.json")).unwrap();
+/// Every operation of an OpenAPI `document` served under `prefix`, with path parameters
+/// filled in.
+fn operations(document: &str, prefix: &str) -> Vec<(String, String)> {
+    let document: serde_json::Value = serde_json::from_str(document).unwrap();
     let mut operations = Vec::new();
     for (path, item) in document["paths"].as_object().unwrap() {
         for method in ["get", "post", "put", "patch", "delete"] {
@@ -32,36 +32,34 @@ fn catalog_operations() -> Vec<(String, String)> {
                     .map(|s| if s.starts_with('{') { "x" } else { s })
                     .collect::<Vec<_>>()
                     .join("/");
-                operations.push((method.to_uppercase(), format!("/api/catalog{path}")));
+                operations.push((method.to_uppercase(), format!("{prefix}{path}")));
             }
         }
     }
-    assert!(operations.len() > 20, "the OpenAPI document lost its paths");
     operations
 }
 
-/// Every operation of the scaffolder API's OpenAPI document.
+/// The catalog API's operations.
+fn catalog_operations() -> Vec<(String, String)> {
+    let found = operations(
+        include_str!("../../src/catalog/api/entities/openapi.json"),
+        "/api/catalog",
+    );
+    assert!(found.len() > 20, "the OpenAPI document lost its paths");
+    found
+}
+
+/// The scaffolder API's operations.
 fn scaffolder_operations() -> Vec<(String, String)> {
-    let document: serde_json::Value =
-        serde_json::from_str(include_str!("../../src/scaffolder/openapi.json")).unwrap();
-    let mut operations = Vec::new();
-    for (path, item) in document["paths"].as_object().unwrap() {
-        for method in ["get", "post", "put", "patch", "delete"] {
-            if item.get(method).is_some() {
-                let path = path
-                    .split('/')
-                    .map(|s| if s.starts_with('{') { "x" } else { s })
-                    .collect::<Vec<_>>()
-                    .join("/");
-                operations.push((method.to_uppercase(), format!("/api/scaffolder/v2{path}")));
-            }
-        }
-    }
+    let found = operations(
+        include_str!("../../src/scaffolder/openapi.json"),
+        "/api/scaffolder/v2",
+    );
     assert!(
-        operations.len() >= 11,
+        found.len() >= 11,
         "the scaffolder's OpenAPI document lost its paths"
     );
-    operations
+    found
 }
 
 #[tokio::test]

@@ -159,7 +159,7 @@ fn without_content(errors: Vec<CatalogError>) -> Vec<CatalogError> {
 
 /// Removes `.` and resolves `..` lexically (the file reader resolves symlinks and checks
 /// the roots; this only gives cycles one spelling).
-fn normalize(path: &Path) -> PathBuf {
+pub(crate) fn normalize(path: &Path) -> PathBuf {
     let mut out = PathBuf::new();
     for part in path.components() {
         match part {
