@@ -46,6 +46,20 @@ pub struct Config {
     /// Audit log entries older than this are pruned (`audit_retention_days`).
     pub audit_retention: Duration,
     pub scaffolder: ScaffolderConfig,
+    pub insights: InsightsConfig,
+}
+
+/// Where platform metrics come from.
+#[derive(Clone, Debug)]
+pub struct InsightsConfig {
+    /// The secret GitHub signs webhook deliveries with (`github_webhook_secret`); without
+    /// one, deliveries are refused.
+    pub webhook_secret: Option<Secret>,
+    /// The environments whose deployments count for DORA, lowercased
+    /// (`insights_production_environments`).
+    pub production: Vec<String>,
+    /// Issue labels that make an issue an incident, lowercased (`insights_incident_labels`).
+    pub incident_labels: Vec<String>,
 }
 
 /// How this replica runs scaffolder tasks.
@@ -482,6 +496,22 @@ const SCAFFOLDER_TASK_TIMEOUT: Key = Key {
     default: "900",
 };
 
+const GITHUB_WEBHOOK_SECRET: Key = Key {
+    file: "github_webhook_secret",
+    env: &["PORTICO_GITHUB_WEBHOOK_SECRET"],
+    default: "",
+};
+const INSIGHTS_PRODUCTION: Key = Key {
+    file: "insights_production_environments",
+    env: &["PORTICO_INSIGHTS_PRODUCTION_ENVIRONMENTS"],
+    default: "production,prod",
+};
+const INSIGHTS_INCIDENT_LABELS: Key = Key {
+    file: "insights_incident_labels",
+    env: &["PORTICO_INSIGHTS_INCIDENT_LABELS"],
+    default: "incident",
+};
+
 const KEYS: &[&Key] = &[
     &LISTEN,
     &DATABASE_URL,
@@ -517,6 +547,9 @@ const KEYS: &[&Key] = &[
     &SCAFFOLDER_CONCURRENCY,
     &SCAFFOLDER_RECOVERY,
     &SCAFFOLDER_TASK_TIMEOUT,
+    &GITHUB_WEBHOOK_SECRET,
+    &INSIGHTS_PRODUCTION,
+    &INSIGHTS_INCIDENT_LABELS,
 ];
 
 /// The structured key of `portico.yaml`, in Backstage's shape:
@@ -629,6 +662,11 @@ impl Config {
                     10,
                     24 * 3600,
                 )?),
+            },
+            insights: InsightsConfig {
+                webhook_secret: parse_webhook_secret(raw(&GITHUB_WEBHOOK_SECRET))?,
+                production: parse_names(raw(&INSIGHTS_PRODUCTION))?,
+                incident_labels: parse_names(raw(&INSIGHTS_INCIDENT_LABELS))?,
             },
             work: WorkConfig {
                 poll: Duration::from_secs(parse_number(raw(&BACKGROUND_POLL), 1, 3600)?),
@@ -1287,6 +1325,37 @@ fn parse_orphan_strategy(raw: Raw) -> Result<OrphanStrategy, ConfigError> {
 }
 
 /// A comma-separated list of absolute folders.
+/// The webhook secret: empty for none; otherwise long enough not to be guessed. Its
+/// value never appears in an error.
+fn parse_webhook_secret(raw: Raw) -> Result<Option<Secret>, ConfigError> {
+    let value = raw.value.trim().to_string();
+    match value.len() {
+        0 => Ok(None),
+        1..16 => Err(invalid(
+            Raw {
+                value: "***".into(),
+                ..raw
+            },
+            "is shorter than 16 characters",
+            "use a random secret, e.g. the output of `openssl rand -hex 32`, here and in the GitHub webhook's settings",
+        )),
+        _ => Ok(Some(Secret::new(value))),
+    }
+}
+
+/// A comma-separated list of names, lowercased; at least one.
+fn parse_names(raw: Raw) -> Result<Vec<String>, ConfigError> {
+    let names: Vec<String> = split_list(&raw.value).map(str::to_lowercase).collect();
+    if names.is_empty() {
+        return Err(invalid(
+            raw,
+            "is empty",
+            "give at least one name, comma-separated, e.g. production,prod",
+        ));
+    }
+    Ok(names)
+}
+
 fn parse_file_roots(raw: Raw) -> Result<Vec<PathBuf>, ConfigError> {
     let roots: Vec<PathBuf> = split_list(&raw.value).map(PathBuf::from).collect();
     if roots.iter().any(|root| !root.is_absolute()) {

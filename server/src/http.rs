@@ -3,7 +3,7 @@
 use crate::catalog::register::PageRegistrar;
 use crate::ops::{health, metrics};
 use crate::state::AppState;
-use crate::{catalog, identity, render, scaffolder, teams};
+use crate::{catalog, identity, insights, render, scaffolder, teams};
 use app::{App, shell};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -91,6 +91,7 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         .merge(render::api::router())
         .merge(scaffolder::api::router())
         .merge(teams::api::router())
+        .merge(insights::api::router())
         .merge(identity::signin::router())
         .merge(identity::admin::router())
         .merge(identity::providers::router())

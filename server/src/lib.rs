@@ -19,6 +19,7 @@ pub mod config;
 pub mod error;
 pub mod http;
 pub mod identity;
+pub mod insights;
 pub mod integrations;
 pub mod ops;
 pub mod render;

@@ -70,9 +70,11 @@ pub async fn run(config: Config) -> Result<(), ServeError> {
     let pruning =
         crate::identity::audit::Pruning::start(store.clone(), state.config.audit_retention);
     let tasks = crate::scaffolder::TaskLoop::start(state.scaffolder.clone());
+    let deliveries = crate::insights::DeliveryLoop::start(state.insights.clone());
     let served = serve_with_grace(listener, http::router(state), shutdown_signal(), grace).await;
     refresh.stop().await;
     tasks.stop().await;
+    deliveries.stop().await;
     pruning.stop();
     served?;
     store.close().await;

@@ -5,6 +5,7 @@ use crate::config::Config;
 use crate::identity::audit::Auditor;
 use crate::identity::providers::Providers;
 use crate::identity::{Rule, Seam};
+use crate::insights::Insights;
 use crate::ops::metrics::HttpMetrics;
 use crate::scaffolder::Scaffolder;
 use axum::extract::FromRef;
@@ -28,6 +29,8 @@ pub struct AppState {
     pub providers: Arc<Providers>,
     /// Runs templates: task secrets held here, the slots of this replica.
     pub scaffolder: Arc<Scaffolder>,
+    /// Receives and processes delivery events for the metrics.
+    pub insights: Arc<Insights>,
 }
 
 impl AppState {
@@ -74,7 +77,9 @@ impl AppState {
             ingester.clone(),
             worker.clone(),
         ));
+        let insights = Arc::new(Insights::new(&config, store.clone(), worker.clone()));
         AppState {
+            insights,
             ingester,
             worker,
             scaffolder,

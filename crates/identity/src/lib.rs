@@ -52,10 +52,15 @@ pub enum Action {
     TaskCreate,
     /// Cancel or retry a task: the task is the target, its creator its owner.
     TaskCancel,
+    /// See the platform metrics: DORA figures, adoption, delivery events.
+    InsightsRead,
+    /// Report delivery events (deployments, incidents, changes) through the events API,
+    /// as a CI/CD or incident tool does.
+    EventReport,
 }
 
 impl Action {
-    pub const ALL: [Action; 13] = [
+    pub const ALL: [Action; 15] = [
         Action::CatalogRead,
         Action::LocationAnalyze,
         Action::LocationCreate,
@@ -69,6 +74,8 @@ impl Action {
         Action::TaskRead,
         Action::TaskCreate,
         Action::TaskCancel,
+        Action::InsightsRead,
+        Action::EventReport,
     ];
 
     /// The action's stable name.
@@ -87,6 +94,8 @@ impl Action {
             Action::TaskRead => "scaffolder.task.read",
             Action::TaskCreate => "scaffolder.task.create",
             Action::TaskCancel => "scaffolder.task.cancel",
+            Action::InsightsRead => "insights.metrics.read",
+            Action::EventReport => "insights.event.report",
         }
     }
 
@@ -100,6 +109,7 @@ impl Action {
                 | Action::SpecRender
                 | Action::AdminView
                 | Action::TaskRead
+                | Action::InsightsRead
         )
     }
 
@@ -114,7 +124,9 @@ impl Action {
             | Action::TokenCreate
             | Action::TokenRevoke
             | Action::TaskRead
-            | Action::TaskCreate => Aim::Portal,
+            | Action::TaskCreate
+            | Action::InsightsRead
+            | Action::EventReport => Aim::Portal,
             Action::LocationCreate | Action::LocationChange => Aim::Location,
             Action::EntityRefresh | Action::EntityUnregister | Action::TaskCancel => Aim::Entity,
         }
@@ -185,15 +197,19 @@ pub enum Scope {
     Read,
     /// Registering, refreshing, changing and removing catalog entities and locations.
     CatalogWrite,
+    /// Reporting delivery events (deployments, incidents, changes) for the metrics: what
+    /// a CI/CD or incident tool's token needs, and all it needs.
+    InsightsEvents,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 2] = [Scope::Read, Scope::CatalogWrite];
+    pub const ALL: [Scope; 3] = [Scope::Read, Scope::CatalogWrite, Scope::InsightsEvents];
 
     pub fn name(self) -> &'static str {
         match self {
             Scope::Read => "read",
             Scope::CatalogWrite => "catalog.write",
+            Scope::InsightsEvents => "insights.events",
         }
     }
 
@@ -202,6 +218,7 @@ impl Scope {
     pub fn needed_for(action: Action) -> Option<Scope> {
         match action {
             Action::TokenCreate | Action::TokenRevoke => None,
+            Action::EventReport => Some(Scope::InsightsEvents),
             action if action.is_write() => Some(Scope::CatalogWrite),
             _ => Some(Scope::Read),
         }

@@ -165,6 +165,7 @@ impl Policy {
             Action::TokenCreate,
             Action::TokenRevoke,
             Action::TaskCreate,
+            Action::EventReport,
         ];
         let defaults = [
             (

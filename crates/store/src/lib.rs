@@ -17,6 +17,7 @@ mod entity_reads;
 mod entity_writes;
 mod error;
 mod filters;
+mod insights;
 mod locations;
 mod sessions;
 mod stitching;
@@ -32,6 +33,10 @@ pub use entity_reads::{
 pub use entity_writes::{BatchOutcome, EntityRecord, LocationRecord, RelationRecord};
 pub use error::StoreError;
 pub use filters::{EntityFilter, EntityQuery, LocationQuery, OrderField, TextFilter};
+pub use insights::{
+    ChangeRow, DeliveryCounts, DeliveryRow, DeploymentReport, DeploymentRow, DeploymentState,
+    FactQuery, IncidentRow, ProjectSlug,
+};
 pub use locations::{
     LocationConflict, LocationPage, LocationRow, LocationStatus, LocationUpdate, ORPHAN_ANNOTATION,
     ReadResult,
@@ -284,6 +289,8 @@ pub mod testing;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_insights;
 #[cfg(test)]
 mod tests_queries;
 #[cfg(test)]

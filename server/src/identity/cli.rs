@@ -19,7 +19,8 @@ pub struct CreateArgs {
     /// What the token is for (shown on the user's profile page).
     #[arg(long)]
     pub name: String,
-    /// A scope the token has: `read` or `catalog.write`; repeat for several.
+    /// A scope the token has: `read`, `catalog.write` or `insights.events`; repeat for
+    /// several.
     #[arg(long = "scope", required = true)]
     pub scopes: Vec<String>,
     /// Days until the token expires.

@@ -339,7 +339,9 @@ pub mod act {
         AdminView,
         TaskRead,
         TaskCreate,
-        TaskCancel
+        TaskCancel,
+        InsightsRead,
+        EventReport
     );
 }
 

@@ -13,11 +13,16 @@ async fn refusing_portal() -> TestApp {
 }
 
 /// Documentation is public: reading it reveals nothing of the catalog.
-const PUBLIC_OPERATIONS: [(&str, &str); 3] = [
+const PUBLIC_OPERATIONS: [(&str, &str); 4] = [
     ("GET", "/api/catalog/openapi.json"),
     ("GET", "/api/render/schema"),
     ("GET", "/api/scaffolder/v2/openapi.json"),
+    ("GET", "/api/insights/openapi.json"),
 ];
+
+/// GitHub's webhook deliveries prove their sender with a signature, not a sign-in: the
+/// seam does not decide them. Unsigned, they do nothing (here no secret is configured).
+const SIGNED_OPERATIONS: [(&str, &str); 1] = [("POST", "/api/webhooks/github")];
 
 /// Every operation of an OpenAPI `document` served under `prefix`, with path parameters
 /// filled in.
@@ -62,11 +67,22 @@ fn scaffolder_operations() -> Vec<(String, String)> {
     found
 }
 
+/// The insights API's operations.
+fn insights_operations() -> Vec<(String, String)> {
+    let found = operations(include_str!("../../src/insights/openapi.json"), "");
+    assert!(
+        found.len() >= 3,
+        "the insights OpenAPI document lost its paths"
+    );
+    found
+}
+
 #[tokio::test]
 async fn every_api_operation_asks_the_seam() {
     let app = refusing_portal().await;
     let mut operations = catalog_operations();
     operations.extend(scaffolder_operations());
+    operations.extend(insights_operations());
     operations.push(("POST".into(), "/api/render".into()));
     operations.push(("GET".into(), "/api/render/schema".into()));
     for (method, path) in operations {
@@ -79,6 +95,10 @@ async fn every_api_operation_asks_the_seam() {
         let public = PUBLIC_OPERATIONS.contains(&(method.as_str(), path.as_str()));
         if public {
             assert_eq!(response.status(), 200, "{method} {path} is public");
+            continue;
+        }
+        if SIGNED_OPERATIONS.contains(&(method.as_str(), path.as_str())) {
+            assert_eq!(response.status(), 503, "{method} {path} without a secret");
             continue;
         }
         assert_eq!(

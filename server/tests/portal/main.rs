@@ -20,6 +20,7 @@ mod concurrent_portals;
 mod foundation;
 mod hostile_input;
 mod ingestion;
+mod insights;
 mod permissions;
 mod render_api;
 mod render_cli;

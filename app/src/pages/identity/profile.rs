@@ -82,13 +82,14 @@ pub async fn fetch_profile() -> Result<Profile, AppError> {
     })
 }
 
-/// Makes a token. The scopes arrive as checkboxes (`read`, `catalog_write`: present when
-/// ticked), the life in days.
+/// Makes a token. The scopes arrive as checkboxes (`read`, `catalog_write`,
+/// `insights_events`: present when ticked), the life in days.
 #[server(prefix = "/_server")]
 pub async fn create_api_token(
     name: String,
     read: Option<String>,
     catalog_write: Option<String>,
+    insights_events: Option<String>,
     days: u32,
 ) -> Result<CreatedToken, AppError> {
     let grant = crate::identity::require(identity::Action::TokenCreate).await?;
@@ -96,6 +97,7 @@ pub async fn create_api_token(
     let scopes: Vec<String> = [
         read.map(|_| identity::Scope::Read),
         catalog_write.map(|_| identity::Scope::CatalogWrite),
+        insights_events.map(|_| identity::Scope::InsightsEvents),
     ]
     .into_iter()
     .flatten()
@@ -260,6 +262,7 @@ fn NewTokenForm(create: ServerAction<CreateApiToken>) -> impl IntoView {
                 <legend>"Scopes"</legend>
                 <label><input type="checkbox" name="read" checked/>" read — the catalog, locations, rendering"</label>
                 <label><input type="checkbox" name="catalog_write"/>" catalog.write — register, refresh, unregister, change locations (where you may)"</label>
+                <label><input type="checkbox" name="insights_events"/>" insights.events — report deployments, incidents and changes from CI/CD (and nothing else)"</label>
             </fieldset>
             <div class="field">
                 <label for="token-days">"Expires after"</label>

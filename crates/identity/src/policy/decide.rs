@@ -373,6 +373,8 @@ impl Deed {
             Action::TaskRead => "see",
             Action::TaskCreate => "run",
             Action::TaskCancel => "cancel or retry",
+            Action::InsightsRead => "see",
+            Action::EventReport => "report",
         };
         let object = match target {
             Target::Entity { entity_ref, .. } => entity_ref.clone(),
@@ -388,6 +390,8 @@ impl Deed {
                 Action::TokenCreate | Action::TokenRevoke => "API tokens",
                 Action::TaskRead | Action::TaskCancel => "scaffolder tasks",
                 Action::TaskCreate => "templates",
+                Action::InsightsRead => "the platform metrics",
+                Action::EventReport => "delivery events",
             }
             .into(),
         };

@@ -1,0 +1,271 @@
+//! Delivery events in (issue 13): GitHub webhook deliveries — signatures, idempotency,
+//! out-of-order statuses, payloads with fields missing, unknown repositories, pushes that
+//! make locations due — and the events API with its token scope, on both databases.
+
+use crate::permissions::{client, portal};
+use crate::support::{TestApp, TestPortal, each_engine_with};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use server::config::Secret;
+
+const SECRET: &str = "a-webhook-secret-of-some-length";
+
+fn with_secret(portal: TestPortal) -> TestPortal {
+    portal.configure(|config| {
+        config.insights.webhook_secret = Some(Secret::new(SECRET));
+    })
+}
+
+/// Sends a delivery as GitHub does; `signature` overrides the correct one.
+async fn deliver(
+    app: &TestApp,
+    event: &str,
+    id: &str,
+    body: &str,
+    signature: Option<&str>,
+) -> (StatusCode, Value) {
+    let correct = insights::github::sign(SECRET.as_bytes(), body.as_bytes());
+    let mut request = client()
+        .post(app.url("/api/webhooks/github"))
+        .header("content-type", "application/json")
+        .header("x-github-event", event)
+        .header("x-github-delivery", id)
+        .body(body.to_string());
+    match signature {
+        Some("") => {}
+        Some(other) => request = request.header("x-hub-signature-256", other),
+        None => request = request.header("x-hub-signature-256", correct),
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// Processes every stored delivery, as the delivery loop does.
+async fn process_all(app: &TestApp) -> usize {
+    let mut processed = 0;
+    while app.state.insights.process_one().await.unwrap() {
+        processed += 1;
+    }
+    processed
+}
+
+fn deployment_status(state: &str, at: &str) -> String {
+    json!({
+        "action": "created",
+        "deployment_status": {"state": state, "created_at": at},
+        "deployment": {"id": 42, "sha": "b2", "environment": "production", "created_at": "2026-11-02T11:30:00Z"},
+        "repository": {"full_name": "acme/unknown-service", "html_url": "https://github.com/acme/unknown-service"}
+    })
+    .to_string()
+}
+
+#[tokio::test]
+async fn only_signed_deliveries_are_stored_and_each_only_once() {
+    each_engine_with(with_secret(TestPortal::new()), async |app| {
+        let ping = r#"{"zen":"Design for failure.","hook_id":1}"#;
+        let wrong = insights::github::sign(b"another-secret-entirely", ping.as_bytes());
+        for (signature, why) in [
+            (Some(wrong.as_str()), "does not match"),
+            (Some(""), "is missing"),
+            (Some("sha256=12"), "is not \"sha256=\""),
+        ] {
+            let (status, body) = deliver(&app, "ping", "d-0", ping, signature).await;
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+            let message = body["error"]["message"].as_str().unwrap();
+            assert!(message.contains(why), "{message}");
+        }
+        assert!(app.store.store.delivery("d-0").await.unwrap().is_none());
+
+        let (status, body) = deliver(&app, "ping", "d-1", ping, None).await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+        let (status, body) = deliver(&app, "ping", "d-1", ping, None).await;
+        assert_eq!(
+            (status, body["status"].as_str()),
+            (StatusCode::OK, Some("duplicate"))
+        );
+
+        let (status, body) = deliver(&app, "push", "d-2", "{\"ref\":", None).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(
+            message.contains("push payload is not what GitHub sends"),
+            "{message}"
+        );
+        let (status, _) = deliver(&app, "ping", "../../etc", ping, None).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+
+        assert_eq!(process_all(&app).await, 1);
+        let counts = app.store.store.delivery_counts().await.unwrap();
+        assert_eq!((counts.processed, counts.failed, counts.pending), (1, 0, 0));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn without_a_secret_deliveries_are_refused_with_what_to_set() {
+    let app = TestPortal::new().start_sqlite().await;
+    let (status, body) = deliver(&app, "ping", "d-1", "{}", None).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("github_webhook_secret"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn statuses_before_their_deployment_and_redeliveries_change_nothing_wrongly() {
+    each_engine_with(with_secret(TestPortal::new()), async |app| {
+        // The success arrives first, then an older in-progress status, then the
+        // deployment itself; then GitHub redelivers the success.
+        let success = deployment_status("success", "2026-11-02T12:00:00Z");
+        deliver(&app, "deployment_status", "s-2", &success, None).await;
+        let progress = deployment_status("in_progress", "2026-11-02T11:40:00Z");
+        deliver(&app, "deployment_status", "s-1", &progress, None).await;
+        let created = json!({
+            "action": "created",
+            "deployment": {"id": 42, "sha": "b2", "environment": "production", "created_at": "2026-11-02T11:30:00Z"},
+            "repository": {"full_name": "acme/unknown-service"}
+        })
+        .to_string();
+        deliver(&app, "deployment", "s-0", &created, None).await;
+        let (status, _) = deliver(&app, "deployment_status", "s-2", &success, None).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(process_all(&app).await, 3);
+
+        let stored = app
+            .store
+            .store
+            .deployment("github:acme/unknown-service:42")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(stored.status, "succeeded");
+        assert_eq!(stored.finished_at.unwrap().to_rfc3339(), "2026-11-02T12:00:00+00:00");
+        // No component names the repository: the deployment is kept and listed.
+        assert_eq!(
+            app.store.store.deployed_repositories().await.unwrap(),
+            [("acme/unknown-service".to_string(), 1)]
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_push_records_changes_and_makes_the_pushed_locations_due() {
+    each_engine_with(with_secret(TestPortal::new()), async |app| {
+        let store = &app.store.store;
+        let now = chrono::Utc::now();
+        let target = "https://github.com/acme/payments/blob/main/catalog-info.yaml";
+        let (location, _) = store.add_location("url", target, now).await.unwrap();
+        store
+            .claim_location(&location.id, "test", now, std::time::Duration::from_secs(30))
+            .await
+            .unwrap()
+            .unwrap();
+        let read = store::ReadResult::Failed { error: "offline".into() };
+        let later = now + chrono::TimeDelta::hours(1);
+        assert!(store.finish_location_read(&location.id, "test", now, later, &read).await.unwrap());
+
+        // A tag deleted: no head commit, no commits. It reads and changes nothing.
+        let delete_tag = json!({
+            "ref": "refs/tags/v1", "before": "c3", "after": "0000000000000000000000000000000000000000",
+            "deleted": true, "commits": [], "head_commit": null,
+            "repository": {"full_name": "acme/payments", "html_url": "https://github.com/acme/payments", "default_branch": "main"}
+        })
+        .to_string();
+        deliver(&app, "push", "p-1", &delete_tag, None).await;
+        assert_eq!(process_all(&app).await, 1);
+        assert!(store.location(&location.id).await.unwrap().unwrap().next_read_at.is_some());
+
+        let push = json!({
+            "ref": "refs/heads/main", "after": "b2",
+            "commits": [{"id": "a1", "timestamp": "2026-11-02T10:00:00Z"}, {"id": "b2", "timestamp": "2026-11-02T10:05:00Z"}],
+            "head_commit": {"id": "b2"},
+            "repository": {"full_name": "Acme/Payments", "html_url": "https://github.com/Acme/Payments", "default_branch": "main"}
+        })
+        .to_string();
+        deliver(&app, "push", "p-2", &push, None).await;
+        assert_eq!(process_all(&app).await, 1);
+        assert_eq!(store.delivery_counts().await.unwrap().failed, 0);
+        assert!(store.location(&location.id).await.unwrap().unwrap().next_read_at.is_none());
+        let changes = store.changes_of(&["acme/payments".into()]).await.unwrap();
+        assert_eq!(changes.len(), 2);
+        assert!(changes.iter().all(|c| c.head == "b2"));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_events_api_takes_a_token_with_the_events_scope_and_nothing_else() {
+    each_engine_with(portal(), async |app| {
+        let person = identity::Person {
+            subject: "guest:user:default/grace.hopper".into(),
+            user_ref: Some("user:default/grace.hopper".into()),
+            display_name: "Grace Hopper".into(),
+            email: None,
+            groups: vec![],
+        };
+        let token = |scope: &str| {
+            let request = identity::TokenRequest::new(&format!("ci {scope}"), &[scope.into()], 30).unwrap();
+            let store = app.store.store.clone();
+            let person = person.clone();
+            async move {
+                app::identity::create_token(&store, &person, &request, chrono::Utc::now())
+                    .await
+                    .unwrap()
+                    .token
+            }
+        };
+        let events = json!({"events": [
+            {"type": "change", "repository": "acme/payments", "sha": "abc1", "committedAt": "2026-11-02T10:00:00Z"},
+            {"type": "deployment", "id": "d-1", "repository": "acme/payments", "environment": "production",
+             "sha": "abc1", "status": "rolled_back", "finishedAt": "2026-11-02T11:00:00Z"},
+            {"type": "incident", "id": "INC-1", "repository": "acme/payments", "openedAt": "2026-11-02T11:05:00Z", "causedBy": "d-1"}
+        ]});
+        let post = async |token: Option<&str>, body: &Value| {
+            let mut request = client().post(app.url("/api/insights/events")).json(body);
+            if let Some(token) = token {
+                request = request.bearer_auth(token);
+            }
+            let response = request.send().await.unwrap();
+            let status = response.status();
+            (status, response.json::<Value>().await.unwrap_or(Value::Null))
+        };
+
+        let (status, _) = post(None, &events).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        let reader = token("read").await;
+        let (status, body) = post(Some(&reader), &events).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+        let writer = token("catalog.write").await;
+        let (status, _) = post(Some(&writer), &events).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "catalog.write is not insights.events");
+
+        let reporter = token("insights.events").await;
+        let mut bad = events.clone();
+        bad["events"][2]["openedAt"] = json!("yesterday");
+        let (status, body) = post(Some(&reporter), &bad).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(body["error"]["message"].as_str().unwrap().contains("events[2].openedAt"), "{body}");
+        assert!(app.store.store.deployment("api:d-1").await.unwrap().is_none(), "a bad batch stores nothing");
+
+        let (status, body) = post(Some(&reporter), &events).await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+        assert_eq!(body["stored"], 3);
+        let stored = app.store.store.deployment("api:d-1").await.unwrap().unwrap();
+        assert_eq!(stored.status, "rolled_back");
+        // A reporter token reads nothing.
+        let response = client()
+            .get(app.url("/api/catalog/entities"))
+            .bearer_auth(&reporter)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    })
+    .await;
+}
