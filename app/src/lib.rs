@@ -37,6 +37,8 @@ pub use pages::catalog::register::{
 pub use pages::create::scaffolding::{DryRunFile, DryRunView, FieldProblem, ScaffoldingError};
 #[cfg(feature = "ssr")]
 pub use pages::create::scaffolding::{Scaffolding, ScaffoldingFuture};
+#[cfg(feature = "ssr")]
+pub use pages::insights::load::InsightsSettings;
 
 use components::{ErrorPage, Nav};
 use leptos::prelude::*;

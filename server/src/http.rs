@@ -191,6 +191,10 @@ fn page_context(state: &AppState) -> impl Fn() + Clone + Send + Sync + use<> {
     let scaffolding: Arc<dyn app::Scaffolding> = Arc::new(scaffolder::pages::PageScaffolding {
         state: state.clone(),
     });
+    let insights = app::InsightsSettings {
+        production: config.insights.production.clone(),
+        ..Default::default()
+    };
     move || {
         let client = use_context::<Parts>()
             .map(|parts| identity::client_key_of(&parts, config.client_address_header.as_ref()));
@@ -207,6 +211,7 @@ fn page_context(state: &AppState) -> impl Fn() + Clone + Send + Sync + use<> {
         provide_context(admin_desk.clone());
         provide_context(scaffolding.clone());
         provide_context(sign_in.clone());
+        provide_context(insights.clone());
         leptos::nonce::provide_nonce();
     }
 }

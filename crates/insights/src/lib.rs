@@ -5,6 +5,7 @@
 //! Nothing here reads a clock, a database or the network: callers pass `now` and the
 //! facts, so every figure can be worked out by hand in a test.
 
+pub mod changes;
 pub mod chart;
 pub mod dora;
 pub mod github;

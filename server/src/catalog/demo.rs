@@ -32,6 +32,9 @@ pub async fn load(store: &Store) -> Result<usize, ImportError> {
         written += import_text(store, &location, path, text).await?.written;
     }
     written += crate::scaffolder::golden_paths::load(store).await?;
+    crate::insights::demo::load(store, chrono::Utc::now())
+        .await
+        .map_err(ImportError::from)?;
     Ok(written)
 }
 

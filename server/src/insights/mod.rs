@@ -6,6 +6,7 @@
 //! (`app/src/pages/insights/`) and `api.rs`.
 
 pub mod api;
+pub mod demo;
 pub mod events;
 pub mod facts;
 pub mod webhooks;

@@ -130,7 +130,8 @@ fn server_function_arguments(name: &str) -> Option<(&'static str, &'static str)>
         | "fetch_profile"
         | "fetch_permissions"
         | "fetch_audit"
-        | "fetch_team_directory" => (FORM, ""),
+        | "fetch_team_directory"
+        | "fetch_insights" => (FORM, ""),
         "fetch_team" | "fetch_person" => (FORM, "namespace=default&name=x"),
         "fetch_template_gallery" | "fetch_tasks" | "search_entity_refs" => (FORM, ""),
         "fetch_wizard" => (FORM, "namespace=default&name=x"),

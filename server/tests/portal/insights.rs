@@ -269,3 +269,35 @@ async fn the_events_api_takes_a_token_with_the_events_scope_and_nothing_else() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn the_insights_page_shows_the_demo_history_by_organisation_team_and_service() {
+    each_engine_with(TestPortal::new().demo_catalog(), async |app| {
+        let (status, html) = app.page("/insights").await;
+        assert_eq!(status, StatusCode::OK);
+        for expected in [
+            "Deployment frequency",
+            "Change lead time",
+            "<svg",
+            "Deployments per week",
+            "component:default/web-shop",
+        ] {
+            assert!(html.contains(expected), "{expected} missing");
+        }
+        let (status, html) = app
+            .page("/insights?days=90&team=group:default/checkout-team")
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(html.contains("component:default/basket-service"));
+        assert!(
+            !html.contains("component:default/payment-service"),
+            "another team's service"
+        );
+        let (status, html) = app.page("/insights?component=payment-service&days=7").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(html.contains("Service component:default/payment-service"));
+        let (status, _) = app.page("/insights?days=5").await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+    })
+    .await;
+}
