@@ -60,6 +60,12 @@ pub struct InsightsConfig {
     pub production: Vec<String>,
     /// Issue labels that make an issue an incident, lowercased (`insights_incident_labels`).
     pub incident_labels: Vec<String>,
+    /// Survey answers keep no person and no time finer than the quarter
+    /// (`surveys_anonymous`).
+    pub anonymous_surveys: bool,
+    /// The maturity rubric: the YAML file `insights_maturity_rubric` names, checked at
+    /// start, or the built-in one.
+    pub rubric: insights::maturity::Rubric,
 }
 
 /// How this replica runs scaffolder tasks.
@@ -511,6 +517,16 @@ const INSIGHTS_INCIDENT_LABELS: Key = Key {
     env: &["PORTICO_INSIGHTS_INCIDENT_LABELS"],
     default: "incident",
 };
+const INSIGHTS_MATURITY_RUBRIC: Key = Key {
+    file: "insights_maturity_rubric",
+    env: &["PORTICO_INSIGHTS_MATURITY_RUBRIC"],
+    default: "",
+};
+const SURVEYS_ANONYMOUS: Key = Key {
+    file: "surveys_anonymous",
+    env: &["PORTICO_SURVEYS_ANONYMOUS"],
+    default: "true",
+};
 
 const KEYS: &[&Key] = &[
     &LISTEN,
@@ -550,6 +566,8 @@ const KEYS: &[&Key] = &[
     &GITHUB_WEBHOOK_SECRET,
     &INSIGHTS_PRODUCTION,
     &INSIGHTS_INCIDENT_LABELS,
+    &SURVEYS_ANONYMOUS,
+    &INSIGHTS_MATURITY_RUBRIC,
 ];
 
 /// The structured key of `portico.yaml`, in Backstage's shape:
@@ -667,6 +685,8 @@ impl Config {
                 webhook_secret: parse_webhook_secret(raw(&GITHUB_WEBHOOK_SECRET))?,
                 production: parse_names(raw(&INSIGHTS_PRODUCTION))?,
                 incident_labels: parse_names(raw(&INSIGHTS_INCIDENT_LABELS))?,
+                anonymous_surveys: parse_bool(raw(&SURVEYS_ANONYMOUS))?,
+                rubric: parse_rubric(raw(&INSIGHTS_MATURITY_RUBRIC))?,
             },
             work: WorkConfig {
                 poll: Duration::from_secs(parse_number(raw(&BACKGROUND_POLL), 1, 3600)?),
@@ -1341,6 +1361,32 @@ fn parse_webhook_secret(raw: Raw) -> Result<Option<Secret>, ConfigError> {
         )),
         _ => Ok(Some(Secret::new(value))),
     }
+}
+
+/// The maturity rubric from the YAML file `raw` names, or the built-in one when empty.
+fn parse_rubric(raw: Raw) -> Result<insights::maturity::Rubric, ConfigError> {
+    let path = raw.value.trim();
+    if path.is_empty() {
+        return Ok(insights::maturity::Rubric::builtin());
+    }
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(error) => {
+            let problem = format!("cannot be read ({error})");
+            return Err(invalid(
+                raw,
+                &problem,
+                "name a readable YAML file; crates/insights/src/maturity.yaml is the built-in rubric to start from",
+            ));
+        }
+    };
+    insights::maturity::Rubric::from_yaml(&text).map_err(|problem| {
+        invalid(
+            raw,
+            &format!("is not a valid maturity rubric: {problem}"),
+            "fix the file at the place named; crates/insights/src/maturity.yaml shows the shape",
+        )
+    })
 }
 
 /// A comma-separated list of names, lowercased; at least one.

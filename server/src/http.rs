@@ -193,6 +193,8 @@ fn page_context(state: &AppState) -> impl Fn() + Clone + Send + Sync + use<> {
     });
     let insights = app::InsightsSettings {
         production: config.insights.production.clone(),
+        anonymous_surveys: config.insights.anonymous_surveys,
+        rubric: config.insights.rubric.clone(),
         ..Default::default()
     };
     move || {

@@ -78,6 +78,7 @@ fn Overview(summary: HomeSummary) -> impl IntoView {
             <input id="home-search" name="q" type="search" placeholder="Name, title or description"/>
             <button type="submit">"Search"</button>
         </form>
+        <crate::pages::insights::satisfaction::NpsPrompt/>
         <MyTeams teams=summary.my_teams/>
         <section aria-labelledby="kinds-heading">
             <h2 id="kinds-heading">"What the catalog holds"</h2>

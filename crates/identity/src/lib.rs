@@ -57,10 +57,13 @@ pub enum Action {
     /// Report delivery events (deployments, incidents, changes) through the events API,
     /// as a CI/CD or incident tool does.
     EventReport,
+    /// Answer or dismiss the satisfaction survey, rate a template run, suggest a feature
+    /// or vote for one.
+    SurveyAnswer,
 }
 
 impl Action {
-    pub const ALL: [Action; 15] = [
+    pub const ALL: [Action; 16] = [
         Action::CatalogRead,
         Action::LocationAnalyze,
         Action::LocationCreate,
@@ -76,6 +79,7 @@ impl Action {
         Action::TaskCancel,
         Action::InsightsRead,
         Action::EventReport,
+        Action::SurveyAnswer,
     ];
 
     /// The action's stable name.
@@ -96,6 +100,7 @@ impl Action {
             Action::TaskCancel => "scaffolder.task.cancel",
             Action::InsightsRead => "insights.metrics.read",
             Action::EventReport => "insights.event.report",
+            Action::SurveyAnswer => "insights.survey.answer",
         }
     }
 
@@ -126,7 +131,8 @@ impl Action {
             | Action::TaskRead
             | Action::TaskCreate
             | Action::InsightsRead
-            | Action::EventReport => Aim::Portal,
+            | Action::EventReport
+            | Action::SurveyAnswer => Aim::Portal,
             Action::LocationCreate | Action::LocationChange => Aim::Location,
             Action::EntityRefresh | Action::EntityUnregister | Action::TaskCancel => Aim::Entity,
         }
@@ -217,7 +223,8 @@ impl Scope {
     /// revoked by people, so a leaked token cannot make itself more).
     pub fn needed_for(action: Action) -> Option<Scope> {
         match action {
-            Action::TokenCreate | Action::TokenRevoke => None,
+            // Surveys are for people, not scripts.
+            Action::TokenCreate | Action::TokenRevoke | Action::SurveyAnswer => None,
             Action::EventReport => Some(Scope::InsightsEvents),
             action if action.is_write() => Some(Scope::CatalogWrite),
             _ => Some(Scope::Read),
@@ -377,7 +384,9 @@ mod tests {
                 Action::TokenCreate,
                 Action::TokenRevoke,
                 Action::TaskCreate,
-                Action::TaskCancel
+                Action::TaskCancel,
+                Action::EventReport,
+                Action::SurveyAnswer
             ]
         );
     }
@@ -413,7 +422,10 @@ mod tests {
                 "identity.token.create",
                 "identity.token.revoke",
                 "scaffolder.task.read",
-                "scaffolder.task.create"
+                "scaffolder.task.create",
+                "insights.metrics.read",
+                "insights.event.report",
+                "insights.survey.answer"
             ]
         );
     }

@@ -166,6 +166,7 @@ impl Policy {
             Action::TokenRevoke,
             Action::TaskCreate,
             Action::EventReport,
+            Action::SurveyAnswer,
         ];
         let defaults = [
             (

@@ -9,3 +9,5 @@ pub mod changes;
 pub mod chart;
 pub mod dora;
 pub mod github;
+pub mod maturity;
+pub mod survey;

@@ -420,6 +420,35 @@ impl Store {
         }))
     }
 
+    /// Every entity of `kind` (lowercased) with its owner: `(entity_ref, owner_ref)`.
+    pub async fn owners_of_kind(
+        &self,
+        kind: &str,
+    ) -> Result<Vec<(String, Option<String>)>, StoreError> {
+        Ok(on_pool!(self, pool => {
+            sqlx::query_as("SELECT entity_ref, owner_ref FROM entities WHERE kind = $1 ORDER BY entity_ref")
+                .bind(kind)
+                .fetch_all(pool)
+                .await?
+        }))
+    }
+
+    /// The stored JSON of every entity of `kind` (lowercased), at most `limit`, by ref:
+    /// `(entity_ref, body)`.
+    pub async fn bodies_of_kind(
+        &self,
+        kind: &str,
+        limit: i64,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        Ok(on_pool!(self, pool => {
+            sqlx::query_as("SELECT entity_ref, body FROM entities WHERE kind = $1 ORDER BY entity_ref LIMIT $2")
+                .bind(kind)
+                .bind(limit)
+                .fetch_all(pool)
+                .await?
+        }))
+    }
+
     /// Makes every `url` location whose target starts with `prefix` (compared without
     /// case) due now: a push changed the files they read. Returns how many.
     pub async fn request_reads_under(&self, prefix: &str) -> Result<u64, StoreError> {

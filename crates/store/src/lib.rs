@@ -21,6 +21,7 @@ mod insights;
 mod locations;
 mod sessions;
 mod stitching;
+mod surveys;
 mod tasks;
 mod teams;
 mod tokens;
@@ -43,6 +44,7 @@ pub use locations::{
 };
 pub use sessions::SessionRow;
 pub use stitching::{SearchRow, search_rows};
+pub use surveys::{AnswerRow, Asked, FeatureRequestRow, NewAnswer};
 pub use tasks::{CancelOutcome, NewTask, TaskEventRow, TaskQuery, TaskRow, TaskStatus};
 pub use teams::{
     DependencyEdge, GroupTree, MAX_OWNERS, OwnedCount, OwnedEntity, ProcessingProblem,
@@ -293,6 +295,8 @@ mod tests;
 mod tests_insights;
 #[cfg(test)]
 mod tests_queries;
+#[cfg(test)]
+mod tests_surveys;
 #[cfg(test)]
 mod tests_tasks;
 #[cfg(test)]

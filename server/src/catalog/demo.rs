@@ -19,6 +19,10 @@ const FILES: &[(&str, &str)] = &[
         "demo/resources.yaml",
         include_str!("../../../demo/resources.yaml"),
     ),
+    (
+        "demo/applications.yaml",
+        include_str!("../../../demo/applications.yaml"),
+    ),
 ];
 
 /// Loads (or refreshes) the demo entities; each file is its own location.

@@ -341,7 +341,8 @@ pub mod act {
         TaskCreate,
         TaskCancel,
         InsightsRead,
-        EventReport
+        EventReport,
+        SurveyAnswer
     );
 }
 

@@ -131,7 +131,15 @@ fn server_function_arguments(name: &str) -> Option<(&'static str, &'static str)>
         | "fetch_permissions"
         | "fetch_audit"
         | "fetch_team_directory"
-        | "fetch_insights" => (FORM, ""),
+        | "fetch_insights"
+        | "fetch_satisfaction"
+        | "fetch_maturity"
+        | "fetch_nps_prompt"
+        | "dismiss_nps" => (FORM, ""),
+        "answer_nps" => (FORM, "score=1"),
+        "suggest_feature" => (FORM, "title=abc"),
+        "rate_task" | "fetch_task_rating_prompt" => (FORM, "id=x&score=1"),
+        "vote_feature" => (FORM, "id=x&up=true"),
         "fetch_team" | "fetch_person" => (FORM, "namespace=default&name=x"),
         "fetch_template_gallery" | "fetch_tasks" | "search_entity_refs" => (FORM, ""),
         "fetch_wizard" => (FORM, "namespace=default&name=x"),

@@ -301,3 +301,37 @@ async fn the_insights_page_shows_the_demo_history_by_organisation_team_and_servi
     })
     .await;
 }
+
+#[tokio::test]
+async fn maturity_is_explained_per_service_and_team() {
+    each_engine_with(TestPortal::new().demo_catalog(), async |app| {
+        let (status, html) = app.page("/insights/maturity").await;
+        assert_eq!(status, StatusCode::OK);
+        for expected in [
+            "Services by maturity level",
+            "group:default/checkout-team",
+            "component:default/ui-kit",
+        ] {
+            assert!(html.contains(expected), "{expected} missing");
+        }
+        // web-shop: an Application spec with a canary rollout and Terraform, a project
+        // slug, deployments several times a day — but no TechDocs and no template.
+        let (status, html) = app.page("/insights/maturity?component=web-shop").await;
+        assert_eq!(status, StatusCode::OK);
+        let html = crate::support::strip_comments(&html);
+        assert!(html.contains("Level 3 · Platform engineering"), "{html}");
+        assert!(
+            html.contains("/create/templates/default/service"),
+            "a fix links to the golden path"
+        );
+        // ui-kit has no spec and no deployments: level 1, with what is missing.
+        let (_, html) = app.page("/insights/maturity?component=ui-kit").await;
+        let html = crate::support::strip_comments(&html);
+        assert!(html.contains("Level 1 · Basic automation"), "{html}");
+        assert!(html.contains("no data yet"));
+        let (_, html) = app.page("/insights/maturity?team=checkout-team").await;
+        assert!(html.contains("component:default/basket-service"));
+        assert!(!html.contains("component:default/payment-service"));
+    })
+    .await;
+}

@@ -29,5 +29,6 @@ mod scaffolder_pages;
 mod signin;
 mod signin_private_ca;
 mod signin_providers;
+mod surveys;
 mod teams;
 mod tokens;

@@ -235,6 +235,9 @@ fn Task(
         </div>
         {failure}
         {data.error.clone().map(|e| view! { <p class="register-error" role="alert">{e}</p> })}
+        {(data.status == "completed").then(|| view! {
+            <crate::pages::insights::satisfaction::TaskRating id=data.id.clone()/>
+        })}
         {(!data.entities.is_empty()).then(|| view! {
             <section aria-labelledby="entities-heading">
                 <h2 id="entities-heading">"In the catalog"</h2>

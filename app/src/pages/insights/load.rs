@@ -3,7 +3,7 @@
 
 use super::{InsightsScope, InsightsView, KeyFigure, ServiceRow};
 use crate::error::AppError;
-use chrono::{TimeDelta, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use insights::changes::{self, Change, Shipment};
 use insights::chart::{BarChart, LineChart, Series, bar_chart, line_chart};
 use insights::dora::{
@@ -18,6 +18,10 @@ pub struct InsightsSettings {
     /// Environments whose deployments count, lowercased.
     pub production: Vec<String>,
     pub thresholds: Thresholds,
+    /// Survey answers keep no person (and no time finer than the quarter).
+    pub anonymous_surveys: bool,
+    /// The maturity rubric (`insights_maturity_rubric`, else the built-in one).
+    pub rubric: insights::maturity::Rubric,
 }
 
 impl Default for InsightsSettings {
@@ -25,6 +29,8 @@ impl Default for InsightsSettings {
         InsightsSettings {
             production: vec!["production".into(), "prod".into()],
             thresholds: Thresholds::default(),
+            anonymous_surveys: true,
+            rubric: insights::maturity::Rubric::builtin(),
         }
     }
 }
@@ -33,56 +39,75 @@ impl Default for InsightsSettings {
 /// change older than this before its first deployment counts from the lookback's start.
 const LOOKBACK_DAYS: i64 = 90;
 
-pub async fn load(
-    store: &Store,
-    settings: &InsightsSettings,
-    days: u32,
-    scope: &InsightsScope,
-) -> Result<InsightsView, AppError> {
-    let now = Utc::now();
-    let window = Window::last_days(now, days);
-    let previous = window.previous();
-    let query = FactQuery {
-        since: previous.start - TimeDelta::days(LOOKBACK_DAYS),
-        until: now + TimeDelta::seconds(1),
-        environments: settings.production.clone(),
-    };
-    let slugs: HashMap<String, (String, Option<String>)> = store
-        .project_slugs()
-        .await?
-        .into_iter()
-        .map(|s| (s.slug, (s.entity_ref, s.owner_ref)))
-        .collect();
-    let owners: HashMap<String, Option<String>> = slugs.values().cloned().collect();
-    // A deployment's service: the component its source named, the component whose
-    // project slug names its repository, or the repository itself.
-    let service_of = |component: &Option<String>, repository: &Option<String>| -> String {
+/// What the catalog says about services: the component each repository is, and each
+/// component's owner.
+pub struct ServiceCatalog {
+    /// Project slug → component ref.
+    pub slugs: HashMap<String, String>,
+    /// Component ref → its owner's ref, lowercased.
+    pub owners: HashMap<String, Option<String>>,
+}
+
+impl ServiceCatalog {
+    pub async fn read(store: &Store) -> Result<ServiceCatalog, AppError> {
+        let slugs = store
+            .project_slugs()
+            .await?
+            .into_iter()
+            .map(|s| (s.slug, s.entity_ref))
+            .collect();
+        let owners = store
+            .owners_of_kind("component")
+            .await?
+            .into_iter()
+            .map(|(entity_ref, owner)| (entity_ref, owner.map(|o| o.to_lowercase())))
+            .collect();
+        Ok(ServiceCatalog { slugs, owners })
+    }
+
+    /// A deployment's service: the component its source named, the component whose
+    /// project slug names its repository, or the repository itself.
+    pub fn service_of(&self, component: &Option<String>, repository: &Option<String>) -> String {
         component
             .clone()
-            .or_else(|| {
-                repository
-                    .as_ref()
-                    .and_then(|r| slugs.get(r))
-                    .map(|s| s.0.clone())
-            })
+            .or_else(|| repository.as_ref().and_then(|r| self.slugs.get(r)).cloned())
             .or_else(|| repository.as_ref().map(|r| format!("repository:{r}")))
             .unwrap_or_else(|| "unknown".into())
-    };
-    let in_scope = |service: &str| match scope {
-        InsightsScope::Organisation => true,
-        InsightsScope::Component(entity_ref) => service == entity_ref,
-        InsightsScope::Team(team) => owners
-            .get(service)
-            .and_then(|o| o.as_deref())
-            .is_some_and(|o| o.eq_ignore_ascii_case(team)),
-    };
+    }
 
+    pub fn in_scope(&self, scope: &InsightsScope, service: &str) -> bool {
+        match scope {
+            InsightsScope::Organisation => true,
+            InsightsScope::Component(entity_ref) => service == entity_ref,
+            InsightsScope::Team(team) => self
+                .owners
+                .get(service)
+                .and_then(|o| o.as_deref())
+                .is_some_and(|o| o == team),
+        }
+    }
+}
+
+/// The production delivery history of `scope` from `since` on: finished deployments
+/// with their lead times, and incidents.
+pub async fn history(
+    store: &Store,
+    settings: &InsightsSettings,
+    catalog: &ServiceCatalog,
+    scope: &InsightsScope,
+    since: DateTime<Utc>,
+) -> Result<History, AppError> {
+    let query = FactQuery {
+        since,
+        until: Utc::now() + TimeDelta::seconds(1),
+        environments: settings.production.clone(),
+    };
     let rows: Vec<_> = store
         .finished_deployments(&query)
         .await?
         .into_iter()
-        .map(|d| (service_of(&d.component_ref, &d.repository), d))
-        .filter(|(service, _)| in_scope(service))
+        .map(|d| (catalog.service_of(&d.component_ref, &d.repository), d))
+        .filter(|(service, _)| catalog.in_scope(scope, service))
         .collect();
     let lead_times = lead_times(store, &rows).await?;
     let deployments: Vec<Deployment> = rows
@@ -108,23 +133,40 @@ pub async fn load(
         .await?
         .into_iter()
         .map(|i| Incident {
-            service: Some(service_of(&i.component_ref, &i.repository)),
+            service: Some(catalog.service_of(&i.component_ref, &i.repository)),
             opened_at: i.opened_at,
             resolved_at: i.resolved_at,
             caused_by: i.caused_by,
         })
-        .filter(|i| i.service.as_deref().is_some_and(in_scope))
+        .filter(|i| {
+            i.service
+                .as_deref()
+                .is_some_and(|s| catalog.in_scope(scope, s))
+        })
         .collect();
-    let history = History {
+    Ok(History {
         deployments,
         incidents,
-    };
+    })
+}
+
+pub async fn load(
+    store: &Store,
+    settings: &InsightsSettings,
+    days: u32,
+    scope: &InsightsScope,
+) -> Result<InsightsView, AppError> {
+    let now = Utc::now();
+    let window = Window::last_days(now, days);
+    let since = window.previous().start - TimeDelta::days(LOOKBACK_DAYS);
+    let catalog = ServiceCatalog::read(store).await?;
+    let history = history(store, settings, &catalog, scope, since).await?;
     let report = dora::report(&history, now, days, &settings.thresholds);
     let unknown_repositories = store
         .deployed_repositories()
         .await?
         .into_iter()
-        .filter(|(repository, _)| !slugs.contains_key(repository))
+        .filter(|(repository, _)| !catalog.slugs.contains_key(repository))
         .collect();
     Ok(InsightsView {
         days,
@@ -132,7 +174,7 @@ pub async fn load(
         figures: figures(&report.current, &report.trends),
         deployments: report.current.deployments,
         charts: charts(&history, &window),
-        services: service_rows(&history, &window, settings, &owners),
+        services: service_rows(&history, &window, settings, &catalog.owners),
         unknown_repositories,
     })
 }

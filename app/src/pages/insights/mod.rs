@@ -6,6 +6,8 @@
 
 #[cfg(feature = "ssr")]
 pub mod load;
+pub mod maturity;
+pub mod satisfaction;
 
 use crate::components::LoadError;
 use crate::error::AppError;
@@ -88,7 +90,10 @@ pub async fn fetch_insights(
 }
 
 #[cfg(feature = "ssr")]
-fn scope_of(team: Option<String>, component: Option<String>) -> Result<InsightsScope, AppError> {
+pub(crate) fn scope_of(
+    team: Option<String>,
+    component: Option<String>,
+) -> Result<InsightsScope, AppError> {
     let parse = |text: &str, kind: &str| {
         catalog::EntityRef::parse(text, Some(kind), "default")
             .map(|r| r.to_string().to_lowercase())
@@ -115,6 +120,7 @@ pub fn InsightsPage() -> impl IntoView {
     view! {
         <Title text="Metrics"/>
         <h1>"Platform metrics"</h1>
+        <InsightsNav current="delivery"/>
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match view_data.await {
@@ -123,6 +129,24 @@ pub fn InsightsPage() -> impl IntoView {
                 }
             })}
         </Suspense>
+    }
+}
+
+/// The insights pages, one link each; `current` is the page shown.
+#[component]
+pub fn InsightsNav(current: &'static str) -> impl IntoView {
+    let pages = [
+        ("delivery", "/insights", "Delivery (DORA)"),
+        ("maturity", "/insights/maturity", "Maturity"),
+        ("satisfaction", "/insights/satisfaction", "Satisfaction"),
+    ];
+    view! {
+        <nav class="periods" aria-label="Metrics">
+            {pages.into_iter().map(|(id, href, label)| {
+                let here = (id == current).then_some("page");
+                view! { <a href=href aria-current=here>{label}</a> }
+            }).collect_view()}
+        </nav>
     }
 }
 

@@ -375,6 +375,7 @@ impl Deed {
             Action::TaskCancel => "cancel or retry",
             Action::InsightsRead => "see",
             Action::EventReport => "report",
+            Action::SurveyAnswer => "answer",
         };
         let object = match target {
             Target::Entity { entity_ref, .. } => entity_ref.clone(),
@@ -392,6 +393,7 @@ impl Deed {
                 Action::TaskCreate => "templates",
                 Action::InsightsRead => "the platform metrics",
                 Action::EventReport => "delivery events",
+                Action::SurveyAnswer => "the satisfaction survey",
             }
             .into(),
         };

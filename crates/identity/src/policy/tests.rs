@@ -40,8 +40,8 @@ mod parsing {
         assert_eq!(
             rules_text(&Policy::default()),
             [
-                "default: signed_in may catalog.entity.read, render.spec.render, scaffolder.task.read",
-                "default: signed_in may catalog.location.analyze, catalog.location.create, identity.token.create, identity.token.revoke, scaffolder.task.create",
+                "default: signed_in may catalog.entity.read, render.spec.render, scaffolder.task.read, insights.metrics.read",
+                "default: signed_in may catalog.location.analyze, catalog.location.create, identity.token.create, identity.token.revoke, scaffolder.task.create, insights.event.report, insights.survey.answer",
                 "default: owners may catalog.location.change, catalog.entity.refresh, catalog.entity.unregister, scaffolder.task.cancel",
                 "default: admins may admin.portal.view",
             ]
@@ -53,8 +53,8 @@ mod parsing {
         assert_eq!(
             rules_text(&policy(json!({"anonymous_read": true}))),
             [
-                "default: anyone may catalog.entity.read, render.spec.render, scaffolder.task.read",
-                "default: signed_in may catalog.location.analyze, catalog.location.create, identity.token.create, identity.token.revoke, scaffolder.task.create",
+                "default: anyone may catalog.entity.read, render.spec.render, scaffolder.task.read, insights.metrics.read",
+                "default: signed_in may catalog.location.analyze, catalog.location.create, identity.token.create, identity.token.revoke, scaffolder.task.create, insights.event.report, insights.survey.answer",
                 "default: owners may catalog.location.change, catalog.entity.refresh, catalog.entity.unregister, scaffolder.task.cancel",
                 "default: admins may admin.portal.view",
             ]
@@ -78,9 +78,9 @@ mod parsing {
                 "permissions.rules[0]: owners, group:default/sre may catalog.entity.unregister on component",
                 "permissions.rules[1]: group:default/platform may catalog.location.create",
                 "permissions.rules[2]: signed_in may catalog.entity.read, render.spec.render",
-                "default: signed_in may scaffolder.task.read",
+                "default: signed_in may scaffolder.task.read, insights.metrics.read",
                 // unregistering other kinds is still left to the default
-                "default: signed_in may catalog.location.analyze, identity.token.create, identity.token.revoke, scaffolder.task.create",
+                "default: signed_in may catalog.location.analyze, identity.token.create, identity.token.revoke, scaffolder.task.create, insights.event.report, insights.survey.answer",
                 "default: owners may catalog.location.change, catalog.entity.refresh, catalog.entity.unregister, scaffolder.task.cancel",
                 "default: admins may admin.portal.view",
             ]
@@ -249,11 +249,11 @@ mod parsing {
                 rule(
                     json!({"actions": [unregister, "catalog.entity.unregistre"], "allow": "owners"}),
                 ),
-                "permissions.rules[0].actions[1]: \"catalog.entity.unregistre\" is not an action; the actions are catalog.entity.read, catalog.location.analyze, catalog.location.create, catalog.location.change, catalog.entity.refresh, catalog.entity.unregister, render.spec.render, identity.token.create, identity.token.revoke, scaffolder.task.read, scaffolder.task.create, scaffolder.task.cancel, or \"*\" (quoted) for every action; write catalog.entity.unregister",
+                "permissions.rules[0].actions[1]: \"catalog.entity.unregistre\" is not an action; the actions are catalog.entity.read, catalog.location.analyze, catalog.location.create, catalog.location.change, catalog.entity.refresh, catalog.entity.unregister, render.spec.render, identity.token.create, identity.token.revoke, scaffolder.task.read, scaffolder.task.create, scaffolder.task.cancel, insights.metrics.read, insights.event.report, insights.survey.answer, or \"*\" (quoted) for every action; write catalog.entity.unregister",
             ),
             (
                 rule(json!({"actions": "catalog.entity.delete", "allow": "owners"})),
-                "permissions.rules[0].actions: \"catalog.entity.delete\" is not an action; the actions are catalog.entity.read, catalog.location.analyze, catalog.location.create, catalog.location.change, catalog.entity.refresh, catalog.entity.unregister, render.spec.render, identity.token.create, identity.token.revoke, scaffolder.task.read, scaffolder.task.create, scaffolder.task.cancel, or \"*\" (quoted) for every action",
+                "permissions.rules[0].actions: \"catalog.entity.delete\" is not an action; the actions are catalog.entity.read, catalog.location.analyze, catalog.location.create, catalog.location.change, catalog.entity.refresh, catalog.entity.unregister, render.spec.render, identity.token.create, identity.token.revoke, scaffolder.task.read, scaffolder.task.create, scaffolder.task.cancel, insights.metrics.read, insights.event.report, insights.survey.answer, or \"*\" (quoted) for every action",
             ),
             (
                 rule(json!({"actions": unregister, "kinds": [], "allow": "owners"})),

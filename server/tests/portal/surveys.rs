@@ -1,0 +1,191 @@
+//! Developer satisfaction (issue 13): the NPS question once a quarter per person and
+//! dismissible, ratings of one's own completed template runs, feature requests with one
+//! vote each, anonymous answers that name nobody, per-team results only with enough
+//! answers, comments for admins only — on both databases.
+
+use crate::permissions::{callers, portal, server_fn};
+use crate::support::{TestApp, each_engine_with};
+use reqwest::StatusCode;
+use reqwest::header::COOKIE;
+use serde_json::Value;
+
+async fn page(app: &TestApp, cookie: &str, path: &str) -> String {
+    let response = crate::permissions::client()
+        .get(app.url(path))
+        .header(COOKIE, cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK, "{path}");
+    response.text().await.unwrap()
+}
+
+#[tokio::test]
+async fn the_nps_question_is_asked_once_a_quarter_and_answers_name_nobody() {
+    each_engine_with(portal(), async |app| {
+        let who = callers(&app).await;
+        let (_, ask) = server_fn(&app, &who.grace, "fetch_nps_prompt", "").await;
+        assert_eq!(ask, Value::Bool(true));
+        let (status, _) = server_fn(&app, "", "fetch_nps_prompt", "").await;
+        assert_eq!(
+            status,
+            StatusCode::UNAUTHORIZED,
+            "nobody signed in is asked"
+        );
+        assert!(
+            page(&app, &who.grace, "/")
+                .await
+                .contains("How likely are you to recommend")
+        );
+
+        let (status, body) = server_fn(&app, &who.grace, "answer_nps", "score=11&comment=").await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        let (status, body) = server_fn(
+            &app,
+            &who.grace,
+            "answer_nps",
+            "score=9&comment=Fast+templates",
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let (_, ask) = server_fn(&app, &who.grace, "fetch_nps_prompt", "").await;
+        assert_eq!(ask, Value::Bool(false));
+        assert!(
+            !page(&app, &who.grace, "/")
+                .await
+                .contains("How likely are you to recommend")
+        );
+        let (status, _) = server_fn(&app, &who.grace, "answer_nps", "score=0&comment=").await;
+        assert_eq!(
+            status,
+            StatusCode::BAD_REQUEST,
+            "a second answer this quarter"
+        );
+
+        let (status, _) = server_fn(&app, &who.alan, "dismiss_nps", "").await;
+        assert_eq!(status, StatusCode::OK);
+        let (_, ask) = server_fn(&app, &who.alan, "fetch_nps_prompt", "").await;
+        assert_eq!(ask, Value::Bool(false), "dismissed until next quarter");
+        let (status, _) = server_fn(&app, &who.alan, "answer_nps", "score=3&comment=").await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+
+        let answers = app.store.store.survey_answers("nps").await.unwrap();
+        assert_eq!(answers.len(), 1);
+        assert_eq!(answers[0].score, 9);
+        assert_eq!(answers[0].subject, None, "anonymous by default");
+        assert_eq!(
+            answers[0].team_ref.as_deref(),
+            Some("group:default/checkout-team")
+        );
+
+        // Comments are for admins; the page shows everyone the score.
+        let grace_view = page(&app, &who.grace, "/insights/satisfaction").await;
+        assert!(grace_view.contains("+100") && !grace_view.contains("Fast templates"));
+        let ada_view = page(&app, &who.ada, "/insights/satisfaction").await;
+        assert!(ada_view.contains("Fast templates"), "admins read comments");
+        // One answer from checkout-team: too few to show as the team's.
+        assert!(ada_view.contains("1 teams with fewer answers are not shown"));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn who_ran_a_completed_task_may_rate_it_once() {
+    each_engine_with(portal(), async |app| {
+        let who = callers(&app).await;
+        let store = &app.store.store;
+        let now = chrono::Utc::now();
+        store
+            .create_task(&store::NewTask {
+                id: "t-1",
+                template_ref: "template:default/service",
+                spec: r#"{"steps":[]}"#,
+                created_by: Some("user:default/grace.hopper"),
+                has_secrets: false,
+                created_at: now,
+            })
+            .await
+            .unwrap();
+        let (status, _) = server_fn(&app, &who.grace, "rate_task", "id=t-1&score=5&comment=").await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "not completed yet");
+        let lease = std::time::Duration::from_secs(30);
+        store
+            .claim_task("t-1", "w", now, lease)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            store
+                .finish_task("t-1", "w", store::TaskStatus::Completed, now)
+                .await
+                .unwrap()
+        );
+
+        let (_, ask) = server_fn(&app, &who.alan, "fetch_task_rating_prompt", "id=t-1").await;
+        assert_eq!(ask, Value::Bool(false), "alan did not run it");
+        let (status, _) = server_fn(&app, &who.alan, "rate_task", "id=t-1&score=1&comment=").await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        let (_, ask) = server_fn(&app, &who.grace, "fetch_task_rating_prompt", "id=t-1").await;
+        assert_eq!(ask, Value::Bool(true));
+        let (status, body) = server_fn(
+            &app,
+            &who.grace,
+            "rate_task",
+            "id=t-1&score=4&comment=Smooth",
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let (status, body) =
+            server_fn(&app, &who.grace, "rate_task", "id=t-1&score=5&comment=").await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "once: {body}");
+        let answers = store.survey_answers("template").await.unwrap();
+        assert_eq!(answers.len(), 1);
+        assert_eq!(
+            answers[0].about.as_deref(),
+            Some("template:default/service")
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn feature_requests_get_one_vote_per_person() {
+    each_engine_with(portal(), async |app| {
+        let who = callers(&app).await;
+        let (status, _) = server_fn(&app, "", "suggest_feature", "title=Dark+mode").await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        let (status, _) = server_fn(&app, &who.grace, "suggest_feature", "title=x").await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "too short");
+        let (status, body) = server_fn(
+            &app,
+            &who.grace,
+            "suggest_feature",
+            "title=Dark+mode&description=For+the+night+shift",
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let id = app.store.store.feature_requests(None).await.unwrap()[0]
+            .id
+            .clone();
+        for cookie in [&who.grace, &who.alan, &who.alan] {
+            let (status, _) =
+                server_fn(&app, cookie, "vote_feature", &format!("id={id}&up=true")).await;
+            assert_eq!(status, StatusCode::OK);
+        }
+        let (status, _) = server_fn(&app, &who.alan, "vote_feature", "id=nope&up=true").await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        let requests = app
+            .store
+            .store
+            .feature_requests(Some("guest:user:default/alan.turing"))
+            .await
+            .unwrap();
+        assert_eq!(
+            requests[0].votes, 2,
+            "grace (who suggested it) and alan, once each"
+        );
+        let html = page(&app, &who.alan, "/insights/satisfaction").await;
+        assert!(html.contains("Dark mode") && html.contains("2 votes"));
+    })
+    .await;
+}
