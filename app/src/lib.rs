@@ -37,8 +37,18 @@ pub use pages::catalog::register::{
 pub use pages::create::scaffolding::{DryRunFile, DryRunView, FieldProblem, ScaffoldingError};
 #[cfg(feature = "ssr")]
 pub use pages::create::scaffolding::{Scaffolding, ScaffoldingFuture};
+pub use pages::insights::InsightsScope;
 #[cfg(feature = "ssr")]
 pub use pages::insights::load::InsightsSettings;
+
+/// How the server reads the insights pages' data for `/api/insights`, as the pages do.
+#[cfg(feature = "ssr")]
+pub mod insights_api {
+    pub use crate::pages::insights::load::{DoraReport, ServiceKeys, dora_report};
+    pub use crate::pages::insights::maturity::ssr::maturity;
+    pub use crate::pages::insights::maturity::{MaturityView, ServiceMaturity, TeamMaturity};
+    pub use crate::pages::insights::{PERIODS, scope_of};
+}
 
 use components::{ErrorPage, Nav};
 use leptos::prelude::*;

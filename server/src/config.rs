@@ -66,6 +66,9 @@ pub struct InsightsConfig {
     /// The maturity rubric: the YAML file `insights_maturity_rubric` names, checked at
     /// start, or the built-in one.
     pub rubric: insights::maturity::Rubric,
+    /// The DORA performance tiers' bounds: the YAML file `insights_dora_thresholds` names,
+    /// or DORA 2024's.
+    pub thresholds: insights::dora::Thresholds,
 }
 
 /// How this replica runs scaffolder tasks.
@@ -522,6 +525,11 @@ const INSIGHTS_MATURITY_RUBRIC: Key = Key {
     env: &["PORTICO_INSIGHTS_MATURITY_RUBRIC"],
     default: "",
 };
+const INSIGHTS_DORA_THRESHOLDS: Key = Key {
+    file: "insights_dora_thresholds",
+    env: &["PORTICO_INSIGHTS_DORA_THRESHOLDS"],
+    default: "",
+};
 const SURVEYS_ANONYMOUS: Key = Key {
     file: "surveys_anonymous",
     env: &["PORTICO_SURVEYS_ANONYMOUS"],
@@ -568,6 +576,7 @@ const KEYS: &[&Key] = &[
     &INSIGHTS_INCIDENT_LABELS,
     &SURVEYS_ANONYMOUS,
     &INSIGHTS_MATURITY_RUBRIC,
+    &INSIGHTS_DORA_THRESHOLDS,
 ];
 
 /// The structured key of `portico.yaml`, in Backstage's shape:
@@ -687,6 +696,7 @@ impl Config {
                 incident_labels: parse_names(raw(&INSIGHTS_INCIDENT_LABELS))?,
                 anonymous_surveys: parse_bool(raw(&SURVEYS_ANONYMOUS))?,
                 rubric: parse_rubric(raw(&INSIGHTS_MATURITY_RUBRIC))?,
+                thresholds: parse_thresholds(raw(&INSIGHTS_DORA_THRESHOLDS))?,
             },
             work: WorkConfig {
                 poll: Duration::from_secs(parse_number(raw(&BACKGROUND_POLL), 1, 3600)?),
@@ -1361,6 +1371,26 @@ fn parse_webhook_secret(raw: Raw) -> Result<Option<Secret>, ConfigError> {
         )),
         _ => Ok(Some(Secret::new(value))),
     }
+}
+
+/// The DORA tiers' bounds from the YAML file `raw` names (any metric left out keeps its
+/// default), or DORA 2024's when empty.
+fn parse_thresholds(raw: Raw) -> Result<insights::dora::Thresholds, ConfigError> {
+    let path = raw.value.trim();
+    if path.is_empty() {
+        return Ok(insights::dora::Thresholds::default());
+    }
+    let fix = "name a YAML file like {deployment_frequency: {elite: 1, high: 0.14, medium: 0.033}, lead_time: {…}, change_failure_rate: {…}, recovery_time: {…}} (per day, seconds, fractions)";
+    let text = std::fs::read_to_string(path).map_err(|error| {
+        let problem = format!("cannot be read ({error})");
+        invalid(raw.clone(), &problem, fix)
+    })?;
+    let thresholds: insights::dora::Thresholds = serde_yaml_ng::from_str(&text)
+        .map_err(|error| invalid(raw.clone(), &format!("is not valid: {error}"), fix))?;
+    thresholds
+        .check()
+        .map_err(|problem| invalid(raw, &format!("is not valid: {problem}"), fix))?;
+    Ok(thresholds)
 }
 
 /// The maturity rubric from the YAML file `raw` names, or the built-in one when empty.

@@ -191,12 +191,7 @@ fn page_context(state: &AppState) -> impl Fn() + Clone + Send + Sync + use<> {
     let scaffolding: Arc<dyn app::Scaffolding> = Arc::new(scaffolder::pages::PageScaffolding {
         state: state.clone(),
     });
-    let insights = app::InsightsSettings {
-        production: config.insights.production.clone(),
-        anonymous_surveys: config.insights.anonymous_surveys,
-        rubric: config.insights.rubric.clone(),
-        ..Default::default()
-    };
+    let insights = insights::settings(&config);
     move || {
         let client = use_context::<Parts>()
             .map(|parts| identity::client_key_of(&parts, config.client_address_header.as_ref()));

@@ -19,6 +19,16 @@ use store::{DeliveryRow, Store};
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
+/// What the pages and the API compute the metrics with, from the configuration.
+pub fn settings(config: &Config) -> app::InsightsSettings {
+    app::InsightsSettings {
+        production: config.insights.production.clone(),
+        thresholds: config.insights.thresholds.clone(),
+        anonymous_surveys: config.insights.anonymous_surveys,
+        rubric: config.insights.rubric.clone(),
+    }
+}
+
 /// What receiving and processing delivery events needs, shared by the handlers and the
 /// delivery loop.
 pub struct Insights {

@@ -335,3 +335,66 @@ async fn maturity_is_explained_per_service_and_team() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn the_figures_are_json_and_csv_too() {
+    each_engine_with(TestPortal::new().demo_catalog(), async |app| {
+        let (status, report) = app
+            .get_json("/api/insights/dora?days=90&team=checkout-team")
+            .await;
+        assert_eq!(status, StatusCode::OK, "{report}");
+        let services: Vec<&str> = report["services"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["service"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            services,
+            [
+                "component:default/basket-service",
+                "component:default/web-shop"
+            ]
+        );
+        let weeks = report["weeks"].as_array().unwrap().len();
+        assert!(
+            (13..=14).contains(&weeks),
+            "90 days touch 13 or 14 weeks: {weeks}"
+        );
+        assert!(
+            report["report"]["current"]["deployment_frequency"]["value"]
+                .as_f64()
+                .unwrap()
+                > 1.0
+        );
+
+        let (status, body) = app.get_json("/api/insights/dora?days=5").await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(body["error"]["name"], "InputError");
+
+        let response = app.get("/api/insights/dora.csv?days=30").await;
+        assert_eq!(response.status, StatusCode::OK);
+        let csv = response.text();
+        let mut lines = csv.lines();
+        assert!(
+            lines
+                .next()
+                .unwrap()
+                .starts_with("service,owner,deployments,")
+        );
+        assert!(csv.contains("component:default/web-shop,group:default/checkout-team,"));
+
+        let (status, maturity) = app
+            .get_json("/api/insights/maturity?component=web-shop")
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(maturity["services"][0]["level"], 3);
+        let csv = app.get("/api/insights/maturity.csv").await.text();
+        assert!(
+            csv.starts_with("service,owner,level,level_name,missing\n"),
+            "{csv}"
+        );
+        assert!(csv.contains("component:default/web-shop,group:default/checkout-team,3,"));
+    })
+    .await;
+}

@@ -150,6 +150,72 @@ pub async fn history(
     })
 }
 
+/// A service's four keys in the period, as the API gives them.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct ServiceKeys {
+    pub service: String,
+    pub owner: Option<String>,
+    pub keys: FourKeys,
+}
+
+/// The DORA figures of a scope as numbers (the API's `GET /api/insights/dora`).
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct DoraReport {
+    pub days: u32,
+    pub scope: InsightsScope,
+    /// The period and the one before, with the trend of each key.
+    pub report: dora::Report,
+    pub weeks: Vec<dora::Week>,
+    pub services: Vec<ServiceKeys>,
+}
+
+pub async fn dora_report(
+    store: &Store,
+    settings: &InsightsSettings,
+    days: u32,
+    scope: &InsightsScope,
+) -> Result<DoraReport, AppError> {
+    let now = Utc::now();
+    let window = Window::last_days(now, days);
+    let since = window.previous().start - TimeDelta::days(LOOKBACK_DAYS);
+    let catalog = ServiceCatalog::read(store).await?;
+    let history = history(store, settings, &catalog, scope, since).await?;
+    let services = per_service(&history)
+        .into_iter()
+        .map(|(service, h)| ServiceKeys {
+            owner: catalog.owners.get(&service).cloned().flatten(),
+            keys: dora::four_keys(&h, &window, &settings.thresholds),
+            service,
+        })
+        .filter(|s| s.keys.deployments > 0)
+        .collect();
+    Ok(DoraReport {
+        days,
+        scope: scope.clone(),
+        report: dora::report(&history, now, days, &settings.thresholds),
+        weeks: dora::weeks(&history, &window),
+        services,
+    })
+}
+
+/// `history` split by service, incidents with the service they name.
+pub fn per_service(history: &History) -> BTreeMap<String, History> {
+    let mut by_service: BTreeMap<String, History> = BTreeMap::new();
+    for d in &history.deployments {
+        by_service
+            .entry(d.service.clone())
+            .or_default()
+            .deployments
+            .push(d.clone());
+    }
+    for i in &history.incidents {
+        if let Some(entry) = i.service.as_ref().and_then(|s| by_service.get_mut(s)) {
+            entry.incidents.push(i.clone());
+        }
+    }
+    by_service
+}
+
 pub async fn load(
     store: &Store,
     settings: &InsightsSettings,
@@ -343,27 +409,15 @@ fn service_rows(
     settings: &InsightsSettings,
     owners: &HashMap<String, Option<String>>,
 ) -> Vec<ServiceRow> {
-    let mut by_service: BTreeMap<&str, History> = BTreeMap::new();
-    for d in &history.deployments {
-        by_service
-            .entry(&d.service)
-            .or_default()
-            .deployments
-            .push(d.clone());
-    }
-    for i in &history.incidents {
-        if let Some(entry) = i.service.as_deref().and_then(|s| by_service.get_mut(s)) {
-            entry.incidents.push(i.clone());
-        }
-    }
+    let by_service = per_service(history);
     by_service
         .into_iter()
         .filter_map(|(service, history)| {
             let keys = dora::four_keys(&history, window, &settings.thresholds);
             let tier = overall_tier(&keys).to_string();
             (keys.deployments > 0).then(|| ServiceRow {
-                service: service.to_string(),
-                owner: owners.get(service).cloned().flatten(),
+                owner: owners.get(&service).cloned().flatten(),
+                service,
                 deployments: keys.deployments,
                 frequency: dora::per_day_phrase(keys.deployment_frequency.value),
                 lead_time: keys.lead_time.map(|f| dora::human_duration(f.value as i64)),

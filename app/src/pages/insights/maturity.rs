@@ -68,7 +68,7 @@ pub async fn fetch_maturity(
 }
 
 #[cfg(feature = "ssr")]
-mod ssr {
+pub(crate) mod ssr {
     use super::*;
     use crate::pages::insights::load::{self, InsightsSettings, ServiceCatalog};
     use insights::chart::{BarChart, Series, bar_chart};
@@ -112,19 +112,7 @@ mod ssr {
         }
         let components = store.bodies_of_kind("component", MAX_COMPONENTS).await?;
         let not_assessed = catalog.owners.len().saturating_sub(components.len());
-        let mut by_service: BTreeMap<String, History> = BTreeMap::new();
-        for d in &history.deployments {
-            by_service
-                .entry(d.service.clone())
-                .or_default()
-                .deployments
-                .push(d.clone());
-        }
-        for i in &history.incidents {
-            if let Some(h) = i.service.as_ref().and_then(|s| by_service.get_mut(s)) {
-                h.incidents.push(i.clone());
-            }
-        }
+        let by_service = load::per_service(&history);
 
         let rubric = &settings.rubric;
         let mut services = Vec::new();
@@ -376,6 +364,10 @@ fn Maturity(data: MaturityView) -> impl IntoView {
         } else {
             view! { <ServiceList services=data.services/> }.into_any()
         }}
+        <p class="exports">"The same as "
+            <a href=scoped_href(&data.scope).replace("/insights/maturity", "/api/insights/maturity.csv")>"CSV"</a>" or "
+            <a href=scoped_href(&data.scope).replace("/insights/maturity", "/api/insights/maturity")>"JSON"</a>"."
+        </p>
         {(data.not_assessed > 0).then(|| view! { <p class="muted">{format!("{} more components were not assessed on this page; narrow it to a team.", data.not_assessed)}</p> })}
     }
 }

@@ -90,7 +90,7 @@ pub async fn fetch_insights(
 }
 
 #[cfg(feature = "ssr")]
-pub(crate) fn scope_of(
+pub fn scope_of(
     team: Option<String>,
     component: Option<String>,
 ) -> Result<InsightsScope, AppError> {
@@ -152,13 +152,18 @@ pub fn InsightsNav(current: &'static str) -> impl IntoView {
 
 /// `/insights` with the scope kept and `days` changed.
 fn period_href(scope: &InsightsScope, days: u32) -> String {
+    format!("/insights?{}", scope_query(scope, days))
+}
+
+/// The query string naming `scope` over `days`, for pages and API addresses.
+fn scope_query(scope: &InsightsScope, days: u32) -> String {
     let encode = |s: &str| {
         percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
     };
     match scope {
-        InsightsScope::Organisation => format!("/insights?days={days}"),
-        InsightsScope::Team(team) => format!("/insights?days={days}&team={}", encode(team)),
-        InsightsScope::Component(c) => format!("/insights?days={days}&component={}", encode(c)),
+        InsightsScope::Organisation => format!("days={days}"),
+        InsightsScope::Team(team) => format!("days={days}&team={}", encode(team)),
+        InsightsScope::Component(c) => format!("days={days}&component={}", encode(c)),
     }
 }
 
@@ -201,6 +206,10 @@ fn Insights(data: InsightsView) -> impl IntoView {
             {data.charts.into_iter().map(|svg| view! { <figure class="chart" inner_html=svg></figure> }).collect_view()}
         </div>
         <ServiceTable rows=data.services days/>
+        <p class="exports">"The same figures as "
+            <a href=format!("/api/insights/dora.csv?{}", scope_query(&data.scope, days))>"CSV"</a>" or "
+            <a href=format!("/api/insights/dora?{}", scope_query(&data.scope, days))>"JSON"</a>"."
+        </p>
         {(!data.unknown_repositories.is_empty()).then(|| view! {
             <section>
                 <h2>"Repositories no component names"</h2>
