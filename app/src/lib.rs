@@ -107,6 +107,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/people/:namespace/:name") view=pages::teams::person::PersonPage ssr=SsrMode::Async/>
                     <Route path=path!("/insights") view=pages::insights::InsightsPage ssr=SsrMode::Async/>
                     <Route path=path!("/insights/maturity") view=pages::insights::maturity::MaturityPage ssr=SsrMode::Async/>
+                    <Route path=path!("/insights/platform") view=pages::insights::platform::PlatformPage ssr=SsrMode::Async/>
                     <Route path=path!("/insights/satisfaction") view=pages::insights::satisfaction::SatisfactionPage ssr=SsrMode::Async/>
                     <Route path=path!("/sign-in") view=pages::identity::SignInPage ssr=SsrMode::Async/>
                     <Route path=path!("/profile") view=pages::identity::profile::ProfilePage ssr=SsrMode::Async/>

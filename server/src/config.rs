@@ -60,6 +60,9 @@ pub struct InsightsConfig {
     pub production: Vec<String>,
     /// Issue labels that make an issue an incident, lowercased (`insights_incident_labels`).
     pub incident_labels: Vec<String>,
+    /// Issue labels that make an issue a support request to the platform team, lowercased
+    /// (`insights_support_labels`).
+    pub support_labels: Vec<String>,
     /// Survey answers keep no person and no time finer than the quarter
     /// (`surveys_anonymous`).
     pub anonymous_surveys: bool,
@@ -530,6 +533,11 @@ const INSIGHTS_DORA_THRESHOLDS: Key = Key {
     env: &["PORTICO_INSIGHTS_DORA_THRESHOLDS"],
     default: "",
 };
+const INSIGHTS_SUPPORT_LABELS: Key = Key {
+    file: "insights_support_labels",
+    env: &["PORTICO_INSIGHTS_SUPPORT_LABELS"],
+    default: "platform-support",
+};
 const SURVEYS_ANONYMOUS: Key = Key {
     file: "surveys_anonymous",
     env: &["PORTICO_SURVEYS_ANONYMOUS"],
@@ -577,6 +585,7 @@ const KEYS: &[&Key] = &[
     &SURVEYS_ANONYMOUS,
     &INSIGHTS_MATURITY_RUBRIC,
     &INSIGHTS_DORA_THRESHOLDS,
+    &INSIGHTS_SUPPORT_LABELS,
 ];
 
 /// The structured key of `portico.yaml`, in Backstage's shape:
@@ -694,6 +703,7 @@ impl Config {
                 webhook_secret: parse_webhook_secret(raw(&GITHUB_WEBHOOK_SECRET))?,
                 production: parse_names(raw(&INSIGHTS_PRODUCTION))?,
                 incident_labels: parse_names(raw(&INSIGHTS_INCIDENT_LABELS))?,
+                support_labels: parse_names(raw(&INSIGHTS_SUPPORT_LABELS))?,
                 anonymous_surveys: parse_bool(raw(&SURVEYS_ANONYMOUS))?,
                 rubric: parse_rubric(raw(&INSIGHTS_MATURITY_RUBRIC))?,
                 thresholds: parse_thresholds(raw(&INSIGHTS_DORA_THRESHOLDS))?,

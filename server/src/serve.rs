@@ -71,10 +71,12 @@ pub async fn run(config: Config) -> Result<(), ServeError> {
         crate::identity::audit::Pruning::start(store.clone(), state.config.audit_retention);
     let tasks = crate::scaffolder::TaskLoop::start(state.scaffolder.clone());
     let deliveries = crate::insights::DeliveryLoop::start(state.insights.clone());
+    let usage = crate::ops::usage::UsageLoop::start(state.metrics.usage.clone(), store.clone());
     let served = serve_with_grace(listener, http::router(state), shutdown_signal(), grace).await;
     refresh.stop().await;
     tasks.stop().await;
     deliveries.stop().await;
+    usage.stop().await;
     pruning.stop();
     served?;
     store.close().await;

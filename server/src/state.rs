@@ -58,6 +58,7 @@ impl AppState {
             &config.github,
             config.work.lease,
         ));
+        let metrics = HttpMetrics::new();
         let seam = Arc::new(
             Seam::new(
                 Rule::Policy(Box::new(config.policy.clone())),
@@ -67,7 +68,8 @@ impl AppState {
             .with_audit(Auditor {
                 store: store.clone(),
                 client_header: config.client_address_header.clone(),
-            }),
+            })
+            .with_usage(metrics.usage.clone()),
         );
         let providers = Arc::new(Providers::new(config.auth.ca_pem.as_deref()));
         let worker: Arc<str> = format!("portico-{}", uuid::Uuid::new_v4().simple()).into();
@@ -86,7 +88,7 @@ impl AppState {
             config: Arc::new(config),
             store,
             leptos,
-            metrics: HttpMetrics::new(),
+            metrics,
             seam,
             providers,
         }

@@ -11,3 +11,4 @@ pub mod dora;
 pub mod github;
 pub mod maturity;
 pub mod survey;
+pub mod usage;

@@ -420,6 +420,25 @@ impl Store {
         }))
     }
 
+    /// Entities of `kind` (lowercased) that have the search key `key` (e.g.
+    /// `metadata.annotations.backstage.io/source-template`), by ref.
+    pub async fn entities_with_key(
+        &self,
+        kind: &str,
+        key: &str,
+    ) -> Result<Vec<String>, StoreError> {
+        Ok(on_pool!(self, pool => {
+            sqlx::query_scalar(
+                "SELECT DISTINCT e.entity_ref FROM search s JOIN entities e ON e.uid = s.entity_uid \
+                 WHERE s.key = $1 AND e.kind = $2 ORDER BY e.entity_ref",
+            )
+            .bind(key)
+            .bind(kind)
+            .fetch_all(pool)
+            .await?
+        }))
+    }
+
     /// Every entity of `kind` (lowercased) with its owner: `(entity_ref, owner_ref)`.
     pub async fn owners_of_kind(
         &self,

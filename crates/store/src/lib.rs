@@ -25,6 +25,7 @@ mod surveys;
 mod tasks;
 mod teams;
 mod tokens;
+mod usage;
 
 pub use audit::{AuditEntry, AuditQuery, MAX_AUDIT_PAGE};
 pub use drafts::{DraftLimits, DraftSave};
@@ -50,6 +51,7 @@ pub use teams::{
     DependencyEdge, GroupTree, MAX_OWNERS, OwnedCount, OwnedEntity, ProcessingProblem,
 };
 pub use tokens::TokenRow;
+pub use usage::RequestDayRow;
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{

@@ -193,6 +193,11 @@ pub async fn prune(store: &Store, retention: Duration) {
     let Ok(retention) = chrono::Duration::from_std(retention) else {
         return;
     };
+    // Who was active on which day is kept as long as the audit log, no longer.
+    let cutoff_day = (Utc::now() - retention).format("%Y-%m-%d").to_string();
+    if let Err(error) = store.prune_activity(&cutoff_day).await {
+        tracing::error!(%error, "cannot prune the activity days");
+    }
     match store.prune_audit(Utc::now() - retention).await {
         Ok(0) => {}
         Ok(removed) => tracing::info!(removed, "audit log pruned"),

@@ -59,6 +59,8 @@ pub struct Seam {
     people: people::Directory,
     /// Where writes are recorded; `None`: nowhere (a seam built for a test).
     audit: Option<Auditor>,
+    /// Where the people who use the portal are counted; `None`: nowhere.
+    usage: Option<std::sync::Arc<crate::ops::usage::Usage>>,
 }
 
 impl Seam {
@@ -69,7 +71,14 @@ impl Seam {
             people: people::Directory::new(store.clone(), people::REMEMBER_FOR),
             store,
             audit: None,
+            usage: None,
         }
+    }
+
+    /// The seam, counting the people it recognises as active in `usage`.
+    pub fn with_usage(mut self, usage: std::sync::Arc<crate::ops::usage::Usage>) -> Seam {
+        self.usage = Some(usage);
+        self
     }
 
     /// The seam, recording writes in `auditor`'s store.
@@ -139,10 +148,16 @@ impl Seam {
     /// nobody. Worked out once per request ([`admit`]), however many server
     /// functions a page calls.
     pub async fn authenticate(&self, request: &Parts) -> Result<Caller, Denial> {
-        match request.extensions.get::<CallerOnce>() {
+        let caller = match request.extensions.get::<CallerOnce>() {
             Some(once) => once.0.get_or_init(|| self.identify(request)).await.clone(),
             None => self.identify(request).await,
+        };
+        if let (Some(usage), Ok(caller)) = (&self.usage, &caller)
+            && let Some(person) = caller.person()
+        {
+            usage.active(&person.subject);
         }
+        caller
     }
 
     async fn identify(&self, request: &Parts) -> Result<Caller, Denial> {

@@ -1,11 +1,15 @@
-//! Delivery history for the demo catalog: 120 days of production deployments, their
+//! Platform metrics for the demo catalog: 120 days of production deployments, their
 //! changes and a few incidents for five demo services, each with its own pace and
-//! failure rate so the insights page shows every tier. Deterministic (a fixed
+//! failure rate so the insights page shows every tier; survey answers of the last three
+//! quarters and feature requests; 30 days of requests and active people. Deterministic (a fixed
 //! pseudo-random sequence per calendar day), and idempotent: ids are derived from the
 //! day, so loading again stores nothing twice.
 
 use chrono::{DateTime, TimeDelta, Utc};
-use store::{DeploymentReport, DeploymentState, IncidentRow, Store, StoreError};
+use store::{
+    Asked, DeploymentReport, DeploymentState, IncidentRow, NewAnswer, RequestDayRow, Store,
+    StoreError,
+};
 
 /// A demo service: how often it deploys (per day), how often a deployment fails (per
 /// hundred) and how long its changes wait (hours, at most).
@@ -71,6 +75,12 @@ impl Dice {
 }
 
 pub async fn load(store: &Store, now: DateTime<Utc>) -> Result<(), StoreError> {
+    deliveries(store, now).await?;
+    surveys(store, now).await?;
+    usage(store, now).await
+}
+
+async fn deliveries(store: &Store, now: DateTime<Utc>) -> Result<(), StoreError> {
     let today = now.timestamp().div_euclid(86_400);
     for (index, pace) in SERVICES.iter().enumerate() {
         for day in (today - DAYS)..today {
@@ -149,6 +159,159 @@ async fn deploy(
                 caused_by: Some(id.clone()),
             })
             .await?;
+    }
+    Ok(())
+}
+
+/// The demo's teams, for survey answers (`spec.memberOf` of the demo people).
+const TEAMS: [&str; 4] = [
+    "group:default/checkout-team",
+    "group:default/payments",
+    "group:default/catalog-team",
+    "group:default/platform",
+];
+
+/// Anonymous NPS answers and template ratings of the three quarters before this one (this
+/// quarter's question is left for whoever tries the demo), and feature requests with votes.
+/// Each answer is its own "asked" question, so loading again adds nothing.
+async fn surveys(store: &Store, now: DateTime<Utc>) -> Result<(), StoreError> {
+    let mut dice = Dice(7);
+    for quarters_ago in 1..=3 {
+        let period = insights::survey::quarter(now - TimeDelta::days(92 * quarters_ago));
+        for (t, team) in TEAMS.iter().enumerate() {
+            for n in 0..6 {
+                // Later quarters a little happier: the platform improves.
+                let score =
+                    (4 + dice.roll(5) + (3 - quarters_ago) as u64 + t as u64 % 2).min(10) as i64;
+                let topic = format!("demo:nps:{t}:{n}");
+                let answer = NewAnswer {
+                    survey: "nps",
+                    subject: None,
+                    team_ref: Some(team),
+                    about: None,
+                    score,
+                    comment: (n == 0).then_some(DEMO_COMMENTS[t]),
+                    period: &period,
+                    answered_at: None,
+                };
+                let asked = Asked {
+                    subject: "demo",
+                    topic: &topic,
+                    period: &period,
+                };
+                store.record_answer(&answer, asked).await?;
+            }
+        }
+        for n in 0..5 {
+            let topic = format!("demo:template:{n}");
+            let answer = NewAnswer {
+                survey: "template",
+                subject: None,
+                team_ref: Some(TEAMS[n % TEAMS.len()]),
+                about: Some("template:default/service"),
+                score: 3 + dice.roll(3) as i64,
+                comment: None,
+                period: &period,
+                answered_at: None,
+            };
+            let asked = Asked {
+                subject: "demo",
+                topic: &topic,
+                period: &period,
+            };
+            store.record_answer(&answer, asked).await?;
+        }
+    }
+    let existing = store.feature_requests(None).await?;
+    for (id, title, description, voters) in FEATURE_REQUESTS {
+        if existing.iter().any(|r| r.id == id) {
+            continue;
+        }
+        store
+            .create_feature_request(id, title, Some(description), None, now)
+            .await?;
+        for voter in voters {
+            store
+                .vote(id, &format!("guest:user:default/{voter}"), true)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+const DEMO_COMMENTS: [&str; 4] = [
+    "The service template saved us a week. Preview environments next, please.",
+    "Blue-green for payments works, but approvals in the pipeline are slow.",
+    "Search is fast. I wish the catalog showed API versions.",
+    "Our own dogfood: the maturity page tells teams exactly what to fix.",
+];
+
+const FEATURE_REQUESTS: [(&str, &str, &str, &[&str]); 3] = [
+    (
+        "demo-preview-environments",
+        "Preview environments for pull requests",
+        "Every pull request deployed to its own namespace, removed when merged.",
+        &["grace.hopper", "alan.turing", "katherine.johnson"],
+    ),
+    (
+        "demo-cost-per-service",
+        "Cloud cost per service",
+        "Show each service's monthly cost on its page.",
+        &["barbara.liskov"],
+    ),
+    (
+        "demo-dark-mode",
+        "Dark mode for the portal",
+        "It follows the system setting already; a switch would help.",
+        &[],
+    ),
+];
+
+/// 30 days of requests and active people, so the reliability and adoption figures show
+/// something before anyone has used the demo. Requests are added only to an empty table.
+async fn usage(store: &Store, now: DateTime<Utc>) -> Result<(), StoreError> {
+    let people = [
+        "ada.lovelace",
+        "grace.hopper",
+        "alan.turing",
+        "margaret.hamilton",
+        "katherine.johnson",
+        "barbara.liskov",
+    ];
+    let mut dice = Dice(11);
+    let first_day = (now - TimeDelta::days(30)).format("%Y-%m-%d").to_string();
+    let fresh = store.request_days(&first_day).await?.is_empty();
+    for days_ago in 1..=30 {
+        let day = (now - TimeDelta::days(days_ago))
+            .format("%Y-%m-%d")
+            .to_string();
+        let active: Vec<String> = people
+            .iter()
+            .filter(|_| dice.roll(3) != 0)
+            .map(|p| format!("guest:user:default/{p}"))
+            .collect();
+        store.record_activity(&day, &active).await?;
+        if fresh {
+            let requests = 800 + dice.roll(600) as i64;
+            let slow = requests / 40;
+            store
+                .add_request_day(&RequestDayRow {
+                    day,
+                    requests,
+                    server_errors: dice.roll(3) as i64,
+                    b10: requests * 7 / 10,
+                    b25: requests / 10,
+                    b50: requests / 10 - slow,
+                    b100: requests / 20,
+                    b250: slow,
+                    b500: requests
+                        - (requests * 7 / 10 + requests / 10 + requests / 10 - slow
+                            + requests / 20
+                            + slow),
+                    ..RequestDayRow::default()
+                })
+                .await?;
+        }
     }
     Ok(())
 }

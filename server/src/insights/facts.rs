@@ -66,12 +66,18 @@ pub async fn apply(store: &Store, config: &InsightsConfig, fact: &Fact) -> Resul
             opened_at,
             closed_at,
         } => {
+            let id = format!("github:{repository}#{number}");
+            if labels.iter().any(|l| config.support_labels.contains(l)) {
+                store
+                    .report_support_request(&id, Some(repository), *opened_at, *closed_at)
+                    .await?;
+            }
             if !labels.iter().any(|l| config.incident_labels.contains(l)) {
                 return Ok(());
             }
             store
                 .report_incident(&IncidentRow {
-                    id: format!("github:{repository}#{number}"),
+                    id,
                     repository: Some(repository.clone()),
                     component_ref: None,
                     opened_at: *opened_at,

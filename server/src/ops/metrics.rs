@@ -26,6 +26,8 @@ struct DurationLabels {
 
 /// HTTP request counters and latency histograms, labelled by route template.
 pub struct HttpMetrics {
+    /// Requests and active people per day, for the platform's reliability and adoption.
+    pub usage: Arc<super::usage::Usage>,
     registry: Registry,
     requests: Family<RequestLabels, Counter>,
     durations: Family<DurationLabels, Histogram>,
@@ -50,6 +52,7 @@ impl HttpMetrics {
             durations.clone(),
         );
         Arc::new(HttpMetrics {
+            usage: super::usage::Usage::new(),
             registry,
             requests,
             durations,
@@ -109,6 +112,8 @@ pub async fn track(
     let start = Instant::now();
     let method = request.method().to_string();
     let static_file = request.uri().path().starts_with("/pkg/");
+    // Probes and scrapes say nothing about how the platform serves people.
+    let probe = matches!(request.uri().path(), "/healthz" | "/readyz" | "/metrics");
     let response = next.run(request).await;
     let route = match response.extensions().get::<RouteTemplate>() {
         Some(RouteTemplate(template)) => template.as_str(),
@@ -121,6 +126,10 @@ pub async fn track(
         response.status().as_u16(),
         start.elapsed().as_secs_f64(),
     );
+    if !static_file && !probe {
+        let millis = u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX);
+        metrics.usage.request(response.status().as_u16(), millis);
+    }
     response
 }
 

@@ -134,6 +134,7 @@ fn server_function_arguments(name: &str) -> Option<(&'static str, &'static str)>
         | "fetch_insights"
         | "fetch_satisfaction"
         | "fetch_maturity"
+        | "fetch_platform"
         | "fetch_nps_prompt"
         | "dismiss_nps" => (FORM, ""),
         "answer_nps" => (FORM, "score=1"),

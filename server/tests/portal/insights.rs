@@ -398,3 +398,76 @@ async fn the_figures_are_json_and_csv_too() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn the_portal_counts_its_requests_and_the_people_who_use_it() {
+    each_engine_with(crate::permissions::portal(), async |app| {
+        let who = crate::permissions::callers(&app).await;
+        let store = &app.store.store;
+        let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+        let before = store.request_days(&today).await.unwrap();
+        let counted = |rows: &[store::RequestDayRow]| rows.first().map(|r| r.requests).unwrap_or(0);
+        for _ in 0..3 {
+            let response = client()
+                .get(app.url("/insights/platform"))
+                .header(reqwest::header::COOKIE, &who.grace)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), StatusCode::OK);
+        }
+        client().get(app.url("/healthz")).send().await.unwrap();
+        app.state.metrics.usage.flush(store).await;
+        let after = store.request_days(&today).await.unwrap();
+        // The three pages (and the sign-ins before them), not the probe.
+        assert!(
+            counted(&after) >= counted(&before) + 3,
+            "{before:?} {after:?}"
+        );
+        let active = store.active_per_day(&today).await.unwrap();
+        assert!(active.first().is_some_and(|(_, n)| *n >= 1), "{active:?}");
+
+        let html = client()
+            .get(app.url("/insights/platform"))
+            .header(reqwest::header::COOKIE, &who.grace)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        for expected in [
+            "Active people",
+            "Service adoption",
+            "3 of 8 components",
+            "Availability",
+            "p95 response time",
+        ] {
+            assert!(html.contains(expected), "{expected} missing");
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn issues_with_the_support_label_count_as_support_requests() {
+    each_engine_with(with_secret(TestPortal::new()), async |app| {
+        let issue = json!({
+            "action": "labeled",
+            "issue": {"number": 5, "created_at": "2026-11-30T09:00:00Z", "closed_at": null,
+                      "labels": [{"name": "platform-support"}]},
+            "repository": {"full_name": "acme/platform"}
+        })
+        .to_string();
+        deliver(&app, "issues", "i-1", &issue, None).await;
+        assert_eq!(process_all(&app).await, 1);
+        let since = chrono::DateTime::parse_from_rfc3339("2026-11-01T00:00:00Z")
+            .unwrap()
+            .to_utc();
+        assert_eq!(
+            app.store.store.support_requests_since(since).await.unwrap(),
+            1
+        );
+    })
+    .await;
+}

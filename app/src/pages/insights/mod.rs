@@ -7,6 +7,7 @@
 #[cfg(feature = "ssr")]
 pub mod load;
 pub mod maturity;
+pub mod platform;
 pub mod satisfaction;
 
 use crate::components::LoadError;
@@ -139,6 +140,7 @@ pub fn InsightsNav(current: &'static str) -> impl IntoView {
         ("delivery", "/insights", "Delivery (DORA)"),
         ("maturity", "/insights/maturity", "Maturity"),
         ("satisfaction", "/insights/satisfaction", "Satisfaction"),
+        ("platform", "/insights/platform", "Adoption and reliability"),
     ];
     view! {
         <nav class="periods" aria-label="Metrics">
