@@ -72,11 +72,17 @@ pub async fn run(config: Config) -> Result<(), ServeError> {
     let tasks = crate::scaffolder::TaskLoop::start(state.scaffolder.clone());
     let deliveries = crate::insights::DeliveryLoop::start(state.insights.clone());
     let usage = crate::ops::usage::UsageLoop::start(state.metrics.usage.clone(), store.clone());
+    let gauges = crate::insights::gauges::GaugeLoop::start(
+        state.metrics.insights.clone(),
+        store.clone(),
+        std::sync::Arc::new(crate::insights::settings(&state.config)),
+    );
     let served = serve_with_grace(listener, http::router(state), shutdown_signal(), grace).await;
     refresh.stop().await;
     tasks.stop().await;
     deliveries.stop().await;
     usage.stop().await;
+    gauges.stop().await;
     pruning.stop();
     served?;
     store.close().await;

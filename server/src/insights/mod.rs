@@ -9,6 +9,7 @@ pub mod api;
 pub mod demo;
 pub mod events;
 pub mod facts;
+pub mod gauges;
 pub mod webhooks;
 
 use crate::config::{Config, InsightsConfig};

@@ -28,6 +28,8 @@ struct DurationLabels {
 pub struct HttpMetrics {
     /// Requests and active people per day, for the platform's reliability and adoption.
     pub usage: Arc<super::usage::Usage>,
+    /// The computed platform metrics (DORA, NPS, adoption), refreshed by their own loop.
+    pub insights: crate::insights::gauges::InsightGauges,
     registry: Registry,
     requests: Family<RequestLabels, Counter>,
     durations: Family<DurationLabels, Histogram>,
@@ -51,8 +53,10 @@ impl HttpMetrics {
             "Time to serve an HTTP request",
             durations.clone(),
         );
+        let insights = crate::insights::gauges::InsightGauges::register(&mut registry);
         Arc::new(HttpMetrics {
             usage: super::usage::Usage::new(),
+            insights,
             registry,
             requests,
             durations,

@@ -135,6 +135,7 @@ fn server_function_arguments(name: &str) -> Option<(&'static str, &'static str)>
         | "fetch_satisfaction"
         | "fetch_maturity"
         | "fetch_platform"
+        | "fetch_delivery_summary"
         | "fetch_nps_prompt"
         | "dismiss_nps" => (FORM, ""),
         "answer_nps" => (FORM, "score=1"),

@@ -471,3 +471,46 @@ async fn issues_with_the_support_label_count_as_support_requests() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn team_and_entity_pages_show_their_delivery_figures() {
+    each_engine_with(TestPortal::new().demo_catalog(), async |app| {
+        let (status, html) = app.page("/catalog/default/component/web-shop").await;
+        assert_eq!(status, StatusCode::OK);
+        let html = crate::support::strip_comments(&html);
+        assert!(html.contains("Delivery, last 30 days"), "{html}");
+        assert!(html.contains("Maturity level"));
+        assert!(html.contains("/insights?days=30&amp;component=component%3Adefault%2Fweb%2Dshop"));
+        let (_, html) = app.page("/teams/default/checkout-team").await;
+        let html = crate::support::strip_comments(&html);
+        assert!(html.contains("Delivery, last 30 days") && html.contains("Deployment frequency"));
+        // A group's catalog page is not a component's: no delivery card.
+        let (_, html) = app.page("/catalog/default/group/checkout-team").await;
+        assert!(!html.contains("Delivery, last 30 days"));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_figures_are_on_metrics_for_prometheus() {
+    each_engine_with(TestPortal::new().demo_catalog(), async |app| {
+        let settings = server::insights::settings(&app.state.config);
+        app.state
+            .metrics
+            .insights
+            .refresh(&app.store.store, &settings)
+            .await
+            .unwrap();
+        let text = app.get("/metrics").await.text();
+        for expected in [
+            "portico_dora_deployments_per_day{scope=\"organisation\"}",
+            "portico_dora_lead_time_seconds{scope=\"group:default/checkout-team\"}",
+            "portico_dora_change_failure_ratio{scope=\"group:default/payments\"}",
+            "portico_active_people{period=\"30d\"}",
+            "portico_webhook_deliveries{state=\"pending\"} 0",
+        ] {
+            assert!(text.contains(expected), "{expected} missing from\n{text}");
+        }
+    })
+    .await;
+}

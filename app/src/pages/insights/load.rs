@@ -198,6 +198,43 @@ pub async fn dora_report(
     })
 }
 
+/// The four keys over the last `days` for the organisation (`"organisation"`) and for
+/// every team that owns a deployed service (by group ref): what `/metrics` exports.
+pub async fn keys_by_team(
+    store: &Store,
+    settings: &InsightsSettings,
+    days: u32,
+) -> Result<Vec<(String, FourKeys)>, AppError> {
+    let window = Window::last_days(Utc::now(), days);
+    let catalog = ServiceCatalog::read(store).await?;
+    let history = history(
+        store,
+        settings,
+        &catalog,
+        &InsightsScope::Organisation,
+        window.start,
+    )
+    .await?;
+    let mut by_team: BTreeMap<String, History> = BTreeMap::new();
+    for (service, h) in per_service(&history) {
+        if let Some(Some(owner)) = catalog.owners.get(&service) {
+            let team = by_team.entry(owner.clone()).or_default();
+            team.deployments.extend(h.deployments);
+            team.incidents.extend(h.incidents);
+        }
+    }
+    let mut keys = vec![(
+        "organisation".to_string(),
+        dora::four_keys(&history, &window, &settings.thresholds),
+    )];
+    keys.extend(
+        by_team
+            .into_iter()
+            .map(|(team, h)| (team, dora::four_keys(&h, &window, &settings.thresholds))),
+    );
+    Ok(keys)
+}
+
 /// `history` split by service, incidents with the service they name.
 pub fn per_service(history: &History) -> BTreeMap<String, History> {
     let mut by_service: BTreeMap<String, History> = BTreeMap::new();

@@ -9,6 +9,7 @@ pub mod load;
 pub mod maturity;
 pub mod platform;
 pub mod satisfaction;
+pub mod summary;
 
 use crate::components::LoadError;
 use crate::error::AppError;

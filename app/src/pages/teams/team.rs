@@ -266,6 +266,7 @@ fn Team(data: TeamPageData) -> impl IntoView {
         <OwnedEntities data=data.clone() here=here.clone() scope_query/>
         <Apis links=data.links_to_teams.clone()/>
         <Dependencies data=data.clone()/>
+        <crate::pages::insights::summary::DeliverySummaryCard team=data.entity_ref.clone()/>
         <Health data/>
     }
 }

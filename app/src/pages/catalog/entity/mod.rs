@@ -179,6 +179,13 @@ fn EntityView(data: EntityPageData) -> impl IntoView {
         let href = crate::pages::catalog::shared::team_href(&row.entity_ref);
         view! { <p><a class="button-link" href=href>"Open the team page"</a></p> }
     });
+    // Components show their delivery figures and maturity.
+    let delivery = (row.kind == "component").then(|| {
+        view! {
+            <crate::pages::insights::summary::DeliverySummaryCard component=row.entity_ref.clone()/>
+        }
+        .into_any()
+    });
     let header = view! {
         <Title text=heading.clone()/>
         <p class="breadcrumb"><a href="/catalog">"Catalog"</a>" / "<a href=kind_href>{display_kind(&row.kind)}</a></p>
@@ -190,6 +197,7 @@ fn EntityView(data: EntityPageData) -> impl IntoView {
         {header}
         {errors}
         <div class="entity-grid">{about}{graph}</div>
+        {delivery}
         {profile}
         {api}
         {relations}
