@@ -514,3 +514,83 @@ async fn the_figures_are_on_metrics_for_prometheus() {
     })
     .await;
 }
+
+/// A stand-in for the GitHub contents API serving acme/shop's `catalog-info.yaml` at
+/// `main`, whose text the test changes, as a commit would.
+async fn github_contents(
+    file: std::sync::Arc<std::sync::Mutex<String>>,
+) -> (std::net::SocketAddr, tokio::sync::oneshot::Sender<()>) {
+    use axum::extract::Path as UrlPath;
+    use axum::routing::get;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let contents = move |UrlPath((owner, repo, path)): UrlPath<(String, String, String)>| {
+        let file = file.clone();
+        async move {
+            match (owner.as_str(), repo.as_str(), path.as_str()) {
+                ("acme", "shop", "catalog-info.yaml") => {
+                    (StatusCode::OK, file.lock().unwrap().clone())
+                }
+                _ => (StatusCode::NOT_FOUND, "Not Found".to_string()),
+            }
+        }
+    };
+    let router = axum::Router::new().route("/repos/{owner}/{repo}/contents/{*path}", get(contents));
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    tokio::spawn(server::serve::serve(listener, router, async {
+        let _ = rx.await;
+    }));
+    (address, tx)
+}
+
+fn shop(description: &str) -> String {
+    format!(
+        "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: shop\n  description: {description}\nspec:\n  type: service\n  lifecycle: production\n  owner: team-a\n"
+    )
+}
+
+#[tokio::test]
+async fn a_push_to_a_registered_catalog_file_is_read_at_once() {
+    let file = std::sync::Arc::new(std::sync::Mutex::new(shop("first")));
+    let (api, _stop) = github_contents(file.clone()).await;
+    let portal = with_secret(TestPortal::new()).configure(move |c| {
+        c.github = server::integrations::github::GithubIntegration::new(vec![
+            server::integrations::github::GithubHost {
+                host: "github.com".into(),
+                api_url: format!("http://{api}"),
+                token: Some(Secret::new("ghp_test")),
+            },
+        ]);
+    });
+    each_engine_with(portal, async |app| {
+        *file.lock().unwrap() = shop("first");
+        app.register_location("url", "https://github.com/acme/shop/blob/main/catalog-info.yaml")
+            .await;
+        let description = async || {
+            let (_, body) = app.get_json("/api/catalog/entities/by-name/component/default/shop").await;
+            body["metadata"]["description"].as_str().unwrap_or_default().to_string()
+        };
+        assert_eq!(description().await, "first");
+        let refresh = async || {
+            server::catalog::refresh::run_once(&app.store.store, &app.state.ingester, "test")
+                .await
+                .unwrap()
+        };
+        // Read at registration: not due again for the refresh interval (300 s).
+        assert!(!refresh().await, "nothing is due before the push");
+
+        *file.lock().unwrap() = shop("second");
+        let push = json!({
+            "ref": "refs/heads/main", "after": "c3",
+            "commits": [{"id": "c3", "timestamp": "2026-12-06T10:00:00Z"}],
+            "repository": {"full_name": "acme/shop", "html_url": "https://github.com/acme/shop", "default_branch": "main"}
+        })
+        .to_string();
+        let (status, _) = deliver(&app, "push", &format!("push-{:?}", app.engine()), &push, None).await;
+        assert_eq!(status, StatusCode::ACCEPTED);
+        assert_eq!(process_all(&app).await, 1);
+        assert!(refresh().await, "the push made the location due");
+        assert_eq!(description().await, "second");
+    })
+    .await;
+}
