@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Property-based fuzzing of a running portal's catalog, teams and scaffolder APIs against their own
+# Property-based fuzzing of a running portal's catalog, teams, scaffolder and insights APIs against their own
 # OpenAPI documents, with schemathesis (pinned in scripts/python-tools.sh; installed once):
 #   end2end/api-fuzz.sh http://127.0.0.1:PORT
 # Starts nothing: end2end/run.sh gives it a fresh portal with the demo catalog, inside a
@@ -49,6 +49,9 @@ fuzz teams "$url/api/teams/openapi.json" "$url" "$(( budget / 3 ))" || status=$?
 # The scaffolder's tasks fail at their first GitHub call in the fuzzed portal (no token,
 # no network); the API around them is what is fuzzed.
 fuzz scaffolder "$url/api/scaffolder/v2/openapi.json" "$url/api/scaffolder/v2" "$(( budget / 3 ))" || status=$?
+# The insights API: events in (the fuzzed portal lets anyone report), figures out as JSON
+# and CSV, and the webhook endpoint, which answers 503 here (no secret is configured).
+fuzz insights "$url/api/insights/openapi.json" "$url" "$(( budget / 3 ))" || status=$?
 if [ "$status" -ne 0 ]; then
   echo "api-fuzz: FAILED (seed $seed; rerun with API_FUZZ_SEED=$seed)"
   exit "$status"

@@ -82,7 +82,9 @@ config_for() {
       printf 'github_api_url: %s\ngithub_token: ghp_e2e\n' "$GITHUB_URL"
       ;;
     catalog-client) printf 'permissions:\n  admins: [group:default/platform]\n' ;;
-    *) printf 'permissions:\n  anonymous_read: true\n  rules:\n    - actions: "*"\n      allow: anyone\n' ;;
+    # A webhook secret, so unsigned deliveries get the documented 401.
+    *) printf 'permissions:\n  anonymous_read: true\n  rules:\n    - actions: "*"\n      allow: anyone\n'
+       printf 'github_webhook_secret: fuzz-webhook-secret-0123456789\n' ;;
   esac
 }
 
