@@ -44,7 +44,9 @@ pub use pages::insights::load::InsightsSettings;
 /// How the server reads the insights pages' data for `/api/insights`, as the pages do.
 #[cfg(feature = "ssr")]
 pub mod insights_api {
-    pub use crate::pages::insights::load::{DoraReport, ServiceKeys, dora_report, keys_by_team};
+    pub use crate::pages::insights::load::{
+        DoraReport, ServiceKeys, cached_dora_report, dora_report, keys_by_team,
+    };
     pub use crate::pages::insights::maturity::ssr::maturity;
     pub use crate::pages::insights::maturity::{MaturityView, ServiceMaturity, TeamMaturity};
     pub use crate::pages::insights::{PERIODS, scope_of};

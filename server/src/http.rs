@@ -191,7 +191,7 @@ fn page_context(state: &AppState) -> impl Fn() + Clone + Send + Sync + use<> {
     let scaffolding: Arc<dyn app::Scaffolding> = Arc::new(scaffolder::pages::PageScaffolding {
         state: state.clone(),
     });
-    let insights = insights::settings(&config);
+    let insights = state.insights_settings.clone();
     move || {
         let client = use_context::<Parts>()
             .map(|parts| identity::client_key_of(&parts, config.client_address_header.as_ref()));

@@ -75,7 +75,7 @@ pub async fn run(config: Config) -> Result<(), ServeError> {
     let gauges = crate::insights::gauges::GaugeLoop::start(
         state.metrics.insights.clone(),
         store.clone(),
-        std::sync::Arc::new(crate::insights::settings(&state.config)),
+        state.insights_settings.clone(),
     );
     let served = serve_with_grace(listener, http::router(state), shutdown_signal(), grace).await;
     refresh.stop().await;

@@ -31,6 +31,8 @@ pub struct AppState {
     pub scaffolder: Arc<Scaffolder>,
     /// Receives and processes delivery events for the metrics.
     pub insights: Arc<Insights>,
+    /// How the metrics are computed, and the figures computed lately (pages, API, gauges).
+    pub insights_settings: Arc<app::InsightsSettings>,
 }
 
 impl AppState {
@@ -81,6 +83,7 @@ impl AppState {
         ));
         let insights = Arc::new(Insights::new(&config, store.clone(), worker.clone()));
         AppState {
+            insights_settings: Arc::new(crate::insights::settings(&config)),
             insights,
             ingester,
             worker,

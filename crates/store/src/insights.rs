@@ -369,21 +369,26 @@ impl Store {
         }))
     }
 
-    /// The changes of the repositories `repositories`, in push order.
-    pub async fn changes_of(&self, repositories: &[String]) -> Result<Vec<ChangeRow>, StoreError> {
+    /// The changes of the repositories `repositories` committed since `since`, in push
+    /// order.
+    pub async fn changes_of(
+        &self,
+        repositories: &[String],
+        since: DateTime<Utc>,
+    ) -> Result<Vec<ChangeRow>, StoreError> {
         if repositories.is_empty() {
             return Ok(vec![]);
         }
-        let placeholders = (1..=repositories.len())
+        let placeholders = (2..=repositories.len() + 1)
             .map(|i| format!("${i}"))
             .collect::<Vec<_>>()
             .join(", ");
         let sql = format!(
             "SELECT seq, repository, sha, head, committed_at FROM changes \
-             WHERE repository IN ({placeholders}) ORDER BY seq"
+             WHERE committed_at >= $1 AND repository IN ({placeholders}) ORDER BY seq"
         );
         Ok(on_pool!(self, pool => {
-            let mut q = sqlx::query_as(&sql);
+            let mut q = sqlx::query_as(&sql).bind(since);
             for repository in repositories {
                 q = q.bind(repository);
             }

@@ -208,13 +208,21 @@ async fn changes_keep_push_order_and_incidents_update() {
             )
             .await
             .unwrap();
-        let stored = store.changes_of(&["acme/payments".into()]).await.unwrap();
+        let stored = store
+            .changes_of(&["acme/payments".into()], t)
+            .await
+            .unwrap();
         let shas: Vec<_> = stored
             .iter()
             .map(|c| (c.sha.as_str(), c.head.as_str()))
             .collect();
         assert_eq!(shas, [("a1", "b2"), ("b2", "b2"), ("c3", "c3")]);
-        assert!(store.changes_of(&[]).await.unwrap().is_empty());
+        assert!(store.changes_of(&[], t).await.unwrap().is_empty());
+        let later = store
+            .changes_of(&["acme/payments".into()], t + TimeDelta::minutes(1))
+            .await
+            .unwrap();
+        assert_eq!(later.len(), 1, "only b2 was committed after 10:01");
 
         let mut incident = IncidentRow {
             id: "github:acme/payments#3".into(),

@@ -75,13 +75,13 @@ impl FigureQuery {
 }
 
 async fn dora_report(state: &AppState, query: &FigureQuery) -> Result<DoraReport, ApiError> {
-    let settings = super::settings(&state.config);
-    Ok(insights_api::dora_report(&state.store, &settings, query.days()?, &query.scope()?).await?)
+    let settings = &state.insights_settings;
+    let (days, scope) = (query.days()?, query.scope()?);
+    Ok(insights_api::cached_dora_report(&state.store, settings, days, &scope).await?)
 }
 
 async fn maturity_view(state: &AppState, query: &FigureQuery) -> Result<MaturityView, ApiError> {
-    let settings = super::settings(&state.config);
-    Ok(insights_api::maturity(&state.store, &settings, &query.scope()?).await?)
+    Ok(insights_api::maturity(&state.store, &state.insights_settings, &query.scope()?).await?)
 }
 
 async fn dora(

@@ -27,6 +27,7 @@ pub fn settings(config: &Config) -> app::InsightsSettings {
         thresholds: config.insights.thresholds.clone(),
         anonymous_surveys: config.insights.anonymous_surveys,
         rubric: config.insights.rubric.clone(),
+        computed: Default::default(),
     }
 }
 

@@ -192,7 +192,7 @@ async fn a_push_records_changes_and_makes_the_pushed_locations_due() {
         assert_eq!(process_all(&app).await, 1);
         assert_eq!(store.delivery_counts().await.unwrap().failed, 0);
         assert!(store.location(&location.id).await.unwrap().unwrap().next_read_at.is_none());
-        let changes = store.changes_of(&["acme/payments".into()]).await.unwrap();
+        let changes = store.changes_of(&["acme/payments".into()], chrono::DateTime::UNIX_EPOCH).await.unwrap();
         assert_eq!(changes.len(), 2);
         assert!(changes.iter().all(|c| c.head == "b2"));
     })

@@ -12,7 +12,8 @@ use insights::dora::{
 use std::collections::{BTreeMap, HashMap};
 use store::{FactQuery, Store};
 
-/// What the server configures about the metrics; put in context by the server.
+/// What the server configures about the metrics, and the figures computed lately; put in
+/// context by the server, one per portal.
 #[derive(Clone, Debug)]
 pub struct InsightsSettings {
     /// Environments whose deployments count, lowercased.
@@ -22,6 +23,88 @@ pub struct InsightsSettings {
     pub anonymous_surveys: bool,
     /// The maturity rubric (`insights_maturity_rubric`, else the built-in one).
     pub rubric: insights::maturity::Rubric,
+    pub computed: Computed,
+}
+
+/// How long computed figures are served before they are computed again.
+const FRESH_FOR: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Figures computed in the last [`FRESH_FOR`], by scope and period. Computing them reads
+/// the delivery history of the compared periods (hundreds of thousands of rows for a
+/// large organisation): one computation at a time per key, however many ask at once, so
+/// a burst of readers neither queues identical work nor holds its rows many times over.
+#[derive(Clone)]
+pub struct Computed {
+    overviews: moka::future::Cache<(InsightsScope, u32), std::sync::Arc<InsightsView>>,
+    reports: moka::future::Cache<(InsightsScope, u32), std::sync::Arc<DoraReport>>,
+}
+
+impl Default for Computed {
+    fn default() -> Computed {
+        Computed {
+            overviews: fresh_for_a_while(),
+            reports: fresh_for_a_while(),
+        }
+    }
+}
+
+fn fresh_for_a_while<K, V>() -> moka::future::Cache<K, V>
+where
+    K: std::hash::Hash + Eq + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+{
+    moka::future::Cache::builder()
+        .max_capacity(1_000)
+        .time_to_live(FRESH_FOR)
+        .build()
+}
+
+impl std::fmt::Debug for Computed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Computed")
+    }
+}
+
+/// [`load`], computed at most once per [`FRESH_FOR`] per scope and period.
+pub async fn overview(
+    store: &Store,
+    settings: &InsightsSettings,
+    days: u32,
+    scope: &InsightsScope,
+) -> Result<InsightsView, AppError> {
+    let key = (scope.clone(), days);
+    let view = settings
+        .computed
+        .overviews
+        .try_get_with(key, async {
+            load(store, settings, days, scope)
+                .await
+                .map(std::sync::Arc::new)
+        })
+        .await
+        .map_err(|e| (*e).clone())?;
+    Ok((*view).clone())
+}
+
+/// [`dora_report`], computed at most once per [`FRESH_FOR`] per scope and period.
+pub async fn cached_dora_report(
+    store: &Store,
+    settings: &InsightsSettings,
+    days: u32,
+    scope: &InsightsScope,
+) -> Result<DoraReport, AppError> {
+    let key = (scope.clone(), days);
+    let report = settings
+        .computed
+        .reports
+        .try_get_with(key, async {
+            dora_report(store, settings, days, scope)
+                .await
+                .map(std::sync::Arc::new)
+        })
+        .await
+        .map_err(|e| (*e).clone())?;
+    Ok((*report).clone())
 }
 
 impl Default for InsightsSettings {
@@ -31,6 +114,7 @@ impl Default for InsightsSettings {
             thresholds: Thresholds::default(),
             anonymous_surveys: true,
             rubric: insights::maturity::Rubric::builtin(),
+            computed: Computed::default(),
         }
     }
 }
@@ -109,7 +193,7 @@ pub async fn history(
         .map(|d| (catalog.service_of(&d.component_ref, &d.repository), d))
         .filter(|(service, _)| catalog.in_scope(scope, service))
         .collect();
-    let lead_times = lead_times(store, &rows).await?;
+    let lead_times = lead_times(store, &rows, since).await?;
     let deployments: Vec<Deployment> = rows
         .iter()
         .filter_map(|(service, d)| {
@@ -287,6 +371,7 @@ pub async fn load(
 async fn lead_times(
     store: &Store,
     rows: &[(String, store::DeploymentRow)],
+    since: DateTime<Utc>,
 ) -> Result<HashMap<String, Vec<i64>>, AppError> {
     let mut shipments: BTreeMap<String, Vec<Shipment>> = BTreeMap::new();
     for (_, d) in rows.iter().filter(|(_, d)| d.status == "succeeded") {
@@ -305,7 +390,8 @@ async fn lead_times(
     }
     let keys: Vec<String> = shipments.keys().cloned().collect();
     let mut changes: BTreeMap<String, Vec<Change>> = BTreeMap::new();
-    for change in store.changes_of(&keys).await? {
+    // Changes committed before the history starts were shipped before it, too.
+    for change in store.changes_of(&keys, since).await? {
         changes.entry(change.repository).or_default().push(Change {
             sha: change.sha,
             head: change.head,

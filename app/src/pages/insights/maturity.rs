@@ -63,7 +63,8 @@ pub async fn fetch_maturity(
     crate::identity::require(identity::Action::InsightsRead).await?;
     let store = crate::context::store()?;
     let scope = super::scope_of(team, component)?;
-    let settings = use_context::<super::load::InsightsSettings>().unwrap_or_default();
+    let settings =
+        use_context::<std::sync::Arc<super::load::InsightsSettings>>().unwrap_or_default();
     ssr::maturity(&store, &settings, &scope).await
 }
 

@@ -19,7 +19,7 @@ use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 
 /// Whose figures the page shows.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum InsightsScope {
     Organisation,
     /// A group ref, lowercased: the components it owns.
@@ -87,8 +87,8 @@ pub async fn fetch_insights(
         return Err(AppError::BadInput("days: choose 7, 30 or 90.".into()));
     }
     let scope = scope_of(team, component)?;
-    let settings = use_context::<load::InsightsSettings>().unwrap_or_default();
-    load::load(&store, &settings, days, &scope).await
+    let settings = use_context::<std::sync::Arc<load::InsightsSettings>>().unwrap_or_default();
+    load::overview(&store, &settings, days, &scope).await
 }
 
 #[cfg(feature = "ssr")]

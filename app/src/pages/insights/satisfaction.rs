@@ -179,7 +179,7 @@ pub(crate) mod ssr {
     /// Feature requests one person may make in a day.
     const REQUESTS_PER_DAY: i64 = 10;
 
-    fn settings() -> super::super::load::InsightsSettings {
+    fn settings() -> std::sync::Arc<super::super::load::InsightsSettings> {
         use_context().unwrap_or_default()
     }
 

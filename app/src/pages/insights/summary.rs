@@ -26,8 +26,9 @@ pub async fn fetch_delivery_summary(
     crate::identity::require(identity::Action::InsightsRead).await?;
     let store = crate::context::store()?;
     let scope = super::scope_of(team, component)?;
-    let settings = use_context::<super::load::InsightsSettings>().unwrap_or_default();
-    let delivery = super::load::load(&store, &settings, 30, &scope).await?;
+    let settings =
+        use_context::<std::sync::Arc<super::load::InsightsSettings>>().unwrap_or_default();
+    let delivery = super::load::overview(&store, &settings, 30, &scope).await?;
     let maturity = super::maturity::ssr::maturity(&store, &settings, &scope).await?;
     let (level, summary) = match &scope {
         InsightsScope::Team(team) => (
