@@ -250,18 +250,32 @@ struct DeploymentEvent {
     repository: Repository,
 }
 
+impl Deployment {
+    /// The deployment of `repository` as it stood at `at`, with `status` when a status
+    /// delivery reported one.
+    fn into_fact(
+        self,
+        repository: &Repository,
+        status: Option<GithubDeploymentState>,
+        at: DateTime<Utc>,
+    ) -> Fact {
+        Fact::Deployment {
+            repository: repository.slug(),
+            github_id: self.id,
+            environment: self.environment,
+            sha: self.sha,
+            created_at: self.created_at,
+            status,
+            at,
+        }
+    }
+}
+
 impl DeploymentEvent {
     fn into_fact(self) -> Fact {
-        let d = self.deployment;
-        Fact::Deployment {
-            repository: self.repository.slug(),
-            github_id: d.id,
-            environment: d.environment,
-            sha: d.sha,
-            created_at: d.created_at,
-            status: None,
-            at: d.created_at,
-        }
+        let created_at = self.deployment.created_at;
+        self.deployment
+            .into_fact(&self.repository, None, created_at)
     }
 }
 
@@ -282,16 +296,9 @@ struct DeploymentStatusEvent {
 
 impl DeploymentStatusEvent {
     fn into_fact(self) -> Fact {
-        let d = self.deployment;
-        Fact::Deployment {
-            repository: self.repository.slug(),
-            github_id: d.id,
-            environment: d.environment,
-            sha: d.sha,
-            created_at: d.created_at,
-            status: Some(self.deployment_status.state),
-            at: self.deployment_status.created_at,
-        }
+        let status = self.deployment_status;
+        self.deployment
+            .into_fact(&self.repository, Some(status.state), status.created_at)
     }
 }
 

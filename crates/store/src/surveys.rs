@@ -165,20 +165,49 @@ impl Store {
         Ok(changed > 0)
     }
 
-    /// Every feature request, most votes first, newest first among equals; `voted` for
-    /// `subject`.
+    /// How many feature requests `subject` has made since `since`.
+    pub async fn feature_requests_made(
+        &self,
+        subject: &str,
+        since: DateTime<Utc>,
+    ) -> Result<i64, StoreError> {
+        Ok(on_pool!(self, pool => {
+            sqlx::query_scalar(
+                "SELECT COUNT(*) FROM feature_requests WHERE created_by = $1 AND created_at > $2",
+            )
+            .bind(subject)
+            .bind(since)
+            .fetch_one(pool)
+            .await?
+        }))
+    }
+
+    pub async fn feature_request_exists(&self, id: &str) -> Result<bool, StoreError> {
+        let found: Option<i32> = on_pool!(self, pool => {
+            sqlx::query_scalar("SELECT 1 FROM feature_requests WHERE id = $1")
+                .bind(id)
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(found.is_some())
+    }
+
+    /// The `limit` feature requests with the most votes, newest first among equals;
+    /// `voted` for `subject`.
     pub async fn feature_requests(
         &self,
         subject: Option<&str>,
+        limit: i64,
     ) -> Result<Vec<FeatureRequestRow>, StoreError> {
         Ok(on_pool!(self, pool => {
             sqlx::query_as(
                 "SELECT r.id, r.title, r.description, r.created_by, r.created_at, \
                         (SELECT COUNT(*) FROM feature_votes v WHERE v.request_id = r.id) AS votes, \
                         EXISTS (SELECT 1 FROM feature_votes v WHERE v.request_id = r.id AND v.subject = $1) AS voted \
-                 FROM feature_requests r ORDER BY votes DESC, r.created_at DESC, r.id",
+                 FROM feature_requests r ORDER BY votes DESC, r.created_at DESC, r.id LIMIT $2",
             )
             .bind(subject.unwrap_or(""))
+            .bind(limit)
             .fetch_all(pool)
             .await?
         }))

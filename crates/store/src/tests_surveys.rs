@@ -81,6 +81,25 @@ async fn each_person_votes_once_per_request() {
             .create_feature_request("r2", "Faster CI", Some("Cache deps"), None, now)
             .await
             .unwrap();
+        let day = chrono::TimeDelta::days(1);
+        assert_eq!(
+            store
+                .feature_requests_made("guest:ann", now - day)
+                .await
+                .unwrap(),
+            1
+        );
+        assert_eq!(
+            store.feature_requests_made("guest:ann", now).await.unwrap(),
+            0
+        );
+        assert_eq!(
+            store
+                .feature_requests_made("guest:bob", now - day)
+                .await
+                .unwrap(),
+            0
+        );
         assert!(store.vote("r2", "guest:ann", true).await.unwrap());
         assert!(
             !store.vote("r2", "guest:ann", true).await.unwrap(),
@@ -94,7 +113,13 @@ async fn each_person_votes_once_per_request() {
             "no such request"
         );
 
-        let listed = store.feature_requests(Some("guest:ann")).await.unwrap();
+        assert!(store.feature_request_exists("r1").await.unwrap());
+        assert!(!store.feature_request_exists("nope").await.unwrap());
+        let listed = store
+            .feature_requests(Some("guest:ann"), 100)
+            .await
+            .unwrap();
+        assert_eq!(store.feature_requests(None, 1).await.unwrap().len(), 1);
         let summary: Vec<_> = listed
             .iter()
             .map(|r| (r.id.as_str(), r.votes, r.voted))

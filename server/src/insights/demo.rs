@@ -222,9 +222,8 @@ async fn surveys(store: &Store, now: DateTime<Utc>) -> Result<(), StoreError> {
             store.record_answer(&answer, asked).await?;
         }
     }
-    let existing = store.feature_requests(None).await?;
     for (id, title, description, voters) in FEATURE_REQUESTS {
-        if existing.iter().any(|r| r.id == id) {
+        if store.feature_request_exists(id).await? {
             continue;
         }
         store

@@ -184,7 +184,7 @@ async fn feature_requests_get_one_vote_per_person() {
         )
         .await;
         assert_eq!(status, StatusCode::OK, "{body}");
-        let listed = app.store.store.feature_requests(None).await.unwrap();
+        let listed = app.store.store.feature_requests(None, 100).await.unwrap();
         let id = listed
             .iter()
             .find(|r| r.title == "Dark mode")
@@ -201,7 +201,7 @@ async fn feature_requests_get_one_vote_per_person() {
         let requests = app
             .store
             .store
-            .feature_requests(Some("guest:user:default/alan.turing"))
+            .feature_requests(Some("guest:user:default/alan.turing"), 100)
             .await
             .unwrap();
         let ours = requests.iter().find(|r| r.id == id).unwrap();

@@ -153,17 +153,11 @@ pub async fn vote_feature(id: String, up: bool) -> Result<(), AppError> {
     let store = crate::context::store()?;
     let person = ssr::person(&grant)?;
     let id: String = id.chars().take(100).collect();
-    if !store.vote(&id, &person.subject, up).await? && up {
-        let exists = store
-            .feature_requests(None)
-            .await?
-            .iter()
-            .any(|r| r.id == id);
-        if !exists {
-            return Err(AppError::NotFound(format!(
-                "There is no feature request {id}."
-            )));
-        }
+    let changed = store.vote(&id, &person.subject, up).await?;
+    if !changed && up && !store.feature_request_exists(&id).await? {
+        return Err(AppError::NotFound(format!(
+            "There is no feature request {id}."
+        )));
     }
     Ok(())
 }
@@ -178,6 +172,9 @@ pub(crate) mod ssr {
 
     /// Feature requests one person may make in a day.
     const REQUESTS_PER_DAY: i64 = 10;
+
+    /// The feature requests the page lists: those with the most votes.
+    const SHOWN_REQUESTS: i64 = 100;
 
     fn settings() -> std::sync::Arc<super::super::load::InsightsSettings> {
         use_context().unwrap_or_default()
@@ -356,14 +353,8 @@ pub(crate) mod ssr {
         }
         let now = chrono::Utc::now();
         let made_today = store
-            .feature_requests(None)
-            .await?
-            .iter()
-            .filter(|r| {
-                r.created_by.as_deref() == Some(person.subject.as_str())
-                    && r.created_at > now - chrono::TimeDelta::days(1)
-            })
-            .count() as i64;
+            .feature_requests_made(&person.subject, now - chrono::TimeDelta::days(1))
+            .await?;
         if made_today >= REQUESTS_PER_DAY {
             return Err(AppError::BadInput(format!(
                 "You have suggested {REQUESTS_PER_DAY} features today; vote for existing ones, or come back tomorrow."
@@ -430,7 +421,7 @@ pub(crate) mod ssr {
             _ => None,
         });
         let requests = store
-            .feature_requests(subject.as_deref())
+            .feature_requests(subject.as_deref(), SHOWN_REQUESTS)
             .await?
             .into_iter()
             .map(|r| FeatureRequest {
@@ -653,18 +644,7 @@ pub fn NpsQuestion(
                 <FormToken/>
                 <fieldset>
                     <legend id="nps-question">"How likely are you to recommend this platform to a colleague?"</legend>
-                    <div class="scale">
-                        {(0..=10).map(|score| {
-                            let id = format!("nps-{score}");
-                            view! {
-                                <label>
-                                    <input type="radio" id=id name="score" value=score.to_string() required/>
-                                    {score.to_string()}
-                                </label>
-                            }
-                        }).collect_view()}
-                    </div>
-                    <p class="muted">"0 = not at all likely, 10 = extremely likely"</p>
+                    <Scale id="nps" scores=0..=10 meaning="0 = not at all likely, 10 = extremely likely"/>
                     <label for="nps-comment">"What would make it better? (optional)"</label>
                     <textarea id="nps-comment" name="comment" maxlength="2000" rows="3"></textarea>
                 </fieldset>
@@ -675,6 +655,26 @@ pub fn NpsQuestion(
                 <button type="submit" class="link-button">"Not now (ask again next quarter)"</button>
             </ActionForm>
         </section>
+    }
+}
+
+/// A survey's scores as a row of radio buttons named `score`, and what the ends mean.
+#[component]
+fn Scale(
+    id: &'static str,
+    scores: std::ops::RangeInclusive<u8>,
+    meaning: &'static str,
+) -> impl IntoView {
+    view! {
+        <div class="scale">
+            {scores.map(|score| view! {
+                <label>
+                    <input type="radio" id=format!("{id}-{score}") name="score" value=score.to_string() required/>
+                    {score.to_string()}
+                </label>
+            }).collect_view()}
+        </div>
+        <p class="muted">{meaning}</p>
     }
 }
 
@@ -755,18 +755,7 @@ pub fn TaskRating(id: String) -> impl IntoView {
                                     <input type="hidden" name="id" value=id.clone()/>
                                     <fieldset>
                                         <legend id="rating-question">"How did creating from this template go?"</legend>
-                                        <div class="scale">
-                                            {(1..=5).map(|score| {
-                                                let input_id = format!("rating-{score}");
-                                                view! {
-                                                    <label>
-                                                        <input type="radio" id=input_id name="score" value=score.to_string() required/>
-                                                        {score.to_string()}
-                                                    </label>
-                                                }
-                                            }).collect_view()}
-                                        </div>
-                                        <p class="muted">"1 = poor, 5 = great"</p>
+                                        <Scale id="rating" scores=1..=5 meaning="1 = poor, 5 = great"/>
                                         <label for="rating-comment">"Anything to tell the platform team? (optional)"</label>
                                         <textarea id="rating-comment" name="comment" maxlength="2000" rows="2"></textarea>
                                     </fieldset>
