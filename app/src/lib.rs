@@ -45,7 +45,7 @@ pub use pages::insights::load::InsightsSettings;
 #[cfg(feature = "ssr")]
 pub mod insights_api {
     pub use crate::pages::insights::load::{
-        DoraReport, ServiceKeys, cached_dora_report, dora_report, keys_by_team,
+        DoraReport, ServiceKeys, cached_dora_report, dora_report, keys_by_team, overview,
     };
     pub use crate::pages::insights::maturity::ssr::maturity;
     pub use crate::pages::insights::maturity::{MaturityView, ServiceMaturity, TeamMaturity};

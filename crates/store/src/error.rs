@@ -19,6 +19,8 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    #[error("too many {what} in one read (at most {limit})")]
+    TooMany { what: &'static str, limit: usize },
     #[error("stored entity {entity_ref} is not valid JSON: {source}")]
     CorruptBody {
         entity_ref: String,

@@ -136,13 +136,40 @@ pub struct ProjectSlug {
 }
 
 /// Which facts to read: a time range of finished deployments (and the incidents opened
-/// in it), optionally only some environments.
+/// in it), optionally only some environments and some services.
 #[derive(Clone, Debug)]
 pub struct FactQuery {
     pub since: DateTime<Utc>,
     pub until: DateTime<Utc>,
     /// Lowercased environment names; empty: every environment.
     pub environments: Vec<String>,
+    /// Only the facts of these services; `None`: every service.
+    pub services: Option<ServiceFilter>,
+}
+
+/// The facts of some services: those naming one of `components`, or one of
+/// `repositories` (both lowercased). At most [`MAX_SELECTED`] of each: both engines bound
+/// the number of parameters a statement takes, and a caller with more reads everything.
+#[derive(Clone, Debug, Default)]
+pub struct ServiceFilter {
+    pub components: Vec<String>,
+    pub repositories: Vec<String>,
+}
+
+/// The most refs, names or repositories one filtered read takes.
+pub const MAX_SELECTED: usize = 1_000;
+
+/// Which entities a catalog read covers.
+#[derive(Clone, Copy, Debug)]
+pub enum Selection<'a> {
+    /// Every entity of the kind.
+    All,
+    /// Those with these refs.
+    Refs(&'a [String]),
+    /// Those with these names (compared without case), in any namespace.
+    Names(&'a [String]),
+    /// Those owned by this owner ref.
+    OwnedBy(&'a str),
 }
 
 impl Store {
@@ -341,15 +368,18 @@ impl Store {
         &self,
         query: &FactQuery,
     ) -> Result<Vec<DeploymentRow>, StoreError> {
-        let (env_clause, envs) = environment_clause(&query.environments, 3);
+        let (env_clause, mut binds) = environment_clause(&query.environments, 3);
+        let (service_clause, services) = service_clause(&query.services, 3 + binds.len())?;
+        binds.extend(services);
         let sql = format!(
             "SELECT {DEPLOYMENT_COLUMNS} FROM deployments \
-             WHERE finished_at >= $1 AND finished_at < $2 {env_clause} ORDER BY finished_at, id"
+             WHERE finished_at >= $1 AND finished_at < $2 {env_clause} {service_clause} \
+             ORDER BY finished_at, id"
         );
         Ok(on_pool!(self, pool => {
             let mut q = sqlx::query_as(&sql).bind(query.since).bind(query.until);
-            for env in &envs {
-                q = q.bind(env);
+            for bind in &binds {
+                q = q.bind(bind);
             }
             q.fetch_all(pool).await?
         }))
@@ -357,15 +387,18 @@ impl Store {
 
     /// Incidents opened in the query's range.
     pub async fn incidents(&self, query: &FactQuery) -> Result<Vec<IncidentRow>, StoreError> {
+        let (service_clause, binds) = service_clause(&query.services, 3)?;
+        let sql = format!(
+            "SELECT id, repository, component_ref, opened_at, resolved_at, caused_by \
+             FROM incidents WHERE opened_at >= $1 AND opened_at < $2 {service_clause} \
+             ORDER BY opened_at, id"
+        );
         Ok(on_pool!(self, pool => {
-            sqlx::query_as(
-                "SELECT id, repository, component_ref, opened_at, resolved_at, caused_by \
-                 FROM incidents WHERE opened_at >= $1 AND opened_at < $2 ORDER BY opened_at, id",
-            )
-            .bind(query.since)
-            .bind(query.until)
-            .fetch_all(pool)
-            .await?
+            let mut q = sqlx::query_as(&sql).bind(query.since).bind(query.until);
+            for bind in &binds {
+                q = q.bind(bind);
+            }
+            q.fetch_all(pool).await?
         }))
     }
 
@@ -410,19 +443,31 @@ impl Store {
         }))
     }
 
-    /// Every component with a `github.com/project-slug` annotation: how events, which
-    /// name repositories, reach the catalog.
-    pub async fn project_slugs(&self) -> Result<Vec<ProjectSlug>, StoreError> {
-        Ok(on_pool!(self, pool => {
-            sqlx::query_as(
+    /// The selected components with a `github.com/project-slug` annotation: how events,
+    /// which name repositories, reach the catalog. By ref.
+    pub async fn project_slugs(
+        &self,
+        selection: Selection<'_>,
+    ) -> Result<Vec<ProjectSlug>, StoreError> {
+        let mut found = Vec::new();
+        for (clause, binds) in selection_clauses(selection, 1) {
+            let sql = format!(
                 "SELECT e.entity_ref, s.value AS slug, e.owner_ref FROM search s \
                  JOIN entities e ON e.uid = s.entity_uid \
-                 WHERE s.key = 'metadata.annotations.github.com/project-slug' AND e.kind = 'component' \
-                 ORDER BY e.entity_ref",
-            )
-            .fetch_all(pool)
-            .await?
-        }))
+                 WHERE s.key = 'metadata.annotations.github.com/project-slug' \
+                   AND e.kind = 'component' {clause} ORDER BY e.entity_ref"
+            );
+            let rows: Vec<ProjectSlug> = on_pool!(self, pool => {
+                let mut q = sqlx::query_as(&sql);
+                for bind in &binds {
+                    q = q.bind(bind);
+                }
+                q.fetch_all(pool).await?
+            });
+            found.extend(rows);
+        }
+        found.sort_by(|a, b| a.entity_ref.cmp(&b.entity_ref));
+        Ok(found)
     }
 
     /// Entities of `kind` (lowercased) that have the search key `key` (e.g.
@@ -444,33 +489,58 @@ impl Store {
         }))
     }
 
-    /// Every entity of `kind` (lowercased) with its owner: `(entity_ref, owner_ref)`.
+    /// The selected entities of `kind` (lowercased) with their owners:
+    /// `(entity_ref, owner_ref)`, by ref.
     pub async fn owners_of_kind(
         &self,
         kind: &str,
+        selection: Selection<'_>,
     ) -> Result<Vec<(String, Option<String>)>, StoreError> {
-        Ok(on_pool!(self, pool => {
-            sqlx::query_as("SELECT entity_ref, owner_ref FROM entities WHERE kind = $1 ORDER BY entity_ref")
-                .bind(kind)
-                .fetch_all(pool)
-                .await?
-        }))
+        let mut found = Vec::new();
+        for (clause, binds) in selection_clauses(selection, 2) {
+            let sql = format!(
+                "SELECT e.entity_ref, e.owner_ref FROM entities e \
+                 WHERE e.kind = $1 {clause} ORDER BY e.entity_ref"
+            );
+            let rows: Vec<(String, Option<String>)> = on_pool!(self, pool => {
+                let mut q = sqlx::query_as(&sql).bind(kind);
+                for bind in &binds {
+                    q = q.bind(bind);
+                }
+                q.fetch_all(pool).await?
+            });
+            found.extend(rows);
+        }
+        found.sort();
+        Ok(found)
     }
 
-    /// The stored JSON of every entity of `kind` (lowercased), at most `limit`, by ref:
-    /// `(entity_ref, body)`.
+    /// The stored JSON of the selected entities of `kind` (lowercased), at most `limit`,
+    /// by ref: `(entity_ref, body)`.
     pub async fn bodies_of_kind(
         &self,
         kind: &str,
+        selection: Selection<'_>,
         limit: i64,
     ) -> Result<Vec<(String, String)>, StoreError> {
-        Ok(on_pool!(self, pool => {
-            sqlx::query_as("SELECT entity_ref, body FROM entities WHERE kind = $1 ORDER BY entity_ref LIMIT $2")
-                .bind(kind)
-                .bind(limit)
-                .fetch_all(pool)
-                .await?
-        }))
+        let mut found = Vec::new();
+        for (clause, binds) in selection_clauses(selection, 3) {
+            let sql = format!(
+                "SELECT e.entity_ref, e.body FROM entities e \
+                 WHERE e.kind = $1 {clause} ORDER BY e.entity_ref LIMIT $2"
+            );
+            let rows: Vec<(String, String)> = on_pool!(self, pool => {
+                let mut q = sqlx::query_as(&sql).bind(kind).bind(limit);
+                for bind in &binds {
+                    q = q.bind(bind);
+                }
+                q.fetch_all(pool).await?
+            });
+            found.extend(rows);
+        }
+        found.sort();
+        found.truncate(usize::try_from(limit).unwrap_or(0));
+        Ok(found)
     }
 
     /// Makes every `url` location whose target starts with `prefix` (compared without
@@ -504,6 +574,84 @@ fn environment_clause(environments: &[String], first: usize) -> (String, Vec<Str
         format!("AND LOWER(environment) IN ({placeholders})"),
         environments.iter().map(|e| e.to_lowercase()).collect(),
     )
+}
+
+/// The clause (placeholders from `$first`) and binds that keep a fact query to its
+/// services.
+fn service_clause(
+    services: &Option<ServiceFilter>,
+    first: usize,
+) -> Result<(String, Vec<String>), StoreError> {
+    let Some(services) = services else {
+        return Ok((String::new(), vec![]));
+    };
+    if services.components.len() > MAX_SELECTED || services.repositories.len() > MAX_SELECTED {
+        return Err(StoreError::TooMany {
+            what: "services",
+            limit: MAX_SELECTED,
+        });
+    }
+    let list = |values: &[String], from: usize| {
+        (0..values.len())
+            .map(|i| format!("${}", from + i))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut either = Vec::new();
+    if !services.components.is_empty() {
+        either.push(format!(
+            "component_ref IN ({})",
+            list(&services.components, first)
+        ));
+    }
+    if !services.repositories.is_empty() {
+        let from = first + services.components.len();
+        either.push(format!(
+            "repository IN ({})",
+            list(&services.repositories, from)
+        ));
+    }
+    if either.is_empty() {
+        // No services: no facts.
+        return Ok(("AND 1 = 0".into(), vec![]));
+    }
+    let binds = services
+        .components
+        .iter()
+        .chain(&services.repositories)
+        .map(|v| v.to_lowercase())
+        .collect();
+    Ok((format!("AND ({})", either.join(" OR ")), binds))
+}
+
+/// The clauses (placeholders from `$first`, on the entities aliased `e`) and binds that
+/// keep a catalog read to `selection`: one per statement, lists cut to [`MAX_SELECTED`]
+/// per statement.
+fn selection_clauses(selection: Selection<'_>, first: usize) -> Vec<(String, Vec<String>)> {
+    let list = |column: &str, values: &[String]| {
+        values
+            .chunks(MAX_SELECTED)
+            .map(|chunk| {
+                let placeholders = (0..chunk.len())
+                    .map(|i| format!("${}", first + i))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                (
+                    format!("AND {column} IN ({placeholders})"),
+                    chunk.iter().map(|v| v.to_lowercase()).collect(),
+                )
+            })
+            .collect()
+    };
+    match selection {
+        Selection::All => vec![(String::new(), vec![])],
+        Selection::Refs(refs) => list("e.entity_ref", refs),
+        Selection::Names(names) => list("LOWER(e.name)", names),
+        Selection::OwnedBy(owner) => vec![(
+            format!("AND e.owner_ref = ${first}"),
+            vec![owner.to_lowercase()],
+        )],
+    }
 }
 
 /// Escapes LIKE's wildcards so `text` matches only itself.

@@ -37,7 +37,7 @@ pub use error::StoreError;
 pub use filters::{EntityFilter, EntityQuery, LocationQuery, OrderField, TextFilter};
 pub use insights::{
     ChangeRow, DeliveryCounts, DeliveryRow, DeploymentReport, DeploymentRow, DeploymentState,
-    FactQuery, IncidentRow, ProjectSlug,
+    FactQuery, IncidentRow, MAX_SELECTED, ProjectSlug, Selection, ServiceFilter,
 };
 pub use locations::{
     LocationConflict, LocationPage, LocationRow, LocationStatus, LocationUpdate, ORPHAN_ANNOTATION,

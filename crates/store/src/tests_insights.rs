@@ -2,7 +2,7 @@
 //! on PostgreSQL.
 
 use crate::testing::test_stores;
-use crate::{DeploymentReport, DeploymentState, FactQuery, IncidentRow};
+use crate::{DeploymentReport, DeploymentState, FactQuery, IncidentRow, ServiceFilter};
 use chrono::{DateTime, TimeDelta, Utc};
 use std::time::Duration;
 
@@ -162,6 +162,7 @@ async fn deployment_statuses_apply_in_time_order_whatever_order_they_arrive_in()
             since: at("2026-11-01T00:00:00Z"),
             until: at("2026-11-04T00:00:00Z"),
             environments: vec!["Production".into()],
+            services: None,
         };
         let finished = store.finished_deployments(&query).await.unwrap();
         let ids: Vec<_> = finished
@@ -180,6 +181,28 @@ async fn deployment_statuses_apply_in_time_order_whatever_order_they_arrive_in()
                 .unwrap()
                 .is_empty()
         );
+        // A service filter keeps the facts naming its components or repositories.
+        let only = |components: &[&str], repositories: &[&str]| FactQuery {
+            services: Some(ServiceFilter {
+                components: components.iter().map(|c| c.to_string()).collect(),
+                repositories: repositories.iter().map(|r| r.to_string()).collect(),
+            }),
+            ..query.clone()
+        };
+        for (filter, expected) in [
+            (only(&[], &["Acme/Payments"]), 2),
+            (only(&["component:default/payments"], &["acme/shop"]), 0),
+            (only(&["component:default/payments"], &["acme/payments"]), 2),
+            (only(&[], &[]), 0),
+        ] {
+            let found = store.finished_deployments(&filter).await.unwrap();
+            assert_eq!(found.len(), expected, "{:?}", filter.services);
+        }
+        let too_many = only(&[], &vec!["r"; crate::MAX_SELECTED + 1]);
+        assert!(matches!(
+            store.finished_deployments(&too_many).await,
+            Err(crate::StoreError::TooMany { .. })
+        ));
         assert_eq!(
             store.deployed_repositories().await.unwrap(),
             [("acme/payments".to_string(), 2)]
@@ -240,9 +263,18 @@ async fn changes_keep_push_order_and_incidents_update() {
             since: t - TimeDelta::days(1),
             until: t + TimeDelta::days(1),
             environments: vec![],
+            services: None,
         };
         let stored = store.incidents(&query).await.unwrap();
         assert_eq!(stored.len(), 1);
+        let elsewhere = FactQuery {
+            services: Some(ServiceFilter {
+                components: vec!["component:default/payments".into()],
+                repositories: vec!["acme/shop".into()],
+            }),
+            ..query.clone()
+        };
+        assert!(store.incidents(&elsewhere).await.unwrap().is_empty());
         assert_eq!(stored[0].resolved_at, incident.resolved_at);
         assert_eq!(stored[0].caused_by.as_deref(), Some("g:2"));
     }

@@ -424,3 +424,55 @@ async fn a_cached_answer_lasts_until_the_catalog_changes() {
         assert_eq!(computed.load(Ordering::SeqCst), 2);
     }
 }
+
+#[tokio::test]
+async fn catalog_reads_keep_to_their_selection() {
+    use crate::Selection;
+    for store in seeded().await {
+        let owned = store
+            .owners_of_kind("component", Selection::OwnedBy(LEDGER))
+            .await
+            .unwrap();
+        let refs: Vec<_> = owned.iter().map(|(r, _)| r.as_str()).collect();
+        assert_eq!(
+            refs,
+            [
+                "component:default/ledger-api-service",
+                "component:default/ledger-worker"
+            ]
+        );
+        let asked = [
+            "Component:default/Checkout".to_string(),
+            "component:default/nowhere".to_string(),
+        ];
+        let found = store
+            .owners_of_kind("component", Selection::Refs(&asked))
+            .await
+            .unwrap();
+        assert_eq!(
+            found,
+            [(
+                "component:default/checkout".to_string(),
+                Some(PAYMENTS.to_string())
+            )]
+        );
+        assert!(
+            store
+                .owners_of_kind("component", Selection::Refs(&[]))
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        let named = store
+            .bodies_of_kind("component", Selection::Names(&["STRAY".into()]), 10)
+            .await
+            .unwrap();
+        assert_eq!(named.len(), 1);
+        assert_eq!(named[0].0, "component:default/stray");
+        let all = store
+            .bodies_of_kind("component", Selection::All, 3)
+            .await
+            .unwrap();
+        assert_eq!(all.len(), 3, "the limit holds");
+    }
+}

@@ -179,6 +179,14 @@ impl GaugeLoop {
                 if let Err(error) = gauges.refresh(&store, &settings).await {
                     tracing::warn!(%error, "cannot compute the platform metrics for /metrics");
                 }
+                // The organisation's page as most open it, ready before anyone asks: its
+                // first computation reads the whole delivery history.
+                let organisation = app::InsightsScope::Organisation;
+                if let Err(error) =
+                    app::insights_api::overview(&store, &settings, 30, &organisation).await
+                {
+                    tracing::warn!(%error, "cannot compute the delivery overview");
+                }
                 tokio::select! {
                     _ = tokio::time::sleep(REFRESH_EVERY) => {}
                     _ = stopped.changed() => break,

@@ -9,8 +9,10 @@ use insights::chart::{BarChart, LineChart, Series, bar_chart, line_chart};
 use insights::dora::{
     self, Deployment, DeploymentStatus, FourKeys, History, Incident, Thresholds, Trend, Window,
 };
-use std::collections::{BTreeMap, HashMap};
-use store::{FactQuery, Store};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use store::{FactQuery, Selection, ServiceFilter, Store};
 
 /// What the server configures about the metrics, and the figures computed lately; put in
 /// context by the server, one per portal.
@@ -26,37 +28,24 @@ pub struct InsightsSettings {
     pub computed: Computed,
 }
 
-/// How long computed figures are served before they are computed again.
-const FRESH_FOR: std::time::Duration = std::time::Duration::from_secs(30);
+/// How long computed figures are served as they are; after that they are recomputed in
+/// the background while still served, so no reader waits for a recomputation.
+const FRESH_FOR: Duration = Duration::from_secs(30);
 
-/// Figures computed in the last [`FRESH_FOR`], by scope and period. Computing them reads
-/// the delivery history of the compared periods (hundreds of thousands of rows for a
-/// large organisation): one computation at a time per key, however many ask at once, so
-/// a burst of readers neither queues identical work nor holds its rows many times over.
-#[derive(Clone)]
+/// How long figures nobody has recomputed may be served at all: past this a reader waits
+/// for new ones (a recomputation that keeps failing shows its error, not old figures).
+const SERVED_FOR: Duration = Duration::from_secs(300);
+
+type FigureKey = (InsightsScope, u32);
+
+/// The figures computed lately, by scope and period. Computing them reads the delivery
+/// history of the compared periods (hundreds of thousands of rows for a large
+/// organisation): one computation at a time per key, however many ask at once, so a
+/// burst of readers neither queues identical work nor holds its rows many times over.
+#[derive(Clone, Default)]
 pub struct Computed {
-    overviews: moka::future::Cache<(InsightsScope, u32), std::sync::Arc<InsightsView>>,
-    reports: moka::future::Cache<(InsightsScope, u32), std::sync::Arc<DoraReport>>,
-}
-
-impl Default for Computed {
-    fn default() -> Computed {
-        Computed {
-            overviews: fresh_for_a_while(),
-            reports: fresh_for_a_while(),
-        }
-    }
-}
-
-fn fresh_for_a_while<K, V>() -> moka::future::Cache<K, V>
-where
-    K: std::hash::Hash + Eq + Send + Sync + 'static,
-    V: Clone + Send + Sync + 'static,
-{
-    moka::future::Cache::builder()
-        .max_capacity(1_000)
-        .time_to_live(FRESH_FOR)
-        .build()
+    overviews: Figures<InsightsView>,
+    reports: Figures<DoraReport>,
 }
 
 impl std::fmt::Debug for Computed {
@@ -65,45 +54,143 @@ impl std::fmt::Debug for Computed {
     }
 }
 
+/// Figures of one sort with when each was computed.
+struct Figures<T: Send + Sync + 'static> {
+    cache: moka::future::Cache<FigureKey, (Instant, Arc<T>)>,
+    fresh_for: Duration,
+    /// The keys being recomputed in the background now.
+    refreshing: Arc<Mutex<HashSet<FigureKey>>>,
+}
+
+// Not derived: a derive would ask `T: Clone`, and only the handles are cloned.
+impl<T: Send + Sync + 'static> Clone for Figures<T> {
+    fn clone(&self) -> Figures<T> {
+        Figures {
+            cache: self.cache.clone(),
+            fresh_for: self.fresh_for,
+            refreshing: self.refreshing.clone(),
+        }
+    }
+}
+
+impl<T: Send + Sync + 'static> Default for Figures<T> {
+    fn default() -> Figures<T> {
+        Figures::new(FRESH_FOR, SERVED_FOR)
+    }
+}
+
+impl<T: Send + Sync + 'static> Figures<T> {
+    fn new(fresh_for: Duration, served_for: Duration) -> Figures<T> {
+        Figures {
+            cache: moka::future::Cache::builder()
+                .max_capacity(1_000)
+                .time_to_live(served_for)
+                .build(),
+            fresh_for,
+            refreshing: Arc::default(),
+        }
+    }
+
+    /// The figures of `key`: computed with `compute` when there are none, served as they
+    /// are when fresh, and served while `compute` runs in the background when stale.
+    async fn get<F, Fut>(&self, key: FigureKey, compute: F) -> Result<Arc<T>, AppError>
+    where
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: Future<Output = Result<T, AppError>> + Send + 'static,
+    {
+        if let Some((at, figures)) = self.cache.get(&key).await {
+            if at.elapsed() >= self.fresh_for
+                && let Some(refresh) = Refresh::start(self, &key)
+            {
+                tokio::spawn(async move {
+                    match compute().await {
+                        Ok(value) => refresh.finish(value).await,
+                        Err(error) => {
+                            tracing::warn!(%error, "cannot recompute the delivery figures")
+                        }
+                    }
+                });
+            }
+            return Ok(figures);
+        }
+        let (_, figures) = self
+            .cache
+            .try_get_with(key, async {
+                Ok((Instant::now(), Arc::new(compute().await?)))
+            })
+            .await
+            .map_err(|e: Arc<AppError>| (*e).clone())?;
+        Ok(figures)
+    }
+}
+
+/// A background recomputation of one key's figures: the only one for its key while it
+/// lasts, however it ends.
+struct Refresh<T: Send + Sync + 'static> {
+    figures: Figures<T>,
+    key: FigureKey,
+}
+
+impl<T: Send + Sync + 'static> Refresh<T> {
+    /// None when the key is being recomputed already.
+    fn start(figures: &Figures<T>, key: &FigureKey) -> Option<Refresh<T>> {
+        let mut refreshing = figures.refreshing.lock().unwrap_or_else(|p| p.into_inner());
+        refreshing.insert(key.clone()).then(|| Refresh {
+            figures: figures.clone(),
+            key: key.clone(),
+        })
+    }
+
+    async fn finish(&self, value: T) {
+        let fresh = (Instant::now(), Arc::new(value));
+        self.figures.cache.insert(self.key.clone(), fresh).await;
+    }
+}
+
+impl<T: Send + Sync + 'static> Drop for Refresh<T> {
+    fn drop(&mut self) {
+        let mut refreshing = self
+            .figures
+            .refreshing
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        refreshing.remove(&self.key);
+    }
+}
+
 /// [`load`], computed at most once per [`FRESH_FOR`] per scope and period.
 pub async fn overview(
     store: &Store,
-    settings: &InsightsSettings,
+    settings: &Arc<InsightsSettings>,
     days: u32,
     scope: &InsightsScope,
 ) -> Result<InsightsView, AppError> {
-    let key = (scope.clone(), days);
+    let (store, owned, scope) = (store.clone(), settings.clone(), scope.clone());
     let view = settings
         .computed
         .overviews
-        .try_get_with(key, async {
-            load(store, settings, days, scope)
-                .await
-                .map(std::sync::Arc::new)
+        .get((scope.clone(), days), move || async move {
+            load(&store, &owned, days, &scope).await
         })
-        .await
-        .map_err(|e| (*e).clone())?;
+        .await?;
     Ok((*view).clone())
 }
 
 /// [`dora_report`], computed at most once per [`FRESH_FOR`] per scope and period.
 pub async fn cached_dora_report(
     store: &Store,
-    settings: &InsightsSettings,
+    settings: &Arc<InsightsSettings>,
     days: u32,
     scope: &InsightsScope,
 ) -> Result<DoraReport, AppError> {
-    let key = (scope.clone(), days);
+    let (store, owned, scope) = (store.clone(), settings.clone(), scope.clone());
     let report = settings
         .computed
         .reports
-        .try_get_with(key, async {
-            dora_report(store, settings, days, scope)
-                .await
-                .map(std::sync::Arc::new)
+        .get((scope.clone(), days), move || async move {
+            dora_report(&store, &owned, days, &scope).await
         })
-        .await
-        .map_err(|e| (*e).clone())?;
+        .await?;
     Ok((*report).clone())
 }
 
@@ -123,30 +210,66 @@ impl Default for InsightsSettings {
 /// change older than this before its first deployment counts from the lookback's start.
 const LOOKBACK_DAYS: i64 = 90;
 
-/// What the catalog says about services: the component each repository is, and each
-/// component's owner.
+/// What the catalog says about the services of a scope: the component each repository
+/// is, and each component's owner.
 pub struct ServiceCatalog {
     /// Project slug → component ref.
     pub slugs: HashMap<String, String>,
     /// Component ref → its owner's ref, lowercased.
     pub owners: HashMap<String, Option<String>>,
+    /// Whether `slugs` and `owners` hold only the scope's services (a scope too large to
+    /// name in one read holds every service, and its facts are filtered as they come).
+    pub scoped: bool,
 }
 
 impl ServiceCatalog {
-    pub async fn read(store: &Store) -> Result<ServiceCatalog, AppError> {
-        let slugs = store
-            .project_slugs()
-            .await?
-            .into_iter()
-            .map(|s| (s.slug, s.entity_ref))
-            .collect();
-        let owners = store
-            .owners_of_kind("component")
-            .await?
-            .into_iter()
-            .map(|(entity_ref, owner)| (entity_ref, owner.map(|o| o.to_lowercase())))
-            .collect();
-        Ok(ServiceCatalog { slugs, owners })
+    /// The services of `scope`: a component's page or a team's reads only theirs.
+    pub async fn read(store: &Store, scope: &InsightsScope) -> Result<ServiceCatalog, AppError> {
+        let components = match scope {
+            InsightsScope::Organisation => None,
+            InsightsScope::Component(entity_ref) => Some(
+                store
+                    .owners_of_kind(
+                        "component",
+                        Selection::Refs(std::slice::from_ref(entity_ref)),
+                    )
+                    .await?,
+            ),
+            InsightsScope::Team(team) => {
+                let owned = store
+                    .owners_of_kind("component", Selection::OwnedBy(team))
+                    .await?;
+                (owned.len() <= store::MAX_SELECTED).then_some(owned)
+            }
+        };
+        let scoped = components.is_some();
+        let (components, slugs) = match components {
+            Some(components) => {
+                let refs: Vec<String> = components.iter().map(|(r, _)| r.clone()).collect();
+                let slugs = store.project_slugs(Selection::Refs(&refs)).await?;
+                (components, slugs)
+            }
+            None => (
+                store.owners_of_kind("component", Selection::All).await?,
+                store.project_slugs(Selection::All).await?,
+            ),
+        };
+        Ok(ServiceCatalog {
+            slugs: slugs.into_iter().map(|s| (s.slug, s.entity_ref)).collect(),
+            owners: components
+                .into_iter()
+                .map(|(entity_ref, owner)| (entity_ref, owner.map(|o| o.to_lowercase())))
+                .collect(),
+            scoped,
+        })
+    }
+
+    /// The fact filter that reads only this catalog's services, when it holds only those.
+    fn filter(&self) -> Option<ServiceFilter> {
+        self.scoped.then(|| ServiceFilter {
+            components: self.owners.keys().cloned().collect(),
+            repositories: self.slugs.keys().cloned().collect(),
+        })
     }
 
     /// A deployment's service: the component its source named, the component whose
@@ -185,6 +308,7 @@ pub async fn history(
         since,
         until: Utc::now() + TimeDelta::seconds(1),
         environments: settings.production.clone(),
+        services: catalog.filter(),
     };
     let rows: Vec<_> = store
         .finished_deployments(&query)
@@ -262,7 +386,7 @@ pub async fn dora_report(
     let now = Utc::now();
     let window = Window::last_days(now, days);
     let since = window.previous().start - TimeDelta::days(LOOKBACK_DAYS);
-    let catalog = ServiceCatalog::read(store).await?;
+    let catalog = ServiceCatalog::read(store, scope).await?;
     let history = history(store, settings, &catalog, scope, since).await?;
     let services = per_service(&history)
         .into_iter()
@@ -290,7 +414,7 @@ pub async fn keys_by_team(
     days: u32,
 ) -> Result<Vec<(String, FourKeys)>, AppError> {
     let window = Window::last_days(Utc::now(), days);
-    let catalog = ServiceCatalog::read(store).await?;
+    let catalog = ServiceCatalog::read(store, &InsightsScope::Organisation).await?;
     let history = history(
         store,
         settings,
@@ -346,15 +470,19 @@ pub async fn load(
     let now = Utc::now();
     let window = Window::last_days(now, days);
     let since = window.previous().start - TimeDelta::days(LOOKBACK_DAYS);
-    let catalog = ServiceCatalog::read(store).await?;
+    let catalog = ServiceCatalog::read(store, scope).await?;
     let history = history(store, settings, &catalog, scope, since).await?;
     let report = dora::report(&history, now, days, &settings.thresholds);
-    let unknown_repositories = store
-        .deployed_repositories()
-        .await?
-        .into_iter()
-        .filter(|(repository, _)| !catalog.slugs.contains_key(repository))
-        .collect();
+    // Only the organisation's page lists what the catalog does not know.
+    let unknown_repositories = match scope {
+        InsightsScope::Organisation => store
+            .deployed_repositories()
+            .await?
+            .into_iter()
+            .filter(|(repository, _)| !catalog.slugs.contains_key(repository))
+            .collect(),
+        _ => Vec::new(),
+    };
     Ok(InsightsView {
         days,
         scope: scope.clone(),
@@ -577,4 +705,108 @@ fn overall_tier(keys: &FourKeys) -> &'static str {
         .max_by_key(|t| rank(*t))
         .map(|t| t.name())
         .unwrap_or("low")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicU32, Ordering};
+    use tokio::sync::Semaphore;
+
+    type Computation =
+        std::pin::Pin<Box<dyn Future<Output = Result<u32, AppError>> + Send + 'static>>;
+
+    /// A computation that counts itself and finishes once `gate` lets it.
+    fn counted(
+        runs: &Arc<AtomicU32>,
+        gate: &Arc<Semaphore>,
+    ) -> impl FnOnce() -> Computation + Send + 'static {
+        let (runs, gate) = (runs.clone(), gate.clone());
+        move || {
+            Box::pin(async move {
+                gate.acquire().await.unwrap().forget();
+                Ok(runs.fetch_add(1, Ordering::SeqCst) + 1)
+            })
+        }
+    }
+
+    /// `get`, failing the test rather than waiting for a held computation.
+    async fn served(
+        figures: &Figures<u32>,
+        key: &FigureKey,
+        compute: impl FnOnce() -> Computation + Send + 'static,
+    ) -> u32 {
+        let get = figures.get(key.clone(), compute);
+        *tokio::time::timeout(Duration::from_secs(5), get)
+            .await
+            .expect("served without waiting")
+            .unwrap()
+    }
+
+    /// Waits until the background recomputation has stored `expected`.
+    async fn recomputed(figures: &Figures<u32>, key: &FigureKey, expected: u32) {
+        let stored = async {
+            while figures.cache.get(key).await.map(|(_, v)| *v) != Some(expected) {
+                tokio::task::yield_now().await;
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(5), stored)
+            .await
+            .expect("the recomputation stored its figures");
+    }
+
+    #[tokio::test]
+    async fn stale_figures_are_served_while_one_recomputation_runs() {
+        let figures: Figures<u32> =
+            Figures::new(Duration::from_millis(20), Duration::from_secs(60));
+        let key = (InsightsScope::Organisation, 30);
+        let runs = Arc::new(AtomicU32::new(0));
+        let gate = Arc::new(Semaphore::new(1));
+
+        // None yet: the reader waits for the first computation.
+        assert_eq!(served(&figures, &key, counted(&runs, &gate)).await, 1);
+        // Fresh: served as they are.
+        assert_eq!(served(&figures, &key, counted(&runs, &gate)).await, 1);
+
+        // Stale: every reader gets the old figures while the (held) recomputation runs,
+        // and only one starts.
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        for _ in 0..5 {
+            assert_eq!(served(&figures, &key, counted(&runs, &gate)).await, 1);
+            tokio::task::yield_now().await;
+        }
+        assert_eq!(runs.load(Ordering::SeqCst), 1, "the recomputation is held");
+        gate.add_permits(5);
+        while runs.load(Ordering::SeqCst) < 2 {
+            tokio::task::yield_now().await;
+        }
+        tokio::task::yield_now().await;
+        assert_eq!(served(&figures, &key, counted(&runs, &gate)).await, 2);
+        assert_eq!(
+            runs.load(Ordering::SeqCst),
+            2,
+            "one recomputation, not five"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_failed_recomputation_keeps_the_figures_and_is_tried_again() {
+        let figures: Figures<u32> =
+            Figures::new(Duration::from_millis(20), Duration::from_secs(60));
+        let key = (InsightsScope::Organisation, 7);
+        let runs = Arc::new(AtomicU32::new(0));
+        let open = Arc::new(Semaphore::new(100));
+        served(&figures, &key, counted(&runs, &open)).await;
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        let failing = || -> Computation {
+            Box::pin(async { Err(AppError::Internal("the database is away".into())) })
+        };
+        assert_eq!(served(&figures, &key, failing).await, 1);
+        for _ in 0..3 {
+            tokio::task::yield_now().await;
+        }
+        // The failure ended its recomputation: the next reader starts another.
+        assert_eq!(served(&figures, &key, counted(&runs, &open)).await, 1);
+        recomputed(&figures, &key, 2).await;
+    }
 }

@@ -77,7 +77,7 @@ pub(crate) mod ssr {
     use insights::maturity::{Assessment, CriterionResult, FactValue, Facts};
     use serde_json::Value;
     use std::collections::{BTreeMap, HashMap, HashSet};
-    use store::Store;
+    use store::{Selection, Store};
 
     /// The most components one page assesses: every component's body is read.
     const MAX_COMPONENTS: i64 = 5_000;
@@ -89,30 +89,29 @@ pub(crate) mod ssr {
     ) -> Result<MaturityView, AppError> {
         let now = chrono::Utc::now();
         let window = Window::last_days(now, 30);
-        let catalog = ServiceCatalog::read(store).await?;
+        let catalog = ServiceCatalog::read(store, scope).await?;
         let history = load::history(store, settings, &catalog, scope, window.start).await?;
-        let applications: HashMap<String, Value> = store
-            .bodies_of_kind("application", MAX_COMPONENTS)
-            .await?
-            .into_iter()
-            .filter_map(|(_, body)| {
-                let body: Value = serde_json::from_str(&body).ok()?;
-                let name = body["metadata"]["name"].as_str()?.to_lowercase();
-                Some((name, body))
-            })
-            .collect();
-        let mut people_and_teams: HashSet<String> = HashSet::new();
-        for kind in ["group", "user"] {
-            people_and_teams.extend(
-                store
-                    .owners_of_kind(kind)
-                    .await?
-                    .into_iter()
-                    .map(|(r, _)| r),
-            );
-        }
-        let components = store.bodies_of_kind("component", MAX_COMPONENTS).await?;
+        let components = if catalog.scoped {
+            let refs: Vec<String> = catalog.owners.keys().cloned().collect();
+            store
+                .bodies_of_kind("component", Selection::Refs(&refs), MAX_COMPONENTS)
+                .await?
+        } else {
+            store
+                .bodies_of_kind("component", Selection::All, MAX_COMPONENTS)
+                .await?
+        };
         let not_assessed = catalog.owners.len().saturating_sub(components.len());
+        let applications = applications_named(store, &components).await?;
+        let owners: Vec<String> = catalog
+            .owners
+            .values()
+            .flatten()
+            .cloned()
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+        let people_and_teams = existing(store, &owners).await?;
         let by_service = load::per_service(&history);
 
         let rubric = &settings.rubric;
@@ -191,6 +190,44 @@ pub(crate) mod ssr {
             services,
             not_assessed,
         })
+    }
+
+    /// The Application specs named like `components` (an Application describes the
+    /// component of its name), by lowercased name.
+    async fn applications_named(
+        store: &Store,
+        components: &[(String, String)],
+    ) -> Result<HashMap<String, Value>, AppError> {
+        let names: Vec<String> = components
+            .iter()
+            .filter_map(|(entity_ref, _)| entity_ref.rsplit('/').next())
+            .map(str::to_lowercase)
+            .collect();
+        let mut applications = HashMap::new();
+        for names in names.chunks(store::MAX_SELECTED) {
+            let found = store
+                .bodies_of_kind("application", Selection::Names(names), MAX_COMPONENTS)
+                .await?;
+            for (_, body) in found {
+                let Ok(body) = serde_json::from_str::<Value>(&body) else {
+                    continue;
+                };
+                if let Some(name) = body["metadata"]["name"].as_str() {
+                    applications.insert(name.to_lowercase(), body);
+                }
+            }
+        }
+        Ok(applications)
+    }
+
+    /// Which of `owners` (refs) the catalog has, as a group or a user.
+    async fn existing(store: &Store, owners: &[String]) -> Result<HashSet<String>, AppError> {
+        let mut found = HashSet::new();
+        for kind in ["group", "user"] {
+            let known = store.owners_of_kind(kind, Selection::Refs(owners)).await?;
+            found.extend(known.into_iter().map(|(entity_ref, _)| entity_ref));
+        }
+        Ok(found)
     }
 
     fn service_view(service: String, owner: Option<String>, a: Assessment) -> ServiceMaturity {

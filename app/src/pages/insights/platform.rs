@@ -64,9 +64,11 @@ mod ssr {
         let daily = (!per_day.is_empty())
             .then(|| per_day.iter().map(|(_, n)| *n as f64).sum::<f64>() / per_day.len() as f64);
 
-        let components = store.owners_of_kind("component").await?;
+        let components = store
+            .owners_of_kind("component", store::Selection::All)
+            .await?;
         let applications: HashSet<String> = store
-            .owners_of_kind("application")
+            .owners_of_kind("application", store::Selection::All)
             .await?
             .into_iter()
             .filter_map(|(r, _)| r.rsplit('/').next().map(str::to_owned))
