@@ -258,6 +258,25 @@ async fn the_events_api_takes_a_token_with_the_events_scope_and_nothing_else() {
         assert_eq!(body["stored"], 3);
         let stored = app.store.store.deployment("api:d-1").await.unwrap().unwrap();
         assert_eq!(stored.status, "rolled_back");
+
+        // A component the catalog does not have has its figures all the same.
+        let yesterday = (chrono::Utc::now() - chrono::TimeDelta::days(1)).to_rfc3339();
+        let ghost = json!({"events": [{"type": "deployment", "id": "d-ghost",
+            "component": "component:default/ghost-service", "environment": "production",
+            "sha": "abc2", "status": "succeeded", "finishedAt": yesterday}]});
+        let (status, body) = post(Some(&reporter), &ghost).await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+        let report: Value = client()
+            .get(app.url("/api/insights/dora?days=7&component=ghost-service"))
+            .bearer_auth(&reader)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(report["services"][0]["service"], "component:default/ghost-service", "{report}");
+        assert_eq!(report["report"]["current"]["deployments"], 1, "{report}");
         // A reporter token reads nothing.
         let response = client()
             .get(app.url("/api/catalog/entities"))

@@ -227,14 +227,18 @@ impl ServiceCatalog {
     pub async fn read(store: &Store, scope: &InsightsScope) -> Result<ServiceCatalog, AppError> {
         let components = match scope {
             InsightsScope::Organisation => None,
-            InsightsScope::Component(entity_ref) => Some(
-                store
-                    .owners_of_kind(
-                        "component",
-                        Selection::Refs(std::slice::from_ref(entity_ref)),
-                    )
-                    .await?,
-            ),
+            InsightsScope::Component(entity_ref) => {
+                let refs = std::slice::from_ref(entity_ref);
+                let found = store
+                    .owners_of_kind("component", Selection::Refs(refs))
+                    .await?;
+                // Events may name a component the catalog does not have (yet).
+                Some(if found.is_empty() {
+                    vec![(entity_ref.clone(), None)]
+                } else {
+                    found
+                })
+            }
             InsightsScope::Team(team) => {
                 let owned = store
                     .owners_of_kind("component", Selection::OwnedBy(team))

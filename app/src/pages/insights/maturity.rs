@@ -101,7 +101,11 @@ pub(crate) mod ssr {
                 .bodies_of_kind("component", Selection::All, MAX_COMPONENTS)
                 .await?
         };
-        let not_assessed = catalog.owners.len().saturating_sub(components.len());
+        // A scope's components are fewer than the limit; the organisation's may not be.
+        let not_assessed = match catalog.scoped {
+            true => 0,
+            false => catalog.owners.len().saturating_sub(components.len()),
+        };
         let applications = applications_named(store, &components).await?;
         let owners: Vec<String> = catalog
             .owners
