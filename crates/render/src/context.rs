@@ -24,6 +24,7 @@ pub struct Context {
     pub language: Language,
     pub framework: Framework,
     pub org: String,
+    pub source_template: Option<String>,
     pub repo_url: String,
     pub image: String,
     pub registry: String,
@@ -165,6 +166,7 @@ impl Context {
             language: app.language,
             framework: app.framework,
             org: opts.github_org.clone(),
+            source_template: opts.source_template.clone(),
             repo_url: format!("https://github.com/{}/{}.git", opts.github_org, spec.name()),
             image: format!(
                 "{}/{}/{}",

@@ -24,6 +24,9 @@ pub struct RenderOptions {
     /// only one the policies accept; it is an option (not a spec field) so
     /// that platform tests can show a weakened context being refused.
     pub security_context: SecurityContext,
+    /// The template the service was created from (`template:default/service`): its
+    /// catalog entry says so (`backstage.io/source-template`), as Backstage's does.
+    pub source_template: Option<String>,
 }
 
 impl Default for RenderOptions {
@@ -37,6 +40,7 @@ impl Default for RenderOptions {
             app_domain: "apps.company.com".into(),
             grafana_url: "https://company.grafana.net".into(),
             security_context: SecurityContext::default(),
+            source_template: None,
         }
     }
 }

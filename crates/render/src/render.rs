@@ -154,7 +154,13 @@ fn validate_options(spec: &Spec, opts: &RenderOptions) -> Result<(), RenderError
         ("prometheus_url", &opts.prometheus_url),
         ("grafana_url", &opts.grafana_url),
         ("app_domain", &opts.app_domain),
-    ] {
+    ]
+    .into_iter()
+    .chain(
+        opts.source_template
+            .as_ref()
+            .map(|template| ("source_template", template)),
+    ) {
         if !safe(value) {
             return Err(RenderError::InvalidOptions(format!(
                 "{what} \"{value}\" has unsafe characters"

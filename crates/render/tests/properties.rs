@@ -110,6 +110,34 @@ fn only_the_requested_environment_is_rendered() {
     );
 }
 
+#[test]
+fn the_source_template_is_named_in_the_catalog_entry_and_must_be_a_plain_ref() {
+    let spec = parse_spec(include_str!("specs/nextjs.yaml")).unwrap();
+    let catalog_info = |opts: &RenderOptions| {
+        let rendered = render(&spec, opts).unwrap();
+        let file = rendered
+            .files
+            .iter()
+            .find(|f| f.path == "catalog-info.yaml");
+        file.unwrap().contents.clone()
+    };
+    assert!(!catalog_info(&RenderOptions::default()).contains("source-template"));
+    let from_template = RenderOptions {
+        source_template: Some("template:default/service".into()),
+        ..RenderOptions::default()
+    };
+    assert!(
+        catalog_info(&from_template)
+            .contains("\n    backstage.io/source-template: template:default/service\n")
+    );
+    let hostile = RenderOptions {
+        source_template: Some("x\nkind: Secret".into()),
+        ..RenderOptions::default()
+    };
+    let error = render(&spec, &hostile).unwrap_err().to_string();
+    assert!(error.contains("source_template"), "{error}");
+}
+
 // --- hostile text in free-text fields (issue 8, item 3) -------------------
 
 /// A spec using every free-text field, in one of the languages (each has

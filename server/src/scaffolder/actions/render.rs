@@ -39,6 +39,9 @@ pub fn render(ctx: &mut ActionContext<'_>) -> Result<Value, String> {
     if let Some(org) = ctx.text("githubOrg").filter(|o| !o.is_empty()) {
         options.github_org = org.to_string();
     }
+    if let Some(template) = ctx.text("sourceTemplate").filter(|t| !t.is_empty()) {
+        options.source_template = Some(template.to_string());
+    }
     let rendered = render::render(&spec, &options).map_err(|e| e.to_string())?;
     let target = ctx.text("targetPath").unwrap_or("").to_string();
     let mut paths = Vec::new();
