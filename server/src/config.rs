@@ -63,6 +63,10 @@ pub struct InsightsConfig {
     /// Issue labels that make an issue a support request to the platform team, lowercased
     /// (`insights_support_labels`).
     pub support_labels: Vec<String>,
+    /// GitHub Actions workflows whose finished runs on the default branch are production
+    /// deployments, lowercased (`insights_deployment_workflows`); for repositories that
+    /// deploy without GitHub environments (whose jobs report deployments themselves).
+    pub deployment_workflows: Vec<String>,
     /// Survey answers keep no person and no time finer than the quarter
     /// (`surveys_anonymous`).
     pub anonymous_surveys: bool,
@@ -538,6 +542,11 @@ const INSIGHTS_SUPPORT_LABELS: Key = Key {
     env: &["PORTICO_INSIGHTS_SUPPORT_LABELS"],
     default: "platform-support",
 };
+const INSIGHTS_DEPLOYMENT_WORKFLOWS: Key = Key {
+    file: "insights_deployment_workflows",
+    env: &["PORTICO_INSIGHTS_DEPLOYMENT_WORKFLOWS"],
+    default: "",
+};
 const SURVEYS_ANONYMOUS: Key = Key {
     file: "surveys_anonymous",
     env: &["PORTICO_SURVEYS_ANONYMOUS"],
@@ -586,6 +595,7 @@ const KEYS: &[&Key] = &[
     &INSIGHTS_MATURITY_RUBRIC,
     &INSIGHTS_DORA_THRESHOLDS,
     &INSIGHTS_SUPPORT_LABELS,
+    &INSIGHTS_DEPLOYMENT_WORKFLOWS,
 ];
 
 /// The structured key of `portico.yaml`, in Backstage's shape:
@@ -704,6 +714,9 @@ impl Config {
                 production: parse_names(raw(&INSIGHTS_PRODUCTION))?,
                 incident_labels: parse_names(raw(&INSIGHTS_INCIDENT_LABELS))?,
                 support_labels: parse_names(raw(&INSIGHTS_SUPPORT_LABELS))?,
+                deployment_workflows: split_list(&raw(&INSIGHTS_DEPLOYMENT_WORKFLOWS).value)
+                    .map(str::to_lowercase)
+                    .collect(),
                 anonymous_surveys: parse_bool(raw(&SURVEYS_ANONYMOUS))?,
                 rubric: parse_rubric(raw(&INSIGHTS_MATURITY_RUBRIC))?,
                 thresholds: parse_thresholds(raw(&INSIGHTS_DORA_THRESHOLDS))?,

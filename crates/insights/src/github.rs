@@ -104,9 +104,13 @@ pub enum Fact {
     /// A GitHub Actions run finished.
     WorkflowRun {
         repository: String,
+        run_id: u64,
         name: String,
         head_sha: String,
+        /// Whether it ran for the repository's default branch.
+        on_default_branch: bool,
         conclusion: Option<String>,
+        started_at: DateTime<Utc>,
         at: DateTime<Utc>,
     },
     /// A pull request was merged.
@@ -346,10 +350,13 @@ impl IssuesEvent {
 
 #[derive(Deserialize)]
 struct WorkflowRun {
+    id: u64,
     name: Option<String>,
     head_sha: String,
+    head_branch: Option<String>,
     status: Option<String>,
     conclusion: Option<String>,
+    run_started_at: Option<DateTime<Utc>>,
     updated_at: DateTime<Utc>,
 }
 
@@ -365,11 +372,16 @@ impl WorkflowRunEvent {
         if run.status.as_deref() != Some("completed") {
             return Fact::Nothing;
         }
+        let on_default_branch =
+            run.head_branch.is_some() && run.head_branch == self.repository.default_branch;
         Fact::WorkflowRun {
             repository: self.repository.slug(),
+            run_id: run.id,
             name: run.name.unwrap_or_default(),
             head_sha: run.head_sha,
+            on_default_branch,
             conclusion: run.conclusion,
+            started_at: run.run_started_at.unwrap_or(run.updated_at),
             at: run.updated_at,
         }
     }
@@ -553,6 +565,42 @@ mod tests {
         assert_eq!(
             read("ping", br#"{"zen":"z","hook_id":1}"#),
             Ok(Fact::Nothing)
+        );
+    }
+
+    #[test]
+    fn a_finished_workflow_run_says_its_branch_and_conclusion() {
+        let run = |status: &str, branch: &str| {
+            format!(
+                r#"{{"action":"completed","workflow_run":{{"id":7,"name":"Deploy","head_sha":"b2",
+                "head_branch":"{branch}","status":"{status}","conclusion":"success",
+                "run_started_at":"2026-11-02T11:50:00Z","updated_at":"2026-11-02T12:00:00Z"}},
+                "repository":{{"full_name":"Acme/Payments","default_branch":"main"}}}}"#
+            )
+        };
+        let Fact::WorkflowRun {
+            repository,
+            run_id,
+            on_default_branch,
+            started_at,
+            ..
+        } = read("workflow_run", run("completed", "main").as_bytes()).unwrap()
+        else {
+            panic!("not a workflow run")
+        };
+        assert_eq!((repository.as_str(), run_id), ("acme/payments", 7));
+        assert!(on_default_branch);
+        assert_eq!(started_at.to_rfc3339(), "2026-11-02T11:50:00+00:00");
+        let Fact::WorkflowRun {
+            on_default_branch, ..
+        } = read("workflow_run", run("completed", "feature").as_bytes()).unwrap()
+        else {
+            panic!("not a workflow run")
+        };
+        assert!(!on_default_branch);
+        assert_eq!(
+            read("workflow_run", run("in_progress", "main").as_bytes()).unwrap(),
+            Fact::Nothing
         );
     }
 

@@ -86,12 +86,52 @@ pub async fn apply(store: &Store, config: &InsightsConfig, fact: &Fact) -> Resul
                 })
                 .await
         }
-        // Kept as deliveries; the figures that will read them (build times, release
+        Fact::WorkflowRun {
+            repository,
+            run_id,
+            name,
+            head_sha,
+            on_default_branch,
+            conclusion,
+            started_at,
+            at,
+        } => {
+            let deploys = config.deployment_workflows.contains(&name.to_lowercase());
+            let state = conclusion.as_deref().and_then(run_state);
+            let (true, true, Some(state)) = (deploys, *on_default_branch, state) else {
+                return Ok(());
+            };
+            // The first production name is the one the figures count it under.
+            let environment = config
+                .production
+                .first()
+                .map_or("production", String::as_str);
+            store
+                .report_deployment(&DeploymentReport {
+                    id: &format!("github:{repository}:run:{run_id}"),
+                    repository: Some(repository),
+                    component_ref: None,
+                    environment,
+                    sha: Some(head_sha),
+                    created_at: *started_at,
+                    state: Some(state),
+                    at: *at,
+                })
+                .await
+        }
+        // Kept as deliveries; the figures that will read them (review times, release
         // cadence) are not computed yet.
-        Fact::WorkflowRun { .. }
-        | Fact::PullRequestMerged { .. }
-        | Fact::Release { .. }
-        | Fact::Nothing => Ok(()),
+        Fact::PullRequestMerged { .. } | Fact::Release { .. } | Fact::Nothing => Ok(()),
+    }
+}
+
+/// What a deployment workflow's conclusion says of the deployment: a cancelled or
+/// skipped run deployed nothing.
+fn run_state(conclusion: &str) -> Option<DeploymentState> {
+    match conclusion {
+        "success" => Some(DeploymentState::Succeeded),
+        "failure" | "timed_out" | "startup_failure" => Some(DeploymentState::Failed),
+        _ => None,
     }
 }
 

@@ -155,6 +155,67 @@ async fn statuses_before_their_deployment_and_redeliveries_change_nothing_wrongl
 }
 
 #[tokio::test]
+async fn finished_runs_of_a_deployment_workflow_on_the_default_branch_are_deployments() {
+    let portal = with_secret(TestPortal::new()).configure(|config| {
+        config.insights.deployment_workflows = vec!["deploy to production".into()];
+    });
+    each_engine_with(portal, async |app| {
+        let run = |id: u64, name: &str, branch: &str, conclusion: &str| {
+            json!({
+                "action": "completed",
+                "workflow_run": {"id": id, "name": name, "head_sha": format!("sha{id}"),
+                    "head_branch": branch, "status": "completed", "conclusion": conclusion,
+                    "run_started_at": "2026-11-02T11:50:00Z", "updated_at": "2026-11-02T12:00:00Z"},
+                "repository": {"full_name": "acme/payments", "default_branch": "main"}
+            })
+            .to_string()
+        };
+        for (delivery, body) in [
+            ("w-1", run(1, "Deploy to production", "main", "success")),
+            ("w-2", run(2, "Deploy to production", "main", "failure")),
+            ("w-3", run(3, "Deploy to production", "main", "cancelled")),
+            (
+                "w-4",
+                run(4, "Deploy to production", "feature/x", "success"),
+            ),
+            ("w-5", run(5, "CI", "main", "success")),
+        ] {
+            let (status, body) = deliver(&app, "workflow_run", delivery, &body, None).await;
+            assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+        }
+        assert_eq!(process_all(&app).await, 5);
+        let store = &app.store.store;
+        let deployed = store
+            .deployment("github:acme/payments:run:1")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (
+                deployed.status.as_str(),
+                deployed.environment.as_str(),
+                deployed.sha.as_deref()
+            ),
+            ("succeeded", "production", Some("sha1"))
+        );
+        let failed = store
+            .deployment("github:acme/payments:run:2")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(failed.status, "failed");
+        for nothing in [3, 4, 5] {
+            let id = format!("github:acme/payments:run:{nothing}");
+            assert!(
+                store.deployment(&id).await.unwrap().is_none(),
+                "run {nothing} deployed nothing"
+            );
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn a_push_records_changes_and_makes_the_pushed_locations_due() {
     each_engine_with(with_secret(TestPortal::new()), async |app| {
         let store = &app.store.store;
