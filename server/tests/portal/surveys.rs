@@ -215,3 +215,46 @@ async fn feature_requests_get_one_vote_per_person() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_team_is_shown_only_from_five_answers_on() {
+    each_engine_with(portal(), async |app| {
+        let who = callers(&app).await;
+        let store = &app.store.store;
+        for (team, answers) in [
+            ("group:default/big-team", 5),
+            ("group:default/small-team", 4),
+        ] {
+            for n in 0..answers {
+                let subject = format!("{team}:{n}");
+                let answer = store::NewAnswer {
+                    survey: "nps",
+                    subject: None,
+                    team_ref: Some(team),
+                    about: None,
+                    score: 9,
+                    comment: None,
+                    period: "2026-Q4",
+                    answered_at: None,
+                };
+                let asked = store::Asked {
+                    subject: &subject,
+                    topic: "nps",
+                    period: "2026-Q4",
+                };
+                store.record_answer(&answer, asked).await.unwrap();
+            }
+        }
+        let html = page(&app, &who.grace, "/insights/satisfaction").await;
+        assert!(
+            html.contains("group:default/big-team"),
+            "five answers: shown"
+        );
+        assert!(
+            !html.contains("small-team"),
+            "four answers could be told apart: not shown"
+        );
+        assert!(html.contains("1 team with fewer answers is not shown."));
+    })
+    .await;
+}

@@ -607,7 +607,10 @@ fn Satisfaction(
                     </table>
                 }.into_any()
             }}
-            {(data.hidden_teams > 0).then(|| view! { <p class="muted">{format!("{} teams with fewer answers are not shown.", data.hidden_teams)}</p> })}
+            {(data.hidden_teams > 0).then(|| view! { <p class="muted">{match data.hidden_teams {
+                1 => "1 team with fewer answers is not shown.".to_string(),
+                n => format!("{n} teams with fewer answers are not shown."),
+            }}</p> })}
         </section>
         <FeatureRequests requests=data.requests signed_in=data.signed_in suggest vote/>
         {data.comments.map(|comments| view! {
