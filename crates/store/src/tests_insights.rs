@@ -344,3 +344,67 @@ async fn a_push_makes_the_locations_it_changed_due_and_no_others() {
         assert!(!due(b.id.clone()).await);
     }
 }
+
+/// Three replicas draining one queue at once: every delivery is processed exactly once,
+/// and one whose worker died (its lease ran out) is taken over by another.
+#[tokio::test]
+async fn three_workers_process_every_delivery_exactly_once() {
+    for test in test_stores().await {
+        let now = Utc::now();
+        for n in 0..60 {
+            let at = now - TimeDelta::seconds(120 - n);
+            test.store
+                .save_delivery(&format!("d{n}"), "push", "{}", at)
+                .await
+                .unwrap();
+        }
+        // A replica killed mid-delivery: its claim stays until the lease ends.
+        let dead = test
+            .store
+            .claim_next_delivery("dead", now - TimeDelta::seconds(60), LEASE)
+            .await
+            .unwrap()
+            .unwrap();
+        let workers = ["a", "b", "c"].map(|worker| {
+            let store = test.store.clone();
+            tokio::spawn(async move {
+                let mut done = Vec::new();
+                while let Some(delivery) = store
+                    .claim_next_delivery(worker, Utc::now(), LEASE)
+                    .await
+                    .unwrap()
+                {
+                    assert!(
+                        store
+                            .finish_delivery(&delivery.id, worker, Utc::now(), None)
+                            .await
+                            .unwrap()
+                    );
+                    done.push(delivery.id);
+                }
+                done
+            })
+        });
+        let mut processed = Vec::new();
+        for worker in workers {
+            processed.extend(worker.await.unwrap());
+        }
+        processed.sort();
+        let before = processed.len();
+        processed.dedup();
+        assert_eq!(before, processed.len(), "a delivery processed twice");
+        assert_eq!(processed.len(), 60, "{:?}", test.store.engine());
+        assert!(
+            processed.contains(&dead.id),
+            "the dead worker's delivery was taken over"
+        );
+        assert!(
+            !test
+                .store
+                .finish_delivery(&dead.id, "dead", Utc::now(), None)
+                .await
+                .unwrap(),
+            "the dead worker's claim is gone"
+        );
+    }
+}
