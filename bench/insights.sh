@@ -78,6 +78,11 @@ load "overview page, 30 days" "/insights?days=30"
 if curl -fs "$URL/api/insights/openapi.json" | grep -q getDora; then
   load "DORA API, 30 days" "/api/insights/dora?days=30"
   load "DORA API, 90 days" "/api/insights/dora?days=90"
+  # Longer than the figures stay fresh (30 s): readers meet recomputations.
+  DURATION=70s load "DORA API, 30 days, over 70 s" "/api/insights/dora?days=30"
+  DURATION=70s load "overview page, 30 days, over 70 s" "/insights?days=30"
+  # A component's figures, as its entity page's card asks for them.
+  load "DORA API, one component" "/api/insights/dora?days=30&component=svc-7"
 fi
 echo
 echo "RSS after the load: $(rss_mb) MB"

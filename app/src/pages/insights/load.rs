@@ -477,6 +477,7 @@ pub async fn load(
     let catalog = ServiceCatalog::read(store, scope).await?;
     let history = history(store, settings, &catalog, scope, since).await?;
     let report = dora::report(&history, now, days, &settings.thresholds);
+    let services = service_rows(&history, &window, settings, &catalog.owners);
     // Only the organisation's page lists what the catalog does not know.
     let unknown_repositories = match scope {
         InsightsScope::Organisation => store
@@ -493,7 +494,8 @@ pub async fn load(
         figures: figures(&report.current, &report.trends),
         deployments: report.current.deployments,
         charts: charts(&history, &window),
-        services: service_rows(&history, &window, settings, &catalog.owners),
+        services_total: services.len(),
+        services: needing_attention(services),
         unknown_repositories,
     })
 }
@@ -688,6 +690,19 @@ fn service_rows(
         .collect()
 }
 
+/// The services that need attention most, at most [`super::SHOWN_SERVICES`]: the lowest
+/// tier first, then by name.
+fn needing_attention(mut rows: Vec<ServiceRow>) -> Vec<ServiceRow> {
+    let rank = |tier: &str| {
+        ["low", "medium", "high", "elite"]
+            .iter()
+            .position(|t| *t == tier)
+    };
+    rows.sort_by(|a, b| (rank(&a.tier), &a.service).cmp(&(rank(&b.tier), &b.service)));
+    rows.truncate(super::SHOWN_SERVICES);
+    rows
+}
+
 /// A service's tier: the lowest of its four figures' (a service is as good as its weakest
 /// key).
 fn overall_tier(keys: &FourKeys) -> &'static str {
@@ -757,6 +772,36 @@ mod tests {
         tokio::time::timeout(Duration::from_secs(5), stored)
             .await
             .expect("the recomputation stored its figures");
+    }
+
+    #[test]
+    fn the_page_lists_the_services_needing_attention_first_and_not_all() {
+        let row = |service: &str, tier: &str| ServiceRow {
+            service: service.into(),
+            owner: None,
+            deployments: 1,
+            frequency: String::new(),
+            lead_time: None,
+            failure_rate: None,
+            recovery_time: None,
+            tier: tier.into(),
+        };
+        let rows = vec![
+            row("a", "elite"),
+            row("b", "low"),
+            row("c", "medium"),
+            row("d", "low"),
+        ];
+        let order: Vec<String> = needing_attention(rows)
+            .into_iter()
+            .map(|r| r.service)
+            .collect();
+        assert_eq!(order, ["b", "d", "c", "a"]);
+        let many = (0..150).map(|n| row(&format!("s{n:03}"), "high")).collect();
+        assert_eq!(
+            needing_attention(many).len(),
+            crate::pages::insights::SHOWN_SERVICES
+        );
     }
 
     #[tokio::test]

@@ -64,11 +64,19 @@ pub struct InsightsView {
     pub deployments: usize,
     /// SVG markup, made on the server from the figures (escaped there).
     pub charts: Vec<String>,
+    /// The services that need attention most (lowest tier first), at most
+    /// [`SHOWN_SERVICES`]; the CSV export has every one.
     pub services: Vec<ServiceRow>,
+    /// How many services deployed in the period.
+    pub services_total: usize,
     /// Repositories with deployments that no component's `github.com/project-slug`
     /// names, with their deployment counts.
     pub unknown_repositories: Vec<(String, i64)>,
 }
+
+/// The most services the page lists: a table of a thousand helps nobody read, and a
+/// team's page lists its own.
+pub const SHOWN_SERVICES: usize = 100;
 
 /// The periods the page offers, in days.
 pub const PERIODS: [u32; 3] = [7, 30, 90];
@@ -209,6 +217,12 @@ fn Insights(data: InsightsView) -> impl IntoView {
             {data.charts.into_iter().map(|svg| view! { <figure class="chart" inner_html=svg></figure> }).collect_view()}
         </div>
         <ServiceTable rows=data.services days/>
+        {(data.services_total > SHOWN_SERVICES).then(|| view! {
+            <p class="muted">{format!(
+                "The {SHOWN_SERVICES} services with the lowest tiers of {}; the CSV below lists every one, and each team's page its own.",
+                data.services_total
+            )}</p>
+        })}
         <p class="exports">"The same figures as "
             <a href=format!("/api/insights/dora.csv?{}", scope_query(&data.scope, days))>"CSV"</a>" or "
             <a href=format!("/api/insights/dora?{}", scope_query(&data.scope, days))>"JSON"</a>"."
