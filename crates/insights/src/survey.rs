@@ -15,15 +15,19 @@ pub enum Survey {
     Nps,
     /// "How did creating from this template go?" 1–5, after a template run.
     Template,
+    /// "How useful is this documentation?" 1–5, on the page of an entity that publishes
+    /// documentation (`backstage.io/techdocs-ref`), once a quarter per entity.
+    Docs,
 }
 
 impl Survey {
-    pub const ALL: [Survey; 2] = [Survey::Nps, Survey::Template];
+    pub const ALL: [Survey; 3] = [Survey::Nps, Survey::Template, Survey::Docs];
 
     pub fn name(self) -> &'static str {
         match self {
             Survey::Nps => "nps",
             Survey::Template => "template",
+            Survey::Docs => "docs",
         }
     }
 
@@ -35,7 +39,7 @@ impl Survey {
     pub fn scale(self) -> std::ops::RangeInclusive<i64> {
         match self {
             Survey::Nps => 0..=10,
-            Survey::Template => 1..=5,
+            Survey::Template | Survey::Docs => 1..=5,
         }
     }
 }

@@ -171,7 +171,10 @@ const TEAMS: [&str; 4] = [
     "group:default/platform",
 ];
 
-/// Anonymous NPS answers and template ratings of the three quarters before this one (this
+/// The demo components that publish documentation (`backstage.io/techdocs-ref`).
+const DOCUMENTED: [&str; 2] = ["component:default/web-shop", "component:default/portico"];
+
+/// Anonymous NPS answers, template and documentation ratings of the three quarters before this one (this
 /// quarter's question is left for whoever tries the demo), and feature requests with votes.
 /// Each answer is its own "asked" question, so loading again adds nothing.
 async fn surveys(store: &Store, now: DateTime<Utc>) -> Result<(), StoreError> {
@@ -220,6 +223,28 @@ async fn surveys(store: &Store, now: DateTime<Utc>) -> Result<(), StoreError> {
                 period: &period,
             };
             store.record_answer(&answer, asked).await?;
+        }
+        // Ratings of the documented components' documentation.
+        for (d, entity) in DOCUMENTED.iter().enumerate() {
+            for n in 0..3 {
+                let topic = format!("demo:docs:{d}:{n}");
+                let answer = NewAnswer {
+                    survey: "docs",
+                    subject: None,
+                    team_ref: Some(TEAMS[(d + n) % TEAMS.len()]),
+                    about: Some(entity),
+                    score: 2 + d as i64 + dice.roll(2) as i64,
+                    comment: None,
+                    period: &period,
+                    answered_at: None,
+                };
+                let asked = Asked {
+                    subject: "demo",
+                    topic: &topic,
+                    period: &period,
+                };
+                store.record_answer(&answer, asked).await?;
+            }
         }
     }
     for (id, title, description, voters) in FEATURE_REQUESTS {

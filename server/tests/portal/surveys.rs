@@ -258,3 +258,55 @@ async fn a_team_is_shown_only_from_five_answers_on() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn documentation_is_rated_on_its_entity_page_once_a_quarter() {
+    each_engine_with(portal(), async |app| {
+        let who = callers(&app).await;
+        let question = "How useful is this documentation?";
+        let web_shop = "entity=component:default/web-shop";
+        let basket = "entity=component:default/basket-service";
+        // web-shop publishes documentation (backstage.io/techdocs-ref); basket-service not.
+        let (_, ask) = server_fn(&app, &who.grace, "fetch_docs_rating_prompt", web_shop).await;
+        assert_eq!(ask, Value::Bool(true));
+        let (_, ask) = server_fn(&app, &who.grace, "fetch_docs_rating_prompt", basket).await;
+        assert_eq!(ask, Value::Bool(false));
+        assert!(
+            page(&app, &who.grace, "/catalog/default/component/web-shop")
+                .await
+                .contains(question)
+        );
+        assert!(
+            !page(
+                &app,
+                &who.grace,
+                "/catalog/default/component/basket-service"
+            )
+            .await
+            .contains(question)
+        );
+        let (status, _) = server_fn(&app, "", "fetch_docs_rating_prompt", web_shop).await;
+        assert_eq!(
+            status,
+            StatusCode::UNAUTHORIZED,
+            "nobody signed in is asked"
+        );
+
+        let rate = |entity: &str, score: i64| format!("{entity}&score={score}&comment=No+runbook");
+        let (status, _) = server_fn(&app, &who.grace, "rate_docs", &rate(basket, 4)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "no documentation to rate");
+        let (status, _) = server_fn(&app, &who.grace, "rate_docs", &rate(web_shop, 9)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "off the 1–5 scale");
+        let (status, body) = server_fn(&app, &who.grace, "rate_docs", &rate(web_shop, 2)).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let (status, _) = server_fn(&app, &who.grace, "rate_docs", &rate(web_shop, 5)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "once a quarter");
+        let (_, ask) = server_fn(&app, &who.grace, "fetch_docs_rating_prompt", web_shop).await;
+        assert_eq!(ask, Value::Bool(false));
+
+        let html = page(&app, &who.ada, "/insights/satisfaction").await;
+        assert!(html.contains("Documentation by entity"));
+        assert!(html.contains("No runbook"), "admins read the comment");
+    })
+    .await;
+}

@@ -33,6 +33,14 @@ pub struct Comment {
     pub by: Option<String>,
 }
 
+/// How people rated one entity's documentation.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DocsScore {
+    pub entity: String,
+    pub answers: usize,
+    pub average: f64,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FeatureRequest {
     pub id: String,
@@ -51,6 +59,10 @@ pub struct SatisfactionView {
     pub detractors: usize,
     pub template_answers: usize,
     pub template_average: Option<f64>,
+    pub docs_answers: usize,
+    pub docs_average: Option<f64>,
+    /// Each rated entity's documentation, the lowest average first.
+    pub docs: Vec<DocsScore>,
     /// Server-made SVG: the NPS distribution, NPS by quarter, template ratings.
     pub charts: Vec<String>,
     pub teams: Vec<TeamScore>,
@@ -133,6 +145,32 @@ pub async fn fetch_task_rating_prompt(id: String) -> Result<bool, AppError> {
     crate::identity::require(identity::Action::SurveyAnswer).await?;
     let store = crate::context::store()?;
     ssr::may_rate(&store, &id)
+        .await
+        .map(|found| found.is_some())
+}
+
+/// Rates the documentation of `entity` (1–5), once a quarter per person.
+#[server(prefix = "/_server")]
+pub async fn rate_docs(
+    entity: String,
+    score: i64,
+    comment: Option<String>,
+) -> Result<(), AppError> {
+    let grant = crate::identity::require(identity::Action::SurveyAnswer).await?;
+    let store = crate::context::store()?;
+    let result = ssr::rate_docs(&store, &grant, &entity, score, comment).await;
+    let entity: String = entity.chars().take(ssr::MAX_REF).collect();
+    crate::identity::record(&grant, &format!("docs:{entity}"), &result).await;
+    result
+}
+
+/// Whether the caller may rate the documentation of `entity` now: it publishes some
+/// (`backstage.io/techdocs-ref`) and they have not rated it this quarter.
+#[server(prefix = "/_server")]
+pub async fn fetch_docs_rating_prompt(entity: String) -> Result<bool, AppError> {
+    crate::identity::require(identity::Action::SurveyAnswer).await?;
+    let store = crate::context::store()?;
+    ssr::may_rate_docs(&store, &entity)
         .await
         .map(|found| found.is_some())
 }
@@ -226,11 +264,11 @@ pub(crate) mod ssr {
             Some((topic, about)) => (topic.to_string(), Some(about)),
             None => (which.name().to_string(), None),
         };
-        // The question is per quarter for the NPS, once ever for a task.
-        let asked_period = if which == Survey::Nps {
-            period.as_str()
-        } else {
+        // A task is rated once ever; the other questions once a quarter.
+        let asked_period = if which == Survey::Template {
             ""
+        } else {
+            period.as_str()
         };
         let team = team_of(store, &person).await?;
         let answer = NewAnswer {
@@ -254,6 +292,7 @@ pub(crate) mod ssr {
             Err(AppError::BadInput(match which {
                 Survey::Nps => "You have answered this quarter's survey already; thank you.".into(),
                 Survey::Template => "You have rated this template run already.".into(),
+                Survey::Docs => "You have rated this documentation this quarter already.".into(),
             }))
         }
     }
@@ -275,6 +314,78 @@ pub(crate) mod ssr {
             None => None,
         };
         Ok(direct.or_else(|| person.groups.first().cloned()))
+    }
+
+    /// The longest entity ref taken.
+    pub const MAX_REF: usize = 300;
+
+    /// The survey topic and the entity ref, when the caller may rate `entity`'s
+    /// documentation now.
+    pub async fn may_rate_docs(
+        store: &Store,
+        entity: &str,
+    ) -> Result<Option<(String, String)>, AppError> {
+        let Ok(identity::Caller::Person(person)) = crate::identity::caller().await else {
+            return Ok(None);
+        };
+        let text: String = entity.chars().take(MAX_REF).collect();
+        let Ok(entity_ref) = catalog::EntityRef::parse(&text, None, "default") else {
+            return Ok(None);
+        };
+        let entity_ref = entity_ref.to_string().to_lowercase();
+        let documented = store.entity_body(&entity_ref).await?.is_some_and(|body| {
+            body["metadata"]["annotations"]["backstage.io/techdocs-ref"].is_string()
+        });
+        if !documented {
+            return Ok(None);
+        }
+        let topic = format!("docs:{entity_ref}");
+        let period = survey::quarter(chrono::Utc::now());
+        let asked = Asked {
+            subject: &person.subject,
+            topic: &topic,
+            period: &period,
+        };
+        if store.was_asked(asked).await? {
+            return Ok(None);
+        }
+        Ok(Some((topic, entity_ref)))
+    }
+
+    pub async fn rate_docs(
+        store: &Store,
+        grant: &identity::Grant,
+        entity: &str,
+        score: i64,
+        comment: Option<String>,
+    ) -> Result<(), AppError> {
+        let Some((topic, entity_ref)) = may_rate_docs(store, entity).await? else {
+            return Err(AppError::BadInput(
+                "entity: rate the documentation of an entity that publishes some (backstage.io/techdocs-ref), once a quarter.".into(),
+            ));
+        };
+        let about = Some((topic.as_str(), entity_ref.as_str()));
+        answer(store, grant, Survey::Docs, about, score, comment).await
+    }
+
+    /// Each rated entity's documentation, the lowest average first.
+    fn docs_scores(rows: &[store::AnswerRow]) -> Vec<DocsScore> {
+        let mut by_entity: BTreeMap<&str, Vec<i64>> = BTreeMap::new();
+        for row in rows {
+            if let Some(entity) = &row.about {
+                by_entity.entry(entity).or_default().push(row.score);
+            }
+        }
+        let mut scores: Vec<DocsScore> = by_entity
+            .into_iter()
+            .map(|(entity, s)| DocsScore {
+                entity: entity.to_string(),
+                answers: s.len(),
+                average: s.iter().sum::<i64>() as f64 / s.len() as f64,
+            })
+            .collect();
+        scores.sort_by(|a, b| a.average.total_cmp(&b.average));
+        scores
     }
 
     /// The task `id` and its template, when the caller may rate it.
@@ -372,9 +483,11 @@ pub(crate) mod ssr {
     pub async fn satisfaction(store: &Store) -> Result<SatisfactionView, AppError> {
         let nps_rows = store.survey_answers(Survey::Nps.name()).await?;
         let template_rows = store.survey_answers(Survey::Template.name()).await?;
+        let docs_rows = store.survey_answers(Survey::Docs.name()).await?;
         let scores = |rows: &[store::AnswerRow]| rows.iter().map(|r| r.score).collect::<Vec<_>>();
         let nps = survey::nps(&scores(&nps_rows));
         let ratings = survey::ratings(&scores(&template_rows));
+        let docs_ratings = survey::ratings(&scores(&docs_rows));
 
         let mut by_team: BTreeMap<&str, Vec<i64>> = BTreeMap::new();
         for row in &nps_rows {
@@ -403,6 +516,7 @@ pub(crate) mod ssr {
             nps_rows
                 .iter()
                 .chain(&template_rows)
+                .chain(&docs_rows)
                 .filter_map(|r| {
                     Some(Comment {
                         survey: r.survey.clone(),
@@ -440,6 +554,9 @@ pub(crate) mod ssr {
             detractors: nps.detractors,
             template_answers: ratings.answers,
             template_average: ratings.average,
+            docs_answers: docs_ratings.answers,
+            docs_average: docs_ratings.average,
+            docs: docs_scores(&docs_rows),
             charts: charts(&nps, &nps_rows, &ratings),
             teams,
             hidden_teams,
@@ -571,6 +688,10 @@ fn Satisfaction(
         .template_average
         .map(|a| format!("{a:.1} / 5"))
         .unwrap_or_else(|| "—".into());
+    let docs_average = data
+        .docs_average
+        .map(|a| format!("{a:.1} / 5"))
+        .unwrap_or_else(|| "—".into());
     view! {
         {data.ask_nps.then(|| view! { <NpsQuestion answer dismiss/> })}
         <ul class="key-figures">
@@ -583,6 +704,11 @@ fn Satisfaction(
                 <h2>"Template runs"</h2>
                 <p class="figure">{average}</p>
                 <p class="what">{format!("average of {} ratings", data.template_answers)}</p>
+            </li>
+            <li>
+                <h2>"Documentation"</h2>
+                <p class="figure">{docs_average}</p>
+                <p class="what">{format!("average of {} ratings", data.docs_answers)}</p>
             </li>
         </ul>
         <p class="muted">{if data.anonymous {
@@ -612,6 +738,24 @@ fn Satisfaction(
                 n => format!("{n} teams with fewer answers are not shown."),
             }}</p> })}
         </section>
+        {(!data.docs.is_empty()).then(|| view! {
+            <section>
+                <h2>"Documentation by entity"</h2>
+                <table class="services">
+                    <thead><tr><th scope="col">"Entity"</th><th scope="col">"Ratings"</th><th scope="col">"Average"</th></tr></thead>
+                    <tbody>{data.docs.into_iter().map(|d| view! {
+                        <tr>
+                            <th scope="row">{match crate::pages::catalog::shared::parse_ref(&d.entity) {
+                                Some(r) => view! { <a href=crate::pages::catalog::shared::ref_href(&r)>{d.entity.clone()}</a> }.into_any(),
+                                None => view! { <code>{d.entity.clone()}</code> }.into_any(),
+                            }}</th>
+                            <td>{d.answers}</td>
+                            <td>{format!("{:.1} / 5", d.average)}</td>
+                        </tr>
+                    }).collect_view()}</tbody>
+                </table>
+            </section>
+        })}
         <FeatureRequests requests=data.requests signed_in=data.signed_in suggest vote/>
         {data.comments.map(|comments| view! {
             <section>
@@ -761,6 +905,48 @@ pub fn TaskRating(id: String) -> impl IntoView {
                                         <Scale id="rating" scores=1..=5 meaning="1 = poor, 5 = great"/>
                                         <label for="rating-comment">"Anything to tell the platform team? (optional)"</label>
                                         <textarea id="rating-comment" name="comment" maxlength="2000" rows="2"></textarea>
+                                    </fieldset>
+                                    <button type="submit">"Rate"</button>
+                                    {move || rate.value().get().and_then(Result::err).map(|e| view! { <p class="register-error" role="alert">{e.to_string()}</p> })}
+                                </ActionForm>
+                            </section>
+                        })}
+                    }
+                })
+            }}
+        </Suspense>
+    }
+}
+
+/// On the page of an entity that publishes documentation, for signed-in people: "how
+/// useful is it?", 1–5, once a quarter.
+#[component]
+pub fn DocsRating(entity: String) -> impl IntoView {
+    let rate = ServerAction::<RateDocs>::new();
+    let asked_about = entity.clone();
+    let prompt = Resource::new(
+        move || (asked_about.clone(), rate.version().get()),
+        |(entity, _)| fetch_docs_rating_prompt(entity),
+    );
+    let done = move || rate.value().get().is_some_and(|r| r.is_ok());
+    view! {
+        <Suspense fallback=|| ()>
+            {move || {
+                let entity = entity.clone();
+                Suspend::new(async move {
+                    let show = prompt.await.unwrap_or(false);
+                    view! {
+                        {done().then(|| view! { <p role="status">"Thank you for rating this documentation."</p> })}
+                        {show.then(|| view! {
+                            <section class="survey" aria-labelledby="docs-question">
+                                <ActionForm action=rate>
+                                    <FormToken/>
+                                    <input type="hidden" name="entity" value=entity.clone()/>
+                                    <fieldset>
+                                        <legend id="docs-question">"How useful is this documentation?"</legend>
+                                        <Scale id="docs" scores=1..=5 meaning="1 = not useful, 5 = very useful"/>
+                                        <label for="docs-comment">"What is missing or wrong? (optional)"</label>
+                                        <textarea id="docs-comment" name="comment" maxlength="2000" rows="2"></textarea>
                                     </fieldset>
                                     <button type="submit">"Rate"</button>
                                     {move || rate.value().get().and_then(Result::err).map(|e| view! { <p class="register-error" role="alert">{e.to_string()}</p> })}

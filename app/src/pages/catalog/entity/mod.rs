@@ -88,6 +88,8 @@ pub struct EntityPageData {
     pub location: Option<LocationView>,
     pub api: Option<ApiDefinition>,
     pub profile: Option<UserProfile>,
+    /// Whether it publishes documentation (`backstage.io/techdocs-ref`).
+    pub documented: bool,
 }
 
 #[server(prefix = "/_server")]
@@ -186,6 +188,12 @@ fn EntityView(data: EntityPageData) -> impl IntoView {
         }
         .into_any()
     });
+    // Signed-in people may rate the entity's documentation, when it publishes some.
+    let docs_rating = data.documented.then(|| {
+        view! {
+            <crate::pages::insights::satisfaction::DocsRating entity=row.entity_ref.clone()/>
+        }
+    });
     let header = view! {
         <Title text=heading.clone()/>
         <p class="breadcrumb"><a href="/catalog">"Catalog"</a>" / "<a href=kind_href>{display_kind(&row.kind)}</a></p>
@@ -198,6 +206,7 @@ fn EntityView(data: EntityPageData) -> impl IntoView {
         {errors}
         <div class="entity-grid">{about}{graph}</div>
         {delivery}
+        {docs_rating}
         {profile}
         {api}
         {relations}
@@ -343,6 +352,9 @@ mod ssr {
             location,
             api,
             profile,
+            documented: body
+                .pointer("/metadata/annotations/backstage.io~1techdocs-ref")
+                .is_some_and(Value::is_string),
             row,
         }))
     }
