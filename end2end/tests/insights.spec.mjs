@@ -62,3 +62,22 @@ test('without JavaScript the question can be put away until next quarter', async
   await expect(question).toHaveCount(0);
   await context.close();
 });
+
+test('documentation is rated on its entity page, without JavaScript too', async ({ browser }) => {
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  await signIn(page, 'Margaret Hamilton', '/catalog/default/component/web-shop');
+  const question = page.getByRole('group', { name: 'How useful is this documentation?' });
+  await expect(question).toBeVisible();
+  await question.getByLabel('4', { exact: true }).check();
+  await page.getByLabel('What is missing or wrong? (optional)').fill('A runbook');
+  await page.getByRole('button', { name: 'Rate' }).click();
+  await page.goto('/catalog/default/component/web-shop');
+  await expect(page.getByRole('heading', { name: 'Web Shop' })).toBeVisible();
+  await expect(question).toHaveCount(0);
+  // An entity without documentation asks nothing.
+  await page.goto('/catalog/default/component/basket-service');
+  await expect(page.getByRole('heading', { name: 'Basket Service' })).toBeVisible();
+  await expect(question).toHaveCount(0);
+  await context.close();
+});
