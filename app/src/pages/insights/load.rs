@@ -102,13 +102,19 @@ impl<T: Send + Sync + 'static> Figures<T> {
             if at.elapsed() >= self.fresh_for
                 && let Some(refresh) = Refresh::start(self, &key)
             {
-                tokio::spawn(async move {
-                    match compute().await {
-                        Ok(value) => refresh.finish(value).await,
-                        Err(error) => {
-                            tracing::warn!(%error, "cannot recompute the delivery figures")
+                // On a thread of its own: the computation holds a core for a second or
+                // more with a large history, and on one of the runtime's few workers it
+                // would hold up every request queued behind it.
+                let runtime = tokio::runtime::Handle::current();
+                tokio::task::spawn_blocking(move || {
+                    runtime.block_on(async move {
+                        match compute().await {
+                            Ok(value) => refresh.finish(value).await,
+                            Err(error) => {
+                                tracing::warn!(%error, "cannot recompute the delivery figures")
+                            }
                         }
-                    }
+                    })
                 });
             }
             return Ok(figures);
@@ -762,11 +768,23 @@ mod tests {
             .unwrap()
     }
 
+    /// Waits until no recomputation runs.
+    async fn idle(figures: &Figures<u32>) {
+        let done = async {
+            while !figures.refreshing.lock().unwrap().is_empty() {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(5), done)
+            .await
+            .expect("the recomputation ended");
+    }
+
     /// Waits until the background recomputation has stored `expected`.
     async fn recomputed(figures: &Figures<u32>, key: &FigureKey, expected: u32) {
         let stored = async {
             while figures.cache.get(key).await.map(|(_, v)| *v) != Some(expected) {
-                tokio::task::yield_now().await;
+                tokio::time::sleep(Duration::from_millis(1)).await;
             }
         };
         tokio::time::timeout(Duration::from_secs(5), stored)
@@ -826,11 +844,7 @@ mod tests {
         }
         assert_eq!(runs.load(Ordering::SeqCst), 1, "the recomputation is held");
         gate.add_permits(5);
-        while runs.load(Ordering::SeqCst) < 2 {
-            tokio::task::yield_now().await;
-        }
-        tokio::task::yield_now().await;
-        assert_eq!(served(&figures, &key, counted(&runs, &gate)).await, 2);
+        recomputed(&figures, &key, 2).await;
         assert_eq!(
             runs.load(Ordering::SeqCst),
             2,
@@ -851,9 +865,7 @@ mod tests {
             Box::pin(async { Err(AppError::Internal("the database is away".into())) })
         };
         assert_eq!(served(&figures, &key, failing).await, 1);
-        for _ in 0..3 {
-            tokio::task::yield_now().await;
-        }
+        idle(&figures).await;
         // The failure ended its recomputation: the next reader starts another.
         assert_eq!(served(&figures, &key, counted(&runs, &open)).await, 1);
         recomputed(&figures, &key, 2).await;
