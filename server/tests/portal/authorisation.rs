@@ -141,7 +141,7 @@ fn server_function_arguments(name: &str) -> Option<(&'static str, &'static str)>
         "answer_nps" => (FORM, "score=1"),
         "suggest_feature" => (FORM, "title=abc"),
         "rate_task" | "fetch_task_rating_prompt" => (FORM, "id=x&score=1"),
-        "rate_docs" | "fetch_docs_rating_prompt" => (FORM, "entity=x&score=1"),
+        "rate_docs" => (FORM, "entity=x&score=1"),
         "vote_feature" => (FORM, "id=x&up=true"),
         "fetch_team" | "fetch_person" => (FORM, "namespace=default&name=x"),
         "fetch_template_gallery" | "fetch_tasks" | "search_entity_refs" => (FORM, ""),

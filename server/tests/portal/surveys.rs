@@ -267,10 +267,6 @@ async fn documentation_is_rated_on_its_entity_page_once_a_quarter() {
         let web_shop = "entity=component:default/web-shop";
         let basket = "entity=component:default/basket-service";
         // web-shop publishes documentation (backstage.io/techdocs-ref); basket-service not.
-        let (_, ask) = server_fn(&app, &who.grace, "fetch_docs_rating_prompt", web_shop).await;
-        assert_eq!(ask, Value::Bool(true));
-        let (_, ask) = server_fn(&app, &who.grace, "fetch_docs_rating_prompt", basket).await;
-        assert_eq!(ask, Value::Bool(false));
         assert!(
             page(&app, &who.grace, "/catalog/default/component/web-shop")
                 .await
@@ -285,12 +281,8 @@ async fn documentation_is_rated_on_its_entity_page_once_a_quarter() {
             .await
             .contains(question)
         );
-        let (status, _) = server_fn(&app, "", "fetch_docs_rating_prompt", web_shop).await;
-        assert_eq!(
-            status,
-            StatusCode::UNAUTHORIZED,
-            "nobody signed in is asked"
-        );
+        let (status, _) = server_fn(&app, "", "rate_docs", &format!("{web_shop}&score=3")).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "nobody signed in answers");
 
         let rate = |entity: &str, score: i64| format!("{entity}&score={score}&comment=No+runbook");
         let (status, _) = server_fn(&app, &who.grace, "rate_docs", &rate(basket, 4)).await;
@@ -301,8 +293,8 @@ async fn documentation_is_rated_on_its_entity_page_once_a_quarter() {
         assert_eq!(status, StatusCode::OK, "{body}");
         let (status, _) = server_fn(&app, &who.grace, "rate_docs", &rate(web_shop, 5)).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "once a quarter");
-        let (_, ask) = server_fn(&app, &who.grace, "fetch_docs_rating_prompt", web_shop).await;
-        assert_eq!(ask, Value::Bool(false));
+        let html = page(&app, &who.grace, "/catalog/default/component/web-shop").await;
+        assert!(!html.contains(question), "asked once a quarter");
 
         let html = page(&app, &who.ada, "/insights/satisfaction").await;
         assert!(html.contains("Documentation by entity"));

@@ -164,17 +164,6 @@ pub async fn rate_docs(
     result
 }
 
-/// Whether the caller may rate the documentation of `entity` now: it publishes some
-/// (`backstage.io/techdocs-ref`) and they have not rated it this quarter.
-#[server(prefix = "/_server")]
-pub async fn fetch_docs_rating_prompt(entity: String) -> Result<bool, AppError> {
-    crate::identity::require(identity::Action::SurveyAnswer).await?;
-    let store = crate::context::store()?;
-    ssr::may_rate_docs(&store, &entity)
-        .await
-        .map(|found| found.is_some())
-}
-
 #[server(prefix = "/_server")]
 pub async fn suggest_feature(title: String, description: Option<String>) -> Result<(), AppError> {
     let grant = crate::identity::require(identity::Action::SurveyAnswer).await?;
@@ -350,6 +339,18 @@ pub(crate) mod ssr {
             return Ok(None);
         }
         Ok(Some((topic, entity_ref)))
+    }
+
+    /// Whether to put the documentation question about `entity` to the caller now:
+    /// signed in, allowed to answer, not asked about it this quarter.
+    pub async fn ask_docs_rating(store: &Store, entity: &str) -> Result<bool, AppError> {
+        if crate::identity::require(identity::Action::SurveyAnswer)
+            .await
+            .is_err()
+        {
+            return Ok(false);
+        }
+        Ok(may_rate_docs(store, entity).await?.is_some())
     }
 
     pub async fn rate_docs(
@@ -918,45 +919,28 @@ pub fn TaskRating(id: String) -> impl IntoView {
     }
 }
 
-/// On the page of an entity that publishes documentation, for signed-in people: "how
-/// useful is it?", 1–5, once a quarter.
+/// On the page of an entity that publishes documentation, for signed-in people the page
+/// found may answer: "how useful is it?", 1–5, once a quarter.
 #[component]
 pub fn DocsRating(entity: String) -> impl IntoView {
     let rate = ServerAction::<RateDocs>::new();
-    let asked_about = entity.clone();
-    let prompt = Resource::new(
-        move || (asked_about.clone(), rate.version().get()),
-        |(entity, _)| fetch_docs_rating_prompt(entity),
-    );
     let done = move || rate.value().get().is_some_and(|r| r.is_ok());
     view! {
-        <Suspense fallback=|| ()>
-            {move || {
-                let entity = entity.clone();
-                Suspend::new(async move {
-                    let show = prompt.await.unwrap_or(false);
-                    view! {
-                        {done().then(|| view! { <p role="status">"Thank you for rating this documentation."</p> })}
-                        {show.then(|| view! {
-                            <section class="survey" aria-labelledby="docs-question">
-                                <ActionForm action=rate>
-                                    <FormToken/>
-                                    <input type="hidden" name="entity" value=entity.clone()/>
-                                    <fieldset>
-                                        <legend id="docs-question">"How useful is this documentation?"</legend>
-                                        <Scale id="docs" scores=1..=5 meaning="1 = not useful, 5 = very useful"/>
-                                        <label for="docs-comment">"What is missing or wrong? (optional)"</label>
-                                        <textarea id="docs-comment" name="comment" maxlength="2000" rows="2"></textarea>
-                                    </fieldset>
-                                    <button type="submit">"Rate"</button>
-                                    {move || rate.value().get().and_then(Result::err).map(|e| view! { <p class="register-error" role="alert">{e.to_string()}</p> })}
-                                </ActionForm>
-                            </section>
-                        })}
-                    }
-                })
-            }}
-        </Suspense>
+        {move || done().then(|| view! { <p role="status">"Thank you for rating this documentation."</p> })}
+        <section class="survey" aria-labelledby="docs-question" hidden=done>
+            <ActionForm action=rate>
+                <FormToken/>
+                <input type="hidden" name="entity" value=entity.clone()/>
+                <fieldset>
+                    <legend id="docs-question">"How useful is this documentation?"</legend>
+                    <Scale id="docs" scores=1..=5 meaning="1 = not useful, 5 = very useful"/>
+                    <label for="docs-comment">"What is missing or wrong? (optional)"</label>
+                    <textarea id="docs-comment" name="comment" maxlength="2000" rows="2"></textarea>
+                </fieldset>
+                <button type="submit">"Rate"</button>
+                {move || rate.value().get().and_then(Result::err).map(|e| view! { <p class="register-error" role="alert">{e.to_string()}</p> })}
+            </ActionForm>
+        </section>
     }
 }
 

@@ -90,6 +90,9 @@ pub struct EntityPageData {
     pub profile: Option<UserProfile>,
     /// Whether it publishes documentation (`backstage.io/techdocs-ref`).
     pub documented: bool,
+    /// Whether to ask the caller to rate that documentation now (decided here, with the
+    /// page: asking the browser to find out would be refused for visitors).
+    pub ask_docs_rating: bool,
 }
 
 #[server(prefix = "/_server")]
@@ -101,11 +104,16 @@ pub async fn fetch_entity_page(
     crate::identity::require(identity::Action::CatalogRead).await?;
     let entity_ref = format!("{kind}:{namespace}/{name}").to_lowercase();
     // No entity's name holds a NUL character (and PostgreSQL cannot be asked about one).
-    let found = if entity_ref.contains('\0') {
+    let mut found = if entity_ref.contains('\0') {
         None
     } else {
         ssr::entity_page(&entity_ref).await?
     };
+    if let Some(data) = found.as_mut().filter(|data| data.documented) {
+        let store = crate::context::store()?;
+        data.ask_docs_rating =
+            crate::pages::insights::satisfaction::ssr::ask_docs_rating(&store, &entity_ref).await?;
+    }
     found.ok_or_else(|| {
         AppError::NotFound(format!(
             "The catalog has no {kind} named \"{name}\" in namespace \"{namespace}\". It may \
@@ -189,7 +197,7 @@ fn EntityView(data: EntityPageData) -> impl IntoView {
         .into_any()
     });
     // Signed-in people may rate the entity's documentation, when it publishes some.
-    let docs_rating = data.documented.then(|| {
+    let docs_rating = data.ask_docs_rating.then(|| {
         view! {
             <crate::pages::insights::satisfaction::DocsRating entity=row.entity_ref.clone()/>
         }
@@ -355,6 +363,7 @@ mod ssr {
             documented: body
                 .pointer("/metadata/annotations/backstage.io~1techdocs-ref")
                 .is_some_and(Value::is_string),
+            ask_docs_rating: false,
             row,
         }))
     }
