@@ -49,6 +49,10 @@ pub mod insights_api {
     };
     pub use crate::pages::insights::maturity::ssr::maturity;
     pub use crate::pages::insights::maturity::{MaturityView, ServiceMaturity, TeamMaturity};
+    pub use crate::pages::insights::platform::PlatformDay;
+    pub use crate::pages::insights::platform::ssr::platform_days;
+    pub use crate::pages::insights::satisfaction::SurveyResults;
+    pub use crate::pages::insights::satisfaction::ssr::Answers;
     pub use crate::pages::insights::{PERIODS, scope_of};
 }
 

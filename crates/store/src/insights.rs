@@ -412,13 +412,10 @@ impl Store {
         if repositories.is_empty() {
             return Ok(vec![]);
         }
-        let placeholders = (2..=repositories.len() + 1)
-            .map(|i| format!("${i}"))
-            .collect::<Vec<_>>()
-            .join(", ");
         let sql = format!(
             "SELECT seq, repository, sha, head, committed_at FROM changes \
-             WHERE committed_at >= $1 AND repository IN ({placeholders}) ORDER BY seq"
+             WHERE committed_at >= $1 AND repository IN ({}) ORDER BY seq",
+            placeholders(2, repositories.len())
         );
         Ok(on_pool!(self, pool => {
             let mut q = sqlx::query_as(&sql).bind(since);
@@ -560,18 +557,25 @@ impl Store {
     }
 }
 
+/// `$first, $first+1, …`: `n` numbered placeholders (both engines accept `$n` through sqlx).
+fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// `AND LOWER(environment) IN ($n, …)` for `environments` (placeholders from `first`),
 /// or nothing when every environment counts.
 fn environment_clause(environments: &[String], first: usize) -> (String, Vec<String>) {
     if environments.is_empty() {
         return (String::new(), vec![]);
     }
-    let placeholders = (0..environments.len())
-        .map(|i| format!("${}", first + i))
-        .collect::<Vec<_>>()
-        .join(", ");
     (
-        format!("AND LOWER(environment) IN ({placeholders})"),
+        format!(
+            "AND LOWER(environment) IN ({})",
+            placeholders(first, environments.len())
+        ),
         environments.iter().map(|e| e.to_lowercase()).collect(),
     )
 }
@@ -591,24 +595,18 @@ fn service_clause(
             limit: MAX_SELECTED,
         });
     }
-    let list = |values: &[String], from: usize| {
-        (0..values.len())
-            .map(|i| format!("${}", from + i))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
+    let (components, repositories) = (services.components.len(), services.repositories.len());
     let mut either = Vec::new();
-    if !services.components.is_empty() {
+    if components > 0 {
         either.push(format!(
             "component_ref IN ({})",
-            list(&services.components, first)
+            placeholders(first, components)
         ));
     }
-    if !services.repositories.is_empty() {
-        let from = first + services.components.len();
+    if repositories > 0 {
         either.push(format!(
             "repository IN ({})",
-            list(&services.repositories, from)
+            placeholders(first + components, repositories)
         ));
     }
     if either.is_empty() {
@@ -632,12 +630,8 @@ fn selection_clauses(selection: Selection<'_>, first: usize) -> Vec<(String, Vec
         values
             .chunks(MAX_SELECTED)
             .map(|chunk| {
-                let placeholders = (0..chunk.len())
-                    .map(|i| format!("${}", first + i))
-                    .collect::<Vec<_>>()
-                    .join(", ");
                 (
-                    format!("AND {column} IN ({placeholders})"),
+                    format!("AND {column} IN ({})", placeholders(first, chunk.len())),
                     chunk.iter().map(|v| v.to_lowercase()).collect(),
                 )
             })

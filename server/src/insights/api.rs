@@ -1,9 +1,14 @@
 //! The insights API: `POST /api/webhooks/github` (GitHub's deliveries, signed),
 //! `POST /api/insights/events` (every other tool's events), the computed figures as JSON
-//! and CSV — `GET /api/insights/dora`, `/dora.csv`, `/maturity`, `/maturity.csv`, each
-//! with `?days=` (7, 30, 90) and `?team=` or `?component=` — and
-//! `GET /api/insights/openapi.json`. Reading the figures needs `insights.metrics.read`.
-//! Errors in Backstage's shape.
+//! and every table of the insights pages as CSV —
+//! - `GET /api/insights/dora`, `/dora.csv`, `/maturity`, `/maturity.csv`,
+//!   `/maturity-teams.csv`, with `?days=` (7, 30, 90) and `?team=` or `?component=`;
+//! - `/satisfaction`, `/satisfaction-teams.csv`, `/docs-ratings.csv`,
+//!   `/feature-requests.csv`;
+//! - `/platform`, `/platform.csv`, with `?days=`;
+//!
+//! and `GET /api/insights/openapi.json`. Reading the figures needs
+//! `insights.metrics.read`. Errors in Backstage's shape.
 
 use crate::error::{ApiError, backstage_errors};
 use crate::identity::Authorized;
@@ -11,7 +16,7 @@ use crate::identity::act::InsightsRead;
 use crate::insights::{events, webhooks};
 use crate::state::AppState;
 use app::InsightsScope;
-use app::insights_api::{self, DoraReport, MaturityView};
+use app::insights_api::{self, DoraReport, MaturityView, PlatformDay, SurveyResults};
 use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -26,6 +31,13 @@ pub fn router() -> Router<AppState> {
         .route("/dora.csv", get(dora_csv))
         .route("/maturity", get(maturity))
         .route("/maturity.csv", get(maturity_csv))
+        .route("/maturity-teams.csv", get(maturity_teams_csv))
+        .route("/satisfaction", get(satisfaction))
+        .route("/satisfaction-teams.csv", get(satisfaction_teams_csv))
+        .route("/docs-ratings.csv", get(docs_ratings_csv))
+        .route("/feature-requests.csv", get(feature_requests_csv))
+        .route("/platform", get(platform))
+        .route("/platform.csv", get(platform_csv))
         .route("/openapi.json", get(openapi))
         .fallback(not_found);
     Router::new()
@@ -50,6 +62,16 @@ async fn openapi() -> impl IntoResponse {
     )
 }
 
+/// `?days=`: 7, 30 (without it) or 90.
+fn period(days: Option<u32>) -> Result<u32, ApiError> {
+    let days = days.unwrap_or(30);
+    if insights_api::PERIODS.contains(&days) {
+        Ok(days)
+    } else {
+        Err(ApiError::input("days: choose 7, 30 or 90."))
+    }
+}
+
 /// Whose figures, over how long. Unknown parameters are ignored.
 #[derive(Deserialize)]
 struct FigureQuery {
@@ -60,12 +82,7 @@ struct FigureQuery {
 
 impl FigureQuery {
     fn days(&self) -> Result<u32, ApiError> {
-        let days = self.days.unwrap_or(30);
-        if insights_api::PERIODS.contains(&days) {
-            Ok(days)
-        } else {
-            Err(ApiError::input("days: choose 7, 30 or 90."))
-        }
+        period(self.days)
     }
 
     fn scope(&self) -> Result<InsightsScope, ApiError> {
@@ -163,6 +180,150 @@ async fn maturity_csv(
         ])?;
     }
     table.response("maturity.csv")
+}
+
+/// One row per team: the median level of its services and what they miss most.
+async fn maturity_teams_csv(
+    _auth: Authorized<InsightsRead>,
+    State(state): State<AppState>,
+    Query(query): Query<FigureQuery>,
+) -> Result<Response, ApiError> {
+    let view = maturity_view(&state, &query).await?;
+    let mut table = Table::new(&["team", "level", "level_name", "services", "most_missing"]);
+    for t in view.teams {
+        let missing: Vec<String> = t
+            .most_missing
+            .into_iter()
+            .map(|(what, services)| format!("{what} ({services})"))
+            .collect();
+        table.row(&[
+            t.team,
+            t.level.map(|l| l.to_string()).unwrap_or_default(),
+            t.level_name.unwrap_or_default(),
+            t.services.to_string(),
+            missing.join("; "),
+        ])?;
+    }
+    table.response("maturity-teams.csv")
+}
+
+async fn survey_results(state: &AppState) -> Result<SurveyResults, ApiError> {
+    Ok(insights_api::Answers::read(&state.store).await?.results())
+}
+
+/// The survey results anyone who reads the metrics sees on the page: no comments, no names.
+async fn satisfaction(
+    _auth: Authorized<InsightsRead>,
+    State(state): State<AppState>,
+) -> Result<Json<SurveyResults>, ApiError> {
+    Ok(Json(survey_results(&state).await?))
+}
+
+/// One row per team with enough NPS answers to show.
+async fn satisfaction_teams_csv(
+    _auth: Authorized<InsightsRead>,
+    State(state): State<AppState>,
+) -> Result<Response, ApiError> {
+    let mut table = Table::new(&["team", "answers", "nps"]);
+    for t in survey_results(&state).await?.teams {
+        table.row(&[
+            t.team,
+            t.answers.to_string(),
+            t.nps.map(|n| format!("{n:.1}")).unwrap_or_default(),
+        ])?;
+    }
+    table.response("satisfaction-teams.csv")
+}
+
+/// One row per entity whose documentation was rated, the lowest average first.
+async fn docs_ratings_csv(
+    _auth: Authorized<InsightsRead>,
+    State(state): State<AppState>,
+) -> Result<Response, ApiError> {
+    let mut table = Table::new(&["entity", "ratings", "average"]);
+    for d in survey_results(&state).await?.docs {
+        table.row(&[d.entity, d.answers.to_string(), format!("{:.2}", d.average)])?;
+    }
+    table.response("docs-ratings.csv")
+}
+
+/// The most feature requests one export lists, the most voted first: enough for any
+/// organisation (each person may make ten a day), bounded so one request stays cheap.
+const EXPORTED_REQUESTS: i64 = 10_000;
+
+/// One row per feature request, the most voted first; who made it is left out, as on
+/// the page.
+async fn feature_requests_csv(
+    _auth: Authorized<InsightsRead>,
+    State(state): State<AppState>,
+) -> Result<Response, ApiError> {
+    let requests = state
+        .store
+        .feature_requests(None, EXPORTED_REQUESTS)
+        .await?;
+    let mut table = Table::new(&["id", "title", "description", "votes", "created_at"]);
+    for r in requests {
+        table.row(&[
+            r.id,
+            r.title,
+            r.description.unwrap_or_default(),
+            r.votes.to_string(),
+            r.created_at.to_rfc3339(),
+        ])?;
+    }
+    table.response("feature-requests.csv")
+}
+
+/// Over how many days the platform's series run: `?days=`, 7, 30 (default) or 90.
+#[derive(Deserialize)]
+struct PeriodQuery {
+    days: Option<u32>,
+}
+
+async fn platform_days(
+    state: &AppState,
+    query: &PeriodQuery,
+) -> Result<Vec<PlatformDay>, ApiError> {
+    Ok(insights_api::platform_days(&state.store, period(query.days)?).await?)
+}
+
+/// The portal's use and reliability per day.
+async fn platform(
+    _auth: Authorized<InsightsRead>,
+    State(state): State<AppState>,
+    Query(query): Query<PeriodQuery>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let days = platform_days(&state, &query).await?;
+    Ok(Json(serde_json::json!({ "days": days })))
+}
+
+/// One row per day: active people, requests, server errors, availability, p95.
+async fn platform_csv(
+    _auth: Authorized<InsightsRead>,
+    State(state): State<AppState>,
+    Query(query): Query<PeriodQuery>,
+) -> Result<Response, ApiError> {
+    let mut table = Table::new(&[
+        "day",
+        "active_people",
+        "requests",
+        "server_errors",
+        "availability",
+        "p95_ms",
+    ]);
+    for d in platform_days(&state, &query).await? {
+        table.row(&[
+            d.day,
+            d.active_people.to_string(),
+            d.requests.to_string(),
+            d.server_errors.to_string(),
+            d.availability
+                .map(|a| format!("{a:.6}"))
+                .unwrap_or_default(),
+            d.p95_ms.map(|ms| ms.to_string()).unwrap_or_default(),
+        ])?;
+    }
+    table.response("platform.csv")
 }
 
 /// A CSV table being written.

@@ -174,6 +174,37 @@ const TEAMS: [&str; 4] = [
 /// The demo components that publish documentation (`backstage.io/techdocs-ref`).
 const DOCUMENTED: [&str; 2] = ["component:default/web-shop", "component:default/portico"];
 
+/// An anonymous answer of someone in `team`, without a comment.
+fn anonymous<'a>(
+    survey: &'a str,
+    team: &'a str,
+    about: Option<&'a str>,
+    score: i64,
+    period: &'a str,
+) -> NewAnswer<'a> {
+    NewAnswer {
+        survey,
+        subject: None,
+        team_ref: Some(team),
+        about,
+        score,
+        comment: None,
+        period,
+        answered_at: None,
+    }
+}
+
+/// Records `answer` as the demo's answer to its own question `topic`: loading the demo
+/// again finds it asked and adds nothing.
+async fn record(store: &Store, topic: &str, answer: NewAnswer<'_>) -> Result<(), StoreError> {
+    let asked = Asked {
+        subject: "demo",
+        topic,
+        period: answer.period,
+    };
+    store.record_answer(&answer, asked).await.map(drop)
+}
+
 /// Anonymous NPS answers, template and documentation ratings of the three quarters before this one (this
 /// quarter's question is left for whoever tries the demo), and feature requests with votes.
 /// Each answer is its own "asked" question, so loading again adds nothing.
@@ -186,64 +217,32 @@ async fn surveys(store: &Store, now: DateTime<Utc>) -> Result<(), StoreError> {
                 // Later quarters a little happier: the platform improves.
                 let score =
                     (4 + dice.roll(5) + (3 - quarters_ago) as u64 + t as u64 % 2).min(10) as i64;
-                let topic = format!("demo:nps:{t}:{n}");
                 let answer = NewAnswer {
-                    survey: "nps",
-                    subject: None,
-                    team_ref: Some(team),
-                    about: None,
-                    score,
                     comment: (n == 0).then_some(DEMO_COMMENTS[t]),
-                    period: &period,
-                    answered_at: None,
+                    ..anonymous("nps", team, None, score, &period)
                 };
-                let asked = Asked {
-                    subject: "demo",
-                    topic: &topic,
-                    period: &period,
-                };
-                store.record_answer(&answer, asked).await?;
+                record(store, &format!("demo:nps:{t}:{n}"), answer).await?;
             }
         }
         for n in 0..5 {
-            let topic = format!("demo:template:{n}");
-            let answer = NewAnswer {
-                survey: "template",
-                subject: None,
-                team_ref: Some(TEAMS[n % TEAMS.len()]),
-                about: Some("template:default/service"),
-                score: 3 + dice.roll(3) as i64,
-                comment: None,
-                period: &period,
-                answered_at: None,
-            };
-            let asked = Asked {
-                subject: "demo",
-                topic: &topic,
-                period: &period,
-            };
-            store.record_answer(&answer, asked).await?;
+            let team = TEAMS[n % TEAMS.len()];
+            let score = 3 + dice.roll(3) as i64;
+            let answer = anonymous(
+                "template",
+                team,
+                Some("template:default/service"),
+                score,
+                &period,
+            );
+            record(store, &format!("demo:template:{n}"), answer).await?;
         }
         // Ratings of the documented components' documentation.
         for (d, entity) in DOCUMENTED.iter().enumerate() {
             for n in 0..3 {
-                let topic = format!("demo:docs:{d}:{n}");
-                let answer = NewAnswer {
-                    survey: "docs",
-                    subject: None,
-                    team_ref: Some(TEAMS[(d + n) % TEAMS.len()]),
-                    about: Some(entity),
-                    score: 2 + d as i64 + dice.roll(2) as i64,
-                    comment: None,
-                    period: &period,
-                    answered_at: None,
-                };
-                let asked = Asked {
-                    subject: "demo",
-                    topic: &topic,
-                    period: &period,
-                };
-                store.record_answer(&answer, asked).await?;
+                let team = TEAMS[(d + n) % TEAMS.len()];
+                let score = 2 + d as i64 + dice.roll(2) as i64;
+                let answer = anonymous("docs", team, Some(entity), score, &period);
+                record(store, &format!("demo:docs:{d}:{n}"), answer).await?;
             }
         }
     }

@@ -475,6 +475,28 @@ async fn the_figures_are_json_and_csv_too() {
             "{csv}"
         );
         assert!(csv.contains("component:default/web-shop,group:default/checkout-team,3,"));
+
+        let csv = app.get("/api/insights/maturity-teams.csv").await.text();
+        let mut lines = csv.lines();
+        assert_eq!(
+            lines.next(),
+            Some("team,level,level_name,services,most_missing")
+        );
+        let checkout = csv
+            .lines()
+            .find(|l| l.starts_with("group:default/checkout-team,"))
+            .unwrap_or_else(|| panic!("{csv}"));
+        let (_, html) = app.page("/insights/maturity").await;
+        assert!(html.contains("/api/insights/maturity-teams.csv"));
+        let cells: Vec<&str> = checkout.split(',').collect();
+        assert!(
+            cells[1].parse::<u8>().is_ok_and(|l| (1..=5).contains(&l)),
+            "{checkout}"
+        );
+        assert_eq!(
+            cells[3], "3",
+            "web-shop, basket-service and ui-kit: {checkout}"
+        );
     })
     .await;
 }
@@ -522,9 +544,44 @@ async fn the_portal_counts_its_requests_and_the_people_who_use_it() {
             "3 of 8 components",
             "Availability",
             "p95 response time",
+            "/api/insights/platform.csv",
         ] {
             assert!(html.contains(expected), "{expected} missing");
         }
+
+        // The same days as the charts, exported.
+        let export = |path: &'static str| {
+            let cookie = who.grace.clone();
+            let url = app.url(path);
+            async move {
+                let response = client()
+                    .get(url)
+                    .header(reqwest::header::COOKIE, cookie)
+                    .send()
+                    .await
+                    .unwrap();
+                (response.status(), response.text().await.unwrap())
+            }
+        };
+        let (status, csv) = export("/api/insights/platform.csv?days=7").await;
+        assert_eq!(status, StatusCode::OK);
+        let mut lines = csv.lines();
+        assert_eq!(
+            lines.next(),
+            Some("day,active_people,requests,server_errors,availability,p95_ms")
+        );
+        let last: Vec<&str> = csv.lines().last().unwrap().split(',').collect();
+        assert_eq!(last[0], today, "{csv}");
+        assert!(last[1].parse::<i64>().unwrap() >= 1, "{csv}");
+        assert!(last[2].parse::<u64>().unwrap() >= 3, "{csv}");
+        let (status, json) = export("/api/insights/platform").await;
+        assert_eq!(status, StatusCode::OK);
+        let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+        let days = json["days"].as_array().unwrap();
+        assert_eq!(days.last().unwrap()["day"], today.as_str());
+        assert!(days.last().unwrap()["p95Ms"].as_u64().is_some(), "{json}");
+        let (status, _) = export("/api/insights/platform.csv?days=3").await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
     })
     .await;
 }

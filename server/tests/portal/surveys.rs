@@ -212,6 +212,36 @@ async fn feature_requests_get_one_vote_per_person() {
         );
         let html = page(&app, &who.alan, "/insights/satisfaction").await;
         assert!(html.contains("Dark mode") && html.contains("Take back my vote"));
+
+        // The export: every request with its votes, a title a spreadsheet would run
+        // defused, who made them left out.
+        let (status, _) = server_fn(
+            &app,
+            &who.alan,
+            "suggest_feature",
+            "title=%3DHYPERLINK(%22http%3A%2F%2Fevil%22)",
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        let csv = page(&app, &who.alan, "/api/insights/feature-requests.csv").await;
+        let mut lines = csv.lines();
+        assert_eq!(lines.next(), Some("id,title,description,votes,created_at"));
+        assert!(
+            csv.contains(&format!("\n{id},Dark mode,For the night shift,2,")),
+            "{csv}"
+        );
+        let votes: Vec<i64> = lines
+            .map(|l| l.rsplit(',').nth(1).unwrap().parse().unwrap())
+            .collect();
+        assert!(
+            votes.is_sorted_by(|a, b| a >= b),
+            "the most voted first: {csv}"
+        );
+        assert!(
+            csv.contains(",\"'=HYPERLINK(\"\"http://evil\"\")\",,1,"),
+            "{csv}"
+        );
+        assert!(!csv.contains("grace") && !csv.contains("alan"), "{csv}");
     })
     .await;
 }
@@ -255,6 +285,27 @@ async fn a_team_is_shown_only_from_five_answers_on() {
             "four answers could be told apart: not shown"
         );
         assert!(html.contains("1 team with fewer answers is not shown."));
+
+        // The exports hold what the page shows, and not the team it hides.
+        let csv = page(&app, &who.grace, "/api/insights/satisfaction-teams.csv").await;
+        assert!(csv.starts_with("team,answers,nps\n"), "{csv}");
+        assert!(csv.contains("\ngroup:default/big-team,5,100.0\n"), "{csv}");
+        assert!(!csv.contains("small-team"), "{csv}");
+        let results: Value =
+            serde_json::from_str(&page(&app, &who.grace, "/api/insights/satisfaction").await)
+                .unwrap();
+        let teams = results["teams"].as_array().unwrap();
+        assert!(
+            teams
+                .iter()
+                .any(|t| t["team"] == "group:default/big-team" && t["nps"] == 100.0)
+        );
+        assert!(
+            !teams
+                .iter()
+                .any(|t| t["team"] == "group:default/small-team")
+        );
+        assert_eq!(results["hiddenTeams"], 1);
     })
     .await;
 }
@@ -299,6 +350,28 @@ async fn documentation_is_rated_on_its_entity_page_once_a_quarter() {
         let html = page(&app, &who.ada, "/insights/satisfaction").await;
         assert!(html.contains("Documentation by entity"));
         assert!(html.contains("No runbook"), "admins read the comment");
+        assert!(html.contains("/api/insights/docs-ratings.csv"));
+
+        let csv = page(&app, &who.grace, "/api/insights/docs-ratings.csv").await;
+        let mut lines = csv.lines();
+        assert_eq!(lines.next(), Some("entity,ratings,average"));
+        let averages: Vec<(&str, f64)> = lines
+            .map(|l| {
+                let cells: Vec<&str> = l.split(',').collect();
+                (cells[0], cells[2].parse().unwrap())
+            })
+            .collect();
+        assert!(
+            averages
+                .iter()
+                .any(|(e, _)| *e == "component:default/web-shop"),
+            "{csv}"
+        );
+        assert!(
+            averages.is_sorted_by(|a, b| a.1 <= b.1),
+            "the lowest first: {csv}"
+        );
+        assert!(!csv.contains("runbook"), "comments are for admins only");
     })
     .await;
 }

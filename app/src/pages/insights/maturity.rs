@@ -399,6 +399,7 @@ fn Maturity(data: MaturityView) -> impl IntoView {
                         view! { <tr><th scope="row"><a href=href>{t.team}</a></th><td>{level}</td><td>{t.services}</td><td>{missing}</td></tr> }
                     }).collect_view()}</tbody>
                 </table>
+                <super::Exports csv="/api/insights/maturity-teams.csv"/>
             </section>
         })}
         {if single {
@@ -406,10 +407,10 @@ fn Maturity(data: MaturityView) -> impl IntoView {
         } else {
             view! { <ServiceList services=data.services/> }.into_any()
         }}
-        <p class="exports">"The same as "
-            <a href=scoped_href(&data.scope).replace("/insights/maturity", "/api/insights/maturity.csv")>"CSV"</a>" or "
-            <a href=scoped_href(&data.scope).replace("/insights/maturity", "/api/insights/maturity")>"JSON"</a>"."
-        </p>
+        <super::Exports
+            csv=scoped_href(&data.scope).replace("/insights/maturity", "/api/insights/maturity.csv")
+            json=scoped_href(&data.scope).replace("/insights/maturity", "/api/insights/maturity")
+        />
         {(data.not_assessed > 0).then(|| view! { <p class="muted">{format!("{} more components were not assessed on this page; narrow it to a team.", data.not_assessed)}</p> })}
     }
 }

@@ -143,6 +143,19 @@ pub fn InsightsPage() -> impl IntoView {
 }
 
 /// The insights pages, one link each; `current` is the page shown.
+/// Where the table above can be downloaded: as CSV, and as JSON where there is an API.
+#[component]
+pub fn Exports(
+    #[prop(into)] csv: String,
+    #[prop(optional, into)] json: Option<String>,
+) -> impl IntoView {
+    view! {
+        <p class="exports">"The same as "<a href=csv download>"CSV"</a>
+            {json.map(|json| view! { " or "<a href=json>"JSON"</a> })}"."
+        </p>
+    }
+}
+
 #[component]
 pub fn InsightsNav(current: &'static str) -> impl IntoView {
     let pages = [
@@ -223,10 +236,10 @@ fn Insights(data: InsightsView) -> impl IntoView {
                 data.services_total
             )}</p>
         })}
-        <p class="exports">"The same figures as "
-            <a href=format!("/api/insights/dora.csv?{}", scope_query(&data.scope, days))>"CSV"</a>" or "
-            <a href=format!("/api/insights/dora?{}", scope_query(&data.scope, days))>"JSON"</a>"."
-        </p>
+        <Exports
+            csv=format!("/api/insights/dora.csv?{}", scope_query(&data.scope, days))
+            json=format!("/api/insights/dora?{}", scope_query(&data.scope, days))
+        />
         {(!data.unknown_repositories.is_empty()).then(|| view! {
             <section>
                 <h2>"Repositories no component names"</h2>

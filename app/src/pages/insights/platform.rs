@@ -25,6 +25,25 @@ pub struct PlatformView {
     pub charts: Vec<String>,
 }
 
+/// One day of the portal's use and reliability: the series behind the page's charts, as
+/// `/api/insights/platform` and its CSV export give them.
+#[cfg(feature = "ssr")]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlatformDay {
+    /// `YYYY-MM-DD`, UTC.
+    pub day: String,
+    /// Signed-in people who used the portal that day.
+    pub active_people: i64,
+    pub requests: u64,
+    /// Requests answered with a 5xx status.
+    pub server_errors: u64,
+    /// The share of requests answered without a server error; `None` without requests.
+    pub availability: Option<f64>,
+    /// The upper bound of the latency bucket within which 95 % were answered.
+    pub p95_ms: Option<u64>,
+}
+
 #[server(prefix = "/_server")]
 pub async fn fetch_platform() -> Result<PlatformView, AppError> {
     crate::identity::require(identity::Action::InsightsRead).await?;
@@ -33,12 +52,12 @@ pub async fn fetch_platform() -> Result<PlatformView, AppError> {
 }
 
 #[cfg(feature = "ssr")]
-mod ssr {
+pub(crate) mod ssr {
     use super::*;
     use chrono::{TimeDelta, Utc};
     use insights::chart::{BarChart, LineChart, Series, bar_chart, line_chart};
     use insights::usage::{RequestTally, rate};
-    use std::collections::HashSet;
+    use std::collections::{BTreeMap, HashSet};
     use store::Store;
 
     /// Writes that are self-service: running a template, registering a location.
@@ -54,13 +73,72 @@ mod ssr {
             .unwrap_or_else(|| "—".into())
     }
 
+    /// Active people per day and each day's request tally, since `since_day`.
+    struct Usage {
+        active: Vec<(String, i64)>,
+        requests: Vec<(String, RequestTally)>,
+    }
+
+    impl Usage {
+        async fn read(store: &Store, since_day: &str) -> Result<Usage, AppError> {
+            let requests = store
+                .request_days(since_day)
+                .await?
+                .iter()
+                .map(|d| {
+                    let tally = RequestTally {
+                        requests: d.requests.max(0) as u64,
+                        server_errors: d.server_errors.max(0) as u64,
+                        buckets: d.buckets().map(|n| n.max(0) as u64),
+                    };
+                    (d.day.clone(), tally)
+                })
+                .collect();
+            Ok(Usage {
+                active: store.active_per_day(since_day).await?,
+                requests,
+            })
+        }
+
+        /// Every day with activity or requests, oldest first.
+        fn days(&self) -> Vec<PlatformDay> {
+            let mut days: BTreeMap<&str, PlatformDay> = BTreeMap::new();
+            let blank = |day: &str| PlatformDay {
+                day: day.to_string(),
+                active_people: 0,
+                requests: 0,
+                server_errors: 0,
+                availability: None,
+                p95_ms: None,
+            };
+            for (day, people) in &self.active {
+                days.entry(day).or_insert_with(|| blank(day)).active_people = *people;
+            }
+            for (day, tally) in &self.requests {
+                let row = days.entry(day).or_insert_with(|| blank(day));
+                row.requests = tally.requests;
+                row.server_errors = tally.server_errors;
+                row.availability = tally.availability();
+                row.p95_ms = tally.p95_ms();
+            }
+            days.into_values().collect()
+        }
+    }
+
+    /// The last `days` days of the portal's use and reliability.
+    pub async fn platform_days(store: &Store, days: u32) -> Result<Vec<PlatformDay>, AppError> {
+        let since = Utc::now() - TimeDelta::days(i64::from(days));
+        Ok(Usage::read(store, &day(since)).await?.days())
+    }
+
     pub async fn platform(store: &Store) -> Result<PlatformView, AppError> {
         let now = Utc::now();
         let month_ago = now - TimeDelta::days(30);
         let since_day = day(month_ago);
         let active_month = store.active_people(&since_day).await?;
         let active_week = store.active_people(&day(now - TimeDelta::days(7))).await?;
-        let per_day = store.active_per_day(&since_day).await?;
+        let usage = Usage::read(store, &since_day).await?;
+        let (per_day, tallies) = (&usage.active, &usage.requests);
         let daily = (!per_day.is_empty())
             .then(|| per_day.iter().map(|(_, n)| *n as f64).sum::<f64>() / per_day.len() as f64);
 
@@ -128,20 +206,8 @@ mod ssr {
             },
         ];
 
-        let days = store.request_days(&since_day).await?;
-        let tallies: Vec<(String, RequestTally)> = days
-            .iter()
-            .map(|d| {
-                let tally = RequestTally {
-                    requests: d.requests.max(0) as u64,
-                    server_errors: d.server_errors.max(0) as u64,
-                    buckets: d.buckets().map(|n| n.max(0) as u64),
-                };
-                (d.day.clone(), tally)
-            })
-            .collect();
         let mut month = RequestTally::default();
-        for (_, t) in &tallies {
+        for (_, t) in tallies {
             month.add(t);
         }
         let reliability = vec![
@@ -258,5 +324,6 @@ fn Platform(data: PlatformView) -> impl IntoView {
         <div class="charts">
             {data.charts.into_iter().map(|svg| view! { <figure class="chart" inner_html=svg></figure> }).collect_view()}
         </div>
+        <super::Exports csv="/api/insights/platform.csv" json="/api/insights/platform"/>
     }
 }

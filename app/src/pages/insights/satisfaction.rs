@@ -16,6 +16,7 @@ const MIN_TEAM_ANSWERS: usize = 5;
 
 /// A team's figures, shown only with enough answers.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct TeamScore {
     pub team: String,
     pub answers: usize,
@@ -35,6 +36,7 @@ pub struct Comment {
 
 /// How people rated one entity's documentation.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct DocsScore {
     pub entity: String,
     pub answers: usize,
@@ -50,8 +52,12 @@ pub struct FeatureRequest {
     pub voted: bool,
 }
 
+/// The survey results every reader of the metrics may see: scores, per team (from
+/// [`MIN_TEAM_ANSWERS`] answers on) and per documented entity — never a comment or a
+/// name. The page shows them; `/api/insights/satisfaction` and its CSV tables export them.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct SatisfactionView {
+#[serde(rename_all = "camelCase")]
+pub struct SurveyResults {
     pub nps_answers: usize,
     pub nps: Option<f64>,
     pub promoters: usize,
@@ -63,11 +69,16 @@ pub struct SatisfactionView {
     pub docs_average: Option<f64>,
     /// Each rated entity's documentation, the lowest average first.
     pub docs: Vec<DocsScore>,
-    /// Server-made SVG: the NPS distribution, NPS by quarter, template ratings.
-    pub charts: Vec<String>,
     pub teams: Vec<TeamScore>,
     /// Teams with answers too few to show.
     pub hidden_teams: usize,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SatisfactionView {
+    pub results: SurveyResults,
+    /// Server-made SVG: the NPS distribution, NPS by quarter, template ratings.
+    pub charts: Vec<String>,
     /// `None` unless the caller may see them (admins).
     pub comments: Option<Vec<Comment>>,
     pub requests: Vec<FeatureRequest>,
@@ -481,26 +492,61 @@ pub(crate) mod ssr {
         Ok(())
     }
 
-    pub async fn satisfaction(store: &Store) -> Result<SatisfactionView, AppError> {
-        let nps_rows = store.survey_answers(Survey::Nps.name()).await?;
-        let template_rows = store.survey_answers(Survey::Template.name()).await?;
-        let docs_rows = store.survey_answers(Survey::Docs.name()).await?;
-        let scores = |rows: &[store::AnswerRow]| rows.iter().map(|r| r.score).collect::<Vec<_>>();
-        let nps = survey::nps(&scores(&nps_rows));
-        let ratings = survey::ratings(&scores(&template_rows));
-        let docs_ratings = survey::ratings(&scores(&docs_rows));
+    /// Every answer to each survey.
+    pub struct Answers {
+        nps: Vec<store::AnswerRow>,
+        template: Vec<store::AnswerRow>,
+        docs: Vec<store::AnswerRow>,
+    }
 
+    impl Answers {
+        pub async fn read(store: &Store) -> Result<Answers, AppError> {
+            Ok(Answers {
+                nps: store.survey_answers(Survey::Nps.name()).await?,
+                template: store.survey_answers(Survey::Template.name()).await?,
+                docs: store.survey_answers(Survey::Docs.name()).await?,
+            })
+        }
+
+        pub fn results(&self) -> SurveyResults {
+            let nps = survey::nps(&scores(&self.nps));
+            let ratings = survey::ratings(&scores(&self.template));
+            let docs_ratings = survey::ratings(&scores(&self.docs));
+            let (teams, hidden_teams) = team_scores(&self.nps);
+            SurveyResults {
+                nps_answers: nps.answers,
+                nps: nps.score,
+                promoters: nps.promoters,
+                passives: nps.passives,
+                detractors: nps.detractors,
+                template_answers: ratings.answers,
+                template_average: ratings.average,
+                docs_answers: docs_ratings.answers,
+                docs_average: docs_ratings.average,
+                docs: docs_scores(&self.docs),
+                teams,
+                hidden_teams,
+            }
+        }
+    }
+
+    fn scores(rows: &[store::AnswerRow]) -> Vec<i64> {
+        rows.iter().map(|r| r.score).collect()
+    }
+
+    /// The teams with enough NPS answers to show, and how many have too few.
+    fn team_scores(rows: &[store::AnswerRow]) -> (Vec<TeamScore>, usize) {
         let mut by_team: BTreeMap<&str, Vec<i64>> = BTreeMap::new();
-        for row in &nps_rows {
+        for row in rows {
             if let Some(team) = &row.team_ref {
                 by_team.entry(team).or_default().push(row.score);
             }
         }
-        let hidden_teams = by_team
+        let hidden = by_team
             .values()
             .filter(|s| s.len() < survey::MIN_TEAM_ANSWERS)
             .count();
-        let teams = by_team
+        let shown = by_team
             .into_iter()
             .filter(|(_, s)| s.len() >= survey::MIN_TEAM_ANSWERS)
             .map(|(team, s)| TeamScore {
@@ -509,15 +555,20 @@ pub(crate) mod ssr {
                 nps: survey::nps(&s).score,
             })
             .collect();
+        (shown, hidden)
+    }
 
+    pub async fn satisfaction(store: &Store) -> Result<SatisfactionView, AppError> {
+        let answers = Answers::read(store).await?;
         let is_admin = crate::identity::require(identity::Action::AdminView)
             .await
             .is_ok();
         let comments = is_admin.then(|| {
-            nps_rows
+            answers
+                .nps
                 .iter()
-                .chain(&template_rows)
-                .chain(&docs_rows)
+                .chain(&answers.template)
+                .chain(&answers.docs)
                 .filter_map(|r| {
                     Some(Comment {
                         survey: r.survey.clone(),
@@ -548,19 +599,8 @@ pub(crate) mod ssr {
             })
             .collect();
         Ok(SatisfactionView {
-            nps_answers: nps.answers,
-            nps: nps.score,
-            promoters: nps.promoters,
-            passives: nps.passives,
-            detractors: nps.detractors,
-            template_answers: ratings.answers,
-            template_average: ratings.average,
-            docs_answers: docs_ratings.answers,
-            docs_average: docs_ratings.average,
-            docs: docs_scores(&docs_rows),
-            charts: charts(&nps, &nps_rows, &ratings),
-            teams,
-            hidden_teams,
+            results: answers.results(),
+            charts: charts(&answers),
             comments,
             requests,
             ask_nps: crate::identity::require(identity::Action::SurveyAnswer)
@@ -572,11 +612,10 @@ pub(crate) mod ssr {
         })
     }
 
-    fn charts(
-        nps: &survey::NpsResult,
-        rows: &[store::AnswerRow],
-        ratings: &survey::RatingResult,
-    ) -> Vec<String> {
+    fn charts(answers: &Answers) -> Vec<String> {
+        let nps = survey::nps(&scores(&answers.nps));
+        let ratings = survey::ratings(&scores(&answers.template));
+        let rows = &answers.nps;
         let distribution = bar_chart(&BarChart {
             title: "How likely people are to recommend the platform".into(),
             description: "Answers to the NPS question by score, 0 (not at all) to 10 (extremely): 0–6 detractors, 7–8 passives, 9–10 promoters.".into(),
@@ -681,15 +720,16 @@ fn Satisfaction(
     suggest: ServerAction<SuggestFeature>,
     vote: ServerAction<VoteFeature>,
 ) -> impl IntoView {
-    let nps = data
+    let results = data.results;
+    let nps = results
         .nps
         .map(|n| format!("{n:+.0}"))
         .unwrap_or_else(|| "—".into());
-    let average = data
+    let average = results
         .template_average
         .map(|a| format!("{a:.1} / 5"))
         .unwrap_or_else(|| "—".into());
-    let docs_average = data
+    let docs_average = results
         .docs_average
         .map(|a| format!("{a:.1} / 5"))
         .unwrap_or_else(|| "—".into());
@@ -699,17 +739,17 @@ fn Satisfaction(
             <li>
                 <h2>"Net Promoter Score"</h2>
                 <p class="figure">{nps}</p>
-                <p class="what">{format!("{} answers: {} promoters, {} passives, {} detractors", data.nps_answers, data.promoters, data.passives, data.detractors)}</p>
+                <p class="what">{format!("{} answers: {} promoters, {} passives, {} detractors", results.nps_answers, results.promoters, results.passives, results.detractors)}</p>
             </li>
             <li>
                 <h2>"Template runs"</h2>
                 <p class="figure">{average}</p>
-                <p class="what">{format!("average of {} ratings", data.template_answers)}</p>
+                <p class="what">{format!("average of {} ratings", results.template_answers)}</p>
             </li>
             <li>
                 <h2>"Documentation"</h2>
                 <p class="figure">{docs_average}</p>
-                <p class="what">{format!("average of {} ratings", data.docs_answers)}</p>
+                <p class="what">{format!("average of {} ratings", results.docs_answers)}</p>
             </li>
         </ul>
         <p class="muted">{if data.anonymous {
@@ -722,29 +762,30 @@ fn Satisfaction(
         </div>
         <section>
             <h2>"By team"</h2>
-            {if data.teams.is_empty() {
+            {if results.teams.is_empty() {
                 view! { <p class="empty">{format!("No team has {MIN_TEAM_ANSWERS} answers yet; teams are shown from then on, so no answer can be told apart.")}</p> }.into_any()
             } else {
                 view! {
                     <table class="services">
                         <thead><tr><th scope="col">"Team"</th><th scope="col">"Answers"</th><th scope="col">"NPS"</th></tr></thead>
-                        <tbody>{data.teams.into_iter().map(|t| view! {
+                        <tbody>{results.teams.into_iter().map(|t| view! {
                             <tr><th scope="row">{t.team}</th><td>{t.answers}</td><td>{t.nps.map(|n| format!("{n:+.0}")).unwrap_or_default()}</td></tr>
                         }).collect_view()}</tbody>
                     </table>
+                    <super::Exports csv="/api/insights/satisfaction-teams.csv" json="/api/insights/satisfaction"/>
                 }.into_any()
             }}
-            {(data.hidden_teams > 0).then(|| view! { <p class="muted">{match data.hidden_teams {
+            {(results.hidden_teams > 0).then(|| view! { <p class="muted">{match results.hidden_teams {
                 1 => "1 team with fewer answers is not shown.".to_string(),
                 n => format!("{n} teams with fewer answers are not shown."),
             }}</p> })}
         </section>
-        {(!data.docs.is_empty()).then(|| view! {
+        {(!results.docs.is_empty()).then(|| view! {
             <section>
                 <h2>"Documentation by entity"</h2>
                 <table class="services">
                     <thead><tr><th scope="col">"Entity"</th><th scope="col">"Ratings"</th><th scope="col">"Average"</th></tr></thead>
-                    <tbody>{data.docs.into_iter().map(|d| view! {
+                    <tbody>{results.docs.into_iter().map(|d| view! {
                         <tr>
                             <th scope="row">{match crate::pages::catalog::shared::parse_ref(&d.entity) {
                                 Some(r) => view! { <a href=crate::pages::catalog::shared::ref_href(&r)>{d.entity.clone()}</a> }.into_any(),
@@ -755,6 +796,7 @@ fn Satisfaction(
                         </tr>
                     }).collect_view()}</tbody>
                 </table>
+                <super::Exports csv="/api/insights/docs-ratings.csv" json="/api/insights/satisfaction"/>
             </section>
         })}
         <FeatureRequests requests=data.requests signed_in=data.signed_in suggest vote/>
@@ -803,6 +845,26 @@ pub fn NpsQuestion(
                 <button type="submit" class="link-button">"Not now (ask again next quarter)"</button>
             </ActionForm>
         </section>
+    }
+}
+
+/// A 1–5 rating with an optional comment: the fields of a rating form. The legend's id is
+/// `{id}-question`, for the form's `aria-labelledby`.
+#[component]
+fn RatingFields(
+    id: &'static str,
+    question: &'static str,
+    meaning: &'static str,
+    comment: &'static str,
+) -> impl IntoView {
+    let comment_id = format!("{id}-comment");
+    view! {
+        <fieldset>
+            <legend id=format!("{id}-question")>{question}</legend>
+            <Scale id scores=1..=5 meaning/>
+            <label for=comment_id.clone()>{comment}</label>
+            <textarea id=comment_id name="comment" maxlength="2000" rows="2"></textarea>
+        </fieldset>
     }
 }
 
@@ -858,6 +920,7 @@ fn FeatureRequests(
                             </li>
                         }
                     }).collect_view()}</ol>
+                    <super::Exports csv="/api/insights/feature-requests.csv"/>
                 }.into_any()
             }}
             {signed_in.then(|| view! {
@@ -901,12 +964,12 @@ pub fn TaskRating(id: String) -> impl IntoView {
                                 <ActionForm action=rate>
                                     <FormToken/>
                                     <input type="hidden" name="id" value=id.clone()/>
-                                    <fieldset>
-                                        <legend id="rating-question">"How did creating from this template go?"</legend>
-                                        <Scale id="rating" scores=1..=5 meaning="1 = poor, 5 = great"/>
-                                        <label for="rating-comment">"Anything to tell the platform team? (optional)"</label>
-                                        <textarea id="rating-comment" name="comment" maxlength="2000" rows="2"></textarea>
-                                    </fieldset>
+                                    <RatingFields
+                                        id="rating"
+                                        question="How did creating from this template go?"
+                                        meaning="1 = poor, 5 = great"
+                                        comment="Anything to tell the platform team? (optional)"
+                                    />
                                     <button type="submit">"Rate"</button>
                                     {move || rate.value().get().and_then(Result::err).map(|e| view! { <p class="register-error" role="alert">{e.to_string()}</p> })}
                                 </ActionForm>
@@ -931,12 +994,12 @@ pub fn DocsRating(entity: String) -> impl IntoView {
             <ActionForm action=rate>
                 <FormToken/>
                 <input type="hidden" name="entity" value=entity.clone()/>
-                <fieldset>
-                    <legend id="docs-question">"How useful is this documentation?"</legend>
-                    <Scale id="docs" scores=1..=5 meaning="1 = not useful, 5 = very useful"/>
-                    <label for="docs-comment">"What is missing or wrong? (optional)"</label>
-                    <textarea id="docs-comment" name="comment" maxlength="2000" rows="2"></textarea>
-                </fieldset>
+                <RatingFields
+                    id="docs"
+                    question="How useful is this documentation?"
+                    meaning="1 = not useful, 5 = very useful"
+                    comment="What is missing or wrong? (optional)"
+                />
                 <button type="submit">"Rate"</button>
                 {move || rate.value().get().and_then(Result::err).map(|e| view! { <p class="register-error" role="alert">{e.to_string()}</p> })}
             </ActionForm>
