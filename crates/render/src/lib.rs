@@ -10,6 +10,7 @@
 //! assert!(rendered.get("Dockerfile").is_some());
 //! ```
 
+pub mod actions;
 mod artifacts;
 mod context;
 pub mod diff;

@@ -2,6 +2,7 @@
 //! commands, health paths, pinned base images and base resource sizes.
 //! `build.auto_detect` fills a spec from here.
 
+use crate::actions::{self, PinnedAction};
 use crate::spec::{Framework, Language};
 
 /// Build and runtime defaults for one framework.
@@ -34,8 +35,8 @@ pub struct LanguageDefaults {
     pub format_check_command: &'static str,
     /// Coverage gate, percent (seed: 80).
     pub coverage_threshold: u32,
-    /// GitHub Actions setup step: (action@sha-pinned-ref, `with` key, version).
-    pub setup_action: &'static str,
+    /// GitHub Actions setup step: the pinned action, its `with` key and the version.
+    pub setup_action: PinnedAction,
     pub setup_key: &'static str,
     pub setup_version: &'static str,
     /// Paths never sent to the Docker build context.
@@ -153,7 +154,7 @@ pub fn language(language: Language) -> LanguageDefaults {
             lint_command: "npm run lint",
             format_check_command: "npx --no-install prettier --check .",
             coverage_threshold: 80,
-            setup_action: "actions/setup-node@39370e3970a6d050c480ffad4ff0ed4d3fdee5af # v4.1.0",
+            setup_action: actions::SETUP_NODE,
             setup_key: "node-version",
             setup_version: "22",
             dockerignore: &["node_modules", ".next", "coverage", "npm-debug.log"],
@@ -164,7 +165,7 @@ pub fn language(language: Language) -> LanguageDefaults {
             lint_command: "ruff check .",
             format_check_command: "ruff format --check .",
             coverage_threshold: 80,
-            setup_action: "actions/setup-python@0b93645e9fea7318ecaed2b359559ac225c90a2b # v5.3.0",
+            setup_action: actions::SETUP_PYTHON,
             setup_key: "python-version",
             setup_version: "3.12",
             dockerignore: &[
@@ -181,7 +182,7 @@ pub fn language(language: Language) -> LanguageDefaults {
             lint_command: "go vet ./...",
             format_check_command: "test -z \"$(gofmt -l .)\"",
             coverage_threshold: 80,
-            setup_action: "actions/setup-go@3041bf56c941b39c61721a86cd11f3bb1338122a # v5.2.0",
+            setup_action: actions::SETUP_GO,
             setup_key: "go-version",
             setup_version: "1.23",
             dockerignore: &["bin", "coverage.out", "vendor"],
@@ -192,7 +193,7 @@ pub fn language(language: Language) -> LanguageDefaults {
             lint_command: "cargo clippy --all-targets -- -D warnings",
             format_check_command: "cargo fmt --all -- --check",
             coverage_threshold: 80,
-            setup_action: "actions-rust-lang/setup-rust-toolchain@11df97af8e8102fd60b60a77dfbf58d40cd843b8 # v1.10.1",
+            setup_action: actions::SETUP_RUST,
             setup_key: "toolchain",
             setup_version: "1.83.0",
             dockerignore: &["target"],
@@ -203,7 +204,7 @@ pub fn language(language: Language) -> LanguageDefaults {
             lint_command: "./mvnw -B checkstyle:check",
             format_check_command: "./mvnw -B spotless:check",
             coverage_threshold: 80,
-            setup_action: "actions/setup-java@7a6d8a8234af8eb26422e24e3006232cccaa061b # v4.6.0",
+            setup_action: actions::SETUP_JAVA,
             setup_key: "java-version",
             setup_version: "21",
             dockerignore: &["target", ".mvn/wrapper/maven-wrapper.jar"],

@@ -85,3 +85,53 @@ fn rendered_trees_match_the_golden_files() {
         problems.join("\n")
     );
 }
+
+/// Every `uses:` of every generated workflow, for every framework, is an action of
+/// `render::actions` at its pinned commit with its tag as the comment (or a workflow of
+/// the same repository): nothing runs from a tag that can be moved.
+#[test]
+fn every_action_a_workflow_uses_is_pinned_to_a_commit() {
+    let frameworks = [
+        ("nodejs", "nextjs"),
+        ("nodejs", "express"),
+        ("python", "fastapi"),
+        ("python", "django"),
+        ("python", "flask"),
+        ("go", "gin"),
+        ("go", "echo"),
+        ("rust", "axum"),
+        ("rust", "actix"),
+        ("java", "spring"),
+    ];
+    let mut seen = BTreeSet::new();
+    for (language, framework) in frameworks {
+        let yaml = format!(
+            "apiVersion: platform.company.com/v1\nkind: Application\nmetadata:\n  name: svc\n  namespace: team-a\nspec:\n  language: {language}\n  framework: {framework}\n"
+        );
+        let spec = parse_spec(&yaml).unwrap_or_else(|e| panic!("{framework}: {e:?}"));
+        let rendered = render(&spec, &RenderOptions::default()).unwrap();
+        let workflows = rendered
+            .files
+            .iter()
+            .filter(|f| f.path.starts_with(".github/workflows/"));
+        for file in workflows {
+            for line in file.contents.lines() {
+                let Some((_, uses)) = line.split_once("uses: ") else {
+                    continue;
+                };
+                assert!(
+                    render::actions::is_pinned(uses),
+                    "{framework}: {}: `{uses}` is not an action of render::actions at its pinned commit",
+                    file.path
+                );
+                seen.insert(uses.split('@').next().unwrap().to_string());
+            }
+        }
+    }
+    let table: BTreeSet<String> = render::actions::ALL
+        .iter()
+        .map(|a| a.name.to_string())
+        .collect();
+    let unused: Vec<_> = table.difference(&seen).collect();
+    assert!(unused.is_empty(), "pinned but never used: {unused:?}");
+}
