@@ -13,6 +13,7 @@
 pub mod actions;
 mod artifacts;
 mod context;
+pub mod crd;
 pub mod diff;
 pub mod edit;
 mod escape;

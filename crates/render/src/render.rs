@@ -182,11 +182,16 @@ pub struct CheckReport {
     pub files: usize,
     /// How many Kubernetes manifests the policies evaluated.
     pub manifests_checked: usize,
+    /// Custom resources their CRD's schema refuses ([`crate::crd`]).
+    pub crd_problems: Vec<crate::crd::CrdProblem>,
 }
 
 impl CheckReport {
     pub fn passed(&self) -> bool {
-        self.spec_errors.is_empty() && self.violations.is_empty() && self.render_error.is_none()
+        self.spec_errors.is_empty()
+            && self.violations.is_empty()
+            && self.render_error.is_none()
+            && self.crd_problems.is_empty()
     }
 }
 
@@ -198,6 +203,7 @@ pub fn check(yaml: &str, opts: &RenderOptions) -> CheckReport {
         render_error: None,
         files: 0,
         manifests_checked: 0,
+        crd_problems: vec![],
     };
     let spec = match parse_spec(yaml) {
         Ok(spec) => spec,
@@ -210,6 +216,7 @@ pub fn check(yaml: &str, opts: &RenderOptions) -> CheckReport {
         Ok((rendered, manifests)) => {
             report.files = rendered.files.len();
             report.manifests_checked = manifests.len();
+            report.crd_problems = crate::crd::check(&rendered);
             match policy::evaluate_manifests(manifests) {
                 Ok(violations) => report.violations = violations,
                 Err(error) => report.render_error = Some(error.to_string()),

@@ -135,3 +135,88 @@ fn every_action_a_workflow_uses_is_pinned_to_a_commit() {
     let unused: Vec<_> = table.difference(&seen).collect();
     assert!(unused.is_empty(), "pinned but never used: {unused:?}");
 }
+
+/// Every custom resource of every golden case (Rollout, AnalysisTemplate, Argo CD
+/// Application, VirtualService, DestinationRule, PrometheusRule, ServiceMonitor) passes
+/// its CRD's published schema, unknown fields refused.
+#[test]
+fn every_custom_resource_passes_its_crd_schema() {
+    let mut problems = Vec::new();
+    let mut kinds = BTreeSet::new();
+    for case in CASES {
+        let yaml =
+            fs::read_to_string(crate_dir().join(format!("tests/specs/{case}.yaml"))).unwrap();
+        let spec = parse_spec(&yaml).unwrap();
+        let rendered = render(&spec, &RenderOptions::default()).unwrap();
+        problems.extend(
+            render::crd::check(&rendered)
+                .iter()
+                .map(|p| format!("{case}: {p}")),
+        );
+        for file in &rendered.files {
+            for line in file.contents.lines() {
+                if let Some(kind) = line.strip_prefix("kind: ") {
+                    kinds.insert(kind.to_string());
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    for kind in [
+        "Rollout",
+        "AnalysisTemplate",
+        "VirtualService",
+        "DestinationRule",
+        "PrometheusRule",
+        "ServiceMonitor",
+        "Application",
+    ] {
+        assert!(
+            kinds.contains(kind),
+            "no golden case renders a {kind}: {kinds:?}"
+        );
+    }
+}
+
+/// A misplaced field in each kind of custom resource is caught, named by its path.
+#[test]
+fn a_broken_field_in_each_custom_resource_is_caught() {
+    use serde::Deserialize;
+    let mut caught = BTreeSet::new();
+    for case in CASES {
+        let yaml =
+            fs::read_to_string(crate_dir().join(format!("tests/specs/{case}.yaml"))).unwrap();
+        let rendered = render(&parse_spec(&yaml).unwrap(), &RenderOptions::default()).unwrap();
+        for file in rendered.files.iter().filter(|f| f.path.ends_with(".yaml")) {
+            for document in yaml_serde::Deserializer::from_str(&file.contents) {
+                let mut resource = serde_json::Value::deserialize(document).unwrap();
+                if render::crd::check_resource(&file.path, &resource).is_empty()
+                    && resource["spec"].is_object()
+                    && resource["apiVersion"].as_str().is_some_and(|v| {
+                        [
+                            "argoproj.io/",
+                            "networking.istio.io/",
+                            "monitoring.coreos.com/",
+                        ]
+                        .iter()
+                        .any(|group| v.starts_with(group))
+                    })
+                {
+                    resource["spec"]["replica"] = serde_json::json!(3);
+                    let problems = render::crd::check_resource(&file.path, &resource);
+                    let kind = resource["kind"].as_str().unwrap().to_string();
+                    assert!(
+                        problems
+                            .iter()
+                            .any(|p| p.path == "/spec"
+                                && p.message.contains("'replica' was unexpected")),
+                        "{case}: {}: {kind}: {problems:?}",
+                        file.path
+                    );
+                    caught.insert(kind);
+                }
+            }
+        }
+    }
+    assert_eq!(caught.len(), 7, "{caught:?}");
+}

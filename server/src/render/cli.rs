@@ -117,13 +117,16 @@ fn check(yaml: &str, options: &RenderOptions, out: &mut dyn Write, err: &mut dyn
     for violation in &report.violations {
         let _ = writeln!(err, "{}", violation_line(violation));
     }
+    for problem in &report.crd_problems {
+        let _ = writeln!(err, "{problem}");
+    }
     if let Some(error) = &report.render_error {
         let _ = writeln!(err, "error: {error}");
     }
     if report.passed() {
         let _ = writeln!(
             out,
-            "ok: {} files; {} manifests pass the policies",
+            "ok: {} files; {} manifests pass the policies; custom resources pass their CRD schemas",
             report.files, report.manifests_checked
         );
     }
