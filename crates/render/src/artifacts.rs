@@ -162,6 +162,12 @@ pub fn render_all(c: &Context) -> Result<Files, RenderError> {
         )?;
     }
     emit(&mut files, "catalog-info.yaml", &CatalogInfo { c })?;
+    if c.monitoring {
+        files.push((
+            "deploy/observability/grafana-dashboard.json".into(),
+            crate::dashboard::grafana(c),
+        ));
+    }
     for (name, source) in crate::policy::POLICIES {
         files.push((format!("policy/{name}"), source.to_string()));
     }

@@ -38,6 +38,10 @@ pub fn check(rendered: &Rendered) -> Result<(), Unparseable> {
 pub fn check_file(path: &str, contents: &str) -> Result<(), String> {
     if path.ends_with(".yaml") || path.ends_with(".yml") {
         outline::yaml_parses(contents)
+    } else if path.ends_with(".json") {
+        serde_json::from_str::<serde_json::Value>(contents)
+            .map(drop)
+            .map_err(|e| e.to_string())
     } else if path == "Dockerfile" {
         outline::dockerfile(contents).map(drop)
     } else if path.ends_with(".tf") || path.ends_with(".tfvars") {
