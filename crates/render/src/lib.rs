@@ -18,6 +18,7 @@ mod dashboard;
 pub mod diff;
 pub mod edit;
 mod escape;
+pub mod kustomize;
 pub mod options;
 pub mod outline;
 pub mod policy;

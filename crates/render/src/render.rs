@@ -182,8 +182,15 @@ pub struct CheckReport {
     pub files: usize,
     /// How many Kubernetes manifests the policies evaluated.
     pub manifests_checked: usize,
-    /// Custom resources their CRD's schema refuses ([`crate::crd`]).
+    /// Custom resources their CRD's schema refuses ([`crate::crd`]), as written and, when
+    /// only the build of an overlay shows the problem, as built
+    /// (`<overlay> (kustomize build)`).
     pub crd_problems: Vec<crate::crd::CrdProblem>,
+    /// How many kustomize overlays were built ([`crate::kustomize`]).
+    pub overlays_built: usize,
+    /// Overlays that do not build: a patch that does not apply, a missing resource, a
+    /// kustomization field the build does not know.
+    pub overlay_problems: Vec<crate::kustomize::BuildError>,
 }
 
 impl CheckReport {
@@ -192,6 +199,7 @@ impl CheckReport {
             && self.violations.is_empty()
             && self.render_error.is_none()
             && self.crd_problems.is_empty()
+            && self.overlay_problems.is_empty()
     }
 }
 
@@ -204,6 +212,8 @@ pub fn check(yaml: &str, opts: &RenderOptions) -> CheckReport {
         files: 0,
         manifests_checked: 0,
         crd_problems: vec![],
+        overlays_built: 0,
+        overlay_problems: vec![],
     };
     let spec = match parse_spec(yaml) {
         Ok(spec) => spec,
@@ -217,6 +227,22 @@ pub fn check(yaml: &str, opts: &RenderOptions) -> CheckReport {
             report.files = rendered.files.len();
             report.manifests_checked = manifests.len();
             report.crd_problems = crate::crd::check(&rendered);
+            // Each overlay built as kustomize builds it, and its custom resources checked
+            // again: what a patch breaks shows only there. A problem the files already
+            // show is not repeated.
+            let overlays = crate::kustomize::check(&rendered);
+            report.overlays_built = overlays.built;
+            report.overlay_problems = overlays.problems;
+            for problem in overlays.crd_problems {
+                let known = report.crd_problems.iter().any(|p| {
+                    p.resource == problem.resource
+                        && p.path == problem.path
+                        && p.message == problem.message
+                });
+                if !known {
+                    report.crd_problems.push(problem);
+                }
+            }
             match policy::evaluate_manifests(manifests) {
                 Ok(violations) => report.violations = violations,
                 Err(error) => report.render_error = Some(error.to_string()),

@@ -120,6 +120,9 @@ fn check(yaml: &str, options: &RenderOptions, out: &mut dyn Write, err: &mut dyn
     for problem in &report.crd_problems {
         let _ = writeln!(err, "{problem}");
     }
+    for problem in &report.overlay_problems {
+        let _ = writeln!(err, "{problem}");
+    }
     if let Some(error) = &report.render_error {
         let _ = writeln!(err, "error: {error}");
     }
