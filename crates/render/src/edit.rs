@@ -1,11 +1,18 @@
 //! Edits to an Application spec's YAML: a form sets its common fields one at a time,
 //! and the YAML, not the form, stays the source of truth. Each edit parses the text,
-//! sets one path and writes the document back; what the user wrote elsewhere is kept
-//! (comments and formatting are not: the document is rewritten).
+//! sets one path and writes the document back; what the user wrote elsewhere is kept,
+//! comments, key order and formatting included: the edit changes the text of the YAML
+//! (through `yaml-edit`'s lossless syntax tree), not a re-serialised copy of it.
+//!
+//! The lossless edit is checked against the same edit made on the parsed values: when
+//! the two documents differ (a construct the lossless editor mishandles), the re-written
+//! document is returned instead, so an edit may lose comments but never data.
 //!
 //! A field's text is what a form shows: numbers as digits, `monitoring` as `on`/`off`,
 //! no service mesh as the empty string. A number field that is not a number is written
 //! as text, so that parsing the spec reports it with its path instead of losing it.
+
+use std::str::FromStr;
 
 use yaml_serde::{Mapping, Value};
 
@@ -135,10 +142,56 @@ pub fn set_fields<'a>(
     values: impl IntoIterator<Item = (Field, &'a str)>,
 ) -> Result<String, EditError> {
     let mut document = mapping(yaml)?;
-    for (field, text) in values {
-        set(&mut document, field.path(), field.value_of(text))?;
+    let edits: Vec<(Field, Option<Value>)> = values
+        .into_iter()
+        .map(|(field, text)| (field, field.value_of(text)))
+        .collect();
+    for (field, value) in &edits {
+        set(&mut document, field.path(), value.clone())?;
     }
-    yaml_serde::to_string(&document).map_err(|e| EditError::Unwritable(e.to_string()))
+    match lossless(yaml, &edits) {
+        Some(text) if yaml_serde::from_str::<Value>(&text).ok().as_ref() == Some(&document) => {
+            Ok(text)
+        }
+        _ => yaml_serde::to_string(&document).map_err(|e| EditError::Unwritable(e.to_string())),
+    }
+}
+
+/// The edits made on the text of `yaml`, comments and order kept; `None` when the
+/// lossless editor cannot make them (the caller re-writes the document instead).
+fn lossless(yaml: &str, edits: &[(Field, Option<Value>)]) -> Option<String> {
+    let document = yaml_edit::Document::from_str(yaml).ok()?;
+    let root = document.as_mapping()?;
+    for (field, value) in edits {
+        edit_text(&root, field.path(), value.as_ref())?;
+    }
+    Some(document.to_string())
+}
+
+/// Sets (or removes) the value at a dotted `path` in the syntax tree under `root`.
+fn edit_text(root: &yaml_edit::Mapping, path: &str, value: Option<&Value>) -> Option<()> {
+    let keys: Vec<&str> = path.split('.').collect();
+    let (last, parents) = keys.split_last()?;
+    let mut map = root.clone();
+    for key in parents {
+        if !map.contains_key(*key) {
+            if value.is_none() {
+                return Some(()); // nothing to remove
+            }
+            map.set(*key, yaml_edit::Mapping::new());
+        }
+        map = map.get_mapping(*key)?;
+    }
+    match value {
+        None => {
+            map.remove(*last);
+        }
+        Some(Value::Number(n)) => map.set(*last, n.as_i64()?),
+        Some(Value::Bool(b)) => map.set(*last, *b),
+        Some(Value::String(s)) => map.set(*last, s.as_str()),
+        Some(_) => return None,
+    }
+    Some(())
 }
 
 /// The fields as written in `yaml`, as form text (for a spec that does not validate, so

@@ -119,3 +119,46 @@ fn every_field_has_a_key_that_names_it() {
     }
     assert_eq!(Field::from_key("image"), None);
 }
+
+#[test]
+fn comments_and_key_order_are_kept() {
+    let yaml = "# The ledger service: owned by payments.\nkind: Application\napiVersion: portico.dev/v1\nmetadata:\n  name: ledger # renamed in 2025\n  namespace: payments\nspec:\n  # Scale on CPU; see the runbook.\n  scaling:\n    max_replicas: 6 # the database allows 6 pools\n    min_replicas: 2\n";
+    let edited = set_fields(
+        yaml,
+        [
+            (Field::MinReplicas, "3"),
+            (Field::Name, "general-ledger"),
+            (Field::ServiceMesh, "istio"),
+            (Field::Namespace, ""),
+        ],
+    )
+    .unwrap();
+    for kept in [
+        "# The ledger service: owned by payments.\nkind: Application\napiVersion: portico.dev/v1\n",
+        "# renamed in 2025",
+        "  # Scale on CPU; see the runbook.\n  scaling:\n    max_replicas: 6 # the database allows 6 pools\n    min_replicas: 3\n",
+        "service_mesh: istio",
+        "name: general-ledger",
+    ] {
+        assert!(edited.contains(kept), "{kept:?} not in\n{edited}");
+    }
+    assert!(!edited.contains("namespace"), "{edited}");
+}
+
+#[test]
+fn text_that_reads_as_another_type_stays_text() {
+    // A name like `123` or `on` must stay a string, and a colon must not open a mapping.
+    for name in ["123", "on", "null", "a: b", "#x", "'quoted'", "multi\nline"] {
+        let yaml = set_field(SPEC, Field::Name, name).unwrap();
+        let value: Value = yaml_serde::from_str(&yaml).unwrap();
+        assert_eq!(
+            value["metadata"]["name"],
+            Value::String(name.trim().to_string()),
+            "{name:?}:\n{yaml}"
+        );
+        assert!(
+            yaml.starts_with(&SPEC[..SPEC.find('\n').unwrap()]),
+            "{yaml}"
+        );
+    }
+}
