@@ -20,6 +20,7 @@ targets=(
   "istio/istio 1.30.3 manifests/charts/base/files/crd-all.gen.yaml DestinationRule networking.istio.io v1"
   "prometheus-operator/prometheus-operator v0.93.0 example/prometheus-operator-crd/monitoring.coreos.com_prometheusrules.yaml PrometheusRule monitoring.coreos.com v1"
   "prometheus-operator/prometheus-operator v0.93.0 example/prometheus-operator-crd/monitoring.coreos.com_servicemonitors.yaml ServiceMonitor monitoring.coreos.com v1"
+  "chaos-mesh/chaos-mesh v2.8.3 config/crd/bases/chaos-mesh.org_podchaos.yaml PodChaos chaos-mesh.org v1alpha1"
 )
 
 fetch() { # repository tag path

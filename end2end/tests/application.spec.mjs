@@ -66,6 +66,8 @@ test('editing the form changes the YAML and the preview', async ({ page }) => {
   await page.getByLabel('Service mesh').focus();
   await page.getByLabel('Service mesh').selectOption('istio');
   await expect(yaml(page)).toHaveValue(/service_mesh: istio/);
+  // The form edits the text: the example's comment stays where it was.
+  await expect(yaml(page)).toHaveValue(/system: checkout\n  # Edit here or through the form: comments and the order of keys are kept.\n  scaling:/);
   await expect(fileList(page).getByRole('button', { name: /virtualservice/ })).not.toHaveCount(0);
   // The form is rebuilt with the new preview; the keyboard focus stays where it was.
   await expect(page.getByLabel('Service mesh')).toBeFocused();

@@ -47,6 +47,9 @@ pub struct Config {
     pub audit_retention: Duration,
     pub scaffolder: ScaffolderConfig,
     pub insights: InsightsConfig,
+    /// The platform's choices for every render (`render:`): registry, base images,
+    /// GitOps repository, clusters, policies.
+    pub render: render::RenderOptions,
 }
 
 /// Where platform metrics come from.
@@ -605,8 +608,10 @@ const INTEGRATIONS: &str = "integrations";
 const PERMISSIONS: &str = "permissions";
 /// How people sign in: `auth: {unknown_people, providers: [{id, type, …}]}`.
 const AUTH: &str = "auth";
+/// What every render uses (`crates/render/src/options.rs` documents it).
+const RENDER: &str = "render";
 /// The keys of `portico.yaml` whose values are blocks rather than scalars.
-const BLOCKS: [&str; 3] = [INTEGRATIONS, PERMISSIONS, AUTH];
+const BLOCKS: [&str; 4] = [INTEGRATIONS, PERMISSIONS, AUTH, RENDER];
 
 /// A configuration value that cannot be used, and how to fix it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -695,6 +700,7 @@ impl Config {
             drafts: parse_drafts(&raw)?,
             github,
             policy: parse_policy(blocks.remove(PERMISSIONS))?,
+            render: parse_render(blocks.remove(RENDER))?,
             sessions: parse_sessions(&raw)?,
             auth,
             audit_retention: Duration::from_secs(
@@ -1534,6 +1540,39 @@ fn parse_policy(block: Option<(String, serde_yaml_ng::Value)>) -> Result<Policy,
     })
 }
 
+/// The `render:` block: the options every render uses, checked key by key.
+fn parse_render(
+    block: Option<(String, serde_yaml_ng::Value)>,
+) -> Result<render::RenderOptions, ConfigError> {
+    let Some((source, value)) = block else {
+        return Ok(render::RenderOptions::default());
+    };
+    let value = serde_json::to_value(value).map_err(|e| ConfigError {
+        source: source.clone(),
+        value: "…".into(),
+        problem: format!("cannot be read as data ({e})"),
+        fix: "write the render block as plain YAML maps and lists".into(),
+    })?;
+    render::RenderOptions::from_config(&value).map_err(|error| ConfigError {
+        source,
+        value: error.path,
+        problem: error.message,
+        fix: "see the render section of the README".into(),
+    })
+}
+
+/// The `render:` block of the configuration file, when there is one, for commands that
+/// need nothing else of the configuration (`portico render`).
+pub fn render_options(
+    env: &BTreeMap<String, String>,
+) -> Result<render::RenderOptions, ConfigError> {
+    let file = match env.get("PORTICO_CONFIG") {
+        Some(path) => read_file(Path::new(path), true)?,
+        None => read_file(Path::new("portico.yaml"), false)?,
+    };
+    parse_render(file.unwrap_or_default().blocks.remove(RENDER))
+}
+
 /// The GitHub integration: the hosts of `integrations.github` in `portico.yaml`, then the
 /// flat keys (`github_host`, `github_api_url`, `github_token`, which the environment can
 /// set) for their host — added, or overriding the listed entry of that host.
@@ -1737,6 +1776,32 @@ mod tests {
         let mut pairs = pairs.to_vec();
         pairs.push(("PORTICO_CONFIG", path.to_str().unwrap()));
         load(&pairs)
+    }
+
+    #[test]
+    fn the_render_block_sets_the_platform_choices_and_names_a_bad_key() {
+        let config = load_file(
+            "render:\n  image_registry: registry.company.com\n  clusters:\n    production: prod-eu-1\n",
+            &[],
+        )
+        .unwrap();
+        assert_eq!(config.render.image_registry, "registry.company.com");
+        assert_eq!(config.render.cluster_for("production"), "prod-eu-1");
+        assert_eq!(load(&[]).unwrap().render, render::RenderOptions::default());
+
+        let error = load_file(
+            "render:\n  base_images:\n    go: {builder: golang, runtime: scratch:1}\n",
+            &[],
+        )
+        .unwrap_err();
+        assert!(error.source.ends_with("portico.yaml: render"), "{error}");
+        assert_eq!(error.value, "render.base_images.go.builder");
+        assert!(error.to_string().contains("fixed version"), "{error}");
+        let error = load_file("render: [1]\n", &[]).unwrap_err();
+        assert!(
+            error.to_string().contains("map of keys to values"),
+            "{error}"
+        );
     }
 
     const PROVIDERS: &str = "\

@@ -192,6 +192,7 @@ fn page_context(state: &AppState) -> impl Fn() + Clone + Send + Sync + use<> {
         state: state.clone(),
     });
     let insights = state.insights_settings.clone();
+    let render_options = Arc::new(state.config.render.clone());
     move || {
         let client = use_context::<Parts>()
             .map(|parts| identity::client_key_of(&parts, config.client_address_header.as_ref()));
@@ -209,6 +210,7 @@ fn page_context(state: &AppState) -> impl Fn() + Clone + Send + Sync + use<> {
         provide_context(scaffolding.clone());
         provide_context(sign_in.clone());
         provide_context(insights.clone());
+        provide_context(render_options.clone());
         leptos::nonce::provide_nonce();
     }
 }

@@ -112,6 +112,13 @@ struct Rollout<'a> {
 }
 
 #[derive(Template)]
+#[template(path = "delivery/podchaos.yml", escape = "none")]
+struct PodChaos<'a> {
+    c: &'a Context,
+    e: &'a EnvironmentContext,
+}
+
+#[derive(Template)]
 #[template(path = "gitops/application.yml", escape = "none")]
 struct ArgoApplication<'a> {
     c: &'a Context,
@@ -169,7 +176,12 @@ pub fn render_all(c: &Context) -> Result<Files, RenderError> {
         ));
     }
     for (name, source) in crate::policy::POLICIES {
-        files.push((format!("policy/{name}"), source.to_string()));
+        if c.policies
+            .iter()
+            .any(|p| name.strip_suffix(".rego") == Some(p))
+        {
+            files.push((format!("policy/{name}"), source.to_string()));
+        }
     }
     Ok(files)
 }
@@ -264,6 +276,10 @@ fn overlay(c: &Context, e: &EnvironmentContext, files: &mut Files) -> Result<(),
             format!("{dir}/analysistemplate.yaml"),
             &AnalysisTemplate { c },
         )?;
+    }
+    if c.chaos && e.is_canary() {
+        resources.push("podchaos.yaml");
+        emit(files, format!("{dir}/podchaos.yaml"), &PodChaos { c, e })?;
     }
     if e.is_blue_green() {
         resources.push("service-preview.yaml");

@@ -35,6 +35,11 @@ pub struct Context {
     pub build_command: String,
     pub test_command: String,
     pub lang: stack::LanguageDefaults,
+    /// The language's images, or the platform's replacements for them.
+    pub builder_image: String,
+    pub runtime_image: String,
+    /// The shipped policies enforced and written into the repository.
+    pub policies: Vec<String>,
     pub start_command: String,
     pub extra_ports: Vec<(String, u16)>,
     /// (NAME, value)
@@ -47,6 +52,8 @@ pub struct Context {
     pub pod_security_standard: &'static str,
     pub network_policies: bool,
     pub istio: bool,
+    /// A pod-failure experiment on the canary (`spec.chaos: enabled`).
+    pub chaos: bool,
     pub image_scanning: bool,
     pub monitoring: bool,
     pub alert_error_rate: bool,
@@ -94,6 +101,8 @@ pub struct BurnAlert {
 
 pub struct EnvironmentContext {
     pub name: String,
+    /// The Argo CD cluster the environment deploys to.
+    pub cluster: String,
     pub strategy: Strategy,
     pub auto_deploy: bool,
     pub approval_required: bool,
@@ -129,13 +138,13 @@ impl Context {
         let all_environments: Vec<EnvironmentContext> = app
             .environments
             .iter()
-            .map(|e| environment(spec, e, framework.base))
+            .map(|e| environment(spec, e, framework.base, opts))
             .collect();
         let environments = app
             .environments
             .iter()
             .filter(|e| opts.environment.as_ref().is_none_or(|only| *only == e.name))
-            .map(|e| environment(spec, e, framework.base))
+            .map(|e| environment(spec, e, framework.base, opts))
             .collect();
         Context {
             header: format!(
@@ -167,7 +176,7 @@ impl Context {
             framework: app.framework,
             org: opts.github_org.clone(),
             source_template: opts.source_template.clone(),
-            repo_url: format!("https://github.com/{}/{}.git", opts.github_org, spec.name()),
+            repo_url: opts.gitops_repository_for(spec.name()),
             image: format!(
                 "{}/{}/{}",
                 opts.image_registry,
@@ -182,6 +191,15 @@ impl Context {
             build_command: app.build.build_command.clone(),
             test_command: app.build.test_command.clone(),
             lang: stack::language(app.language),
+            policies: opts.policies.clone(),
+            builder_image: opts.base_images.get(&app.language).map_or_else(
+                || stack::language(app.language).builder_image.to_string(),
+                |images| images.builder.clone(),
+            ),
+            runtime_image: opts.base_images.get(&app.language).map_or_else(
+                || stack::language(app.language).runtime_image.to_string(),
+                |images| images.runtime.clone(),
+            ),
             start_command: stack::start_command(app.framework, spec.name()),
             extra_ports: app.ports.iter().map(|p| (p.name.clone(), p.port)).collect(),
             env: app
@@ -200,6 +218,7 @@ impl Context {
             pod_security_standard: app.security.pod_security_standards.as_str(),
             network_policies: app.security.network_policies == Toggle::Enabled,
             istio: app.service_mesh.is_some(),
+            chaos: app.chaos == Toggle::Enabled,
             image_scanning: app.security.image_scanning == Toggle::Enabled,
             monitoring: app.monitoring.enabled,
             alert_error_rate: app.monitoring.alerts.contains(&Alert::HighErrorRate),
@@ -271,6 +290,7 @@ fn environment(
     spec: &Spec,
     env: &crate::spec::Environment,
     base: stack::BaseResources,
+    opts: &RenderOptions,
 ) -> EnvironmentContext {
     let factor = spec.spec.resources.factor(&env.name);
     // The seed's canary: 10 % for 10 minutes, 50 % for 20 minutes; longer
@@ -287,6 +307,7 @@ fn environment(
         .collect();
     EnvironmentContext {
         name: env.name.clone(),
+        cluster: opts.cluster_for(&env.name).to_string(),
         strategy: env.strategy,
         auto_deploy: env.auto_deploy,
         approval_required: env.approval_required,

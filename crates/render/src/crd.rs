@@ -19,7 +19,7 @@ struct Crd {
     schema: &'static str,
 }
 
-const CRDS: [Crd; 7] = [
+const CRDS: [Crd; 8] = [
     Crd {
         api_version: "argoproj.io/v1alpha1",
         kind: "Rollout",
@@ -55,13 +55,19 @@ const CRDS: [Crd; 7] = [
         kind: "ServiceMonitor",
         schema: include_str!("../crds/servicemonitor.monitoring.coreos.com.v1.json"),
     },
+    Crd {
+        api_version: "chaos-mesh.org/v1alpha1",
+        kind: "PodChaos",
+        schema: include_str!("../crds/podchaos.chaos-mesh.org.v1alpha1.json"),
+    },
 ];
 
 /// The API groups whose resources must have a vendored schema.
-const CUSTOM_GROUPS: [&str; 3] = [
+const CUSTOM_GROUPS: [&str; 4] = [
     "argoproj.io",
     "networking.istio.io",
     "monitoring.coreos.com",
+    "chaos-mesh.org",
 ];
 
 /// A custom resource its CRD's schema refuses.

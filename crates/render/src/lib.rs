@@ -28,7 +28,7 @@ pub mod spec;
 pub mod stack;
 mod verify;
 
-pub use options::{RenderOptions, SecurityContext};
+pub use options::{BaseImages, OptionError, RenderOptions, SecurityContext};
 pub use policy::Violation;
 pub use render::{CheckReport, File, RenderError, Rendered, check, render};
 pub use spec::{Spec, SpecError, json_schema, parse_spec};

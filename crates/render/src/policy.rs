@@ -17,11 +17,11 @@ pub const POLICIES: &[(&str, &str)] = &[
     ("workload.rego", include_str!("../policy/workload.rego")),
 ];
 
-/// The rules whose results are violations.
-const DENY_RULES: &[&str] = &[
-    "data.portico.kubernetes.security.deny",
-    "data.portico.kubernetes.workload.deny",
-];
+/// The rule whose results are a policy's violations: `policy/<name>.rego` declares
+/// `package portico.kubernetes.<name>` with a `deny` set.
+fn deny_rule(policy: &str) -> String {
+    format!("data.portico.kubernetes.{policy}.deny")
+}
 
 /// The kinds the shipped policies judge (those carrying a pod template; see
 /// `workload_kinds` in the Rego). Other manifests cannot violate them, so
@@ -126,14 +126,17 @@ pub(crate) fn parse_manifests(rendered: &Rendered) -> Result<Vec<Manifest>, Unpa
     Ok(out)
 }
 
-/// Evaluate every policy on every manifest; the violations come back
-/// sorted so the report is stable.
-pub fn evaluate(rendered: &Rendered) -> Result<Vec<Violation>, RenderError> {
-    evaluate_manifests(manifests(rendered)?)
+/// Evaluate the `policies` (names without `.rego`) on every manifest; the violations
+/// come back sorted so the report is stable.
+pub fn evaluate(rendered: &Rendered, policies: &[String]) -> Result<Vec<Violation>, RenderError> {
+    evaluate_manifests(manifests(rendered)?, policies)
 }
 
 /// [`evaluate`] on manifests already parsed.
-pub(crate) fn evaluate_manifests(manifests: Vec<Manifest>) -> Result<Vec<Violation>, RenderError> {
+pub(crate) fn evaluate_manifests(
+    manifests: Vec<Manifest>,
+    policies: &[String],
+) -> Result<Vec<Violation>, RenderError> {
     let mut engine = engine()?;
     let mut violations = Vec::new();
     let judged = manifests.into_iter().filter(|m| {
@@ -142,9 +145,9 @@ pub(crate) fn evaluate_manifests(manifests: Vec<Manifest>) -> Result<Vec<Violati
     });
     for manifest in judged {
         engine.set_input(manifest.value);
-        for rule in DENY_RULES {
+        for rule in policies.iter().map(|policy| deny_rule(policy)) {
             let result = engine
-                .eval_rule(rule.to_string())
+                .eval_rule(rule.clone())
                 .map_err(|e| RenderError::Internal(format!("evaluating {rule}: {e}")))?;
             let denials: Vec<Denial> = if result == Value::Undefined {
                 vec![]

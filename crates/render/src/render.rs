@@ -62,7 +62,7 @@ fn list(problems: &[impl std::fmt::Display]) -> String {
 /// Kubernetes manifests; any violation refuses the whole render.
 pub fn render(spec: &Spec, opts: &RenderOptions) -> Result<Rendered, RenderError> {
     let (rendered, manifests) = render_parsed(spec, opts)?;
-    let violations = policy::evaluate_manifests(manifests)?;
+    let violations = policy::evaluate_manifests(manifests, &opts.policies)?;
     if violations.is_empty() {
         Ok(rendered)
     } else {
@@ -243,7 +243,7 @@ pub fn check(yaml: &str, opts: &RenderOptions) -> CheckReport {
                     report.crd_problems.push(problem);
                 }
             }
-            match policy::evaluate_manifests(manifests) {
+            match policy::evaluate_manifests(manifests, &opts.policies) {
                 Ok(violations) => report.violations = violations,
                 Err(error) => report.render_error = Some(error.to_string()),
             }

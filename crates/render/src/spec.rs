@@ -66,6 +66,10 @@ pub struct ApplicationSpec {
     pub resources: Resources,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub service_mesh: Option<ServiceMesh>,
+    /// A pod-failure experiment (Chaos Mesh) on the canary of each canary environment,
+    /// judged by the same SLO analysis as the canary; off unless the team opts in.
+    #[serde(skip_serializing_if = "Toggle::is_disabled")]
+    pub chaos: Toggle,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub infrastructure: Option<Infrastructure>,
     /// Extra container ports besides `http` (which is `build.port`).
@@ -145,6 +149,12 @@ named_enum!(Toggle {
     Enabled => "enabled",
     Disabled => "disabled",
 });
+
+impl Toggle {
+    fn is_disabled(&self) -> bool {
+        *self == Toggle::Disabled
+    }
+}
 
 named_enum!(PodSecurityStandard {
     Restricted => "restricted",

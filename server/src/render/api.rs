@@ -15,7 +15,7 @@ use crate::identity::Authorized;
 use crate::identity::act::SpecRender;
 use crate::state::AppState;
 use axum::body::Bytes;
-use axum::extract::{FromRequest, Query, Request};
+use axum::extract::{FromRequest, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -104,16 +104,21 @@ async fn schema() -> Response {
 
 async fn render_spec(
     _auth: Authorized<SpecRender>,
+    State(state): State<AppState>,
     Query(query): Query<RenderQuery>,
     request: Request,
 ) -> Response {
-    match render_request(query, request).await {
+    match render_request(&state.config.render, query, request).await {
         Ok(response) => response,
         Err(error) => error.into_response(),
     }
 }
 
-async fn render_request(query: RenderQuery, request: Request) -> Result<Response, ApiError> {
+async fn render_request(
+    platform: &RenderOptions,
+    query: RenderQuery,
+    request: Request,
+) -> Result<Response, ApiError> {
     let headers = request.headers().clone();
     let content_type = headers
         .get(header::CONTENT_TYPE)
@@ -166,7 +171,7 @@ async fn render_request(query: RenderQuery, request: Request) -> Result<Response
     };
     let options = RenderOptions {
         environment: environment.clone(),
-        ..RenderOptions::default()
+        ..platform.clone()
     };
     let rendered = match render::render(&spec, &options) {
         Ok(rendered) => rendered,

@@ -1,6 +1,7 @@
 //! `portico render`: an Application spec → its delivery files on disk, or a dry run
-//! (`--check`). Needs neither configuration nor a database, so it runs in CI and in
-//! pre-commit hooks.
+//! (`--check`). Needs no database and of the configuration only its `render:` block
+//! (when `PORTICO_CONFIG` or `./portico.yaml` has one), so it runs in CI and in
+//! pre-commit hooks with the same registry, images and clusters as the portal.
 //!
 //! Problems go to stderr, one a line: spec errors as `path: message`, policy violations as
 //! `file: Kind/name: policy: message`. Exit 0 when the spec is good, 1 otherwise.
@@ -49,9 +50,16 @@ pub fn run_with(args: &RenderArgs, out: &mut dyn Write, err: &mut dyn Write) -> 
             return false;
         }
     };
+    let platform = match crate::config::render_options(&std::env::vars().collect()) {
+        Ok(platform) => platform,
+        Err(error) => {
+            let _ = writeln!(err, "{error}");
+            return false;
+        }
+    };
     let options = RenderOptions {
         environment: args.env.clone(),
-        ..RenderOptions::default()
+        ..platform
     };
     if args.check {
         return check(&yaml, &options, out, err);

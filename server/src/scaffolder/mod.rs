@@ -34,6 +34,8 @@ pub struct Scaffolder {
     poll: Duration,
     /// The portal's own address, for links in outputs.
     pub public_url: String,
+    /// What `portico:render` renders with (`render:` in the configuration).
+    pub render: render::RenderOptions,
     /// Secrets of the tasks this replica accepted, by task id: never stored anywhere else.
     secrets: Mutex<HashMap<String, Map<String, Value>>>,
     /// Tasks running on this replica at most (`scaffolder_concurrency`).
@@ -59,6 +61,7 @@ impl Scaffolder {
             lease: config.work.lease,
             poll: config.work.poll,
             public_url: config.public_url.clone(),
+            render: config.render.clone(),
             secrets: Mutex::new(HashMap::new()),
             slots: Arc::new(Semaphore::new(config.scaffolder.concurrency)),
             wake: Notify::new(),

@@ -256,3 +256,52 @@ fn usage_errors_exit_2() {
     );
     assert_eq!(output.status.code(), Some(2));
 }
+
+#[test]
+fn render_uses_the_render_block_of_portico_yaml_in_the_working_directory() {
+    let work = tempfile::tempdir().unwrap();
+    let out = work.path().join("out");
+    let spec = spec_path("fastapi");
+    std::fs::write(
+        work.path().join("portico.yaml"),
+        "render:\n  base_images:\n    python:\n      builder: registry.company.com/python:3.12.8-slim\n      runtime: registry.company.com/python:3.12.8-slim\n  clusters:\n    production: prod-eu-1\n",
+    )
+    .unwrap();
+    let args = [
+        "render",
+        spec.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    let output = run(work.path(), &args);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let dockerfile = std::fs::read_to_string(out.join("Dockerfile")).unwrap();
+    assert!(
+        dockerfile.contains("FROM registry.company.com/python:3.12.8-slim AS build"),
+        "{dockerfile}"
+    );
+    let production = std::fs::read_to_string(out.join("deploy/argocd/production.yaml")).unwrap();
+    assert!(production.contains("name: prod-eu-1"), "{production}");
+
+    // A bad value stops the command, naming the key; nothing is written.
+    std::fs::write(
+        work.path().join("portico.yaml"),
+        "render:\n  image_tag: latest\n",
+    )
+    .unwrap();
+    let out = work.path().join("out-2");
+    let args = [
+        "render",
+        spec.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    let output = run(work.path(), &args);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        text(&output.stderr).contains("render.image_tag"),
+        "{}",
+        text(&output.stderr)
+    );
+    assert!(!out.exists());
+}

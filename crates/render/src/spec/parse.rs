@@ -350,6 +350,7 @@ const SPEC_FIELDS: &[&str] = &[
     "environments",
     "resources",
     "service_mesh",
+    "chaos",
     "infrastructure",
     "ports",
     "env",
@@ -381,6 +382,7 @@ fn read_application(
         .as_ref()
         .and_then(|envs| read_resources(errors, fields.get("resources"), envs));
     let service_mesh = fields.named::<ServiceMesh>(errors, "service_mesh");
+    let chaos = fields.named::<Toggle>(errors, "chaos");
     let infrastructure = read_infrastructure(errors, fields.get("infrastructure"));
     let ports = read_ports(errors, &fields, build.as_ref());
     let env = read_env(errors, fields.get("env"));
@@ -403,6 +405,8 @@ fn read_application(
         environments: environments?,
         resources: resources?,
         service_mesh,
+        // A bad value is reported above; the spec is refused with it.
+        chaos: chaos.unwrap_or(Toggle::Disabled),
         infrastructure: infrastructure?,
         ports: ports?,
         env: env?,

@@ -35,7 +35,11 @@ pub fn render(ctx: &mut ActionContext<'_>) -> Result<Value, String> {
             list.join("; ")
         )
     })?;
-    let mut options = render::RenderOptions::default();
+    // The platform's `render:` configuration; a dry run without a scaffolder uses the defaults.
+    let mut options = ctx
+        .scaffolder
+        .map(|scaffolder| scaffolder.render.clone())
+        .unwrap_or_default();
     if let Some(org) = ctx.text("githubOrg").filter(|o| !o.is_empty()) {
         options.github_org = org.to_string();
     }

@@ -134,7 +134,10 @@ pub async fn preview_application(
     to: Option<String>,
 ) -> Result<Preview, AppError> {
     crate::identity::require(identity::Action::SpecRender).await?;
-    Ok(ssr::preview(&yaml, from, to))
+    // The platform's `render:` configuration, as the server provides it.
+    let options =
+        leptos::prelude::use_context::<std::sync::Arc<render::RenderOptions>>().unwrap_or_default();
+    Ok(ssr::preview(&yaml, from, to, &options))
 }
 
 #[component]
@@ -199,6 +202,7 @@ spec:
   framework: fastapi
   owner: team-commerce
   system: checkout
+  # Edit here or through the form: comments and the order of keys are kept.
   scaling:
     min_replicas: 2
     max_replicas: 10
@@ -265,12 +269,18 @@ spec:
         }
     }
 
-    pub fn preview(yaml: &str, from: Option<String>, to: Option<String>) -> Preview {
+    pub fn preview(
+        yaml: &str,
+        from: Option<String>,
+        to: Option<String>,
+        options: &render::RenderOptions,
+    ) -> Preview {
         use render::spec::{Framework, Language};
         let mut p = Preview {
-            policies: render::policy::POLICIES
+            policies: options
+                .policies
                 .iter()
-                .map(|(name, _)| format!("policy/{name}"))
+                .map(|name| format!("policy/{name}.rego"))
                 .collect(),
             languages: Language::ALL.iter().map(|l| l.to_string()).collect(),
             frameworks: Framework::ALL.iter().map(|f| f.to_string()).collect(),
@@ -298,7 +308,7 @@ spec:
             .map(|e| e.name.clone())
             .collect();
         let mut files = Vec::new();
-        match render::render(&spec, &render::RenderOptions::default()) {
+        match render::render(&spec, options) {
             Ok(rendered) => {
                 p.manifests_checked = render::policy::manifests(&rendered)
                     .map(|m| m.len())
@@ -376,7 +386,7 @@ spec:
 
         #[test]
         fn the_example_renders_and_passes() {
-            let p = preview(EXAMPLE, None, None);
+            let p = preview(EXAMPLE, None, None, &Default::default());
             assert!(p.errors.is_empty(), "{:?}", p.errors);
             assert!(p.violations.is_empty());
             assert!(p.files.iter().any(|f| f.path == "Dockerfile"));
@@ -401,7 +411,7 @@ spec:
         #[test]
         fn an_invalid_spec_shows_its_fields_as_written_and_its_errors_with_paths() {
             let yaml = render::edit::set_field(EXAMPLE, Field::MinReplicas, "50").unwrap();
-            let p = preview(&yaml, None, None);
+            let p = preview(&yaml, None, None, &Default::default());
             assert!(
                 p.errors
                     .iter()
