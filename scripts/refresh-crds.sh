@@ -38,7 +38,8 @@ fetch() { # repository tag path
   echo "publishes it. Written by \`scripts/refresh-crds.sh\`; do not edit by hand. The tests and"
   echo "\`portico render --check\` validate every rendered custom resource against these, with"
   echo "unknown fields refused wherever the schema does not keep them"
-  echo "(\`x-kubernetes-preserve-unknown-fields\`)."
+  echo "(\`x-kubernetes-preserve-unknown-fields\`). Other generated files with a published JSON"
+  echo "schema (the Grafana dashboard) are checked against it as it is published."
   echo
   echo "| File | Kind | Version | Project release | Source |"
   echo "|---|---|---|---|---|"
@@ -67,5 +68,18 @@ sys.exit(f"no {kind} {group}/{version} in the file")
   mv "$out/$file.new" "$out/$file"
   echo "| \`$file\` | $kind | $group/$version | $repository $tag | https://github.com/$repository/blob/$tag/$path |" >>"$out/SOURCES.md.new"
   echo "ok: $file from $repository $tag"
+done
+# JSON schemas published as they are: repository revision path file description
+schemas=(
+  "grafana/grafana-foundation-sdk f178d5a42a8915fdda9235e97ad93881e3f94fef jsonschema/dashboard.jsonschema.json grafana-dashboard.jsonschema.json Grafana dashboard (schemaVersion 42, Grafana 12)"
+)
+for target in "${schemas[@]}"; do
+  read -r repository revision path file description <<<"$target"
+  fetch "$repository" "$revision" "$path" | python3 -c 'import json, sys; json.load(sys.stdin)' \
+    || { echo "$repository $path is not JSON" >&2; exit 1; }
+  fetch "$repository" "$revision" "$path" >"$out/$file.new"
+  mv "$out/$file.new" "$out/$file"
+  echo "| \`$file\` | $description | draft-07 | $repository ${revision:0:12} | https://github.com/$repository/blob/$revision/$path |" >>"$out/SOURCES.md.new"
+  echo "ok: $file from $repository ${revision:0:12}"
 done
 mv "$out/SOURCES.md.new" "$out/SOURCES.md"

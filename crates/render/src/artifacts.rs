@@ -170,10 +170,7 @@ pub fn render_all(c: &Context) -> Result<Files, RenderError> {
     }
     emit(&mut files, "catalog-info.yaml", &CatalogInfo { c })?;
     if c.monitoring {
-        files.push((
-            "deploy/observability/grafana-dashboard.json".into(),
-            crate::dashboard::grafana(c),
-        ));
+        files.push((crate::dashboard::PATH.into(), crate::dashboard::grafana(c)));
     }
     for (name, source) in crate::policy::POLICIES {
         if c.policies

@@ -3,11 +3,20 @@
 //! saturation and the SLO's error budget burn — the golden signals the seed asks every
 //! service to watch, from the same series as its recording rules and alerts
 //! (`observability/prometheusrule.yml`). Built as JSON values, so no spec text can break
-//! out of a string.
+//! out of a string, and checked against the dashboard schema Grafana publishes
+//! (`crds/grafana-dashboard.jsonschema.json`, from grafana-foundation-sdk; see
+//! `crds/SOURCES.md`) by [`check`], as custom resources are against their CRDs.
+
+use std::sync::LazyLock;
 
 use serde_json::{Value, json};
 
 use crate::context::Context;
+use crate::crd::CrdProblem;
+use crate::render::Rendered;
+
+/// Where the dashboard is written.
+pub const PATH: &str = "deploy/observability/grafana-dashboard.json";
 
 /// Grafana's dashboard schema this is written for (Grafana 10 and later read it).
 const SCHEMA_VERSION: u32 = 39;
@@ -126,6 +135,16 @@ pub fn grafana(c: &Context) -> String {
         "time": {"from": "now-6h", "to": "now"},
         "refresh": "1m",
         "timezone": "browser",
+        // Grafana's own annotations (alerts, manual notes), as a new dashboard has them.
+        "annotations": {"list": [{
+            "builtIn": 1,
+            "name": "Annotations & Alerts",
+            "type": "dashboard",
+            "datasource": {"type": "grafana", "uid": "-- Grafana --"},
+            "enable": true,
+            "hide": true,
+            "iconColor": "rgba(0, 211, 255, 1)",
+        }]},
         "templating": {"list": [{
             "name": "datasource",
             "label": "Prometheus",
@@ -140,6 +159,82 @@ pub fn grafana(c: &Context) -> String {
     let mut text = serde_json::to_string_pretty(&dashboard).expect("JSON values serialise");
     text.push('\n');
     text
+}
+
+/// Grafana's dashboard schema, compiled once per process: for the dashboard, and for a
+/// panel and a row on their own, because the schema's `oneOf` of the two would report a
+/// broken panel only as "not valid under any of the schemas".
+struct Schemas {
+    dashboard: jsonschema::Validator,
+    panel: jsonschema::Validator,
+    row: jsonschema::Validator,
+}
+
+static SCHEMAS: LazyLock<Schemas> = LazyLock::new(|| {
+    let schema: Value =
+        serde_json::from_str(include_str!("../crds/grafana-dashboard.jsonschema.json"))
+            .expect("the vendored dashboard schema is JSON");
+    let compile = |definition: &str| {
+        let mut schema = schema.clone();
+        schema["$ref"] = json!(format!("#/definitions/{definition}"));
+        jsonschema::draft7::new(&schema)
+            .unwrap_or_else(|e| panic!("the vendored dashboard schema ({definition}): {e}"))
+    };
+    Schemas {
+        dashboard: compile("Dashboard"),
+        panel: compile("Panel"),
+        row: compile("RowPanel"),
+    }
+});
+
+/// The rendered dashboard checked against Grafana's schema: unknown fields and wrong
+/// types are problems named by their JSON pointer.
+pub fn check(rendered: &Rendered) -> Vec<CrdProblem> {
+    let Some(file) = rendered.files.iter().find(|f| f.path == PATH) else {
+        return vec![];
+    };
+    // Not JSON at all is the parse check's to report ([`crate::verify`]).
+    let Ok(dashboard) = serde_json::from_str::<Value>(&file.contents) else {
+        return vec![];
+    };
+    check_dashboard(&dashboard)
+}
+
+/// [`check`] on a parsed dashboard.
+pub fn check_dashboard(dashboard: &Value) -> Vec<CrdProblem> {
+    let uid = dashboard["uid"].as_str().unwrap_or("?");
+    let problem = |path: String, message: String| CrdProblem {
+        file: PATH.to_string(),
+        resource: format!("Dashboard/{uid}"),
+        path,
+        message,
+    };
+    // The panels are checked one by one below; anything else is left to the dashboard's.
+    let mut rest = dashboard.clone();
+    let panels = match rest.get_mut("panels") {
+        Some(panels @ Value::Array(_)) => std::mem::replace(panels, json!([])),
+        _ => json!([]),
+    };
+    let schemas = &*SCHEMAS;
+    let mut problems: Vec<CrdProblem> = schemas
+        .dashboard
+        .iter_errors(&rest)
+        .map(|error| problem(error.instance_path().to_string(), error.to_string()))
+        .collect();
+    for (index, panel) in panels.as_array().into_iter().flatten().enumerate() {
+        let validator = if panel["type"] == "row" {
+            &schemas.row
+        } else {
+            &schemas.panel
+        };
+        problems.extend(validator.iter_errors(panel).map(|error| {
+            problem(
+                format!("/panels/{index}{}", error.instance_path()),
+                error.to_string(),
+            )
+        }));
+    }
+    problems
 }
 
 /// Grafana's uid: at most 40 characters, stable across renders so an import replaces
@@ -210,9 +305,33 @@ mod tests {
         let file = rendered
             .files
             .iter()
-            .find(|f| f.path == "deploy/observability/grafana-dashboard.json")
+            .find(|f| f.path == super::PATH)
             .expect("a monitored service gets a dashboard");
         serde_json::from_str(&file.contents).unwrap()
+    }
+
+    #[test]
+    fn the_dashboard_passes_grafanas_schema_and_a_broken_field_is_named() {
+        let mut d = dashboard("payments", "team-pay");
+        assert_eq!(super::check_dashboard(&d), vec![]);
+        d["panels"][1]["gridPos"]["w"] = serde_json::json!("wide");
+        d["panels"][2]["legend"] = serde_json::json!(true);
+        let problems = super::check_dashboard(&d);
+        let paths: Vec<&str> = problems.iter().map(|p| p.path.as_str()).collect();
+        assert_eq!(paths, ["/panels/1/gridPos/w", "/panels/2"], "{problems:?}");
+        assert!(
+            problems[0].message.contains("is not of type"),
+            "{problems:?}"
+        );
+        assert!(
+            problems[1].message.contains("'legend' was unexpected"),
+            "{problems:?}"
+        );
+        assert_eq!(problems[0].resource, "Dashboard/portico-team-pay-payments");
+        d["panels"] = serde_json::json!("none");
+        let problems = super::check_dashboard(&d);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].path, "/panels");
     }
 
     #[test]

@@ -14,7 +14,7 @@ pub mod actions;
 mod artifacts;
 mod context;
 pub mod crd;
-mod dashboard;
+pub mod dashboard;
 pub mod diff;
 pub mod edit;
 mod escape;

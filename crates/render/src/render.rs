@@ -182,7 +182,8 @@ pub struct CheckReport {
     pub files: usize,
     /// How many Kubernetes manifests the policies evaluated.
     pub manifests_checked: usize,
-    /// Custom resources their CRD's schema refuses ([`crate::crd`]), as written and, when
+    /// Custom resources their CRD's schema refuses ([`crate::crd`]) and a dashboard
+    /// Grafana's schema refuses ([`crate::dashboard`]), as written and, when
     /// only the build of an overlay shows the problem, as built
     /// (`<overlay> (kustomize build)`).
     pub crd_problems: Vec<crate::crd::CrdProblem>,
@@ -227,6 +228,7 @@ pub fn check(yaml: &str, opts: &RenderOptions) -> CheckReport {
             report.files = rendered.files.len();
             report.manifests_checked = manifests.len();
             report.crd_problems = crate::crd::check(&rendered);
+            report.crd_problems.extend(crate::dashboard::check(&rendered));
             // Each overlay built as kustomize builds it, and its custom resources checked
             // again: what a patch breaks shows only there. A problem the files already
             // show is not repeated.

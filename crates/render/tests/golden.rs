@@ -137,8 +137,9 @@ fn every_action_a_workflow_uses_is_pinned_to_a_commit() {
 }
 
 /// Every custom resource of every golden case (Rollout, AnalysisTemplate, Argo CD
-/// Application, VirtualService, DestinationRule, PrometheusRule, ServiceMonitor) passes
-/// its CRD's published schema, unknown fields refused.
+/// Application, VirtualService, DestinationRule, PrometheusRule, ServiceMonitor, PodChaos)
+/// passes its CRD's published schema, unknown fields refused; the Grafana dashboard passes
+/// Grafana's.
 #[test]
 fn every_custom_resource_passes_its_crd_schema() {
     let mut problems = Vec::new();
@@ -151,8 +152,16 @@ fn every_custom_resource_passes_its_crd_schema() {
         problems.extend(
             render::crd::check(&rendered)
                 .iter()
+                .chain(&render::dashboard::check(&rendered))
                 .map(|p| format!("{case}: {p}")),
         );
+        if rendered
+            .files
+            .iter()
+            .any(|f| f.path == render::dashboard::PATH)
+        {
+            kinds.insert("Grafana dashboard".to_string());
+        }
         for file in &rendered.files {
             for line in file.contents.lines() {
                 if let Some(kind) = line.strip_prefix("kind: ") {
@@ -171,6 +180,7 @@ fn every_custom_resource_passes_its_crd_schema() {
         "ServiceMonitor",
         "Application",
         "PodChaos",
+        "Grafana dashboard",
     ] {
         assert!(
             kinds.contains(kind),
