@@ -228,7 +228,9 @@ pub fn check(yaml: &str, opts: &RenderOptions) -> CheckReport {
             report.files = rendered.files.len();
             report.manifests_checked = manifests.len();
             report.crd_problems = crate::crd::check(&rendered);
-            report.crd_problems.extend(crate::dashboard::check(&rendered));
+            report
+                .crd_problems
+                .extend(crate::dashboard::check(&rendered));
             // Each overlay built as kustomize builds it, and its custom resources checked
             // again: what a patch breaks shows only there. A problem the files already
             // show is not repeated.
