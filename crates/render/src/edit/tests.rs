@@ -162,3 +162,14 @@ fn text_that_reads_as_another_type_stays_text() {
         );
     }
 }
+
+#[test]
+fn a_new_key_goes_after_the_mapping_and_leaves_comments_in_place() {
+    let yaml = "kind: Application\nspec:\n  language: python\n  system: checkout\n  # Scaling bounds.\n  scaling:\n    min_replicas: 2\n  monitoring:\n    alerts: [high_error_rate, high_latency]\n";
+    let edited = set_field(yaml, Field::ServiceMesh, "istio").unwrap();
+    assert!(
+        edited.starts_with("kind: Application\nspec:\n  language: python\n  system: checkout\n  # Scaling bounds.\n  scaling:\n    min_replicas: 2\n  monitoring:\n    alerts: [high_error_rate, high_latency]\n"),
+        "{edited}"
+    );
+    assert!(edited.contains("  service_mesh: istio"), "{edited}");
+}
