@@ -149,7 +149,12 @@ pub fn set_fields<'a>(
     for (field, value) in &edits {
         set(&mut document, field.path(), value.clone())?;
     }
-    match lossless(yaml, &edits) {
+    // The lossless editor is young: whatever it does on odd input (even a panic), the
+    // check below or the rewrite keeps the edit right.
+    let text = std::panic::catch_unwind(|| lossless(yaml, &edits))
+        .ok()
+        .flatten();
+    match text {
         Some(text) if yaml_serde::from_str::<Value>(&text).ok().as_ref() == Some(&document) => {
             Ok(text)
         }

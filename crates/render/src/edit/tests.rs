@@ -173,3 +173,30 @@ fn a_new_key_goes_after_the_mapping_and_leaves_comments_in_place() {
     );
     assert!(edited.contains("  service_mesh: istio"), "{edited}");
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+
+    /// A spec mangled at random (characters inserted, lines cut) that still parses as a
+    /// mapping takes every edit, and each edit lands whatever the text looks like.
+    #[test]
+    fn an_edit_lands_on_any_mapping(
+        cut in 0usize..SPEC.len(),
+        insert in "[ a-z0-9:#'\"\\[\\]{},\n-]{0,6}",
+        value in "[a-z0-9 :#'\"-]{0,12}",
+    ) {
+        let cut = (0..=cut).rev().find(|i| SPEC.is_char_boundary(*i)).unwrap_or(0);
+        let yaml = format!("{}{insert}{}", &SPEC[..cut], &SPEC[cut..]);
+        for field in [Field::Name, Field::MinReplicas, Field::ServiceMesh] {
+            if let Ok(edited) = set_field(&yaml, field, &value) {
+                let document: Value = yaml_serde::from_str(&edited).unwrap();
+                let written = written(&document, field.path());
+                let expected = match (field, value.trim().parse::<i64>()) {
+                    (Field::MinReplicas, Ok(n)) => n.to_string(),
+                    _ => value.trim().to_string(),
+                };
+                proptest::prop_assert_eq!(&written, &expected, "{}\n---\n{}", yaml, edited);
+            }
+        }
+    }
+}
