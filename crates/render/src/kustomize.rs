@@ -12,17 +12,33 @@
 //!   with a kustomization, built recursively; an object added twice is an error;
 //! - then kustomize's transformers in its order: `patches` (RFC 6902 JSON patches, inline
 //!   or from a `path`, applied to every object the `target`'s group, version, kind and
-//!   name select, each an anchored regular expression), `labels` (`pairs`,
+//!   name select, each an anchored regular expression), `namespace` (set on every object
+//!   but a Namespace, which is renamed to it instead, as kustomize's field specs do; two
+//!   objects that become one are an error), `namePrefix` and `nameSuffix` (every name but
+//!   a Namespace's), `labels` (`pairs`,
 //!   `includeSelectors`, `includeTemplates`) and `commonLabels` with kustomize's field
 //!   specs, `commonAnnotations`, `images` (`newName`, `newTag`, `digest`, `tagSuffix`, on
 //!   every `containers[].image` and `initContainers[].image`, then on the pod-template
 //!   field specs again, as kustomize does);
+//! - after a rename, kustomize's name references, once over the whole build: a
+//!   Deployment's or a CronJob's `serviceAccountName` and ConfigMap references (volumes,
+//!   projected volumes, `env[].valueFrom.configMapKeyRef`, `envFrom[].configMapRef`, in
+//!   containers and init containers), an HPA's `scaleTargetRef` to a Deployment; a
+//!   reference is rewritten when it names an earlier name of such an object in the
+//!   referrer's namespace, and left as written otherwise. kustomize knows no field of a
+//!   custom resource: a Rollout's or a ServiceMonitor's fields keep the names they were
+//!   written with, and so does an HPA's `scaleTargetRef` to a Rollout, unless a Deployment
+//!   of the build had that name (kustomize does not read the reference's `kind`);
 //! - the result in kustomize's legacy order (Namespace, …, Service, Deployment, …, the
 //!   rest by group, version and kind, then namespace and name).
 //!
-//! Every other field is refused, naming the file and the field, never ignored:
-//! `namePrefix`, `nameSuffix` and `namespace` would need kustomize's name-reference
-//! rewriting, strategic-merge patches its per-kind merge keys, generators its name hashes.
+//! The renames are followed for Namespace, ServiceAccount, Service, ConfigMap, Deployment,
+//! CronJob, HorizontalPodAutoscaler, PodDisruptionBudget, NetworkPolicy and custom
+//! resources; a build that renames any other built-in kind (a StatefulSet, a Secret, a
+//! RoleBinding, …, each with name references or namespace fields of its own in kustomize)
+//! is refused, naming the object. Every other kustomization field is refused, naming the
+//! file and the field, never ignored: strategic-merge patches would need kustomize's
+//! per-kind merge keys, generators its name hashes.
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
@@ -89,11 +105,16 @@ pub fn build(rendered: &Rendered, dir: &str) -> Result<Vec<Value>, BuildError> {
         file: dir.to_string(),
         message,
     })?;
-    let mut objects = build_dir(&tree, &dir, &mut Vec::new()).map_err(|fault| BuildError {
-        overlay: dir.clone(),
-        file: fault.file,
-        message: fault.message,
-    })?;
+    let mut objects = build_dir(&tree, &dir, &mut Vec::new())
+        .and_then(|mut objects| {
+            rewrite_name_references(&mut objects)?;
+            Ok(objects)
+        })
+        .map_err(|fault| BuildError {
+            overlay: dir.clone(),
+            file: fault.file,
+            message: fault.message,
+        })?;
     objects.sort_by(|a, b| legacy_order(&Id::of(&a.value), &Id::of(&b.value)));
     Ok(objects
         .into_iter()
@@ -196,6 +217,9 @@ struct Object {
     file: String,
     /// Its name when read: kustomize's patch targets match it as well as the current one.
     original_name: String,
+    /// The names it had before each `namespace`, `namePrefix` or `nameSuffix` (kustomize's
+    /// previous ids): a name reference to one of them is rewritten to its name.
+    previous_names: Vec<String>,
 }
 
 impl Object {
@@ -303,6 +327,7 @@ fn build_dir(tree: &Tree, dir: &str, stack: &mut Vec<String>) -> Result<Vec<Obje
     for patch in &kustomization.patches {
         patch.apply(&mut objects, &file)?;
     }
+    kustomization.names.apply(&mut objects, &file)?;
     for labels in &kustomization.labels {
         labels.apply(&mut objects, &file)?;
     }
@@ -362,6 +387,7 @@ fn read_objects(path: &str, contents: &str) -> Result<Vec<Object>, Fault> {
             value,
             file: path.to_string(),
             original_name,
+            previous_names: Vec::new(),
         });
     }
     Ok(objects)
@@ -395,9 +421,10 @@ struct Kustomization {
     labels: Vec<Labels>,
     common_annotations: BTreeMap<String, String>,
     images: Vec<Image>,
+    names: Names,
 }
 
-const SUPPORTED: &str = "apiVersion, kind, metadata, resources, patches, labels, commonLabels, commonAnnotations, images";
+const SUPPORTED: &str = "apiVersion, kind, metadata, resources, patches, namespace, namePrefix, nameSuffix, labels, commonLabels, commonAnnotations, images";
 
 impl Kustomization {
     fn parse(tree: &Tree, dir: &str, file: &str, text: &str) -> Result<Kustomization, Fault> {
@@ -416,6 +443,7 @@ impl Kustomization {
             labels: vec![],
             common_annotations: BTreeMap::new(),
             images: vec![],
+            names: Names::default(),
         };
         let mut common_labels = BTreeMap::new();
         for (key, value) in &map {
@@ -467,6 +495,11 @@ impl Kustomization {
                             .push(Labels::parse(entry, &format!("labels[{i}]")).map_err(err)?);
                     }
                 }
+                "namespace" => {
+                    kustomization.names.namespace = string(value, key).map_err(err)?;
+                }
+                "namePrefix" => kustomization.names.prefix = string(value, key).map_err(err)?,
+                "nameSuffix" => kustomization.names.suffix = string(value, key).map_err(err)?,
                 "commonLabels" => common_labels = strings(value, key).map_err(err)?,
                 "commonAnnotations" => {
                     kustomization.common_annotations = strings(value, key).map_err(err)?;
@@ -686,6 +719,274 @@ impl Patch {
         }
         Ok(())
     }
+}
+
+/// A kustomization's `namespace`, `namePrefix` and `nameSuffix` (kustomize's namespace,
+/// prefix and suffix transformers, in that order, after the patches).
+#[derive(Debug, Default)]
+struct Names {
+    namespace: String,
+    prefix: String,
+    suffix: String,
+}
+
+/// The kinds `namespace`, `namePrefix` and `nameSuffix` are supported for, by group: the
+/// kinds of the renderer's trees whose kustomize rules this build follows.
+const RENAMEABLE: [(&str, &str); 9] = [
+    ("", "Namespace"),
+    ("", "ServiceAccount"),
+    ("", "Service"),
+    ("", "ConfigMap"),
+    ("apps", "Deployment"),
+    ("batch", "CronJob"),
+    ("autoscaling", "HorizontalPodAutoscaler"),
+    ("policy", "PodDisruptionBudget"),
+    ("networking.k8s.io", "NetworkPolicy"),
+];
+
+/// Every kind kustomize's name-reference, namespace and prefix field specs name
+/// (builtinpluginconsts/namereference.go, namespace.go; the prefix transformer's skip
+/// list). They match by kind alone, so a custom resource of such a kind is refused too.
+const KINDS_WITH_RULES: &[&str] = &[
+    "APIService",
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "ConfigMap",
+    "CronJob",
+    "CustomResourceDefinition",
+    "DaemonSet",
+    "Deployment",
+    "HTTPRoute",
+    "HorizontalPodAutoscaler",
+    "Ingress",
+    "IngressClass",
+    "Job",
+    "MutatingWebhookConfiguration",
+    "Namespace",
+    "Node",
+    "PersistentVolume",
+    "PersistentVolumeClaim",
+    "Pod",
+    "PodTemplate",
+    "PriorityClass",
+    "ReplicaSet",
+    "ReplicationController",
+    "Role",
+    "RoleBinding",
+    "Secret",
+    "Service",
+    "ServiceAccount",
+    "StatefulSet",
+    "StorageClass",
+    "ValidatingWebhookConfiguration",
+];
+
+/// Whether the build follows kustomize for `id` under a rename: one of [`RENAMEABLE`], or
+/// a custom resource (a group with a dot, not `*.k8s.io`) whose kind kustomize has no rule
+/// for; kustomize knows no field of a custom resource.
+fn rename_supported(id: &Id) -> bool {
+    if RENAMEABLE.contains(&(id.group.as_str(), id.kind.as_str())) {
+        return true;
+    }
+    let built_in = !id.group.contains('.') || id.group.ends_with(".k8s.io");
+    !built_in && !KINDS_WITH_RULES.contains(&id.kind.as_str())
+}
+
+/// Of the kinds the build renames, the cluster-scoped ones (kustomize's built-in list;
+/// it takes every kind it does not know, custom resources included, for namespaced).
+fn is_cluster_scoped(id: &Id) -> bool {
+    id.group.is_empty() && id.kind == "Namespace"
+}
+
+/// kustomize's `IsNsEquals`: an empty namespace is `default`.
+fn same_namespace(a: &Id, b: &Id) -> bool {
+    let namespace = |id: &Id| {
+        if id.namespace.is_empty() {
+            "default"
+        } else {
+            id.namespace.as_str()
+        }
+        .to_string()
+    };
+    namespace(a) == namespace(b)
+}
+
+fn set_metadata(object: &mut Object, key: &str, value: String) {
+    if let Some(metadata) = object.value["metadata"].as_object_mut() {
+        metadata.insert(key.to_string(), Value::String(value));
+    }
+}
+
+impl Names {
+    fn fields(&self) -> Vec<&'static str> {
+        [
+            ("namespace", &self.namespace),
+            ("namePrefix", &self.prefix),
+            ("nameSuffix", &self.suffix),
+        ]
+        .into_iter()
+        .filter(|(_, value)| !value.is_empty())
+        .map(|(field, _)| field)
+        .collect()
+    }
+
+    fn apply(&self, objects: &mut [Object], file: &str) -> Result<(), Fault> {
+        let fields = self.fields();
+        let renamed_below = objects.iter().any(|o| !o.previous_names.is_empty());
+        if fields.is_empty() && !renamed_below {
+            return Ok(());
+        }
+        // The name references are rewritten over the whole build: an object added above
+        // a renamed base is a referrer too.
+        let why = if fields.is_empty() {
+            "a base's namespace, namePrefix or nameSuffix (kustomize then rewrites name references in every object of the build)".to_string()
+        } else {
+            fields.join(", ")
+        };
+        if let Some(object) = objects
+            .iter()
+            .find(|o| !rename_supported(&Id::of(&o.value)))
+        {
+            let kinds: Vec<&str> = RENAMEABLE.iter().map(|(_, kind)| *kind).collect();
+            return Err(fault(
+                file,
+                format!(
+                    "{why}: {} is not supported by Portico's kustomize build, which follows kustomize's renames and name references for {} and custom resources only",
+                    object.describe(),
+                    kinds.join(", ")
+                ),
+            ));
+        }
+        if !self.namespace.is_empty() {
+            for object in objects.iter_mut() {
+                let id = Id::of(&object.value);
+                object.previous_names.push(id.name.clone());
+                if id.kind == "Namespace" {
+                    // kustomize's namespace field specs rename a Namespace to it.
+                    set_metadata(object, "name", self.namespace.clone());
+                } else if !is_cluster_scoped(&id) {
+                    set_metadata(object, "namespace", self.namespace.clone());
+                }
+            }
+            for (i, object) in objects.iter().enumerate() {
+                let id = Id::of(&object.value);
+                if let Some(other) = objects[..i]
+                    .iter()
+                    .find(|o| Id::of(&o.value).same_object(&id))
+                {
+                    return Err(fault(
+                        file,
+                        format!(
+                            "namespace \"{}\": {} and {} become the same object (kustomize: ID conflict)",
+                            self.namespace,
+                            other.describe(),
+                            object.describe()
+                        ),
+                    ));
+                }
+            }
+        }
+        if !self.prefix.is_empty() || !self.suffix.is_empty() {
+            for object in objects.iter_mut() {
+                let id = Id::of(&object.value);
+                // kustomize's prefix and suffix transformer skips Namespaces.
+                if id.kind == "Namespace" {
+                    continue;
+                }
+                object.previous_names.push(id.name.clone());
+                let name = format!("{}{}{}", self.prefix, id.name, self.suffix);
+                set_metadata(object, "name", name);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// kustomize's name references (builtinpluginconsts/namereference.go) from the kinds
+/// [`RENAMEABLE`] holds to the kinds it holds: the referent's kind, the referrer's kind,
+/// the path of the name in the referrer.
+#[rustfmt::skip]
+const NAME_REFERENCES: &[(&str, &str, &str)] = &[
+    ("Deployment", "HorizontalPodAutoscaler", "spec/scaleTargetRef/name"),
+    ("ConfigMap", "Deployment", "spec/template/spec/volumes/configMap/name"),
+    ("ConfigMap", "Deployment", "spec/template/spec/containers/env/valueFrom/configMapKeyRef/name"),
+    ("ConfigMap", "Deployment", "spec/template/spec/initContainers/env/valueFrom/configMapKeyRef/name"),
+    ("ConfigMap", "Deployment", "spec/template/spec/containers/envFrom/configMapRef/name"),
+    ("ConfigMap", "Deployment", "spec/template/spec/initContainers/envFrom/configMapRef/name"),
+    ("ConfigMap", "Deployment", "spec/template/spec/volumes/projected/sources/configMap/name"),
+    ("ConfigMap", "CronJob", "spec/jobTemplate/spec/template/spec/volumes/configMap/name"),
+    ("ConfigMap", "CronJob", "spec/jobTemplate/spec/template/spec/volumes/projected/sources/configMap/name"),
+    ("ConfigMap", "CronJob", "spec/jobTemplate/spec/template/spec/containers/env/valueFrom/configMapKeyRef/name"),
+    ("ConfigMap", "CronJob", "spec/jobTemplate/spec/template/spec/initContainers/env/valueFrom/configMapKeyRef/name"),
+    ("ConfigMap", "CronJob", "spec/jobTemplate/spec/template/spec/containers/envFrom/configMapRef/name"),
+    ("ConfigMap", "CronJob", "spec/jobTemplate/spec/template/spec/initContainers/envFrom/configMapRef/name"),
+    ("ServiceAccount", "Deployment", "spec/template/spec/serviceAccountName"),
+    ("ServiceAccount", "CronJob", "spec/jobTemplate/spec/template/spec/serviceAccountName"),
+];
+
+/// kustomize's name-reference transformer, run once over the whole build as kustomize
+/// does (`FixBackReferences`): a reference that names a previous name of an object of
+/// the referent's kind in the referrer's namespace (`SubsetThatCouldBeReferencedByResource`)
+/// becomes that object's name. References to objects outside the build, or in another
+/// namespace, stay as written.
+fn rewrite_name_references(objects: &mut [Object]) -> Result<(), Fault> {
+    if objects.iter().all(|o| o.previous_names.is_empty()) {
+        return Ok(());
+    }
+    let referents: Vec<(Id, Vec<String>)> = objects
+        .iter()
+        .map(|o| (Id::of(&o.value), o.previous_names.clone()))
+        .collect();
+    for object in objects.iter_mut() {
+        let referrer = Id::of(&object.value);
+        for (referent_kind, _, path) in NAME_REFERENCES
+            .iter()
+            .filter(|(_, kind, _)| *kind == referrer.kind)
+        {
+            let mut rewrite = |node: &mut Value| {
+                let Some(old) = node.as_str() else {
+                    return Ok(());
+                };
+                let candidates: Vec<&Id> = referents
+                    .iter()
+                    .filter(|(id, previous)| {
+                        id.kind == *referent_kind
+                            && previous.iter().any(|p| p == old)
+                            && (is_cluster_scoped(id) || same_namespace(id, &referrer))
+                    })
+                    .map(|(id, _)| id)
+                    .collect();
+                match candidates.as_slice() {
+                    [] => Ok(()),
+                    [id, ..] if candidates.iter().all(|c| c.name == id.name) => {
+                        *node = Value::String(id.name.clone());
+                        Ok(())
+                    }
+                    many => {
+                        let names: Vec<String> = many
+                            .iter()
+                            .map(|id| format!("{}/{}", id.namespace, id.name))
+                            .collect();
+                        Err(format!(
+                            "\"{old}\" may be any of {} (kustomize then chooses by prefix and suffix, which Portico's build does not); give them distinct names",
+                            names.join(", ")
+                        ))
+                    }
+                }
+            };
+            let steps: Vec<&str> = path.split('/').collect();
+            if let Err(message) = walk(&mut object.value, &steps, false, &mut rewrite) {
+                return Err(fault(
+                    &object.file,
+                    format!(
+                        "the name reference {path} of {}: {message}",
+                        object.describe()
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A place kustomize sets labels, annotations or images: a path of fields (`[]` marks a
@@ -1356,10 +1657,8 @@ mod tests {
     #[test]
     fn every_unsupported_field_is_refused_by_name() {
         for field in [
-            "namePrefix: x-",
-            "nameSuffix: -x",
-            "namespace: other",
             "configMapGenerator: []",
+            "secretGenerator: []",
             "patchesStrategicMerge: []",
             "replicas: []",
             "components: []",
@@ -1388,6 +1687,156 @@ mod tests {
                 .contains("strategic-merge patch is not supported"),
             "{error}"
         );
+    }
+
+    /// The expected values are what `kubectl kustomize` (v5.5.0) built from this tree: a
+    /// prefix and a namespace in the base, a suffix above; references rewritten through
+    /// every previous name, only within the referrer's namespace.
+    #[test]
+    fn renames_in_a_base_and_an_overlay_rewrite_references_as_kubectl_does() {
+        let rendered = tree(&[
+            (
+                "base/kustomization.yaml",
+                "resources: [r.yaml]\nnamePrefix: a-\nnamespace: one\n",
+            ),
+            (
+                "base/r.yaml",
+                "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: worker\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: zero\n",
+            ),
+            (
+                "overlays/x/kustomization.yaml",
+                "resources: [../../base, d.yaml]\nnameSuffix: -b\n",
+            ),
+            (
+                "overlays/x/d.yaml",
+                "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  namespace: one\nspec:\n  template:\n    spec:\n      serviceAccountName: worker\n      containers:\n        - name: web\n          image: web\n          envFrom:\n            - configMapRef:\n                name: a-settings\n            - configMapRef:\n                name: settings\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: other\n  namespace: two\nspec:\n  template:\n    spec:\n      serviceAccountName: a-worker\n      containers:\n        - name: web\n          image: web\n          envFrom:\n            - configMapRef:\n                name: settings\n",
+            ),
+        ]);
+        let built = build(&rendered, "overlays/x").unwrap();
+        let names: Vec<String> = built
+            .iter()
+            .map(|o| {
+                format!(
+                    "{}/{}/{}",
+                    o["kind"].as_str().unwrap(),
+                    o["metadata"]["namespace"].as_str().unwrap(),
+                    o["metadata"]["name"].as_str().unwrap()
+                )
+            })
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "ServiceAccount/one/a-worker-b",
+                "ConfigMap/one/a-settings-b",
+                "Deployment/one/web-b",
+                "Deployment/two/other-b"
+            ]
+        );
+        let pod = |i: usize| &built[i]["spec"]["template"]["spec"];
+        assert_eq!(pod(2)["serviceAccountName"], "a-worker-b");
+        assert_eq!(
+            pod(2)["containers"][0]["envFrom"],
+            serde_json::json!([{"configMapRef": {"name": "a-settings-b"}}, {"configMapRef": {"name": "a-settings-b"}}])
+        );
+        // In another namespace: left alone.
+        assert_eq!(pod(3)["serviceAccountName"], "a-worker");
+        assert_eq!(
+            pod(3)["containers"][0]["envFrom"][0]["configMapRef"]["name"],
+            "settings"
+        );
+    }
+
+    #[test]
+    fn a_rename_over_a_kind_without_kustomizes_rules_here_is_refused() {
+        const STATEFUL_SET: &str =
+            "apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: db\n";
+        let rendered = tree(&[
+            ("base/kustomization.yaml", "resources: [s.yaml]\n"),
+            ("base/s.yaml", STATEFUL_SET),
+            (
+                "overlays/x/kustomization.yaml",
+                "resources: [../../base]\nnamePrefix: x-\n",
+            ),
+        ]);
+        let error = build(&rendered, "overlays/x").unwrap_err();
+        assert_eq!(error.file, "overlays/x/kustomization.yaml");
+        assert!(
+            error.message.starts_with(
+                "namePrefix: StatefulSet/db (from base/s.yaml) is not supported by Portico's kustomize build"
+            ),
+            "{error}"
+        );
+        // Added above a renamed base, it would be a referrer kustomize rewrites.
+        let rendered = tree(&[
+            (
+                "base/kustomization.yaml",
+                "resources: [d.yaml]\nnamespace: shop\n",
+            ),
+            ("base/d.yaml", DEPLOYMENT),
+            (
+                "overlays/x/kustomization.yaml",
+                "resources: [../../base, s.yaml]\n",
+            ),
+            ("overlays/x/s.yaml", STATEFUL_SET),
+        ]);
+        let error = build(&rendered, "overlays/x").unwrap_err();
+        assert!(
+            error
+                .message
+                .starts_with("a base's namespace, namePrefix or nameSuffix"),
+            "{error}"
+        );
+        // A custom resource of a kind kustomize has rules for (by kind alone): refused.
+        let rendered = tree(&[
+            (
+                "overlays/x/kustomization.yaml",
+                "resources: [k.yaml]\nnamespace: shop\n",
+            ),
+            (
+                "overlays/x/k.yaml",
+                "apiVersion: serving.knative.dev/v1\nkind: Service\nmetadata:\n  name: web\n",
+            ),
+        ]);
+        let error = build(&rendered, "overlays/x").unwrap_err();
+        assert!(
+            error.message.starts_with("namespace: Service/web"),
+            "{error}"
+        );
+    }
+
+    /// As `kubectl kustomize` v5.5.0: the HPA's target is a Rollout, but a Deployment had
+    /// its name, and kustomize does not look at the reference's kind.
+    #[test]
+    fn a_scale_target_named_like_a_renamed_deployment_is_rewritten_whatever_its_kind() {
+        let rendered = tree(&[
+            (
+                "overlays/x/kustomization.yaml",
+                "resources: [r.yaml]\nnamePrefix: p-\n",
+            ),
+            (
+                "overlays/x/r.yaml",
+                "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n---\napiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata:\n  name: h\nspec:\n  scaleTargetRef:\n    apiVersion: argoproj.io/v1alpha1\n    kind: Rollout\n    name: web\n",
+            ),
+        ]);
+        let built = build(&rendered, "overlays/x").unwrap();
+        assert_eq!(built[1]["spec"]["scaleTargetRef"]["name"], "p-web");
+    }
+
+    #[test]
+    fn a_namespace_that_makes_two_objects_one_is_an_error() {
+        let rendered = tree(&[
+            (
+                "overlays/x/kustomization.yaml",
+                "resources: [a.yaml]\nnamespace: shop\n",
+            ),
+            (
+                "overlays/x/a.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  namespace: one\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  namespace: two\n",
+            ),
+        ]);
+        let error = build(&rendered, "overlays/x").unwrap_err();
+        assert!(error.message.contains("become the same object"), "{error}");
     }
 
     #[test]

@@ -184,8 +184,8 @@ fn every_overlay_builds_as_kubectl_kustomize_builds_it() {
         compared, expected_files,
         "tests/kustomize/ holds outputs of overlays that no longer exist"
     );
-    // 4 rendered cases (3 + 2 + 3 + 3 overlays), 2 golden paths (3 each), the features (2).
-    assert_eq!(compared, 19);
+    // 4 rendered cases (3 + 2 + 3 + 3 overlays), 2 golden paths (3 each), the features (3).
+    assert_eq!(compared, 20);
 }
 
 /// What a cluster receives, custom resources included, passes the CRD schemas.
@@ -264,7 +264,9 @@ fn a_patch_that_breaks_a_rollout_is_caught_in_the_built_overlay() {
 
 #[test]
 fn an_unsupported_kustomization_field_is_an_error_naming_the_file_and_the_field() {
-    let rendered = broken_production(|text| format!("{text}namePrefix: prod-\n"));
+    let rendered = broken_production(|text| {
+        format!("{text}configMapGenerator:\n  - name: settings\n    literals: [LOG_LEVEL=debug]\n")
+    });
     let check = kustomize::check(&rendered);
     assert_eq!(check.problems.len(), 1, "{:?}", check.problems);
     let problem = &check.problems[0];
@@ -273,9 +275,9 @@ fn an_unsupported_kustomization_field_is_an_error_naming_the_file_and_the_field(
         "deploy/k8s/overlays/production/kustomization.yaml"
     );
     assert!(
-        problem
-            .message
-            .starts_with("field \"namePrefix\" is not supported by Portico's kustomize build"),
+        problem.message.starts_with(
+            "field \"configMapGenerator\" is not supported by Portico's kustomize build"
+        ),
         "{problem}"
     );
 }
