@@ -19,6 +19,7 @@ mod error;
 mod filters;
 mod insights;
 mod locations;
+mod providers;
 mod sessions;
 mod stitching;
 mod surveys;
@@ -43,6 +44,7 @@ pub use locations::{
     LocationConflict, LocationPage, LocationRow, LocationStatus, LocationUpdate, ORPHAN_ANNOTATION,
     ReadResult,
 };
+pub use providers::{ConfiguredProvider, ProviderRow};
 pub use sessions::SessionRow;
 pub use stitching::{SearchRow, search_rows};
 pub use surveys::{AnswerRow, Asked, FeatureRequestRow, NewAnswer};
@@ -295,6 +297,8 @@ pub mod testing;
 mod tests;
 #[cfg(test)]
 mod tests_insights;
+#[cfg(test)]
+mod tests_providers;
 #[cfg(test)]
 mod tests_queries;
 #[cfg(test)]

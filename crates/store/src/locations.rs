@@ -41,6 +41,9 @@ pub struct LocationRow {
     /// Who registered it: a User entity ref, or a sign-in subject; `None` when the
     /// operator or the demo did.
     pub registered_by: Option<String>,
+    /// The entity provider that manages it (`catalog.providers`); `None` when a person or
+    /// the operators registered it.
+    pub provider_id: Option<String>,
 }
 
 /// One entity that two locations provide.
@@ -94,8 +97,8 @@ pub enum LocationUpdate {
     },
 }
 
-const LOCATION_COLUMNS: &str = "id, type, target, created_at, last_read_at, next_read_at, \
-     last_error, claimed_by, claimed_until, registered_by";
+pub(crate) const LOCATION_COLUMNS: &str = "id, type, target, created_at, last_read_at, \
+     next_read_at, last_error, claimed_by, claimed_until, registered_by, provider_id";
 
 /// Locations as claimable work for the refresh loop: due when never read or past their
 /// next read, most overdue first. Only `url` and `file` locations are read by the loop;
