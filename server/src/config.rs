@@ -50,6 +50,8 @@ pub struct Config {
     /// The platform's choices for every render (`render:`): registry, base images,
     /// GitOps repository, clusters, policies.
     pub render: render::RenderOptions,
+    /// Entity providers (`catalog: {providers: …}`): GitHub discovery and GitHub org.
+    pub catalog_providers: catalog::github::ProvidersConfig,
 }
 
 /// Where platform metrics come from.
@@ -610,8 +612,11 @@ const PERMISSIONS: &str = "permissions";
 const AUTH: &str = "auth";
 /// What every render uses (`crates/render/src/options.rs` documents it).
 const RENDER: &str = "render";
+/// Entity providers, in Backstage's shape (`crates/catalog/src/github/config.rs`
+/// documents it): `catalog: {providers: {github: …, githubOrg: …}}`.
+const CATALOG: &str = "catalog";
 /// The keys of `portico.yaml` whose values are blocks rather than scalars.
-const BLOCKS: [&str; 4] = [INTEGRATIONS, PERMISSIONS, AUTH, RENDER];
+const BLOCKS: [&str; 5] = [INTEGRATIONS, PERMISSIONS, AUTH, RENDER, CATALOG];
 
 /// A configuration value that cannot be used, and how to fix it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -685,6 +690,7 @@ impl Config {
         let public_url = parse_public_url(raw(&PUBLIC_URL), listen)?;
         let github = parse_github(&raw, blocks.remove(INTEGRATIONS))?;
         let auth = parse_auth(&raw, env, listen, &github, blocks.remove(AUTH))?;
+        let catalog_providers = parse_catalog(blocks.remove(CATALOG), &github)?;
         Ok(Config {
             listen,
             database_url: parse_database_url(raw(&DATABASE_URL))?,
@@ -701,6 +707,7 @@ impl Config {
             github,
             policy: parse_policy(blocks.remove(PERMISSIONS))?,
             render: parse_render(blocks.remove(RENDER))?,
+            catalog_providers,
             sessions: parse_sessions(&raw)?,
             auth,
             audit_retention: Duration::from_secs(
@@ -1522,16 +1529,25 @@ fn parse_host(raw: Raw) -> Result<String, ConfigError> {
 }
 
 /// The permission policy: the `permissions:` block, or the defaults without one.
+/// A block of `portico.yaml` as JSON, which the capabilities' parsers read.
+fn block_as_json(
+    source: &str,
+    value: serde_yaml_ng::Value,
+    what: &str,
+) -> Result<serde_json::Value, ConfigError> {
+    serde_json::to_value(value).map_err(|e| ConfigError {
+        source: source.to_string(),
+        value: "…".into(),
+        problem: format!("cannot be read as data ({e})"),
+        fix: format!("write the {what} block as plain YAML maps and lists"),
+    })
+}
+
 fn parse_policy(block: Option<(String, serde_yaml_ng::Value)>) -> Result<Policy, ConfigError> {
     let Some((source, value)) = block else {
         return Ok(Policy::default());
     };
-    let value = serde_json::to_value(value).map_err(|e| ConfigError {
-        source: source.clone(),
-        value: "…".into(),
-        problem: format!("cannot be read as data ({e})"),
-        fix: "write the permissions block as plain YAML maps and lists".into(),
-    })?;
+    let value = block_as_json(&source, value, "permissions")?;
     Policy::from_value(value).map_err(|error| ConfigError {
         source,
         value: error.path.clone(),
@@ -1547,18 +1563,56 @@ fn parse_render(
     let Some((source, value)) = block else {
         return Ok(render::RenderOptions::default());
     };
-    let value = serde_json::to_value(value).map_err(|e| ConfigError {
-        source: source.clone(),
-        value: "…".into(),
-        problem: format!("cannot be read as data ({e})"),
-        fix: "write the render block as plain YAML maps and lists".into(),
-    })?;
+    let value = block_as_json(&source, value, "render")?;
     render::RenderOptions::from_config(&value).map_err(|error| ConfigError {
         source,
         value: error.path,
         problem: error.message,
         fix: "see the render section of the README".into(),
     })
+}
+
+/// The `catalog:` block: entity providers. Each provider's host must be one of the GitHub
+/// integration's, which gives its API address and token.
+fn parse_catalog(
+    block: Option<(String, serde_yaml_ng::Value)>,
+    github: &GithubIntegration,
+) -> Result<catalog::github::ProvidersConfig, ConfigError> {
+    let Some((source, value)) = block else {
+        return Ok(Default::default());
+    };
+    let value = block_as_json(&source, value, "catalog")?;
+    let providers = catalog::github::parse_providers(&value).map_err(|error| ConfigError {
+        source: source.clone(),
+        value: error.path.clone(),
+        problem: error.message.clone(),
+        fix: "see the GitHub discovery section of the README".into(),
+    })?;
+    let hosts = providers
+        .discovery
+        .iter()
+        .map(|d| (format!("catalog.providers.github.{}.host", d.id), &d.host))
+        .chain(providers.orgs.iter().map(|o| {
+            (
+                format!("catalog.providers.githubOrg {}: githubUrl", o.id),
+                &o.host,
+            )
+        }));
+    for (key, host) in hosts {
+        if github.host(host).is_none() {
+            return Err(ConfigError {
+                source: source.clone(),
+                value: key,
+                problem: format!(
+                    "names the GitHub host {host}, which the GitHub integration does not have"
+                ),
+                fix: format!(
+                    "add it to integrations.github in portico.yaml: - host: {host} (with apiBaseUrl and token)"
+                ),
+            });
+        }
+    }
+    Ok(providers)
 }
 
 /// The `render:` block of the configuration file, when there is one, for commands that

@@ -30,6 +30,7 @@
 mod emit;
 mod entity;
 mod entity_ref;
+pub mod github;
 mod kind;
 pub mod openapi;
 mod parse;
