@@ -67,6 +67,12 @@ pub async fn run(config: Config) -> Result<(), ServeError> {
         state.worker.to_string(),
         state.config.work.poll,
     );
+    let providers = crate::catalog::providers::ProviderLoop::start(
+        store.clone(),
+        state.entity_providers.clone(),
+        state.worker.to_string(),
+        state.config.work.poll,
+    );
     let pruning =
         crate::identity::audit::Pruning::start(store.clone(), state.config.audit_retention);
     let tasks = crate::scaffolder::TaskLoop::start(state.scaffolder.clone());
@@ -79,6 +85,7 @@ pub async fn run(config: Config) -> Result<(), ServeError> {
     );
     let served = serve_with_grace(listener, http::router(state), shutdown_signal(), grace).await;
     refresh.stop().await;
+    providers.stop().await;
     tasks.stop().await;
     deliveries.stop().await;
     usage.stop().await;

@@ -21,6 +21,8 @@ pub struct AppState {
     pub metrics: Arc<HttpMetrics>,
     /// Reads catalog locations; shared by the API and the refresh loop.
     pub ingester: Arc<Ingester>,
+    /// GitHub discovery and org providers (`catalog.providers`).
+    pub entity_providers: Arc<crate::catalog::providers::EntityProviders>,
     /// This replica's name in location claims.
     pub worker: Arc<str>,
     /// The one authorisation seam every read and write passes through.
@@ -60,6 +62,12 @@ impl AppState {
             &config.github,
             config.work.lease,
         ));
+        let entity_providers = Arc::new(crate::catalog::providers::EntityProviders::new(
+            &config.catalog_providers,
+            &config.github,
+            &config.ingest,
+            config.work.lease,
+        ));
         let metrics = HttpMetrics::new();
         let seam = Arc::new(
             Seam::new(
@@ -86,6 +94,7 @@ impl AppState {
             insights_settings: Arc::new(crate::insights::settings(&config)),
             insights,
             ingester,
+            entity_providers,
             worker,
             scaffolder,
             config: Arc::new(config),

@@ -1,6 +1,7 @@
 //! The software catalog: Backstage's REST API (`api/`), reading locations (`ingest/`),
 //! parsing catalog text off the async threads (`parsing`), the background refresh loop,
-//! the register page's backend, the demo organisation and the `portico catalog
+//! entity providers (GitHub discovery and org, `providers/`), the register page's
+//! backend, the demo organisation and the `portico catalog
 //! validate|import` commands. Entity rules live in `crates/catalog`,
 //! SQL in `crates/store`.
 
@@ -10,5 +11,6 @@ pub mod demo;
 pub mod import;
 pub mod ingest;
 pub mod parsing;
+pub mod providers;
 pub mod refresh;
 pub mod register;

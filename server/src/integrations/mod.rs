@@ -3,3 +3,4 @@
 //! receiving webhooks will go through the same ones.
 
 pub mod github;
+pub mod github_api;
