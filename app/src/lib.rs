@@ -102,6 +102,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=pages::home::HomePage ssr=SsrMode::Async/>
                     <Route path=path!("/catalog") view=pages::catalog::browse::CatalogPage ssr=SsrMode::Async/>
                     <Route path=path!("/catalog/register") view=pages::catalog::register::RegisterPage ssr=SsrMode::Async/>
+                    <Route path=path!("/catalog/providers") view=pages::catalog::providers::ProvidersPage ssr=SsrMode::Async/>
                     <Route path=path!("/catalog/:namespace/:kind/:name") view=pages::catalog::entity::EntityPage ssr=SsrMode::Async/>
                     <Route path=path!("/create") view=pages::create::CreatePage ssr=SsrMode::Async/>
                     <Route path=path!("/create/application") view=pages::create::application::ApplicationSpecPage ssr=SsrMode::Async/>

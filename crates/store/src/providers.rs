@@ -221,6 +221,17 @@ impl Store {
         }) > 0)
     }
 
+    /// For each provider with locations: how many locations it manages and how many
+    /// entities they hold.
+    pub async fn provider_counts(&self) -> Result<Vec<(String, i64, i64)>, StoreError> {
+        let sql = "SELECT l.provider_id, COUNT(DISTINCT l.id), COUNT(e.uid) \
+                   FROM locations l LEFT JOIN entities e ON e.location_id = l.id \
+                   WHERE l.provider_id IS NOT NULL GROUP BY l.provider_id";
+        Ok(on_pool!(self, pool => {
+            sqlx::query_as(sql).fetch_all(pool).await?
+        }))
+    }
+
     /// A GitHub answer kept for `url`: its ETag and body.
     pub async fn github_response(&self, url: &str) -> Result<Option<(String, String)>, StoreError> {
         Ok(on_pool!(self, pool => {

@@ -153,6 +153,10 @@ async fn provider_locations_never_take_over_registered_ones() {
                 .await
                 .unwrap()
         );
+        assert_eq!(
+            store.provider_counts().await.unwrap(),
+            [("acme".to_string(), 1, 0)]
+        );
         let managed = store.provider_locations("acme").await.unwrap();
         assert_eq!(managed.len(), 1);
         assert_eq!(managed[0].provider_id.as_deref(), Some("acme"));

@@ -117,11 +117,11 @@ async fn only_admins_see_the_admin_pages_their_server_functions_and_the_export()
             let body: Value = serde_json::from_str(&body).unwrap();
             assert_eq!(body["error"]["name"], name, "Backstage's error shape");
             assert_eq!(body["response"]["statusCode"], expected.as_u16());
-            for function in ["fetch_audit", "fetch_permissions"] {
+            for function in ["fetch_audit", "fetch_permissions", "fetch_providers"] {
                 let (status, _) = server_fn(&app, cookie, function, "").await;
                 assert_eq!(status, expected, "{function}");
             }
-            for page in ["/admin/audit", "/admin/permissions"] {
+            for page in ["/admin/audit", "/admin/permissions", "/catalog/providers"] {
                 let (status, _, html) = get(&app, cookie, page).await;
                 assert_eq!(status, expected, "{page}");
                 if expected == StatusCode::UNAUTHORIZED {
@@ -138,7 +138,10 @@ async fn only_admins_see_the_admin_pages_their_server_functions_and_the_export()
             get(&app, &who.ada, "/api/admin/audit.jsonl").await.0,
             StatusCode::OK
         );
-        for function in ["fetch_audit", "fetch_permissions"] {
+        let (status, _, html) = get(&app, &who.ada, "/catalog/providers").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(html.contains("No provider is configured"), "{html}");
+        for function in ["fetch_audit", "fetch_permissions", "fetch_providers"] {
             assert_eq!(
                 server_fn(&app, &who.ada, function, "").await.0,
                 StatusCode::OK

@@ -787,3 +787,48 @@ async fn a_provider_no_longer_configured_takes_its_locations_with_it() {
     assert!(store.providers().await.unwrap().is_empty());
     assert_eq!(components(&store).await, 0);
 }
+
+#[tokio::test]
+async fn the_status_page_shows_each_providers_run_and_its_errors() {
+    let (api, github) = standin().await;
+    {
+        let mut g = github.lock().unwrap();
+        let mut repos: Vec<Repo> = organisation().into_iter().take(5).collect();
+        repos[1]
+            .files
+            .insert("catalog-info.yaml".into(), "kind: [broken".into());
+        g.repos.insert("acme".into(), repos);
+    }
+    let catalog = json!({"providers": {"github": {"acme": {"organization": "acme"}}}});
+    let configured = config(&api, catalog);
+    let for_portal = configured.clone();
+    let app = crate::permissions::portal()
+        .configure(move |c| {
+            c.github = for_portal.github.clone();
+            c.catalog_providers = for_portal.catalog_providers.clone();
+        })
+        .start_sqlite()
+        .await;
+    Run::new(&configured).all(&app.store).await;
+    let admin = crate::permissions::sign_in(&app, "user:default/ada.lovelace").await;
+    let html = crate::permissions::client()
+        .get(app.url("/catalog/providers"))
+        .header(reqwest::header::COOKIE, admin)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for shown in [
+        "acme — GitHub discovery",
+        "github.com/acme: catalog-info.yaml (every 30 min)",
+        "Repositories seen",
+        "Catalog files found",
+        "Rate-limit budget",
+        "https://github.com/acme/svc-001/blob/main/catalog-info.yaml",
+        "is not valid YAML",
+    ] {
+        assert!(html.contains(shown), "{shown} in {html}");
+    }
+}
