@@ -1858,6 +1858,46 @@ mod tests {
         );
     }
 
+    #[test]
+    fn the_catalog_block_takes_backstages_providers_on_the_integrations_hosts() {
+        let config = load_file(
+            "integrations:\n  github:\n    - host: ghe.example.com\n      token: t\n\
+             catalog:\n  providers:\n    github:\n      acme:\n        organization: acme\n\
+             \x20       host: ghe.example.com\n        catalogPath: /catalog-info.yaml\n\
+             \x20   githubOrg:\n      id: people\n      githubUrl: https://github.com\n\
+             \x20     orgs: [acme]\n",
+            &[],
+        )
+        .unwrap();
+        assert_eq!(
+            config.catalog_providers.discovery[0].host,
+            "ghe.example.com"
+        );
+        assert_eq!(config.catalog_providers.orgs[0].id, "people");
+        assert!(load(&[]).unwrap().catalog_providers.discovery.is_empty());
+
+        let error = load_file(
+            "catalog:\n  providers:\n    github:\n      organization: acme\n      host: gitlab.example.com\n",
+            &[],
+        )
+        .unwrap_err();
+        assert_eq!(error.value, "catalog.providers.github.default.host");
+        assert!(
+            error.to_string().contains("add it to integrations.github"),
+            "{error}"
+        );
+        let error = load_file(
+            "catalog:\n  providers:\n    github:\n      acme: {organization: acme, filters: {repository: '('}}\n",
+            &[],
+        )
+        .unwrap_err();
+        assert_eq!(
+            error.value,
+            "catalog.providers.github.acme.filters.repository"
+        );
+        assert!(error.to_string().contains("GitHub discovery"), "{error}");
+    }
+
     const PROVIDERS: &str = "\
 auth:
   unknown_people: refuse
