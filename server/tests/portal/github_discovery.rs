@@ -832,3 +832,73 @@ async fn the_status_page_shows_each_providers_run_and_its_errors() {
         assert!(html.contains(shown), "{shown} in {html}");
     }
 }
+
+/// The figure in BENCHMARKS.md: an organisation of `BENCH_REPOSITORIES` (default 1,000)
+/// repositories, four in five with a catalog file, discovered and ingested, then
+/// discovered again unchanged. Run against a release build:
+/// `cargo test --release -p server --test portal github_discovery::benchmark -- --ignored --nocapture`
+#[tokio::test]
+#[ignore = "a benchmark; run it against a release build"]
+async fn benchmark_discovery_of_a_large_organisation() {
+    let count: usize = std::env::var("BENCH_REPOSITORIES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1000);
+    for store in store::testing::test_stores().await {
+        let (api, github) = standin().await;
+        let repos: Vec<Repo> = (0..count)
+            .map(|i| {
+                let name = format!("svc-{i:04}");
+                let mut files = BTreeMap::new();
+                if i % 5 != 0 {
+                    files.insert("catalog-info.yaml".to_string(), component(&name));
+                }
+                Repo {
+                    name,
+                    archived: false,
+                    fork: false,
+                    topics: vec![],
+                    pushed_at: "2026-12-01T10:00:00Z".into(),
+                    files,
+                }
+            })
+            .collect();
+        let files = repos.iter().filter(|r| !r.files.is_empty()).count();
+        github.lock().unwrap().repos.insert("acme".into(), repos);
+        let config = config(
+            &api,
+            json!({"providers": {"github": {"acme": {"organization": "acme"}}}}),
+        );
+        let run = Run::new(&config);
+        run.providers.sync(&store).await.unwrap();
+
+        let started = std::time::Instant::now();
+        while run.providers.run_once(&store, "bench").await.unwrap() {}
+        let discovered = started.elapsed();
+        while server::catalog::refresh::run_once(&store, &run.ingester, "bench")
+            .await
+            .unwrap()
+        {}
+        let ingested = started.elapsed();
+        let first = std::mem::take(&mut github.lock().unwrap().requests);
+        assert_eq!(components(&store).await, files as i64);
+
+        store.request_provider_run("acme").await.unwrap();
+        let again = std::time::Instant::now();
+        while run.providers.run_once(&store, "bench").await.unwrap() {}
+        let rerun = again.elapsed();
+        let second = std::mem::take(&mut github.lock().unwrap().requests);
+        let raw = first.iter().filter(|r| r.0.ends_with("(raw)")).count();
+        println!(
+            "{:?}: {count} repositories, {files} catalog files: discovery {:.2} s, discovery + ingestion {:.2} s; \
+             requests: {} discovery + {raw} file reads; second unchanged run {:.3} s, {} requests ({} answered 304)",
+            store.engine(),
+            discovered.as_secs_f64(),
+            ingested.as_secs_f64(),
+            first.len() - raw,
+            rerun.as_secs_f64(),
+            second.len(),
+            second.iter().filter(|r| r.2 == 304).count(),
+        );
+    }
+}
