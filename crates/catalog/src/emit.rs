@@ -11,8 +11,14 @@ use crate::yaml::resolve_plain;
 /// definitions) become literal blocks. Reading the output back gives the
 /// same entity.
 pub fn to_yaml(entity: &Entity) -> String {
+    value_to_yaml(&entity.to_value())
+}
+
+/// Entity-shaped JSON (possibly partial, as a proposed entity is) as a YAML
+/// document, laid out like [`to_yaml`].
+pub fn value_to_yaml(value: &Value) -> String {
     let mut out = String::new();
-    for line in block_lines(&entity.to_value(), ROOT_ORDER) {
+    for line in block_lines(value, ROOT_ORDER) {
         out.push_str(&line);
         out.push('\n');
     }

@@ -1,5 +1,6 @@
 //! Portico's catalog model: Backstage-compatible entities, entity refs,
-//! validation, relations, catalog-file parsing and OpenAPI summaries. Pure:
+//! validation, relations, catalog-file parsing, OpenAPI summaries and the
+//! Component proposed for a repository without a catalog file. Pure:
 //! no I/O, so the server and the wasm UI run the same rules.
 //!
 //! The pipeline for a catalog file is [`parse_documents`] (YAML → validated
@@ -30,6 +31,7 @@
 mod emit;
 mod entity;
 mod entity_ref;
+pub mod generate;
 pub mod github;
 mod kind;
 pub mod openapi;
@@ -38,7 +40,7 @@ pub mod relation;
 mod validate;
 mod yaml;
 
-pub use emit::{SearchDocument, etag, search_document, to_yaml};
+pub use emit::{SearchDocument, etag, search_document, to_yaml, value_to_yaml};
 pub use entity::{Entity, EntityLink, EntityMeta, EntityRelation};
 pub use entity_ref::{DEFAULT_NAMESPACE, EntityRef, RefError};
 pub use kind::Kind;
