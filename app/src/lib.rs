@@ -32,7 +32,8 @@ pub mod teams_api {
 
 #[cfg(feature = "ssr")]
 pub use pages::catalog::register::{
-    RegisterIssue, RegisterSource, Registrar, RegistrarError, RegistrarFuture,
+    RegisterIssue, RegisterPreviewRaw, RegisterProposal, RegisterSource, Registrar, RegistrarError,
+    RegistrarFuture,
 };
 pub use pages::create::scaffolding::{DryRunFile, DryRunView, FieldProblem, ScaffoldingError};
 #[cfg(feature = "ssr")]

@@ -201,6 +201,7 @@ fn page_context(state: &AppState) -> impl Fn() + Clone + Send + Sync + use<> {
             ingester: ingester.clone(),
             worker: worker.clone(),
             drafts: config.drafts,
+            github: config.github.clone(),
             client: client.unwrap_or_else(|| "unknown".to_string()),
         });
         provide_context(store.clone());

@@ -1,13 +1,20 @@
 //! The register page's access to drafts and ingestion: pasted YAML is kept as a bounded
 //! draft for its preview URL, and becomes an `inline` location applied in one
 //! transaction; a URL becomes a `url` location read at once, as
-//! `POST /api/catalog/locations` does. Text is parsed off the async threads.
+//! `POST /api/catalog/locations` does. Text is parsed off the async threads. A GitHub
+//! repository's URL is read from its catalog file, or, without one, answered with the
+//! Component proposed for it (`catalog::api::generate`).
 
+use crate::catalog::api::generate::{self, Analysis, AnalyzeError};
 use crate::catalog::import::{ImportError, import_parsed, records};
 use crate::catalog::ingest::{IngestError, Ingester, Target};
 use crate::catalog::parsing::ParseError;
 use crate::config::DraftConfig;
-use app::{RegisterIssue, RegisterSource, Registrar, RegistrarError, RegistrarFuture};
+use crate::integrations::github::GithubIntegration;
+use app::{
+    RegisterIssue, RegisterPreviewRaw, RegisterProposal, RegisterSource, Registrar, RegistrarError,
+    RegistrarFuture,
+};
 use catalog::{CatalogError, Parsed};
 use chrono::Utc;
 use std::hash::{Hash, Hasher};
@@ -24,6 +31,8 @@ pub struct PageRegistrar {
     pub ingester: Arc<Ingester>,
     pub worker: Arc<str>,
     pub drafts: DraftConfig,
+    /// The GitHub hosts whose repository URLs get a proposed entity.
+    pub github: GithubIntegration,
     /// Who is asking ([`crate::identity::client_key`]); drafts are counted per client.
     pub client: String,
 }
@@ -89,8 +98,9 @@ impl Registrar for PageRegistrar {
         })
     }
 
-    fn preview(&self, source: RegisterSource) -> RegistrarFuture<'_, Vec<(String, String)>> {
+    fn preview(&self, source: RegisterSource) -> RegistrarFuture<'_, RegisterPreviewRaw> {
         Box::pin(async move {
+            let mut file_url = None;
             let entities = match source {
                 RegisterSource::Yaml(text) => {
                     let parsed = self.parse(text).await?;
@@ -101,14 +111,42 @@ impl Registrar for PageRegistrar {
                 }
                 RegisterSource::Url(url) => {
                     let target = Target::parse("url", &url).map_err(ingest_error)?;
-                    self.ingester.preview(&target).await.map_err(ingest_error)?
+                    match generate::analyze(&self.ingester, &self.github, &target)
+                        .await
+                        .map_err(analyze_error)?
+                    {
+                        Analysis::Entities { location, entities } => {
+                            file_url = (location != target).then(|| location.target());
+                            entities
+                        }
+                        Analysis::Proposal {
+                            repository,
+                            proposal,
+                        } => {
+                            let yaml = proposal.to_yaml();
+                            return Ok(RegisterPreviewRaw {
+                                proposal: Some((
+                                    yaml,
+                                    RegisterProposal {
+                                        repository,
+                                        fields: proposal.fields,
+                                    },
+                                )),
+                                ..Default::default()
+                            });
+                        }
+                    }
                 }
             };
             let (records, _) = records(&entities);
-            Ok(records
-                .into_iter()
-                .map(|r| (r.entity_ref, r.etag))
-                .collect())
+            Ok(RegisterPreviewRaw {
+                entities: records
+                    .into_iter()
+                    .map(|r| (r.entity_ref, r.etag))
+                    .collect(),
+                file_url,
+                proposal: None,
+            })
         })
     }
 
@@ -160,7 +198,22 @@ impl Registrar for PageRegistrar {
                     Ok(refs)
                 }
                 RegisterSource::Url(url) => {
-                    let target = Target::parse("url", &url).map_err(ingest_error)?;
+                    let mut target = Target::parse("url", &url).map_err(ingest_error)?;
+                    // A repository is registered through its catalog file.
+                    if generate::names_repository(&target, &self.github) {
+                        match generate::analyze(&self.ingester, &self.github, &target)
+                            .await
+                            .map_err(analyze_error)?
+                        {
+                            Analysis::Entities { location, .. } => target = location,
+                            Analysis::Proposal { repository, .. } => {
+                                return Err(RegistrarError::User(format!(
+                                    "{repository} has no catalog-info.yaml: preview its URL \
+                                     to get a proposed entity, edit it and register that."
+                                )));
+                            }
+                        }
+                    }
                     let (row, _) = self
                         .store
                         .add_location_by(
@@ -263,6 +316,13 @@ fn issues(errors: &[CatalogError]) -> Vec<RegisterIssue> {
             message: e.message.clone(),
         })
         .collect()
+}
+
+fn analyze_error(error: AnalyzeError) -> RegistrarError {
+    match error {
+        AnalyzeError::NotFound(message) => RegistrarError::User(message),
+        AnalyzeError::Ingest(error) => ingest_error(error),
+    }
 }
 
 fn ingest_error(error: IngestError) -> RegistrarError {

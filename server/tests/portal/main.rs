@@ -18,6 +18,7 @@ mod catalog_pages;
 mod cli;
 mod concurrent_portals;
 mod foundation;
+mod generate_entity;
 mod github_discovery;
 mod hostile_input;
 mod ingestion;

@@ -2,6 +2,11 @@
 //! created or updated (with every validation problem at its line and column), then
 //! confirm.
 //!
+//! A URL naming a GitHub repository without a `catalog-info.yaml` (or a file in it that
+//! does not exist) gets a proposed Component instead: its YAML fills the paste box, with
+//! a note on where each field came from, and the person edits it and previews it like
+//! any pasted text. A repository that has the file is read from that file.
+//!
 //! Previewing posts the form: pasted text is stored as a draft and the browser is
 //! redirected to `/catalog/register?draft=ID` (a URL is put in the query as it is), so
 //! pasted YAML never travels in a URL, and reload and back work. The confirmation is a
@@ -63,6 +68,21 @@ pub struct RegisterPreview {
     pub problem: Option<String>,
     /// The draft's text, shown again in the form.
     pub yaml: Option<String>,
+    /// The URL to register when it is not the one entered: the catalog file of the
+    /// repository the entered URL named.
+    pub url: Option<String>,
+    /// A repository without a catalog file: the entity proposed for it (its YAML is
+    /// `yaml`).
+    pub proposal: Option<RegisterProposal>,
+}
+
+/// The Component proposed for a repository without a catalog file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegisterProposal {
+    /// `HOST/OWNER/REPO`.
+    pub repository: String,
+    /// Where each field came from, or that it needs the person's input.
+    pub fields: Vec<catalog::generate::ProposedField>,
 }
 
 /// The server's side of registration (implemented with its ingestion code), for the
@@ -74,7 +94,8 @@ pub trait Registrar: Send + Sync {
     fn save_draft(&self, yaml: String) -> RegistrarFuture<'_, String>;
     /// The text of a draft; `Err` (`User`) when it is gone.
     fn draft(&self, id: String) -> RegistrarFuture<'_, String>;
-    /// What `source` provides, validated, with each entity's etag; nothing is written.
+    /// What `source` provides, validated, with each entity's etag, or the entity proposed
+    /// for a repository without a catalog file; nothing is written.
     fn preview(&self, source: RegisterSource) -> RegistrarFuture<'_, RegisterPreviewRaw>;
     /// Registers `source` and reads it into the catalog, recording `registrant` (a User
     /// entity ref or a sign-in subject) as who registered it; returns the refs it provided.
@@ -100,9 +121,17 @@ pub enum RegistrarError {
     Internal(String),
 }
 
-/// The entities a source would provide: (lowercased ref, etag).
+/// What a source provides, as the registrar found it.
 #[cfg(feature = "ssr")]
-pub type RegisterPreviewRaw = Vec<(String, String)>;
+#[derive(Debug, Default)]
+pub struct RegisterPreviewRaw {
+    /// The entities it would provide: (lowercased ref, etag).
+    pub entities: Vec<(String, String)>,
+    /// The catalog file read instead, when the URL named its repository.
+    pub file_url: Option<String>,
+    /// A repository without a catalog file: the proposed entity as YAML, and its fields.
+    pub proposal: Option<(String, RegisterProposal)>,
+}
 
 /// Starts a preview: stores pasted text as a draft and redirects to its preview page.
 #[server(prefix = "/_server")]
@@ -140,7 +169,7 @@ pub async fn preview_registration(
         }
     };
     let mut preview = ssr::preview(source).await?;
-    preview.yaml = yaml;
+    preview.yaml = yaml.or(preview.yaml);
     Ok(preview)
 }
 
@@ -216,15 +245,26 @@ pub fn RegisterPage() -> impl IntoView {
                 </section>
             }
         })}
-        <p class="lead">"Paste Backstage catalog YAML (one or more documents) or enter the URL of a catalog-info.yaml file. Preview first: nothing is stored until you register."</p>
+        <p class="lead">"Paste Backstage catalog YAML (one or more documents), or enter the URL of a catalog-info.yaml file or of a GitHub repository (without a catalog file, the portal proposes an entity for it). Preview first: nothing is stored until you register."</p>
         <Transition fallback=|| view! { <p>"Checking…"</p> }>
             {move || Suspend::new(async move {
                 let (draft, url) = (draft(), url());
                 match preview.await {
-                    Ok(preview) => view! {
-                        <SourceForm start yaml=preview.yaml.clone() url=url.clone()/>
-                        <PreviewView preview draft url register/>
-                    }.into_any(),
+                    Ok(preview) => {
+                        // A proposal is registered as pasted text: the URL box stays
+                        // empty, as the pasted text would win over it anyway.
+                        let shown_url = if preview.proposal.is_some() {
+                            None
+                        } else {
+                            preview.url.clone().or(url.clone())
+                        };
+                        let register_url = preview.url.clone().or(url);
+                        view! {
+                            {preview.proposal.clone().map(|proposal| view! { <ProposalView proposal/> })}
+                            <SourceForm start yaml=preview.yaml.clone() url=shown_url/>
+                            <PreviewView preview draft url=register_url register/>
+                        }.into_any()
+                    }
                     Err(error) => view! { <LoadError error/> }.into_any(),
                 }
             })}
@@ -260,10 +300,43 @@ fn SourceForm(
             <div class="field">
                 <label for="register-url">"URL"</label>
                 <input id="register-url" name="url" type="url" placeholder="https://github.com/org/repo/blob/main/catalog-info.yaml"
-                    value=url.unwrap_or_default()/>
+                    aria-describedby="register-url-hint" value=url.unwrap_or_default()/>
+                <p id="register-url-hint" class="hint">"A catalog file, or a GitHub repository such as https://github.com/org/repo."</p>
             </div>
             <button type="submit">"Preview"</button>
         </ActionForm>
+    }
+}
+
+/// What the portal proposes for a repository without a catalog file, field by field.
+#[component]
+fn ProposalView(proposal: RegisterProposal) -> impl IntoView {
+    use catalog::generate::FieldState;
+    view! {
+        <section class="card register-proposal" aria-labelledby="proposal-heading">
+            <h2 id="proposal-heading">{format!("Proposed entity for {}", proposal.repository)}</h2>
+            <p>
+                "The repository has no catalog-info.yaml, so the portal proposes the Component in the "
+                <a href="#register-yaml">"Catalog YAML"</a>
+                " box below. Check each field, edit the YAML, then preview and register it (it is stored as pasted YAML). To keep it with the code instead, commit it to the repository as catalog-info.yaml and register that file's URL."
+            </p>
+            <dl class="proposal-fields">
+                {proposal.fields.into_iter().map(|field| {
+                    let (label, class) = match field.state {
+                        FieldState::AnalysisSuggestedValue => ("suggested", "change change-new"),
+                        FieldState::AnalysisSuggestedNoValue => ("no value found", "change change-unchanged"),
+                        FieldState::NeedsUserInput => ("needs your input", "change change-updated"),
+                    };
+                    view! {
+                        <dt>
+                            <code>{field.field}</code>" "<span class=class>{label}</span>
+                            {field.value.map(|value| view! { " "<code>{value}</code> })}
+                        </dt>
+                        <dd>{field.description}</dd>
+                    }
+                }).collect_view()}
+            </dl>
+        </section>
     }
 }
 
@@ -414,7 +487,7 @@ mod ssr {
 
     pub async fn preview(source: RegisterSource) -> Result<RegisterPreview, AppError> {
         let store = crate::context::store()?;
-        let found = match registrar()?.preview(source).await {
+        let raw = match registrar()?.preview(source).await {
             Ok(found) => found,
             Err(RegistrarError::Invalid(issues)) => {
                 return Ok(RegisterPreview {
@@ -430,6 +503,14 @@ mod ssr {
             }
             Err(RegistrarError::Internal(error)) => return Err(AppError::internal(error)),
         };
+        if let Some((yaml, proposal)) = raw.proposal {
+            return Ok(RegisterPreview {
+                yaml: Some(yaml),
+                proposal: Some(proposal),
+                ..Default::default()
+            });
+        }
+        let found = raw.entities;
         let refs: Vec<String> = found.iter().map(|(r, _)| r.clone()).collect();
         let existing = store.entities_by_refs(&refs).await?;
         let entities = found
@@ -446,6 +527,7 @@ mod ssr {
             .collect();
         Ok(RegisterPreview {
             entities,
+            url: raw.file_url,
             ..Default::default()
         })
     }

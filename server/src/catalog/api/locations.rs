@@ -3,6 +3,7 @@
 //! (`status` on `GET /locations/{id}`, and `GET /locations/{id}/status`).
 
 use super::entities::{Predicate, decode_cursor, encode_cursor, whole_number};
+use super::generate::{self, Analysis, AnalyzeError};
 use super::input::{EntityRefKey, JsonBody, Object, QueryParams, first};
 use crate::catalog::ingest::{IngestError, Target, refuse_people};
 use crate::config::OrphanStrategy;
@@ -472,31 +473,44 @@ struct AnalyzeInput {
     location: Object<LocationInput>,
 }
 
-/// `POST /analyze-location`: what a location holds and whether it is registered. Portico
-/// does not generate entities for repositories without catalog files.
+/// `POST /analyze-location`: what a location holds and whether it is registered. A GitHub
+/// repository without a catalog file (or a blob URL whose file does not exist) gets a
+/// proposed Component in `generateEntities`, as Backstage's `RepoLocationAnalyzer`
+/// answers (see `generate.rs`).
 async fn analyze(
     _auth: Authorized<LocationAnalyze>,
     State(state): State<AppState>,
     JsonBody(input): JsonBody<AnalyzeInput>,
 ) -> Result<Json<Value>, ApiError> {
     let Object(LocationInput(target)) = input.location;
+    let analysis = generate::analyze(&state.ingester, &state.config.github, &target)
+        .await
+        .map_err(|error| match error {
+            AnalyzeError::NotFound(message) => ApiError::not_found(message),
+            AnalyzeError::Ingest(error) => ingest_error(error),
+        })?;
+    let (location, entities) = match analysis {
+        Analysis::Entities { location, entities } => (location, entities),
+        Analysis::Proposal { proposal, .. } => {
+            let proposal = serde_json::to_value(&proposal).map_err(ApiError::internal)?;
+            return Ok(Json(json!({
+                "existingEntityFiles": [],
+                "generateEntities": [proposal],
+            })));
+        }
+    };
     let registered = state
         .store
-        .location_by_target(target.location_type(), &target.target())
+        .location_by_target(location.location_type(), &location.target())
         .await?
         .is_some();
-    let entities = state
-        .ingester
-        .preview(&target)
-        .await
-        .map_err(ingest_error)?;
     let files: Vec<Value> = entities
         .iter()
         .map(|entity| {
             json!({
                 "entity": entity.to_value(),
                 "isRegistered": registered,
-                "location": { "type": target.location_type(), "target": target.target() },
+                "location": { "type": location.location_type(), "target": location.target() },
             })
         })
         .collect();

@@ -1,6 +1,7 @@
 //! Backstage's catalog API: one file per resource.
 
 mod entities;
+pub mod generate;
 pub(crate) mod input;
 mod locations;
 
