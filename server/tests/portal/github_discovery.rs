@@ -712,6 +712,21 @@ async fn the_org_provider_writes_teams_and_people_and_removes_who_left() {
             (json!(2), json!(3), json!(5))
         );
 
+        // Refreshing one of its entities asks the provider to run; nothing reads the
+        // provider's location as if it were a file.
+        let location = store.provider_locations("people").await.unwrap().remove(0);
+        assert_eq!(location.location_type, "github-org");
+        let refreshed = run
+            .ingester
+            .process_now(&store, &location.id, "test")
+            .await
+            .unwrap();
+        assert!(refreshed.is_none());
+        let rows = store.providers().await.unwrap();
+        assert!(rows[0].next_run_at.is_none(), "due now");
+        let location = store.location(&location.id).await.unwrap().unwrap();
+        assert_eq!(location.last_error, None);
+
         // Unchanged: every request is conditional and answered 304.
         github.lock().unwrap().requests.clear();
         store.request_provider_run("people").await.unwrap();

@@ -517,6 +517,16 @@ impl Ingester {
         location_id: &str,
         worker: &str,
     ) -> Result<Option<Result<Applied, IngestError>>, StoreError> {
+        // Locations the loop does not read (the demo's, a GitHub org provider's) are
+        // written by whoever made them: refreshing one asks its provider to run.
+        if let Some(location) = store.location(location_id).await?
+            && !matches!(location.location_type.as_str(), "url" | "file")
+        {
+            if let Some(provider) = &location.provider_id {
+                store.request_provider_run(provider).await?;
+            }
+            return Ok(None);
+        }
         match store
             .claim_location(location_id, worker, Utc::now(), self.lease)
             .await?
