@@ -43,27 +43,42 @@ pub async fn fetch_providers() -> Result<Vec<ProviderView>, AppError> {
             .as_deref()
             .and_then(|s| serde_json::from_str(s).ok())
             .unwrap_or_default();
-        let number = |key: &str| status.get(key).map(|v| v.to_string()).unwrap_or_else(|| "–".into());
+        let number = |key: &str| {
+            status
+                .get(key)
+                .map(|v| v.to_string())
+                .unwrap_or_else(|| "–".into())
+        };
         let api = &status["api"];
         let mut figures: Vec<(String, String)> = if row.kind == "github-discovery" {
             vec![
                 ("Repositories seen".into(), number("repositories")),
                 ("Admitted by the filters".into(), number("admitted")),
                 ("Catalog files found".into(), number("files")),
-                ("Locations added / removed".into(), format!("{} / {}", number("added"), number("removed"))),
+                (
+                    "Locations added / removed".into(),
+                    format!("{} / {}", number("added"), number("removed")),
+                ),
                 ("Locations now".into(), locations.to_string()),
             ]
         } else {
             vec![
                 ("Teams".into(), number("teams")),
                 ("Members".into(), number("members")),
-                ("Written / removed".into(), format!("{} / {}", number("written"), number("removed"))),
+                (
+                    "Written / removed".into(),
+                    format!("{} / {}", number("written"), number("removed")),
+                ),
             ]
         };
         figures.push(("Entities".into(), entities.to_string()));
         figures.push((
             "Requests (not modified)".into(),
-            format!("{} ({})", api["requests"].as_u64().unwrap_or(0), api["not_modified"].as_u64().unwrap_or(0)),
+            format!(
+                "{} ({})",
+                api["requests"].as_u64().unwrap_or(0),
+                api["not_modified"].as_u64().unwrap_or(0)
+            ),
         ));
         let budget = match (api["remaining"].as_u64(), api["limit"].as_u64()) {
             (Some(remaining), Some(limit)) => {
@@ -77,7 +92,10 @@ pub async fn fetch_providers() -> Result<Vec<ProviderView>, AppError> {
         if waited > 0.0 || api["rate_limited"].as_u64().unwrap_or(0) > 0 {
             figures.push((
                 "Slowed down for the rate limit".into(),
-                format!("{waited:.1} s, asked to wait {} times", api["rate_limited"].as_u64().unwrap_or(0)),
+                format!(
+                    "{waited:.1} s, asked to wait {} times",
+                    api["rate_limited"].as_u64().unwrap_or(0)
+                ),
             ));
         }
         let mut errors: Vec<(String, String)> = status["errors"]
@@ -101,7 +119,12 @@ pub async fn fetch_providers() -> Result<Vec<ProviderView>, AppError> {
             t.map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
         };
         views.push(ProviderView {
-            kind: if row.kind == "github-discovery" { "GitHub discovery" } else { "GitHub organisation" }.into(),
+            kind: if row.kind == "github-discovery" {
+                "GitHub discovery"
+            } else {
+                "GitHub organisation"
+            }
+            .into(),
             last_run: match (time(row.last_started_at), row.last_finished_at) {
                 (Some(started), Some(finished)) => format!(
                     "{started}, took {:.1} s",
