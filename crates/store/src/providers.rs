@@ -242,6 +242,18 @@ impl Store {
         }))
     }
 
+    /// Forgets GitHub answers stored before `before`, so answers for repositories and
+    /// pages that are gone do not pile up. One still in use costs one full request again.
+    pub async fn forget_github_responses(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        Ok(on_pool!(self, pool => {
+            sqlx::query("DELETE FROM github_responses WHERE stored_at < $1")
+                .bind(before)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        }))
+    }
+
     /// Keeps a GitHub answer for the next conditional request to `url`.
     pub async fn keep_github_response(
         &self,

@@ -182,5 +182,9 @@ async fn github_answers_are_kept_with_their_etag() {
             store.github_response(url).await.unwrap(),
             Some(("\"e2\"".to_string(), "[2]".to_string()))
         );
+        let later = now + TimeDelta::days(31);
+        assert_eq!(store.forget_github_responses(now).await.unwrap(), 0);
+        assert_eq!(store.forget_github_responses(later).await.unwrap(), 1);
+        assert!(store.github_response(url).await.unwrap().is_none());
     }
 }

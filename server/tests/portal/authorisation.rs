@@ -130,6 +130,7 @@ fn server_function_arguments(name: &str) -> Option<(&'static str, &'static str)>
         | "fetch_profile"
         | "fetch_permissions"
         | "fetch_audit"
+        | "fetch_providers"
         | "fetch_team_directory"
         | "fetch_insights"
         | "fetch_satisfaction"

@@ -20,6 +20,10 @@ use store::{ConfiguredProvider, ProviderRow, Store, StoreError};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+/// GitHub answers older than this are forgotten (a page unchanged that long is asked
+/// for whole again, once).
+const KEEP_ANSWERS_DAYS: i64 = 30;
+
 pub const DISCOVERY: &str = "github-discovery";
 pub const ORG: &str = "github-org";
 
@@ -160,6 +164,9 @@ impl EntityProviders {
                 outcome.error.as_deref(),
                 &outcome.status.to_string(),
             )
+            .await?;
+        store
+            .forget_github_responses(finished - chrono::TimeDelta::days(KEEP_ANSWERS_DAYS))
             .await?;
         Ok(())
     }
