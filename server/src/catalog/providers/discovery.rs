@@ -15,7 +15,6 @@ use chrono::Utc;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 use store::Store;
-use tokio::time::Instant;
 
 /// Repositories checked at once. GitHub asks integrators to keep requests few and
 /// mostly serial; four keep a run of 1,000 repositories short without tripping its
@@ -29,16 +28,9 @@ pub(super) async fn run(
     store: &Store,
     config: &DiscoveryConfig,
 ) -> Outcome {
-    let Some(host) = providers.github.host(&config.host) else {
-        return Outcome::failed(
-            format!("{} is not a host of the GitHub integration", config.host),
-            json!({}),
-        );
-    };
-    let deadline = Instant::now() + config.schedule.timeout;
-    let api = match GithubApi::new(store.clone(), host, providers.ingest.read_timeout, deadline) {
+    let api = match providers.api(store, &config.host, config.schedule) {
         Ok(api) => api,
-        Err(error) => return Outcome::failed(error, json!({})),
+        Err(failed) => return failed,
     };
     let org = &config.organization;
     let listed: Result<Vec<Repository>, ApiError> = api

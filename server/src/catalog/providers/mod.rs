@@ -92,6 +92,30 @@ impl EntityProviders {
         Ok(())
     }
 
+    /// A run's view of `host`'s API, waiting for rate limits no longer than the run's
+    /// `timeout`.
+    fn api(
+        &self,
+        store: &Store,
+        host: &str,
+        schedule: Schedule,
+    ) -> Result<crate::integrations::github_api::GithubApi, Outcome> {
+        let Some(host) = self.github.host(host) else {
+            return Err(Outcome::failed(
+                format!("{host} is not a host of the GitHub integration"),
+                serde_json::json!({}),
+            ));
+        };
+        let deadline = tokio::time::Instant::now() + schedule.timeout;
+        crate::integrations::github_api::GithubApi::new(
+            store.clone(),
+            host,
+            self.ingest.read_timeout,
+            deadline,
+        )
+        .map_err(|error| Outcome::failed(error, serde_json::json!({})))
+    }
+
     fn removes_entities(&self) -> bool {
         matches!(
             self.ingest.orphan_strategy,

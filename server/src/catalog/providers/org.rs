@@ -11,7 +11,6 @@ use catalog::Entity;
 use catalog::github::{Member, OrgConfig, Organization, Team, org_entities};
 use serde_json::json;
 use store::{LocationRecord, Store};
-use tokio::time::Instant;
 
 #[derive(serde::Serialize, serde::Deserialize)]
 struct Login {
@@ -19,16 +18,9 @@ struct Login {
 }
 
 pub(super) async fn run(providers: &EntityProviders, store: &Store, config: &OrgConfig) -> Outcome {
-    let Some(host) = providers.github.host(&config.host) else {
-        return Outcome::failed(
-            format!("{} is not a host of the GitHub integration", config.host),
-            json!({}),
-        );
-    };
-    let deadline = Instant::now() + config.schedule.timeout;
-    let api = match GithubApi::new(store.clone(), host, providers.ingest.read_timeout, deadline) {
+    let api = match providers.api(store, &config.host, config.schedule) {
         Ok(api) => api,
-        Err(error) => return Outcome::failed(error, json!({})),
+        Err(failed) => return failed,
     };
     let mut orgs = Vec::new();
     for org in &config.orgs {
