@@ -26,6 +26,7 @@ mod insights;
 mod permissions;
 mod render_api;
 mod render_cli;
+mod replicas;
 mod scaffolder;
 mod scaffolder_pages;
 mod signin;
