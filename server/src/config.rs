@@ -23,6 +23,8 @@ pub struct Config {
     pub listen: SocketAddr,
     /// May hold a password, so it never prints.
     pub database_url: Secret,
+    /// PostgreSQL connections this replica opens at most (`database_max_connections`).
+    pub database_max_connections: u32,
     pub log_format: LogFormat,
     pub log_level: String,
     pub demo: bool,
@@ -350,6 +352,11 @@ const DATABASE_URL: Key = Key {
     env: &["DATABASE_URL", "PORTICO_DATABASE_URL"],
     default: "sqlite://data/portico.db",
 };
+const DATABASE_MAX_CONNECTIONS: Key = Key {
+    file: "database_max_connections",
+    env: &["PORTICO_DATABASE_MAX_CONNECTIONS"],
+    default: "16",
+};
 const LOG_FORMAT: Key = Key {
     file: "log_format",
     env: &["PORTICO_LOG_FORMAT"],
@@ -561,6 +568,7 @@ const SURVEYS_ANONYMOUS: Key = Key {
 const KEYS: &[&Key] = &[
     &LISTEN,
     &DATABASE_URL,
+    &DATABASE_MAX_CONNECTIONS,
     &LOG_FORMAT,
     &LOG_LEVEL,
     &DEMO,
@@ -694,6 +702,7 @@ impl Config {
         Ok(Config {
             listen,
             database_url: parse_database_url(raw(&DATABASE_URL))?,
+            database_max_connections: parse_number(raw(&DATABASE_MAX_CONNECTIONS), 2, 1000)? as u32,
             log_format: parse_log_format(raw(&LOG_FORMAT))?,
             log_level: parse_log_level(raw(&LOG_LEVEL))?,
             demo: parse_bool(raw(&DEMO))?,
@@ -2218,6 +2227,15 @@ integrations:
             (Duration::from_secs(1), Duration::from_secs(60))
         );
         assert!(load(&[("PORTICO_BACKGROUND_LEASE_SECS", "1")]).is_err());
+    }
+
+    #[test]
+    fn each_replica_opens_at_most_its_share_of_database_connections() {
+        assert_eq!(load(&[]).unwrap().database_max_connections, 16);
+        let config = load(&[("PORTICO_DATABASE_MAX_CONNECTIONS", "10")]).unwrap();
+        assert_eq!(config.database_max_connections, 10);
+        let error = load(&[("PORTICO_DATABASE_MAX_CONNECTIONS", "0")]).unwrap_err();
+        assert_eq!(error.source, "PORTICO_DATABASE_MAX_CONNECTIONS");
     }
 
     #[test]

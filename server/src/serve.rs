@@ -26,7 +26,11 @@ pub enum ServeError {
 
 /// Connects to the database and applies pending migrations.
 pub async fn open_store(config: &Config) -> Result<Store, ServeError> {
-    let store = Store::connect(config.database_url.expose()).await?;
+    let store = Store::connect_with_pool(
+        config.database_url.expose(),
+        config.database_max_connections,
+    )
+    .await?;
     store.migrate().await?;
     Ok(store)
 }

@@ -71,6 +71,10 @@ static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../../migr
 /// analyses) JIT compilation cost ≈ 170 ms per page query, 20 times the query itself.
 pub const POSTGRES_SESSION: [(&str, &str); 1] = [("jit", "off")];
 
+/// PostgreSQL connections per replica unless configured (`database_max_connections`):
+/// three replicas take 48 of the server's default 100.
+pub const POSTGRES_CONNECTIONS: u32 = 16;
+
 /// SQLite page cache per connection while serving: 8 MiB (SQLite's default is 2 MiB), so
 /// the hot index pages of a large catalog stay in memory; 8 connections, ≤ 64 MiB.
 const SQLITE_CACHE_KIB: u32 = 8 * 1024;
@@ -159,7 +163,13 @@ impl Store {
     /// Connects to `url`: `sqlite://path` (the file and its folder are created) or
     /// `postgres://…`. Does not migrate; call [`Store::migrate`].
     pub async fn connect(url: &str) -> Result<Store, StoreError> {
-        Store::connect_with_cache(url, SQLITE_CACHE_KIB).await
+        Store::connect_with_cache(url, SQLITE_CACHE_KIB, POSTGRES_CONNECTIONS).await
+    }
+
+    /// [`Store::connect`] with at most `connections` PostgreSQL connections (each
+    /// replica's share of the server's `max_connections`; ignored for SQLite).
+    pub async fn connect_with_pool(url: &str, connections: u32) -> Result<Store, StoreError> {
+        Store::connect_with_cache(url, SQLITE_CACHE_KIB, connections).await
     }
 
     /// [`Store::connect`] for one-off bulk writes (`portico catalog import`), ended by
@@ -172,18 +182,23 @@ impl Store {
     /// when the load finishes: rebuilding them after every file cost more than the rest
     /// of a 100k-entity import. Until then those entities show their previous relations.
     pub async fn connect_for_bulk_load(url: &str) -> Result<Store, StoreError> {
-        let mut store = Store::connect_with_cache(url, BULK_SQLITE_CACHE_KIB).await?;
+        let mut store =
+            Store::connect_with_cache(url, BULK_SQLITE_CACHE_KIB, POSTGRES_CONNECTIONS).await?;
         store.deferred_stitch = Some(Default::default());
         Ok(store)
     }
 
-    async fn connect_with_cache(url: &str, sqlite_cache_kib: u32) -> Result<Store, StoreError> {
+    async fn connect_with_cache(
+        url: &str,
+        sqlite_cache_kib: u32,
+        postgres_connections: u32,
+    ) -> Result<Store, StoreError> {
         let pool = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let options = PgConnectOptions::from_str(url)
                 .map_err(StoreError::connect)?
                 .options(POSTGRES_SESSION);
             let pool = PgPoolOptions::new()
-                .max_connections(16)
+                .max_connections(postgres_connections)
                 .acquire_timeout(Duration::from_secs(5))
                 .connect_with(options)
                 .await
