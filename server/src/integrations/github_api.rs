@@ -55,6 +55,13 @@ pub enum ApiError {
     Other(String),
 }
 
+/// What a caller's `convert` says of an answer it cannot use.
+impl From<String> for ApiError {
+    fn from(message: String) -> ApiError {
+        ApiError::Other(message)
+    }
+}
+
 /// A kept answer: what the caller made of the body, and the next page's address.
 #[derive(Serialize, Deserialize)]
 struct Kept<T> {

@@ -260,12 +260,6 @@ fn matching_paths(
         .collect()))
 }
 
-impl From<String> for ApiError {
-    fn from(message: String) -> ApiError {
-        ApiError::Other(message)
-    }
-}
-
 fn urls(config: &DiscoveryConfig, repository: &str, branch: &str, paths: &[String]) -> Vec<String> {
     paths
         .iter()

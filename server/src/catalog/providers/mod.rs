@@ -142,34 +142,29 @@ impl EntityProviders {
         worker: &str,
     ) -> Result<(), StoreError> {
         let started = Utc::now();
+        // The run, and how long until the next one.
         let run = async {
             if let Some(config) = self.config.discovery.iter().find(|d| d.id == provider.id) {
-                let timeout = config.schedule.timeout;
                 let outcome = discovery::run(self, store, config).await;
-                (config.schedule, timeout, outcome)
+                (config.schedule.frequency, outcome)
             } else if let Some(config) = self.config.orgs.iter().find(|o| o.id == provider.id) {
-                let timeout = config.schedule.timeout;
                 let outcome = org::run(self, store, config).await;
-                (config.schedule, timeout, outcome)
+                (config.schedule.frequency, outcome)
             } else {
                 // Configured on another replica only (a rolling update): leave it to them.
-                let schedule = Schedule {
-                    frequency: Duration::from_secs(60),
-                    timeout: Duration::from_secs(60),
-                };
                 let outcome = Outcome::failed(
                     "this replica's configuration does not have this provider".into(),
                     serde_json::json!({}),
                 );
-                (schedule, schedule.timeout, outcome)
+                (Duration::from_secs(60), outcome)
             }
         };
-        let (schedule, _, outcome) = crate::work::with_heartbeat(run, self.lease, || {
+        let (frequency, outcome) = crate::work::with_heartbeat(run, self.lease, || {
             store.extend_provider_claim(&provider.id, worker, Utc::now(), self.lease)
         })
         .await;
         let finished = Utc::now();
-        let next = finished + chrono::TimeDelta::from_std(schedule.frequency).unwrap_or_default();
+        let next = finished + chrono::TimeDelta::from_std(frequency).unwrap_or_default();
         match &outcome.error {
             None => {
                 tracing::info!(provider = %provider.id, status = %outcome.status, "provider ran")
