@@ -189,23 +189,6 @@ impl Store {
         tx.commit().await?;
         Ok(entity_ref.is_some())
     }
-
-    /// Stores the API JSON of the entities a bulk load's batches left for the end (see
-    /// [`Store::connect_for_bulk_load`]).
-    pub async fn finish_bulk_load(&self) -> Result<(), StoreError> {
-        let Some(deferred) = &self.deferred_stitch else {
-            return Ok(());
-        };
-        let refs: Vec<String> =
-            std::mem::take(&mut *deferred.lock().unwrap_or_else(|e| e.into_inner()))
-                .into_iter()
-                .collect();
-        let mut tx = self.begin().await?;
-        bump_catalog_version(&mut tx).await?;
-        stitch(&mut tx, &refs).await?;
-        tx.commit().await?;
-        Ok(())
-    }
 }
 
 /// Registers the batch's location if it is new; returns its id.

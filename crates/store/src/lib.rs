@@ -10,6 +10,7 @@
 //! the same function where it pays.
 
 mod audit;
+mod bulk_load;
 mod cache;
 mod claims;
 mod drafts;
@@ -263,7 +264,8 @@ impl Store {
             Pool::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await?,
             Pool::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
         }
-        Ok(())
+        // A bulk load that stopped half way left read indexes to build.
+        self.build_deferred_indexes().await
     }
 
     /// Ok when the database answers and every migration this binary knows has been applied.

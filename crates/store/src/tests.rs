@@ -1,7 +1,7 @@
 //! Store tests: each runs on SQLite and, when `TEST_DATABASE_URL` is set, on PostgreSQL.
 
 use crate::testing::test_stores;
-use crate::{EntityRecord, LocationRecord, RelationRecord};
+use crate::{EntityRecord, LocationRecord, RelationRecord, Store};
 use serde_json::json;
 
 fn location(target: &str) -> LocationRecord {
@@ -754,6 +754,73 @@ async fn a_bulk_load_stores_the_json_of_other_locations_entities_when_it_finishe
             served_relations(&store, "group:default/team", "ownerOf").await,
             ["component:default/c1", "component:default/c2"]
         );
+    }
+}
+
+#[tokio::test]
+async fn a_bulk_load_into_an_empty_catalog_builds_its_read_indexes_at_the_end() {
+    for test in test_stores().await {
+        let store = &test.store;
+        let indexes = async || {
+            let mut tx = store.begin().await.unwrap();
+            let mut found = crate::bulk_load::index_statements(&mut tx).await.unwrap();
+            tx.commit().await.unwrap();
+            found.sort();
+            found
+        };
+        let before = indexes().await;
+        // Ten indexes, and SQLite's full-text trigger or PostgreSQL's trigram index.
+        assert_eq!(before.len(), 11, "{before:?}");
+        let ledger = |store: &Store| {
+            let store = store.clone();
+            async move {
+                let query = crate::EntityQuery {
+                    text: Some(crate::TextFilter {
+                        term: "ledger".into(),
+                        keys: Vec::new(),
+                    }),
+                    ..Default::default()
+                };
+                store.query_entities(&query).await.unwrap().len()
+            }
+        };
+
+        assert!(store.begin_bulk_load().await.unwrap());
+        assert_eq!(indexes().await, []);
+        let entities = [component("ledger-api", "team", "1"), group("team")];
+        store
+            .apply_location_batch(
+                &location("a.yaml"),
+                &entities,
+                &[owned_by("ledger-api", "team")],
+            )
+            .await
+            .unwrap();
+        // A second load into what is no longer empty keeps the indexes as they are.
+        assert!(!store.begin_bulk_load().await.unwrap());
+        store.finish_bulk_load().await.unwrap();
+        assert_eq!(indexes().await, before);
+        assert_eq!(ledger(store).await, 1);
+
+        // A load that stops half way is completed by the next start.
+        for entity_ref in ["group:default/team", "component:default/ledger-api"] {
+            let uid = store.entity_by_ref(entity_ref).await.unwrap().unwrap().uid;
+            assert!(store.delete_entity_by_uid(&uid).await.unwrap());
+        }
+        assert!(store.begin_bulk_load().await.unwrap());
+        store
+            .apply_location_batch(
+                &location("b.yaml"),
+                &[component("ledger-ui", "team", "1")],
+                &[],
+            )
+            .await
+            .unwrap();
+        store.migrate().await.unwrap();
+        assert_eq!(indexes().await, before);
+        assert_eq!(ledger(store).await, 1);
+        store.finish_bulk_load().await.unwrap();
+        assert_eq!(indexes().await, before);
     }
 }
 

@@ -70,10 +70,14 @@ pub async fn import(config: &Config, sources: &[String]) -> Result<bool, crate::
         targets.push((source, target));
     }
     let store = crate::serve::open_store_for_bulk_load(config).await?;
+    if store.begin_bulk_load().await? {
+        println!("the catalog is empty: its read indexes are built once the import is done");
+    }
     let ingester = Ingester::new(&ingest, &config.github, config.work.lease);
     let worker = format!("portico-cli-{}", uuid::Uuid::new_v4().simple());
     let mut ok = true;
-    for (source, target) in targets {
+    for (done, (source, target)) in targets.into_iter().enumerate() {
+        store.bulk_load_grew(done).await?;
         let target = match target {
             Ok(target) => target,
             Err(error) => {

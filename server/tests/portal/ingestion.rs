@@ -940,6 +940,7 @@ fn catalog_import_writes_to_the_configured_database() {
     assert_eq!(output.status.code(), Some(0), "{output:?}");
     let stdout = String::from_utf8(output.stdout).unwrap();
     assert!(stdout.contains("1 entities imported"), "{stdout}");
+    assert!(stdout.contains("the catalog is empty"), "{stdout}");
 
     let bad = write(&dir.path().join("c/bad.yaml"), "kind: Component\n");
     let output = portico()
@@ -951,6 +952,8 @@ fn catalog_import_writes_to_the_configured_database() {
     assert_eq!(output.status.code(), Some(1), "{output:?}");
     let stdout = String::from_utf8(output.stdout).unwrap();
     assert!(stdout.contains("bad.yaml:1:1"), "{stdout}");
+    // The catalog is no longer empty: its indexes stay as they are.
+    assert!(!stdout.contains("the catalog is empty"), "{stdout}");
 
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {

@@ -1,0 +1,167 @@
+//! Bulk loads (`portico catalog import`, see [`Store::connect_for_bulk_load`]).
+//!
+//! A load into an empty catalog drops the indexes that only serve reads and builds each
+//! once when it finishes: sorting a table once is several times cheaper than updating
+//! five indexes at random places for every row (measured in BENCHMARKS.md, issue 14).
+//! The batches themselves need none of them: they find rows by entity ref, uid, location
+//! and relation origin or source, whose indexes stay.
+//!
+//! Each dropped index's CREATE statement is kept in `deferred_indexes` (migration 0021)
+//! in the same transaction that drops it, and [`Store::build_deferred_indexes`] runs on
+//! every start of a portal process too: a load that stops half way loses nothing.
+
+use crate::cache::bump_catalog_version;
+use crate::stitching::{FULL_TEXT_KEYS, stitch};
+use crate::{Store, StoreError, Tx, on_tx};
+
+/// The read indexes of the catalog's tables (both engines use these names).
+const READ_INDEXES: [&str; 11] = [
+    "entities_kind_name",
+    "entities_kind_uid",
+    "entities_kind_lower_name",
+    "entities_owner_kind",
+    "entities_updated",
+    "relations_target",
+    "relations_type_source",
+    "relations_lower_type_target",
+    "search_key_value",
+    "search_key_original",
+    // PostgreSQL's trigram index over the full-text keys (migration 0006).
+    "search_text",
+];
+/// SQLite's full-text index is a table filled by this trigger (migration 0006); without
+/// it the table is filled in one statement at the end.
+const SQLITE_FULL_TEXT_TRIGGER: &str = "search_text_insert";
+
+impl Store {
+    /// Starts a bulk load: when the catalog holds no entity yet, drops its read indexes
+    /// until [`Store::finish_bulk_load`]. Returns whether it did. Reads during the load
+    /// are correct but slow, and full-text search finds the loaded entities only once
+    /// the load finishes.
+    pub async fn begin_bulk_load(&self) -> Result<bool, StoreError> {
+        let mut tx = self.begin().await?;
+        let empty: bool = on_tx!(&mut tx, conn => {
+            sqlx::query_scalar("SELECT NOT EXISTS (SELECT 1 FROM entities)")
+                .fetch_one(conn)
+                .await?
+        });
+        if !empty {
+            return Ok(false);
+        }
+        let indexes = index_statements(&mut tx).await?;
+        for (name, statement) in &indexes {
+            let drop = if name == SQLITE_FULL_TEXT_TRIGGER {
+                format!("DROP TRIGGER {name}")
+            } else {
+                format!("DROP INDEX {name}")
+            };
+            on_tx!(&mut tx, conn => {
+                sqlx::query("INSERT INTO deferred_indexes (name, statement) VALUES ($1, $2)")
+                    .bind(name)
+                    .bind(statement)
+                    .execute(&mut *conn)
+                    .await?;
+                sqlx::raw_sql(&drop).execute(&mut *conn).await?;
+            });
+        }
+        tx.commit().await?;
+        Ok(!indexes.is_empty())
+    }
+
+    /// Called before each batch of a bulk load with how many came before it. On
+    /// PostgreSQL the planner's statistics follow the tables as they grow (after 1, 2,
+    /// 4, 8 … batches): planned for the empty tables they started as, the deletes of a
+    /// file's old relations scan every relation, and autovacuum may be off. SQLite's
+    /// planner needs no statistics for the batches' statements (measured: analysing as
+    /// the tables grow made a 100k import slower).
+    pub async fn bulk_load_grew(&self, batches: usize) -> Result<(), StoreError> {
+        if self.engine() == crate::Engine::Postgres && batches.is_power_of_two() {
+            self.analyze().await?;
+        }
+        Ok(())
+    }
+
+    /// Ends a bulk load: stores the API JSON of the entities its batches left for the
+    /// end (see [`Store::connect_for_bulk_load`]) and builds the indexes it deferred.
+    pub async fn finish_bulk_load(&self) -> Result<(), StoreError> {
+        if let Some(deferred) = &self.deferred_stitch {
+            let refs: Vec<String> =
+                std::mem::take(&mut *deferred.lock().unwrap_or_else(|e| e.into_inner()))
+                    .into_iter()
+                    .collect();
+            let mut tx = self.begin().await?;
+            bump_catalog_version(&mut tx).await?;
+            stitch(&mut tx, &refs).await?;
+            tx.commit().await?;
+        }
+        self.build_deferred_indexes().await
+    }
+
+    /// Builds every index a bulk load deferred, and SQLite's full-text index if its
+    /// trigger was among them. Does nothing (one read) when none is deferred; runs on
+    /// every start, so that a load that stopped half way is completed.
+    pub async fn build_deferred_indexes(&self) -> Result<(), StoreError> {
+        let mut tx = self.begin().await?;
+        let deferred: Vec<(String, String)> = on_tx!(&mut tx, conn => {
+            // Deleting first: a second process building at the same time waits for this
+            // transaction and then finds nothing left to build.
+            sqlx::query_as("DELETE FROM deferred_indexes RETURNING name, statement")
+                .fetch_all(conn)
+                .await?
+        });
+        if deferred.is_empty() {
+            return Ok(());
+        }
+        let keys = FULL_TEXT_KEYS.map(|k| format!("'{k}'")).join(", ");
+        for (name, statement) in &deferred {
+            let mut statements = vec![statement.clone()];
+            if name == SQLITE_FULL_TEXT_TRIGGER {
+                // Rows written since the trigger went are not in the index: fill it anew.
+                statements.insert(0, "DELETE FROM search_text".into());
+                statements.insert(
+                    1,
+                    format!(
+                        "INSERT INTO search_text (rowid, value, key, entity_uid) \
+                         SELECT id, value, key, entity_uid FROM search WHERE key IN ({keys})"
+                    ),
+                );
+            }
+            for statement in statements {
+                on_tx!(&mut tx, conn => {
+                    sqlx::raw_sql(&statement).execute(conn).await?;
+                });
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// The name and CREATE statement of each read index (and SQLite's full-text trigger)
+/// that exists now.
+pub(crate) async fn index_statements(tx: &mut Tx<'_>) -> Result<Vec<(String, String)>, StoreError> {
+    let mut names: Vec<&str> = READ_INDEXES.to_vec();
+    names.push(SQLITE_FULL_TEXT_TRIGGER);
+    let names: Vec<String> = names.into_iter().map(String::from).collect();
+    Ok(match tx {
+        Tx::Sqlite(conn) => {
+            let mut select = sqlx::QueryBuilder::new(
+                "SELECT name, sql FROM sqlite_master \
+                 WHERE type IN ('index', 'trigger') AND sql IS NOT NULL AND name IN ",
+            );
+            select.push_tuples(&names, |mut row, name| {
+                row.push_bind(name);
+            });
+            select.build_query_as().fetch_all(&mut **conn).await?
+        }
+        Tx::Postgres(conn) => {
+            sqlx::query_as(
+                "SELECT indexname::text, indexdef FROM pg_indexes \
+                 WHERE schemaname = current_schema() AND indexname = ANY($1)",
+            )
+            .bind(&names)
+            .fetch_all(&mut **conn)
+            .await?
+        }
+    })
+}
