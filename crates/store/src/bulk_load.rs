@@ -12,7 +12,7 @@
 
 use crate::cache::bump_catalog_version;
 use crate::stitching::{FULL_TEXT_KEYS, stitch};
-use crate::{Store, StoreError, Tx, on_tx};
+use crate::{Engine, Store, StoreError, Tx, on_pool, on_tx};
 
 /// The read indexes of the catalog's tables (both engines use these names).
 const READ_INDEXES: [&str; 11] = [
@@ -89,10 +89,12 @@ impl Store {
                 std::mem::take(&mut *deferred.lock().unwrap_or_else(|e| e.into_inner()))
                     .into_iter()
                     .collect();
-            let mut tx = self.begin().await?;
-            bump_catalog_version(&mut tx).await?;
-            stitch(&mut tx, &refs).await?;
-            tx.commit().await?;
+            if !refs.is_empty() {
+                let mut tx = self.begin().await?;
+                bump_catalog_version(&mut tx).await?;
+                stitch(&mut tx, &refs).await?;
+                tx.commit().await?;
+            }
         }
         self.build_deferred_indexes().await
     }
@@ -101,36 +103,70 @@ impl Store {
     /// trigger was among them. Does nothing (one read) when none is deferred; runs on
     /// every start, so that a load that stopped half way is completed.
     pub async fn build_deferred_indexes(&self) -> Result<(), StoreError> {
-        let mut tx = self.begin().await?;
-        let deferred: Vec<(String, String)> = on_tx!(&mut tx, conn => {
-            // Deleting first: a second process building at the same time waits for this
-            // transaction and then finds nothing left to build.
-            sqlx::query_as("DELETE FROM deferred_indexes RETURNING name, statement")
-                .fetch_all(conn)
+        let names: Vec<String> = on_pool!(self, pool => {
+            sqlx::query_scalar("SELECT name FROM deferred_indexes ORDER BY name")
+                .fetch_all(pool)
                 .await?
         });
-        if deferred.is_empty() {
-            return Ok(());
+        match self.engine() {
+            // One writer at a time: SQLite builds one index after the other.
+            Engine::Sqlite => {
+                for name in names {
+                    self.build_deferred_index(name).await?;
+                }
+            }
+            // PostgreSQL builds indexes of one table side by side (each takes a SHARE
+            // lock): two builders, one per core of the machine the figures come from.
+            Engine::Postgres => {
+                let queue = std::sync::Mutex::new(names);
+                let builder = async || -> Result<(), StoreError> {
+                    loop {
+                        let next = queue.lock().unwrap_or_else(|e| e.into_inner()).pop();
+                        match next {
+                            Some(name) => self.build_deferred_index(name).await?,
+                            None => return Ok(()),
+                        }
+                    }
+                };
+                let (first, second) = tokio::join!(builder(), builder());
+                first?;
+                second?;
+            }
         }
-        let keys = FULL_TEXT_KEYS.map(|k| format!("'{k}'")).join(", ");
-        for (name, statement) in &deferred {
-            let mut statements = vec![statement.clone()];
-            if name == SQLITE_FULL_TEXT_TRIGGER {
-                // Rows written since the trigger went are not in the index: fill it anew.
-                statements.insert(0, "DELETE FROM search_text".into());
-                statements.insert(
-                    1,
-                    format!(
-                        "INSERT INTO search_text (rowid, value, key, entity_uid) \
-                         SELECT id, value, key, entity_uid FROM search WHERE key IN ({keys})"
-                    ),
-                );
-            }
-            for statement in statements {
-                on_tx!(&mut tx, conn => {
-                    sqlx::raw_sql(&statement).execute(conn).await?;
-                });
-            }
+        Ok(())
+    }
+
+    /// Builds the deferred index `name`, unless another process did.
+    async fn build_deferred_index(&self, name: String) -> Result<(), StoreError> {
+        let mut tx = self.begin().await?;
+        // Deleting first: a second process building at the same time waits for this
+        // transaction and then finds nothing left to build.
+        let statement: Option<String> = on_tx!(&mut tx, conn => {
+            sqlx::query_scalar("DELETE FROM deferred_indexes WHERE name = $1 RETURNING statement")
+                .bind(&name)
+                .fetch_optional(conn)
+                .await?
+        });
+        let Some(statement) = statement else {
+            return Ok(());
+        };
+        let mut statements = vec![statement];
+        if name == SQLITE_FULL_TEXT_TRIGGER {
+            // Rows written since the trigger went are not in the index: fill it anew.
+            let keys = FULL_TEXT_KEYS.map(|k| format!("'{k}'")).join(", ");
+            statements.insert(0, "DELETE FROM search_text".into());
+            statements.insert(
+                1,
+                format!(
+                    "INSERT INTO search_text (rowid, value, key, entity_uid) \
+                     SELECT id, value, key, entity_uid FROM search WHERE key IN ({keys})"
+                ),
+            );
+        }
+        for statement in statements {
+            on_tx!(&mut tx, conn => {
+                sqlx::raw_sql(&statement).execute(conn).await?;
+            });
         }
         tx.commit().await?;
         Ok(())

@@ -81,6 +81,11 @@ pub const POSTGRES_CONNECTIONS: u32 = 16;
 const SQLITE_CACHE_KIB: u32 = 8 * 1024;
 /// The same for a bulk import (one process, writes only): 256 MiB.
 const BULK_SQLITE_CACHE_KIB: u32 = 256 * 1024;
+/// Pages the write-ahead log grows to before SQLite copies them into the database:
+/// SQLite's default while serving; 64 MiB for a bulk import, whose batches rewrite the
+/// same index pages (the end of each) again and again, each copied once per checkpoint.
+const WAL_PAGES: u32 = 1000;
+const BULK_WAL_PAGES: u32 = 16 * 1024;
 
 #[derive(Clone, Debug)]
 pub enum Pool {
@@ -164,34 +169,33 @@ impl Store {
     /// Connects to `url`: `sqlite://path` (the file and its folder are created) or
     /// `postgres://…`. Does not migrate; call [`Store::migrate`].
     pub async fn connect(url: &str) -> Result<Store, StoreError> {
-        Store::connect_with_cache(url, SQLITE_CACHE_KIB, POSTGRES_CONNECTIONS).await
+        Store::connect_with_cache(url, false, POSTGRES_CONNECTIONS).await
     }
 
     /// [`Store::connect`] with at most `connections` PostgreSQL connections (each
     /// replica's share of the server's `max_connections`; ignored for SQLite).
     pub async fn connect_with_pool(url: &str, connections: u32) -> Result<Store, StoreError> {
-        Store::connect_with_cache(url, SQLITE_CACHE_KIB, connections).await
+        Store::connect_with_cache(url, false, connections).await
     }
 
     /// [`Store::connect`] for one-off bulk writes (`portico catalog import`), ended by
     /// [`Store::finish_bulk_load`]. SQLite gets a page cache of `BULK_SQLITE_CACHE_KIB` per
-    /// connection, so that the indexes a large import writes at random places (uids are
-    /// random) stay in memory instead of being read and written back page by page.
+    /// connection, so that the indexes a large import writes at random places (entity refs)
+    /// stay in memory instead of being read and written back page by page.
     ///
     /// Each batch stores the API JSON of the entities it writes at once, but that of other
     /// entities whose relations it changes (a group owning components of many files) only
     /// when the load finishes: rebuilding them after every file cost more than the rest
     /// of a 100k-entity import. Until then those entities show their previous relations.
     pub async fn connect_for_bulk_load(url: &str) -> Result<Store, StoreError> {
-        let mut store =
-            Store::connect_with_cache(url, BULK_SQLITE_CACHE_KIB, POSTGRES_CONNECTIONS).await?;
+        let mut store = Store::connect_with_cache(url, true, POSTGRES_CONNECTIONS).await?;
         store.deferred_stitch = Some(Default::default());
         Ok(store)
     }
 
     async fn connect_with_cache(
         url: &str,
-        sqlite_cache_kib: u32,
+        bulk: bool,
         postgres_connections: u32,
     ) -> Result<Store, StoreError> {
         let pool = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
@@ -206,6 +210,11 @@ impl Store {
                 .map_err(StoreError::connect)?;
             Pool::Postgres(pool)
         } else if url.starts_with("sqlite:") {
+            let (sqlite_cache_kib, wal_pages) = if bulk {
+                (BULK_SQLITE_CACHE_KIB, BULK_WAL_PAGES)
+            } else {
+                (SQLITE_CACHE_KIB, WAL_PAGES)
+            };
             let options = SqliteConnectOptions::from_str(url)
                 .map_err(StoreError::connect)?
                 .create_if_missing(true)
@@ -215,7 +224,8 @@ impl Store {
                 // WAL with NORMAL: a crash cannot corrupt the database; a power cut may
                 // lose the last commits. FULL syncs every commit, which halves import speed.
                 .synchronous(SqliteSynchronous::Normal)
-                .pragma("cache_size", format!("-{sqlite_cache_kib}"));
+                .pragma("cache_size", format!("-{sqlite_cache_kib}"))
+                .pragma("wal_autocheckpoint", wal_pages.to_string());
             create_parent_dir(options.get_filename())?;
             let pool = SqlitePoolOptions::new()
                 .max_connections(8)

@@ -825,6 +825,65 @@ async fn a_bulk_load_into_an_empty_catalog_builds_its_read_indexes_at_the_end() 
 }
 
 #[tokio::test]
+async fn a_batch_the_catalog_already_holds_writes_nothing_and_keeps_the_caches() {
+    for test in test_stores().await {
+        let store = &test.store;
+        let batch = [component("same", "team", "1"), group("team")];
+        let relations = [owned_by("same", "team")];
+        let apply = |entities: Vec<EntityRecord>, relations: Vec<RelationRecord>| async move {
+            store
+                .apply_location_batch(&location("same.yaml"), &entities, &relations)
+                .await
+                .unwrap()
+        };
+        apply(batch.to_vec(), relations.to_vec()).await;
+        let version = store.catalog_version().await.unwrap();
+        let outcome = apply(batch.to_vec(), relations.to_vec()).await;
+        assert_eq!((outcome.written, outcome.removed), (2, 0));
+        assert_eq!(
+            store.catalog_version().await.unwrap(),
+            version,
+            "nothing changed"
+        );
+
+        // Any difference is written: a body under the same etag, a relation, an entity
+        // deleted through the API (it comes back, as in Backstage).
+        let mut renamed = component("same", "team", "1");
+        renamed.body["metadata"]["title"] = json!("Same");
+        apply(vec![renamed.clone(), group("team")], relations.to_vec()).await;
+        assert!(
+            store.catalog_version().await.unwrap() > version,
+            "a new body"
+        );
+        let version = store.catalog_version().await.unwrap();
+        apply(vec![renamed.clone(), group("team")], Vec::new()).await;
+        assert!(
+            store.catalog_version().await.unwrap() > version,
+            "a relation less"
+        );
+        assert_eq!(
+            served_relations(store, "component:default/same", "ownedBy").await,
+            Vec::<String>::new()
+        );
+        let uid = store
+            .entity_by_ref("group:default/team")
+            .await
+            .unwrap()
+            .unwrap()
+            .uid;
+        assert!(store.delete_entity_by_uid(&uid).await.unwrap());
+        apply(vec![renamed, group("team")], Vec::new()).await;
+        assert!(
+            store
+                .entity_by_ref("group:default/team")
+                .await
+                .unwrap()
+                .is_some()
+        );
+    }
+}
+
+#[tokio::test]
 async fn summaries_by_refs_keep_the_order_and_mark_missing_entities() {
     for test in test_stores().await {
         let store = &test.store;
