@@ -303,10 +303,12 @@ async fn upsert_entities(
                    spec_type, lifecycle, owner_ref, system_ref, body, etag, location_id, created_at, updated_at) ",
             );
             insert.push_values(chunk, |mut row, entity| {
-                // Time-ordered uids: a new entity's rows go at the end of the indexes that
-                // start with its uid (entities', and search's (entity_uid, key, value))
-                // instead of at random pages, so a large import writes far fewer pages.
-                row.push_bind(uuid::Uuid::now_v7().to_string())
+                // Random uids, not time-ordered ones (UUIDv7, measured: an import 8 s
+                // faster): by-query's default order is the uid, and in a random order the
+                // first page of a filter is found after about limit ÷ selectivity rows,
+                // where in import order a filter matching only later files reads them all
+                // (full-text p99 on PostgreSQL: 193 ms instead of 60 ms).
+                row.push_bind(uuid::Uuid::new_v4().to_string())
                     .push_bind(&entity.entity_ref)
                     .push_bind(&entity.kind)
                     .push_bind(&entity.namespace)

@@ -82,8 +82,9 @@ const SQLITE_CACHE_KIB: u32 = 8 * 1024;
 /// The same for a bulk import (one process, writes only): 256 MiB.
 const BULK_SQLITE_CACHE_KIB: u32 = 256 * 1024;
 /// Pages the write-ahead log grows to before SQLite copies them into the database:
-/// SQLite's default while serving; 64 MiB for a bulk import, whose batches rewrite the
-/// same index pages (the end of each) again and again, each copied once per checkpoint.
+/// SQLite's default while serving; 64 MiB for a bulk import, whose batches rewrite many
+/// of the same index pages, each then copied once per checkpoint instead of once per
+/// batch.
 const WAL_PAGES: u32 = 1000;
 const BULK_WAL_PAGES: u32 = 16 * 1024;
 
