@@ -202,10 +202,13 @@ impl Store {
             .into_iter()
             .map(|(entity_ref, etag, body)| (entity_ref, (etag, body)))
             .collect();
-        let same = entities.iter().all(|e| {
-            stored
-                .get(&e.entity_ref)
-                .is_some_and(|(etag, body)| *etag == e.etag && *body == e.body.to_string())
+        let same = entities.iter().all(|e| match stored.get(&e.entity_ref) {
+            Some((etag, body)) => {
+                // Bodies are stored as `Value::to_string` writes them (upsert_entities).
+                let written = e.body.to_string();
+                *etag == e.etag && *body == written
+            }
+            None => false,
         });
         if !same {
             return Ok(false);
