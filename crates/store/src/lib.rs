@@ -181,8 +181,8 @@ impl Store {
 
     /// [`Store::connect`] for one-off bulk writes (`portico catalog import`), ended by
     /// [`Store::finish_bulk_load`]. SQLite gets a page cache of `BULK_SQLITE_CACHE_KIB` per
-    /// connection, so that the indexes a large import writes at random places (entity refs)
-    /// stay in memory instead of being read and written back page by page.
+    /// connection, so that the indexes a large import writes at random places (entity refs and uids are
+    /// random) stay in memory instead of being read and written back page by page.
     ///
     /// Each batch stores the API JSON of the entities it writes at once, but that of other
     /// entities whose relations it changes (a group owning components of many files) only
