@@ -11,12 +11,13 @@
 //! every start of a portal process too: a load that stops half way loses nothing.
 
 use crate::cache::bump_catalog_version;
-use crate::stitching::{FULL_TEXT_KEYS, stitch};
+use crate::stitching::{DEFERRED_FULL_TEXT, full_text_fill_sql, stitch};
 use crate::{Engine, Store, StoreError, Tx, on_pool, on_tx};
 
 /// The read indexes of the catalog's tables (both engines use these names).
-const READ_INDEXES: [&str; 11] = [
+const READ_INDEXES: [&str; 12] = [
     "entities_kind_name",
+    "entities_uid_text",
     "entities_kind_uid",
     "entities_kind_lower_name",
     "entities_owner_kind",
@@ -29,9 +30,6 @@ const READ_INDEXES: [&str; 11] = [
     // PostgreSQL's trigram index over the full-text keys (migration 0006).
     "search_text",
 ];
-/// SQLite's full-text index is a table filled by this trigger (migration 0006); without
-/// it the table is filled in one statement at the end.
-const SQLITE_FULL_TEXT_TRIGGER: &str = "search_text_insert";
 
 impl Store {
     /// Starts a bulk load: when the catalog holds no entity yet, drops its read indexes
@@ -50,19 +48,26 @@ impl Store {
         }
         let indexes = index_statements(&mut tx).await?;
         for (name, statement) in &indexes {
-            let drop = if name == SQLITE_FULL_TEXT_TRIGGER {
-                format!("DROP TRIGGER {name}")
-            } else {
-                format!("DROP INDEX {name}")
-            };
             on_tx!(&mut tx, conn => {
                 sqlx::query("INSERT INTO deferred_indexes (name, statement) VALUES ($1, $2)")
                     .bind(name)
                     .bind(statement)
                     .execute(&mut *conn)
                     .await?;
-                sqlx::raw_sql(&drop).execute(&mut *conn).await?;
+                sqlx::raw_sql(&format!("DROP INDEX {name}")).execute(&mut *conn).await?;
             });
+        }
+        if let Tx::Sqlite(conn) = &mut tx {
+            // SQLite's full-text rows (migration 0022) are written in one statement at
+            // the end: the batches skip them while this row is here.
+            sqlx::query(
+                "INSERT INTO deferred_indexes (name, statement) VALUES ($1, $2) \
+                 ON CONFLICT (name) DO NOTHING",
+            )
+            .bind(DEFERRED_FULL_TEXT)
+            .bind(format!("DELETE FROM entity_text; {}", full_text_fill_sql()))
+            .execute(&mut **conn)
+            .await?;
         }
         tx.commit().await?;
         Ok(!indexes.is_empty())
@@ -99,8 +104,8 @@ impl Store {
         self.build_deferred_indexes().await
     }
 
-    /// Builds every index a bulk load deferred, and SQLite's full-text index if its
-    /// trigger was among them. Does nothing (one read) when none is deferred; runs on
+    /// Builds every index a bulk load deferred, and SQLite's full-text rows if it
+    /// deferred them. Does nothing (one read) when none is deferred; runs on
     /// every start, so that a load that stopped half way is completed.
     pub async fn build_deferred_indexes(&self) -> Result<(), StoreError> {
         let names: Vec<String> = on_pool!(self, pool => {
@@ -150,40 +155,22 @@ impl Store {
         let Some(statement) = statement else {
             return Ok(());
         };
-        let mut statements = vec![statement];
-        if name == SQLITE_FULL_TEXT_TRIGGER {
-            // Rows written since the trigger went are not in the index: fill it anew.
-            let keys = FULL_TEXT_KEYS.map(|k| format!("'{k}'")).join(", ");
-            statements.insert(0, "DELETE FROM search_text".into());
-            statements.insert(
-                1,
-                format!(
-                    "INSERT INTO search_text (rowid, value, key, entity_uid) \
-                     SELECT id, value, key, entity_uid FROM search WHERE key IN ({keys})"
-                ),
-            );
-        }
-        for statement in statements {
-            on_tx!(&mut tx, conn => {
-                sqlx::raw_sql(&statement).execute(conn).await?;
-            });
-        }
+        on_tx!(&mut tx, conn => {
+            sqlx::raw_sql(&statement).execute(conn).await?;
+        });
         tx.commit().await?;
         Ok(())
     }
 }
 
-/// The name and CREATE statement of each read index (and SQLite's full-text trigger)
-/// that exists now.
+/// The name and CREATE statement of each read index that exists now.
 pub(crate) async fn index_statements(tx: &mut Tx<'_>) -> Result<Vec<(String, String)>, StoreError> {
-    let mut names: Vec<&str> = READ_INDEXES.to_vec();
-    names.push(SQLITE_FULL_TEXT_TRIGGER);
-    let names: Vec<String> = names.into_iter().map(String::from).collect();
+    let names: Vec<String> = READ_INDEXES.into_iter().map(String::from).collect();
     Ok(match tx {
         Tx::Sqlite(conn) => {
             let mut select = sqlx::QueryBuilder::new(
                 "SELECT name, sql FROM sqlite_master \
-                 WHERE type IN ('index', 'trigger') AND sql IS NOT NULL AND name IN ",
+                 WHERE type = 'index' AND sql IS NOT NULL AND name IN ",
             );
             select.push_tuples(&names, |mut row, name| {
                 row.push_bind(name);

@@ -4,7 +4,9 @@
 //! the search rows and stored JSON of what it touched (`stitching.rs`).
 
 use crate::cache::bump_catalog_version;
-use crate::stitching::{SearchRow, insert_search_rows, relation_sources, search_rows, stitch};
+use crate::stitching::{
+    SearchRow, index_full_text, insert_search_rows, relation_sources, search_rows, stitch,
+};
 use crate::{Store, StoreError, Tx, on_pool, on_tx};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -114,6 +116,7 @@ impl Store {
             .flat_map(|(uid, rows)| rows.iter().map(move |row| (*uid, row)))
             .collect();
         insert_search_rows(&mut tx, &search).await?;
+        index_full_text(&mut tx, &uids).await?;
 
         // Entities the location no longer provides go, with the relations they implied.
         let previous = refs_of_location(&mut tx, &location_id).await?;
@@ -299,37 +302,52 @@ async fn upsert_entities(
     now: DateTime<Utc>,
 ) -> Result<HashMap<String, String>, StoreError> {
     let mut written = HashMap::new();
+    // SQLite numbers its entities for the full-text index (migration 0022): a new entity
+    // takes the next number; one that exists keeps its own (the conflict clause leaves it).
+    let mut next_text_id: Option<i64> = match tx {
+        Tx::Sqlite(conn) => Some(
+            sqlx::query_scalar("SELECT COALESCE(MAX(text_id), 0) + 1 FROM entities")
+                .fetch_one(&mut **conn)
+                .await?,
+        ),
+        Tx::Postgres(_) => None,
+    };
     for chunk in entities.chunks(ENTITY_CHUNK) {
         let rows: Vec<(String, String)> = on_tx!(tx, conn => {
-            let mut insert = sqlx::QueryBuilder::new(
-                "INSERT INTO entities (uid, entity_ref, kind, namespace, name, title, description, \
-                   spec_type, lifecycle, owner_ref, system_ref, body, etag, location_id, created_at, updated_at) ",
-            );
-            insert.push_values(chunk, |mut row, entity| {
-                // Random uids, not time-ordered ones (UUIDv7, measured: an import 8 s
-                // faster): by-query's default order is the uid, and in a random order the
-                // first page of a filter is found after about limit ÷ selectivity rows,
-                // where in import order a filter matching only later files reads them all
-                // (full-text p99 on PostgreSQL: 193 ms instead of 60 ms).
-                row.push_bind(uuid::Uuid::new_v4().to_string())
-                    .push_bind(&entity.entity_ref)
-                    .push_bind(&entity.kind)
-                    .push_bind(&entity.namespace)
-                    .push_bind(&entity.name)
-                    .push_bind(&entity.title)
-                    .push_bind(&entity.description)
-                    .push_bind(&entity.spec_type)
-                    .push_bind(&entity.lifecycle)
-                    .push_bind(&entity.owner_ref)
-                    .push_bind(&entity.system_ref)
-                    .push_bind(entity.body.to_string())
-                    .push_bind(&entity.etag)
-                    .push_bind(location_id)
-                    .push_bind(now)
-                    .push_bind(now);
-            });
-            insert.push(UPSERT_ENTITY);
-            insert.build_query_as().fetch_all(conn).await?
+        let mut insert = sqlx::QueryBuilder::new(
+            "INSERT INTO entities (uid, entity_ref, kind, namespace, name, title, description, \
+               spec_type, lifecycle, owner_ref, system_ref, body, etag, location_id, created_at, updated_at",
+        );
+        insert.push(if next_text_id.is_some() { ", text_id) " } else { ") " });
+        insert.push_values(chunk, |mut row, entity| {
+            // Random uids, not time-ordered ones (UUIDv7, measured: an import 8 s
+            // faster): by-query's default order is the uid, and in a random order the
+            // first page of a filter is found after about limit ÷ selectivity rows,
+            // where in import order a filter matching only later files reads them all
+            // (full-text p99 on PostgreSQL: 193 ms instead of 60 ms).
+            row.push_bind(uuid::Uuid::new_v4().to_string())
+                .push_bind(&entity.entity_ref)
+                .push_bind(&entity.kind)
+                .push_bind(&entity.namespace)
+                .push_bind(&entity.name)
+                .push_bind(&entity.title)
+                .push_bind(&entity.description)
+                .push_bind(&entity.spec_type)
+                .push_bind(&entity.lifecycle)
+                .push_bind(&entity.owner_ref)
+                .push_bind(&entity.system_ref)
+                .push_bind(entity.body.to_string())
+                .push_bind(&entity.etag)
+                .push_bind(location_id)
+                .push_bind(now)
+                .push_bind(now);
+            if let Some(text_id) = next_text_id.as_mut() {
+                row.push_bind(*text_id);
+                *text_id += 1;
+            }
+        });
+        insert.push(UPSERT_ENTITY);
+        insert.build_query_as().fetch_all(conn).await?
         });
         written.extend(rows);
     }

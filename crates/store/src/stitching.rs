@@ -30,18 +30,78 @@ const MAX_KEY_BYTES: usize = 200;
 const MAX_VALUE_BYTES: usize = 1000;
 /// Root fields that are not filter keys: relations are read from their own table.
 const UNINDEXED_ROOTS: [&str; 3] = ["relations", "status", "attachments"];
-/// The keys whose values the trigram index of migration 0006 holds (the migrations list
-/// them too; keep all three equal). Full-text filters over other keys scan.
-pub const FULL_TEXT_KEYS: [&str; 8] = [
-    "metadata.name",
-    "metadata.title",
-    "metadata.description",
-    "metadata.tags",
-    "spec.type",
-    "spec.lifecycle",
-    "spec.owner",
-    "spec.profile.displayname",
+/// The keys whose values the trigram indexes hold (the migrations list them too: 0006 for
+/// PostgreSQL, 0022 for SQLite; keep them equal), each with its column in SQLite's
+/// `entity_text`. Full-text filters over other keys scan.
+pub const FULL_TEXT_KEYS: [(&str, &str); 8] = [
+    ("metadata.name", "name"),
+    ("metadata.title", "title"),
+    ("metadata.description", "description"),
+    ("metadata.tags", "tags"),
+    ("spec.type", "type"),
+    ("spec.lifecycle", "lifecycle"),
+    ("spec.owner", "owner"),
+    ("spec.profile.displayname", "displayname"),
 ];
+
+/// The column of SQLite's `entity_text` that holds the values of the full-text key `key`.
+pub(crate) fn full_text_column(key: &str) -> Option<&'static str> {
+    FULL_TEXT_KEYS
+        .iter()
+        .find(|(k, _)| *k == key)
+        .map(|(_, column)| *column)
+}
+
+/// `INSERT OR REPLACE INTO entity_text … SELECT … FROM entities e` (SQLite, migration
+/// 0022): the full-text row of each selected entity, read from its `search` rows, a
+/// key's values one per line. The caller appends a WHERE clause, or none for all.
+pub(crate) fn full_text_fill_sql() -> String {
+    let columns: Vec<&str> = FULL_TEXT_KEYS.iter().map(|(_, column)| *column).collect();
+    let values: Vec<String> = FULL_TEXT_KEYS
+        .iter()
+        .map(|(key, _)| {
+            format!(
+                "(SELECT group_concat(value, char(10)) FROM search \
+                 WHERE entity_uid = e.uid AND key = '{key}')"
+            )
+        })
+        .collect();
+    format!(
+        "INSERT OR REPLACE INTO entity_text (rowid, {}) SELECT e.text_id, {} FROM entities e",
+        columns.join(", "),
+        values.join(", ")
+    )
+}
+
+/// The name under which a bulk load defers SQLite's full-text rows in `deferred_indexes`
+/// (with [`full_text_fill_sql`] as its statement): its batches skip [`index_full_text`].
+pub(crate) const DEFERRED_FULL_TEXT: &str = "entity_text";
+
+/// Rewrites SQLite's full-text rows of the entities `uids` after their `search` rows
+/// changed (PostgreSQL's trigram index follows `search` by itself). Skipped while a bulk
+/// load defers them. An entity's row goes with it (migration 0022's trigger).
+pub(crate) async fn index_full_text(tx: &mut Tx<'_>, uids: &[&str]) -> Result<(), StoreError> {
+    let Tx::Sqlite(conn) = tx else {
+        return Ok(());
+    };
+    let deferred: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM deferred_indexes WHERE name = $1)")
+            .bind(DEFERRED_FULL_TEXT)
+            .fetch_one(&mut **conn)
+            .await?;
+    if deferred {
+        return Ok(());
+    }
+    let fill = full_text_fill_sql();
+    for chunk in uids.chunks(ROW_CHUNK) {
+        let mut insert = sqlx::QueryBuilder::new(format!("{fill} WHERE e.uid IN "));
+        insert.push_tuples(chunk, |mut row, uid| {
+            row.push_bind(*uid);
+        });
+        insert.build().execute(&mut **conn).await?;
+    }
+    Ok(())
+}
 
 /// The `search` rows for an entity body: every scalar leaf under its dotted, lowercased
 /// path; arrays give one row per item under the array's path (`metadata.tags`).
@@ -120,7 +180,8 @@ pub(crate) async fn write_search_rows(
     });
     let rows = search_rows(body);
     let rows: Vec<(&str, &SearchRow)> = rows.iter().map(|row| (uid.as_str(), row)).collect();
-    insert_search_rows(tx, &rows).await
+    insert_search_rows(tx, &rows).await?;
+    index_full_text(tx, &[uid.as_str()]).await
 }
 
 /// Inserts `(entity uid, row)` pairs into `search`.

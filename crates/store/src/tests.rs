@@ -769,7 +769,7 @@ async fn a_bulk_load_into_an_empty_catalog_builds_its_read_indexes_at_the_end() 
             found
         };
         let before = indexes().await;
-        // Ten indexes, and SQLite's full-text trigger or PostgreSQL's trigram index.
+        // Ten indexes, and SQLite's (uid, text_id) index or PostgreSQL's trigram index.
         assert_eq!(before.len(), 11, "{before:?}");
         let ledger = |store: &Store| {
             let store = store.clone();

@@ -729,6 +729,12 @@ async fn full_text_index_follows_writes_and_deletes() {
             1,
             "{engine:?}"
         );
+        // The keys searched are the only ones matched: the word is in no name.
+        assert_eq!(
+            count(text("ledger", &["metadata.name"])).await,
+            0,
+            "{engine:?}"
+        );
         assert_eq!(count(text("gamma", &[])).await, 0, "{engine:?}");
 
         // Deleting the entity removes it from the index too.
@@ -838,13 +844,13 @@ async fn entity_json_pages_keep_the_query_order() {
 
 #[test]
 fn the_migrations_index_exactly_the_full_text_keys() {
-    // The key lists in migration 0006 are SQL text; a key missing there would make
-    // indexed searches silently miss that key's values.
+    // The key lists in migrations 0006 (PostgreSQL) and 0022 (SQLite) are SQL text; a key
+    // missing there would make indexed searches silently miss that key's values.
     let quoted = |key: &str| format!("'{key}'");
     for (engine, sql) in [
         (
             "sqlite",
-            include_str!("../../../migrations/sqlite/0006_full_text.sql"),
+            include_str!("../../../migrations/sqlite/0022_entity_text.sql"),
         ),
         (
             "postgres",
@@ -852,7 +858,7 @@ fn the_migrations_index_exactly_the_full_text_keys() {
         ),
     ] {
         let sql = sql.replace("''", "'");
-        for key in crate::stitching::FULL_TEXT_KEYS {
+        for (key, _) in crate::stitching::FULL_TEXT_KEYS {
             assert!(sql.contains(&quoted(key)), "{engine}: {key}");
         }
         let listed = sql.matches("'metadata.").count() + sql.matches("'spec.").count();
@@ -863,4 +869,14 @@ fn the_migrations_index_exactly_the_full_text_keys() {
             "{engine}: a key list differs from FULL_TEXT_KEYS"
         );
     }
+    // SQLite's migration fills the table the way the store does.
+    let sqlite = include_str!("../../../migrations/sqlite/0022_entity_text.sql");
+    let columns: Vec<&str> = crate::stitching::FULL_TEXT_KEYS
+        .iter()
+        .map(|(_, column)| *column)
+        .collect();
+    assert!(
+        sqlite.contains(&format!("(rowid, {})", columns.join(", "))),
+        "0022 fills other columns than FULL_TEXT_KEYS"
+    );
 }
