@@ -114,6 +114,23 @@ impl Store {
         }))
     }
 
+    /// [`Store::analyze`] at the end of a bulk load. PostgreSQL also vacuums the catalog's
+    /// tables: until their pages are marked all-visible, an index-only scan reads the
+    /// table too, which made counts and facets over 100k freshly loaded entities 3 to 10
+    /// times slower (count of components 112 ms instead of 9 ms; a tag facet 264 ms
+    /// instead of 76). Autovacuum would get there in its own time, if it is on.
+    pub async fn analyze_after_bulk_load(&self) -> Result<(), StoreError> {
+        match &self.pool {
+            crate::Pool::Sqlite(_) => self.analyze().await,
+            crate::Pool::Postgres(pool) => {
+                sqlx::query("VACUUM (ANALYZE) entities, relations, search")
+                    .execute(pool)
+                    .await?;
+                Ok(())
+            }
+        }
+    }
+
     /// Refreshes the planner's statistics after a large write (a bulk import): without
     /// them PostgreSQL plans for an empty catalog until autovacuum runs, if it runs.
     pub async fn analyze(&self) -> Result<(), StoreError> {

@@ -114,7 +114,7 @@ pub async fn import(config: &Config, sources: &[String]) -> Result<bool, crate::
         }
     }
     store.finish_bulk_load().await?;
-    store.analyze().await?;
+    store.analyze_after_bulk_load().await?;
     store.close().await;
     Ok(ok)
 }
