@@ -31,6 +31,8 @@ pub mod teams_api {
 }
 
 #[cfg(feature = "ssr")]
+pub use pages::catalog::browse::ssr::warm_catalog_views;
+#[cfg(feature = "ssr")]
 pub use pages::catalog::register::{
     RegisterIssue, RegisterPreviewRaw, RegisterProposal, RegisterSource, Registrar, RegistrarError,
     RegistrarFuture,

@@ -56,6 +56,7 @@ pub async fn run(config: Config) -> Result<(), ServeError> {
         let written = crate::catalog::demo::load(&store).await?;
         tracing::info!(entities = written, "demo catalog loaded");
     }
+    let warm = crate::catalog::warm::WarmLoop::start(store.clone(), config.work.poll).await;
     let listener = TcpListener::bind(config.listen)
         .await
         .map_err(|source| ServeError::Listen {
@@ -90,6 +91,7 @@ pub async fn run(config: Config) -> Result<(), ServeError> {
     let served = serve_with_grace(listener, http::router(state), shutdown_signal(), grace).await;
     refresh.stop().await;
     providers.stop().await;
+    warm.stop().await;
     tasks.stop().await;
     deliveries.stop().await;
     usage.stop().await;

@@ -9,6 +9,7 @@
 use crate::{Store, StoreError, Tx, on_pool, on_tx};
 use std::any::Any;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// A caller's answer, of whatever type it is ([`Store::cached`]).
@@ -23,6 +24,8 @@ pub(crate) struct VersionedCache<T> {
     /// Held while an answer is computed, so that many requests missing the cache at once
     /// (right after a write, under load) compute it once instead of all together.
     computing: tokio::sync::Mutex<()>,
+    /// How many answers were computed rather than found ([`Store::aggregates_computed`]).
+    computed: AtomicU64,
 }
 
 // Not derived: that would ask `T: Default`, which `dyn Any` is not.
@@ -31,6 +34,7 @@ impl<T> Default for VersionedCache<T> {
         VersionedCache {
             entries: Mutex::default(),
             computing: tokio::sync::Mutex::default(),
+            computed: AtomicU64::new(0),
         }
     }
 }
@@ -56,6 +60,7 @@ impl<T: Clone> VersionedCache<T> {
             return Ok(value);
         }
         let value = compute().await?;
+        self.computed.fetch_add(1, Ordering::Relaxed);
         self.put(key, version, value.clone());
         Ok(value)
     }
@@ -119,8 +124,21 @@ impl Store {
             return Ok(value);
         }
         let value = Arc::new(compute().await?);
+        cache.computed.fetch_add(1, Ordering::Relaxed);
         cache.put(key, version, value.clone());
         Ok(value)
+    }
+
+    /// How many counts, facets and aggregates this process has computed since it started
+    /// (the rest were answered from the caches): what keeping views warm saves readers.
+    pub fn aggregates_computed(&self) -> u64 {
+        [
+            self.count_cache.computed.load(Ordering::Relaxed),
+            self.facet_cache.computed.load(Ordering::Relaxed),
+            self.aggregates.computed.load(Ordering::Relaxed),
+        ]
+        .iter()
+        .sum()
     }
 
     /// The current catalog version (changes with every write to the catalog).

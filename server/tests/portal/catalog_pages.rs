@@ -428,3 +428,46 @@ async fn register_page_previews_problems_and_changes_then_registers() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn the_catalog_views_are_warmed_at_start_and_after_each_change() {
+    each_engine_with(TestPortal::new().demo_catalog(), async |app| {
+        let store = app.store.store.clone();
+        let poll = std::time::Duration::from_millis(20);
+        let warm = server::catalog::warm::WarmLoop::start(store.clone(), poll).await;
+        let version = store.catalog_version().await.unwrap();
+        assert_eq!(warm.warmed_version(), Some(version));
+
+        // Every entity, and each kind's tab, come from the caches: nothing is computed.
+        let opened = async || {
+            let computed = store.aggregates_computed();
+            for path in ["/catalog", "/catalog?kind=component", "/catalog?kind=group"] {
+                let (status, html) = app.page(path).await;
+                assert_eq!(status, StatusCode::OK, "{path}: {html}");
+            }
+            store.aggregates_computed() - computed
+        };
+        assert_eq!(opened().await, 0);
+        // A view that is not a landing view is computed when it is opened.
+        let (status, _) = app.page("/catalog?kind=component&type=service").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(store.aggregates_computed() > 0);
+
+        // A change is warmed once the version holds still, and the views show it.
+        app.import_yaml("warm.yaml", &components("warm", 3)).await;
+        let changed = store.catalog_version().await.unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while warm.warmed_version() != Some(changed) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the change was not warmed"
+            );
+            tokio::time::sleep(poll).await;
+        }
+        assert_eq!(opened().await, 0);
+        let (_, html) = app.page("/catalog?kind=component").await;
+        assert_eq!(facet_count(&html, "batch"), Some(3), "{html}");
+        warm.stop().await;
+    })
+    .await;
+}
