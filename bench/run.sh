@@ -33,7 +33,7 @@ stop
 import_generated "$ENTITIES"
 start "$DB" false; sleep 2
 echo
-echo "- import of $ENTITIES generated entities (100 files, relations included): $((import_ms / 1000)).$(( (import_ms % 1000) / 100 )) s"
+echo "- import of $ENTITIES generated entities ($(ls "$WORK"/catalog/*.yaml | wc -l) files, relations included): $((import_ms / 1000)).$(( (import_ms % 1000) / 100 )) s"
 echo "- start-up with $ENTITIES entities: ${STARTUP_MS} ms; RSS after start: $(rss_mb) MB"
 echo
 echo "| engine | what | path | first request | requests/s | p50 | p99 | errors |"
