@@ -704,6 +704,23 @@ async fn full_text_index_follows_writes_and_deletes() {
             "{engine:?}"
         );
         assert_eq!(count(text("team-", &["spec.owner"])).await, 4, "{engine:?}");
+        // A key's values are matched one by one: SQLite's index keeps an entity's tags one
+        // per line, and a term spanning two of them ("java" and "web") matches no tag.
+        assert_eq!(
+            count(text("java", &["metadata.tags"])).await,
+            2,
+            "{engine:?}"
+        );
+        assert_eq!(
+            count(text("java\nweb", &["metadata.tags"])).await,
+            0,
+            "{engine:?}"
+        );
+        assert_eq!(
+            count(text("a\nw", &["metadata.tags"])).await,
+            0,
+            "{engine:?}"
+        );
         assert_eq!(
             count(text("ALPHA", &["metadata.name"])).await,
             2,
