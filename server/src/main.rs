@@ -6,6 +6,11 @@ use server::config::Config;
 use server::{serve, telemetry};
 use std::process::ExitCode;
 
+/// Pages allocate many small strings: glibc malloc and free took a third of a catalog
+/// page's CPU under load (BENCHMARKS.md, issue 14).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "portico",
