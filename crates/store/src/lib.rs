@@ -76,6 +76,9 @@ pub const POSTGRES_SESSION: [(&str, &str); 1] = [("jit", "off")];
 /// three replicas take 48 of the server's default 100.
 pub const POSTGRES_CONNECTIONS: u32 = 16;
 
+/// A pooled PostgreSQL connection idle for longer than this is pinged before it is used.
+pub(crate) const POSTGRES_PING_AFTER_IDLE: Duration = Duration::from_secs(1);
+
 /// SQLite page cache per connection while serving: 8 MiB (SQLite's default is 2 MiB), so
 /// the hot index pages of a large catalog stay in memory; 8 connections, ≤ 64 MiB.
 const SQLITE_CACHE_KIB: u32 = 8 * 1024;
@@ -206,6 +209,19 @@ impl Store {
             let pool = PgPoolOptions::new()
                 .max_connections(postgres_connections)
                 .acquire_timeout(Duration::from_secs(5))
+                // sqlx pings a connection before each use and again when it is given
+                // back: three round trips per statement. The ping on return stays (it
+                // finds connections left broken); before use, only a connection idle for
+                // a while is pinged, the one a database restart may have closed.
+                .test_before_acquire(false)
+                .before_acquire(|conn, meta| {
+                    Box::pin(async move {
+                        if meta.idle_for > POSTGRES_PING_AFTER_IDLE {
+                            sqlx::Connection::ping(conn).await?;
+                        }
+                        Ok(true)
+                    })
+                })
                 .connect_with(options)
                 .await
                 .map_err(StoreError::connect)?;

@@ -950,3 +950,52 @@ async fn summary_pages_follow_the_same_filter_order_and_page_as_entity_pages() {
         );
     }
 }
+
+/// Connections are not pinged before each statement (a round trip each), but one that sat
+/// idle is: a database restart or a proxy's idle timeout may have closed it meanwhile.
+#[tokio::test]
+async fn a_postgres_connection_closed_while_idle_is_replaced_before_use() {
+    let Ok(url) = std::env::var("TEST_DATABASE_URL") else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "TEST_DATABASE_URL is not set under CI"
+        );
+        return;
+    };
+    let store = Store::connect_with_pool(&url, 1).await.unwrap();
+    let crate::Pool::Postgres(pool) = store.pool() else {
+        panic!("not PostgreSQL: {url}")
+    };
+    let backend = || async {
+        sqlx::query_scalar::<_, i32>("SELECT pg_backend_pid()")
+            .fetch_one(pool)
+            .await
+    };
+    let first = backend().await.unwrap();
+    tokio::time::sleep(crate::POSTGRES_PING_AFTER_IDLE + std::time::Duration::from_millis(200))
+        .await;
+    let admin = sqlx::PgPool::connect(&url).await.unwrap();
+    let terminated: bool = sqlx::query_scalar("SELECT pg_terminate_backend($1)")
+        .bind(first)
+        .fetch_one(&admin)
+        .await
+        .unwrap();
+    assert!(terminated);
+    // The backend exits shortly after the signal: wait until it has gone.
+    for _ in 0..100 {
+        let alive: bool =
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = $1)")
+                .bind(first)
+                .fetch_one(&admin)
+                .await
+                .unwrap();
+        if !alive {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let second = backend()
+        .await
+        .expect("the closed connection is replaced, not handed out");
+    assert_ne!(first, second);
+}
