@@ -292,6 +292,20 @@ impl Store {
         )
     }
 
+    /// The targets of the locations that also define `entity_ref` and were refused it
+    /// because another location provides it, in order.
+    pub async fn rejected_targets_of_entity(
+        &self,
+        entity_ref: &str,
+    ) -> Result<Vec<String>, StoreError> {
+        let sql = "SELECT r.target FROM location_conflicts c \
+                   JOIN locations r ON r.id = c.location_id \
+                   WHERE c.entity_ref = $1 ORDER BY r.target";
+        Ok(on_pool!(self, pool => {
+            sqlx::query_scalar(sql).bind(entity_ref).fetch_all(pool).await?
+        }))
+    }
+
     /// The location with its entity count and conflicts (both sides).
     pub async fn location_status(&self, id: &str) -> Result<Option<LocationStatus>, StoreError> {
         let Some(location) = self.location(id).await? else {

@@ -510,6 +510,11 @@ async fn an_entity_claimed_by_two_locations_is_a_conflict_on_both() {
             assert_eq!(conflicts[0]["ownerTarget"], target(&first));
             assert_eq!(conflicts[0]["rejectedTarget"], target(&second));
         }
+        // The entity's page names the location whose copy was refused.
+        let (status, html) = app.page("/catalog/default/component/web").await;
+        assert_eq!(status, 200, "{html}");
+        assert!(html.contains("their copies were refused"), "{html}");
+        assert!(html.contains(&target(&second)), "{html}");
     })
     .await;
 }

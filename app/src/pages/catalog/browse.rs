@@ -566,12 +566,36 @@ pub(crate) mod ssr {
         (counts, more)
     }
 
-    /// How many entities `params` selects, and the counts of every facet the page shows:
-    /// each cached until the catalog changes (`Store::count_entities`, `entity_facets_matching`).
+    /// How many entities a view selects, and the counts of every facet it shows.
+    type Aggregates = (i64, BTreeMap<String, Vec<store::FacetCount>>);
+
+    /// The [`Aggregates`] of the view `params` selects (its page and order aside), kept
+    /// until the catalog changes: one read of the catalog version when they are cached,
+    /// instead of one for the count and one for each facet query (round trips to
+    /// PostgreSQL are most of a catalog page's time).
     async fn aggregates(
         store: &store::Store,
         params: &CatalogParams,
-    ) -> Result<(i64, BTreeMap<String, Vec<store::FacetCount>>), store::StoreError> {
+    ) -> Result<std::sync::Arc<Aggregates>, store::StoreError> {
+        let view = CatalogParams {
+            sort: SortColumn::default(),
+            descending: false,
+            offset: 0,
+            ..params.clone()
+        };
+        store
+            .cached(format!("catalog-aggregates|{view:?}"), || {
+                compute_aggregates(store, params)
+            })
+            .await
+    }
+
+    /// [`aggregates`] computed: the count and each facet query are cached on their own
+    /// too (`Store::count_entities`, `entity_facets_matching`), so views share them.
+    async fn compute_aggregates(
+        store: &store::Store,
+        params: &CatalogParams,
+    ) -> Result<Aggregates, store::StoreError> {
         let full = filter(params, None);
         let text = text(params);
         let total = store.count_entities(full.as_ref(), text.as_ref()).await?;
@@ -612,8 +636,8 @@ pub(crate) mod ssr {
     /// Returns how many views it computed.
     pub async fn warm_catalog_views(store: &store::Store) -> Result<usize, store::StoreError> {
         let all = CatalogParams::default();
-        let (_, counts) = aggregates(store, &all).await?;
-        let kinds = counts.get("kind").cloned().unwrap_or_default();
+        let aggregates_of_all = aggregates(store, &all).await?;
+        let kinds = aggregates_of_all.1.get("kind").cloned().unwrap_or_default();
         for kind in &kinds {
             let tab = CatalogParams {
                 kind: Some(kind.value.to_lowercase()),
@@ -639,7 +663,7 @@ pub(crate) mod ssr {
             limit: Some(PAGE_SIZE),
         };
         let entities = store.query_entity_summaries(&query).await?;
-        let (total, mut counts) = aggregates(&store, params).await?;
+        let (total, mut counts) = aggregates(&store, params).await?.as_ref().clone();
         let mut take = |key: &str| counts.remove(key).unwrap_or_default();
         let kinds = take("kind")
             .into_iter()

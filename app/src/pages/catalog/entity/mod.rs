@@ -259,17 +259,12 @@ mod ssr {
         let location = match store.location_of_entity(&entity.entity_ref).await? {
             None => None,
             Some(row) => {
-                let status = store.location_status(&row.id).await?;
-                let conflicts = status
-                    .map(|s| {
-                        s.conflicts
-                            .into_iter()
-                            .filter(|c| c.entity_ref == entity.entity_ref)
-                            .map(|c| c.rejected_target)
-                            .filter(|t| *t != row.target)
-                            .collect()
-                    })
-                    .unwrap_or_default();
+                let conflicts = store
+                    .rejected_targets_of_entity(&entity.entity_ref)
+                    .await?
+                    .into_iter()
+                    .filter(|t| *t != row.target)
+                    .collect();
                 Some(LocationView {
                     location_type: row.location_type,
                     target: row.target,
