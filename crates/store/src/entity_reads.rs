@@ -4,7 +4,8 @@
 
 use crate::entity_writes::RelationRecord;
 use crate::filters::{EntityFilter, EntityQuery, Sql, TextFilter};
-use crate::{Store, StoreError, on_pool};
+use crate::locations::{LocationRow, prefixed};
+use crate::{Store, StoreError, on_connection, on_pool};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -59,6 +60,19 @@ pub struct EntitySummary {
     pub lifecycle: Option<String>,
     pub owner_ref: Option<String>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// An entity with what its page shows around it: see [`Store::entity_in_context`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct EntityInContext {
+    pub entity: StoredEntity,
+    /// The targets of its relations, in the order of `entity.relations`; `None` where the
+    /// catalog holds no such entity.
+    pub related: Vec<Option<EntitySummary>>,
+    /// The location that provides it; `None` for an entity no location provides.
+    pub location: Option<LocationRow>,
+    /// The targets of the other locations that define it too and were refused it, in order.
+    pub refused_by: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
@@ -440,6 +454,59 @@ impl Store {
             .iter()
             .map(|r| found.get(&r.to_lowercase()).cloned())
             .collect())
+    }
+
+    /// The entity with this lowercased reference, its relations' targets, its location and
+    /// the locations refused it: four statements on one connection (an entity page is
+    /// read often, and on PostgreSQL each pooled use costs a round trip of its own).
+    pub async fn entity_in_context(
+        &self,
+        entity_ref: &str,
+    ) -> Result<Option<EntityInContext>, StoreError> {
+        let location_sql = format!(
+            "SELECT {} FROM locations l JOIN entities e ON e.location_id = l.id \
+             WHERE e.entity_ref = $1",
+            prefixed("l.")
+        );
+        let refused_sql = "SELECT r.target FROM location_conflicts c \
+                           JOIN locations r ON r.id = c.location_id \
+                           WHERE c.entity_ref = $1 ORDER BY r.target";
+        on_connection!(self, conn => {
+            let row: Option<(String, String, String, String)> = sqlx::query_as(
+                "SELECT uid, entity_ref, etag, final_json FROM entities WHERE entity_ref = $1",
+            )
+            .bind(entity_ref)
+            .fetch_optional(&mut *conn)
+            .await?;
+            let Some((uid, entity_ref, etag, json)) = row else {
+                return Ok(None);
+            };
+            let entity = parse_entity(EntityJson { uid, entity_ref, etag, json })?;
+            let targets: Vec<String> =
+                entity.relations.iter().map(|r| r.target_ref.to_lowercase()).collect();
+            let mut found: HashMap<String, EntitySummary> = HashMap::new();
+            for chunk in targets.chunks(5_000) {
+                let mut select = sqlx::QueryBuilder::new(format!(
+                    "SELECT {SUMMARY_COLUMNS} FROM entities WHERE entity_ref IN "
+                ));
+                select.push_tuples(chunk, |mut row, r| {
+                    row.push_bind(r);
+                });
+                let rows: Vec<EntitySummary> =
+                    select.build_query_as().fetch_all(&mut *conn).await?;
+                found.extend(rows.into_iter().map(|row| (row.entity_ref.clone(), row)));
+            }
+            let location = sqlx::query_as(&location_sql)
+                .bind(&entity.entity_ref)
+                .fetch_optional(&mut *conn)
+                .await?;
+            let refused_by = sqlx::query_scalar(refused_sql)
+                .bind(&entity.entity_ref)
+                .fetch_all(&mut *conn)
+                .await?;
+            let related = targets.iter().map(|r| found.get(r).cloned()).collect();
+            Ok(Some(EntityInContext { entity, related, location, refused_by }))
+        })
     }
 
     /// How many entities the catalog holds.

@@ -32,7 +32,8 @@ mod usage;
 pub use audit::{AuditEntry, AuditQuery, MAX_AUDIT_PAGE};
 pub use drafts::{DraftLimits, DraftSave};
 pub use entity_reads::{
-    EntityJson, EntityRelationRow, EntitySummary, FacetCount, KindCount, StoredEntity,
+    EntityInContext, EntityJson, EntityRelationRow, EntitySummary, FacetCount, KindCount,
+    StoredEntity,
 };
 pub use entity_writes::{BatchOutcome, EntityRecord, LocationRecord, RelationRecord};
 pub use error::StoreError;
@@ -107,6 +108,28 @@ macro_rules! on_pool {
     };
 }
 pub(crate) use on_pool;
+
+/// Runs `$body` with `$conn` bound to one connection taken from the pool of either engine,
+/// for reads that take several statements: one acquisition, and on PostgreSQL one ping
+/// when it is given back (sqlx pings every connection it is given back) instead of one
+/// per statement.
+macro_rules! on_connection {
+    ($store:expr, $conn:ident => $body:expr) => {
+        match &$store.pool {
+            $crate::Pool::Sqlite(pool) => {
+                let mut held = pool.acquire().await?;
+                let $conn = &mut *held;
+                $body
+            }
+            $crate::Pool::Postgres(pool) => {
+                let mut held = pool.acquire().await?;
+                let $conn = &mut *held;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use on_connection;
 
 /// A transaction on either engine. Multi-statement writes are ordinary async functions
 /// over `&mut Tx`; each statement runs on the concrete connection through [`on_tx!`].

@@ -292,20 +292,6 @@ impl Store {
         )
     }
 
-    /// The targets of the locations that also define `entity_ref` and were refused it
-    /// because another location provides it, in order.
-    pub async fn rejected_targets_of_entity(
-        &self,
-        entity_ref: &str,
-    ) -> Result<Vec<String>, StoreError> {
-        let sql = "SELECT r.target FROM location_conflicts c \
-                   JOIN locations r ON r.id = c.location_id \
-                   WHERE c.entity_ref = $1 ORDER BY r.target";
-        Ok(on_pool!(self, pool => {
-            sqlx::query_scalar(sql).bind(entity_ref).fetch_all(pool).await?
-        }))
-    }
-
     /// The location with its entity count and conflicts (both sides).
     pub async fn location_status(&self, id: &str) -> Result<Option<LocationStatus>, StoreError> {
         let Some(location) = self.location(id).await? else {
@@ -552,7 +538,7 @@ async fn mark_orphans(tx: &mut Tx<'_>, refs: &[String]) -> Result<(), StoreError
     stitch(tx, refs).await
 }
 
-fn prefixed(prefix: &str) -> String {
+pub(crate) fn prefixed(prefix: &str) -> String {
     LOCATION_COLUMNS
         .split(", ")
         .map(|c| format!("{prefix}{c}"))
@@ -867,6 +853,80 @@ mod tests {
                 .await
                 .unwrap();
             assert_eq!(owner.map(|l| l.id), Some(a.id));
+        }
+    }
+
+    #[tokio::test]
+    async fn an_entity_in_context_has_its_targets_location_and_refusing_locations() {
+        for store in test_stores().await {
+            let now = Utc::now();
+            let (a, _) = store.add_location("file", "/a.yaml", now).await.unwrap();
+            let (b, _) = store.add_location("file", "/b.yaml", now).await.unwrap();
+            let depends_on = |target: &str| crate::RelationRecord {
+                origin_ref: "component:default/web".into(),
+                source_ref: "component:default/web".into(),
+                relation_type: "dependsOn".into(),
+                target_ref: format!("component:default/{target}"),
+            };
+            store
+                .apply_location_batch(
+                    &file("/a.yaml"),
+                    &[entity("web"), entity("api")],
+                    &[depends_on("missing"), depends_on("api")],
+                )
+                .await
+                .unwrap();
+            let outcome = store
+                .apply_location_batch(&file("/b.yaml"), &[entity("web")], &[])
+                .await
+                .unwrap();
+            store.claim_location(&b.id, "w", now, LEASE).await.unwrap();
+            let result = ReadResult::Applied {
+                conflicts: outcome.conflicts,
+            };
+            store
+                .finish_location_read(&b.id, "w", now, now, &result)
+                .await
+                .unwrap();
+
+            let web = store
+                .entity_in_context("component:default/web")
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(web.entity.entity_ref, "component:default/web");
+            let targets: Vec<(&str, Option<&str>)> = web
+                .entity
+                .relations
+                .iter()
+                .zip(&web.related)
+                .map(|(r, t)| (r.target_ref.as_str(), t.as_ref().map(|t| t.name.as_str())))
+                .collect();
+            assert_eq!(
+                targets,
+                [
+                    ("component:default/api", Some("api")),
+                    ("component:default/missing", None)
+                ],
+                "{:?}",
+                store.engine()
+            );
+            assert_eq!(web.location.map(|l| l.id), Some(a.id.clone()));
+            assert_eq!(web.refused_by, ["/b.yaml"]);
+
+            let api = store
+                .entity_in_context("component:default/api")
+                .await
+                .unwrap()
+                .unwrap();
+            assert!(api.related.is_empty() && api.refused_by.is_empty());
+            assert!(
+                store
+                    .entity_in_context("component:default/none")
+                    .await
+                    .unwrap()
+                    .is_none()
+            );
         }
     }
 

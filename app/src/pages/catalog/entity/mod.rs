@@ -232,20 +232,19 @@ mod ssr {
     use serde_json::Value;
 
     pub async fn entity_page(entity_ref: &str) -> Result<Option<EntityPageData>, AppError> {
-        let store = store()?;
-        let Some(entity) = store.entity_by_ref(entity_ref).await? else {
+        let Some(::store::EntityInContext {
+            entity,
+            related,
+            location,
+            refused_by,
+        }) = store()?.entity_in_context(entity_ref).await?
+        else {
             return Ok(None);
         };
-        let targets: Vec<String> = entity
-            .relations
-            .iter()
-            .map(|r| r.target_ref.clone())
-            .collect();
-        let found = store.entity_summaries_by_refs(&targets).await?;
         let relations = entity
             .relations
             .iter()
-            .zip(found)
+            .zip(related)
             .map(|(relation, target)| RelationView {
                 relation_type: relation.relation_type.clone(),
                 target_ref: relation.target_ref.clone(),
@@ -255,27 +254,15 @@ mod ssr {
                 description: target.and_then(|t| t.description),
             })
             .collect::<Vec<_>>();
-
-        let location = match store.location_of_entity(&entity.entity_ref).await? {
-            None => None,
-            Some(row) => {
-                let conflicts = store
-                    .rejected_targets_of_entity(&entity.entity_ref)
-                    .await?
-                    .into_iter()
-                    .filter(|t| *t != row.target)
-                    .collect();
-                Some(LocationView {
-                    location_type: row.location_type,
-                    target: row.target,
-                    last_read_at: row.last_read_at.map(|t| t.to_rfc3339()),
-                    next_read_at: row.next_read_at.map(|t| t.to_rfc3339()),
-                    last_error: row.last_error,
-                    conflicts,
-                    registered_by: row.registered_by,
-                })
-            }
-        };
+        let location = location.map(|row| LocationView {
+            location_type: row.location_type,
+            target: row.target,
+            last_read_at: row.last_read_at.map(|t| t.to_rfc3339()),
+            next_read_at: row.next_read_at.map(|t| t.to_rfc3339()),
+            last_error: row.last_error,
+            conflicts: refused_by,
+            registered_by: row.registered_by,
+        });
 
         let body = &entity.body;
         let row = row_of_body(&entity.entity_ref, body, &entity.relations);
