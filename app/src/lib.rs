@@ -48,9 +48,8 @@ pub use pages::insights::load::InsightsSettings;
 #[cfg(feature = "ssr")]
 pub mod insights_api {
     pub use crate::pages::insights::load::{
-        DoraReport, ServiceKeys, cached_dora_report, dora_report, keys_by_team, overview,
+        DoraReport, ServiceKeys, cached_dora_report, dora_report, keys_by_team, maturity, overview,
     };
-    pub use crate::pages::insights::maturity::ssr::maturity;
     pub use crate::pages::insights::maturity::{MaturityView, ServiceMaturity, TeamMaturity};
     pub use crate::pages::insights::platform::PlatformDay;
     pub use crate::pages::insights::platform::ssr::platform_days;

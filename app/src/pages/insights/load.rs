@@ -46,6 +46,7 @@ type FigureKey = (InsightsScope, u32);
 pub struct Computed {
     overviews: Figures<InsightsView>,
     reports: Figures<DoraReport>,
+    maturities: Figures<super::maturity::MaturityView>,
 }
 
 impl std::fmt::Debug for Computed {
@@ -198,6 +199,26 @@ pub async fn cached_dora_report(
         })
         .await?;
     Ok((*report).clone())
+}
+
+/// The maturity of a scope's services ([`super::maturity::ssr::assess`]), computed at
+/// most once per [`FRESH_FOR`] per scope: every component's page shows it, and assessing
+/// reads the catalog and the delivery history (eight statements for one component).
+pub async fn maturity(
+    store: &Store,
+    settings: &Arc<InsightsSettings>,
+    scope: &InsightsScope,
+) -> Result<super::maturity::MaturityView, AppError> {
+    let (store, owned, scope) = (store.clone(), settings.clone(), scope.clone());
+    let view = settings
+        .computed
+        .maturities
+        .get(
+            (scope.clone(), super::maturity::ssr::DAYS),
+            move || async move { super::maturity::ssr::assess(&store, &owned, &scope).await },
+        )
+        .await?;
+    Ok((*view).clone())
 }
 
 impl Default for InsightsSettings {

@@ -65,7 +65,7 @@ pub async fn fetch_maturity(
     let scope = super::scope_of(team, component)?;
     let settings =
         use_context::<std::sync::Arc<super::load::InsightsSettings>>().unwrap_or_default();
-    ssr::maturity(&store, &settings, &scope).await
+    super::load::maturity(&store, &settings, &scope).await
 }
 
 #[cfg(feature = "ssr")]
@@ -82,13 +82,18 @@ pub(crate) mod ssr {
     /// The most components one page assesses: every component's body is read.
     const MAX_COMPONENTS: i64 = 5_000;
 
-    pub async fn maturity(
+    /// The days of delivery history a service is assessed on.
+    pub(crate) const DAYS: u32 = 30;
+
+    /// The maturity of the scope's services, assessed now; readers take it through
+    /// [`load::maturity`], which keeps it for a while.
+    pub(crate) async fn assess(
         store: &Store,
         settings: &InsightsSettings,
         scope: &InsightsScope,
     ) -> Result<MaturityView, AppError> {
         let now = chrono::Utc::now();
-        let window = Window::last_days(now, 30);
+        let window = Window::last_days(now, DAYS);
         let catalog = ServiceCatalog::read(store, scope).await?;
         let history = load::history(store, settings, &catalog, scope, window.start).await?;
         let components = if catalog.scoped {

@@ -29,7 +29,7 @@ pub async fn fetch_delivery_summary(
     let settings =
         use_context::<std::sync::Arc<super::load::InsightsSettings>>().unwrap_or_default();
     let delivery = super::load::overview(&store, &settings, 30, &scope).await?;
-    let maturity = super::maturity::ssr::maturity(&store, &settings, &scope).await?;
+    let maturity = super::load::maturity(&store, &settings, &scope).await?;
     let (level, summary) = match &scope {
         InsightsScope::Team(team) => (
             maturity
