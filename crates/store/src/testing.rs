@@ -42,15 +42,19 @@ pub async fn sqlite() -> TestStore {
     }
 }
 
+/// The `TEST_DATABASE_URL` server, or `None` without one (an error under CI).
+pub fn postgres_url() -> Option<String> {
+    let url = std::env::var("TEST_DATABASE_URL").ok();
+    assert!(
+        url.is_some() || std::env::var_os("CI").is_none(),
+        "TEST_DATABASE_URL is not set under CI: PostgreSQL tests would be skipped"
+    );
+    url
+}
+
 /// A store in a new schema of the `TEST_DATABASE_URL` server, or `None` without one.
 pub async fn postgres() -> Option<TestStore> {
-    let Ok(url) = std::env::var("TEST_DATABASE_URL") else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "TEST_DATABASE_URL is not set under CI: PostgreSQL tests would be skipped"
-        );
-        return None;
-    };
+    let url = postgres_url()?;
     let schema = format!("test_{}", uuid::Uuid::new_v4().simple());
     let admin = PgPoolOptions::new()
         .max_connections(1)

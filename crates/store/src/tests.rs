@@ -955,11 +955,7 @@ async fn summary_pages_follow_the_same_filter_order_and_page_as_entity_pages() {
 /// idle is: a database restart or a proxy's idle timeout may have closed it meanwhile.
 #[tokio::test]
 async fn a_postgres_connection_closed_while_idle_is_replaced_before_use() {
-    let Ok(url) = std::env::var("TEST_DATABASE_URL") else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "TEST_DATABASE_URL is not set under CI"
-        );
+    let Some(url) = crate::testing::postgres_url() else {
         return;
     };
     let store = Store::connect_with_pool(&url, 1).await.unwrap();

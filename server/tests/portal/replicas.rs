@@ -228,11 +228,7 @@ fn process_with_local_port(pids: &[u32], port: u16) -> Option<u32> {
 
 #[tokio::test]
 async fn three_replicas_share_one_postgresql_without_duplicate_or_lost_work() {
-    let Ok(admin_url) = std::env::var("TEST_DATABASE_URL") else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "TEST_DATABASE_URL is not set under CI"
-        );
+    let Some(admin_url) = store::testing::postgres_url() else {
         return;
     };
     let (files_port, files) = file_server().await;

@@ -552,18 +552,21 @@ pub(crate) mod ssr {
     /// The values a facet shows — the most common ones, and the selected ones wherever
     /// they rank — and how many it leaves out. Only these travel in the page's data (a
     /// catalog has hundreds of owners and systems).
-    fn most_common(
-        mut counts: Vec<store::FacetCount>,
+    fn most_common<'a>(
+        counts: &'a [store::FacetCount],
         selected: &[String],
-    ) -> (Vec<store::FacetCount>, usize) {
-        let total = counts.len();
-        let mut rank = 0;
-        counts.retain(|c| {
-            rank += 1;
-            rank <= FACET_VALUES_SHOWN || selected.iter().any(|s| s.eq_ignore_ascii_case(&c.value))
-        });
-        let more = total - counts.len();
-        (counts, more)
+    ) -> (Vec<&'a store::FacetCount>, usize) {
+        let shown: Vec<&store::FacetCount> = counts
+            .iter()
+            .enumerate()
+            .filter(|(rank, c)| {
+                *rank < FACET_VALUES_SHOWN
+                    || selected.iter().any(|s| s.eq_ignore_ascii_case(&c.value))
+            })
+            .map(|(_, c)| c)
+            .collect();
+        let more = counts.len() - shown.len();
+        (shown, more)
     }
 
     /// How many entities a view selects, and the counts of every facet it shows.
@@ -663,10 +666,12 @@ pub(crate) mod ssr {
             limit: Some(PAGE_SIZE),
         };
         let entities = store.query_entity_summaries(&query).await?;
-        let (total, mut counts) = aggregates(&store, params).await?.as_ref().clone();
-        let mut take = |key: &str| counts.remove(key).unwrap_or_default();
+        // Read from the cached answer: only the values shown are copied.
+        let aggregates = aggregates(&store, params).await?;
+        let (total, counts) = aggregates.as_ref();
+        let take = |key: &str| counts.get(key).map(Vec::as_slice).unwrap_or_default();
         let kinds = take("kind")
-            .into_iter()
+            .iter()
             .map(|c| FacetValue {
                 label: display_kind(&c.value.to_lowercase()),
                 value: c.value.to_lowercase(),
@@ -684,7 +689,7 @@ pub(crate) mod ssr {
                         .into_iter()
                         .map(|c| FacetValue {
                             label: facet_label(facet, &c.value),
-                            value: c.value,
+                            value: c.value.clone(),
                             count: c.count,
                         })
                         .collect(),
@@ -693,7 +698,7 @@ pub(crate) mod ssr {
             })
             .collect();
         Ok(CatalogPageData {
-            total,
+            total: *total,
             rows: entities.into_iter().map(row).collect(),
             kinds,
             facets,
