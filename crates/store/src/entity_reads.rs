@@ -4,7 +4,7 @@
 
 use crate::entity_writes::RelationRecord;
 use crate::filters::{EntityFilter, EntityQuery, Sql, TextFilter};
-use crate::locations::{LocationRow, prefixed};
+use crate::locations::{LocationRow, location_of_entity_sql};
 use crate::{Store, StoreError, on_connection, on_pool};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -463,11 +463,7 @@ impl Store {
         &self,
         entity_ref: &str,
     ) -> Result<Option<EntityInContext>, StoreError> {
-        let location_sql = format!(
-            "SELECT {} FROM locations l JOIN entities e ON e.location_id = l.id \
-             WHERE e.entity_ref = $1",
-            prefixed("l.")
-        );
+        let location_sql = location_of_entity_sql();
         let refused_sql = "SELECT r.target FROM location_conflicts c \
                            JOIN locations r ON r.id = c.location_id \
                            WHERE c.entity_ref = $1 ORDER BY r.target";

@@ -282,11 +282,7 @@ impl Store {
         &self,
         entity_ref: &str,
     ) -> Result<Option<LocationRow>, StoreError> {
-        let sql = format!(
-            "SELECT {} FROM locations l JOIN entities e ON e.location_id = l.id \
-             WHERE e.entity_ref = $1",
-            prefixed("l.")
-        );
+        let sql = location_of_entity_sql();
         Ok(
             on_pool!(self, pool => sqlx::query_as(&sql).bind(entity_ref).fetch_optional(pool).await?),
         )
@@ -538,7 +534,16 @@ async fn mark_orphans(tx: &mut Tx<'_>, refs: &[String]) -> Result<(), StoreError
     stitch(tx, refs).await
 }
 
-pub(crate) fn prefixed(prefix: &str) -> String {
+/// The location that provides the entity `$1`.
+pub(crate) fn location_of_entity_sql() -> String {
+    format!(
+        "SELECT {} FROM locations l JOIN entities e ON e.location_id = l.id \
+         WHERE e.entity_ref = $1",
+        prefixed("l.")
+    )
+}
+
+fn prefixed(prefix: &str) -> String {
     LOCATION_COLUMNS
         .split(", ")
         .map(|c| format!("{prefix}{c}"))
@@ -796,6 +801,27 @@ mod tests {
         }
     }
 
+    /// Location `b` (`/b.yaml`) reads `web`, which another location provides: a read
+    /// that records the conflict.
+    async fn read_web_refused(store: &crate::Store, b: &str, now: chrono::DateTime<Utc>) {
+        let outcome = store
+            .apply_location_batch(&file("/b.yaml"), &[entity("web")], &[])
+            .await
+            .unwrap();
+        store
+            .claim_location(b, "w", now, LEASE)
+            .await
+            .unwrap()
+            .unwrap();
+        let result = ReadResult::Applied {
+            conflicts: outcome.conflicts,
+        };
+        store
+            .finish_location_read(b, "w", now, now, &result)
+            .await
+            .unwrap();
+    }
+
     #[tokio::test]
     async fn status_reports_conflicts_on_both_locations() {
         for store in test_stores().await {
@@ -806,22 +832,7 @@ mod tests {
                 .apply_location_batch(&file("/a.yaml"), &[entity("web")], &[])
                 .await
                 .unwrap();
-            let outcome = store
-                .apply_location_batch(&file("/b.yaml"), &[entity("web")], &[])
-                .await
-                .unwrap();
-            store
-                .claim_location(&b.id, "w", now, LEASE)
-                .await
-                .unwrap()
-                .unwrap();
-            let result = ReadResult::Applied {
-                conflicts: outcome.conflicts,
-            };
-            store
-                .finish_location_read(&b.id, "w", now, now, &result)
-                .await
-                .unwrap();
+            read_web_refused(&store, &b.id, now).await;
             for id in [&a.id, &b.id] {
                 let status = store.location_status(id).await.unwrap().unwrap();
                 assert_eq!(status.conflicts.len(), 1, "{:?}", store.engine());
@@ -876,18 +887,7 @@ mod tests {
                 )
                 .await
                 .unwrap();
-            let outcome = store
-                .apply_location_batch(&file("/b.yaml"), &[entity("web")], &[])
-                .await
-                .unwrap();
-            store.claim_location(&b.id, "w", now, LEASE).await.unwrap();
-            let result = ReadResult::Applied {
-                conflicts: outcome.conflicts,
-            };
-            store
-                .finish_location_read(&b.id, "w", now, now, &result)
-                .await
-                .unwrap();
+            read_web_refused(&store, &b.id, now).await;
 
             let web = store
                 .entity_in_context("component:default/web")
